@@ -1,0 +1,1 @@
+"""WardWatch's data layer: the SQLite store, the loaders and the query API (never Telegram)."""

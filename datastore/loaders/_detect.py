@@ -1,0 +1,151 @@
+"""Telling a file's kind from its content: the CSV header, the JSON shape, the xlsx header."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from datastore.errors import LoadError
+from datastore.loaders import _boundaries, _stop_search, _taser
+from datastore.loaders._source import (
+    Source,
+    check_not_utf16,
+    decode_text,
+    header_line,
+    open_source,
+    parse_json,
+    read_xlsx,
+    split_header,
+)
+from datastore.loaders.base import Kind
+
+Format = Literal["csv", "json", "xlsx"]
+# How each kind is recognised, for the error when nothing matches.
+ACCEPTED = (
+    "ward_crime (CSV: MajorText,MinorText,WardName,WardCode,LookUp_BoroughName,YYYYMM...)",
+    "borough_crime (CSV: MajorText,MinorText,BoroughName or LookUp_BoroughName,YYYYMM...)",
+    "ward_population (CSV: ward_code,ward_name,lad_code,lad_name,...,age_total)",
+    "borough_population (CSV: geography,geography code,Age: Total)",
+    "postcodes (CSV: Postcode,...,Admin_district_code,Admin_ward_code,lat_wgs84_derived,"
+    "lon_wgs84_derived,ward_name,district_name)",
+    "stop_search (police.uk API JSON array of records, or CSV: Type,Date,"
+    "Part of a policing operation,...)",
+    "taser (Home Office CED table CSV: 'Police Force/Region,Drawn,...' or "
+    "'Region,Police force,Total,...'; or MPS Use of Force records, CSV or .xlsx, "
+    "with Borough, IncidentDate and CED Drawn ... CED Fired)",
+    "ward_boundaries (GeoJSON FeatureCollection with wdNNcd properties)",
+    "borough_boundaries (GeoJSON FeatureCollection with borough_code properties)",
+)
+_FIRST_TEXT = re.compile(rb"\S")
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """A file opened and recognised (kind None: not recognised)."""
+
+    src: Source
+    kind: Kind | None
+    fmt: Format
+    header: list[str]  # CSV / xlsx header ([] for JSON)
+    delimiter: str = ","
+    taser_format: Literal["ho", "uof"] | None = None
+    payload: Any = None  # the parsed JSON
+
+
+def unknown(src: Source, what: str) -> LoadError:
+    return LoadError(
+        src.label,
+        f"not a recognised data file ({what}); accepted kinds are: " + "; ".join(ACCEPTED),
+    )
+
+
+def classify_header(header: list[str]) -> tuple[Kind, Literal["ho", "uof"] | None] | None:
+    names = set(header)
+    if {"MajorText", "MinorText"} <= names:
+        if names & {"WardCode", "WardName"}:
+            return "ward_crime", None
+        if names & {"BoroughName", "LookUp_BoroughName"}:
+            return "borough_crime", None
+        return None
+    if {"ward_code", "lad_code"} <= names:
+        return "ward_population", None
+    if "geography code" in names:
+        return "borough_population", None
+    if "Postcode" in names and names & {"Admin_ward_code", "Admin_district_code"}:
+        return "postcodes", None
+    if header[:3] == ["Type", "Date", "Part of a policing operation"] or {
+        "Type",
+        "Date",
+        "Object of search",
+    } <= names:
+        return "stop_search", None
+    if _taser.ho_variant(header) is not None:
+        return "taser", "ho"
+    if _taser.is_uof(header):
+        return "taser", "uof"
+    return None
+
+
+def classify_json(src: Source, obj: Any) -> Kind:
+    if isinstance(obj, list):
+        if _stop_search.is_api_records(obj):
+            return "stop_search"
+        if not obj:
+            raise LoadError(src.label, "the JSON array is empty: no records to recognise")
+        raise unknown(src, "a JSON array, but not of police.uk stop-search records")
+    if isinstance(obj, dict):
+        kind = obj.get("type")
+        if kind != "FeatureCollection":
+            what = f"a GeoJSON {kind}" if isinstance(kind, str) else "a JSON object"
+            raise LoadError(
+                src.label,
+                f"{what}, not a GeoJSON FeatureCollection: boundaries must be a FeatureCollection",
+            )
+        features = obj.get("features")
+        if not isinstance(features, list) or not features:
+            raise LoadError(src.label, "the GeoJSON FeatureCollection has no features")
+        props = features[0].get("properties") if isinstance(features[0], dict) else None
+        if isinstance(props, dict):
+            if _boundaries.ward_keys(props) is not None:
+                return "ward_boundaries"
+            if "borough_code" in props:
+                return "borough_boundaries"
+        raise unknown(
+            src, "a GeoJSON FeatureCollection without ward (wdNNcd) or borough_code properties"
+        )
+    raise unknown(src, f"a JSON {type(obj).__name__}")
+
+
+def sniff(path: str | Path) -> Sniffed:
+    """Open a file and recognise it; a CSV/xlsx it cannot place comes back with kind None."""
+    src = open_source(path)
+    if src.is_zip:
+        sheet = read_xlsx(src, _taser.UOF_SHEET, header_only=True)
+        if _taser.is_uof(sheet.header):
+            return Sniffed(src, "taser", "xlsx", sheet.header, taser_format="uof")
+        return Sniffed(src, None, "xlsx", sheet.header)
+    check_not_utf16(src)
+    first = _FIRST_TEXT.search(src.data)
+    if first is not None and src.data[first.start() : first.start() + 1] in (b"[", b"{"):
+        text, _ = decode_text(src)
+        obj = parse_json(src, text)
+        return Sniffed(src, classify_json(src, obj), "json", [], payload=obj)
+    line = header_line(src)
+    try:
+        text_line = line.decode("utf-8")
+    except UnicodeDecodeError:
+        text_line = line.decode("cp1252", errors="replace")
+    header = split_header(text_line, ",")
+    found = classify_header(header)
+    delimiter = ","
+    if found is None and ";" in text_line:
+        semi = split_header(text_line, ";")
+        semi_found = classify_header(semi)
+        if semi_found is not None:
+            header, found, delimiter = semi, semi_found, ";"
+    if found is None:
+        return Sniffed(src, None, "csv", header, delimiter)
+    kind, taser_format = found
+    return Sniffed(src, kind, "csv", header, delimiter, taser_format=taser_format)

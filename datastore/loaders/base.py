@@ -1,0 +1,83 @@
+"""The contract every loader meets: a file in, one validated long-format frame out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import pandas as pd
+
+Kind = Literal[
+    "ward_crime",
+    "borough_crime",
+    "ward_population",
+    "borough_population",
+    "postcodes",
+    "stop_search",
+    "taser",
+    "ward_boundaries",
+    "borough_boundaries",
+]
+
+KINDS: Final[tuple[Kind, ...]] = (
+    "ward_crime",
+    "borough_crime",
+    "ward_population",
+    "borough_population",
+    "postcodes",
+    "stop_search",
+    "taser",
+    "ward_boundaries",
+    "borough_boundaries",
+)
+
+# The columns, in order, of the frame each kind's loader returns.  Months are ints YYYYMM.
+COLUMNS: Final[dict[Kind, tuple[str, ...]]] = {
+    "ward_crime": (
+        "ward_code", "ward_name", "borough_name", "major", "minor", "month", "count",
+    ),
+    "borough_crime": ("borough_name", "major", "minor", "month", "count"),
+    "ward_population": ("ward_code", "ward_name", "lad_code", "lad_name", "population"),
+    "borough_population": ("lad_code", "lad_name", "population"),
+    "postcodes": (
+        "postcode", "outcode", "ward_code", "ward_name", "lad_code", "lad_name", "lat", "lon",
+    ),
+    # One row per search record.  borough "" means the record could not be placed.
+    "stop_search": (
+        "month", "borough", "type", "object_of_search", "legislation", "outcome",
+        "age_range", "officer_ethnicity", "self_ethnicity", "gender", "has_location",
+    ),
+    # One row per (area, period, deployment type).  subjects is <NA> when unknown.
+    "taser": (
+        "area_type", "area_name", "period_start", "period_end", "period_label",
+        "deployment_type", "deployments", "subjects",
+    ),
+    # geometry is GeoJSON text (WGS84); lad_code is "" for boroughs.
+    "ward_boundaries": ("code", "name", "lad_code", "lad_name", "geometry"),
+    "borough_boundaries": ("code", "name", "lad_code", "lad_name", "geometry"),
+}
+
+# The seven kinds of taser (CED) use, in the order answers list them.  The Met's severity
+# order, highest first: angled drive stun, fired, drive stun, arced, red dot, aimed, drawn.
+TASER_TYPES: Final[tuple[str, ...]] = (
+    "drawn", "aimed", "red_dot", "arced", "fired", "drive_stun", "angled_drive_stun",
+)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One source file, read and validated."""
+
+    kind: Kind
+    source: str
+    frame: pd.DataFrame
+    # All month columns the file publishes (crime), or the months its records cover.
+    months: tuple[int, ...] = ()
+
+    @property
+    def first_month(self) -> int | None:
+        return self.months[0] if self.months else None
+
+    @property
+    def last_month(self) -> int | None:
+        return self.months[-1] if self.months else None

@@ -1,0 +1,133 @@
+"""Where data files come from: the bundled snapshot, local paths and URLs; reading them by kind."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+from typing import Final
+
+import httpx
+
+from datastore import loaders
+from datastore.errors import LoadError
+from datastore.loaders.base import Kind, Loaded
+from datastore.store import LoadInput, SourceFile
+
+SNAPSHOT_DIR: Final = Path(__file__).parent / "snapshot"
+NOT_DATA: Final = frozenset({"SOURCES.md"})
+# Kinds read before the others: their ward codes (the City's included) validate the ward files.
+READ_FIRST: Final[tuple[Kind, ...]] = ("postcodes", "ward_boundaries")
+WARD_COLUMN: Final[dict[Kind, str]] = {"postcodes": "ward_code", "ward_boundaries": "code"}
+
+
+def bundled_files() -> list[Path]:
+    """Every data file of the bundled snapshot."""
+    return sorted(p for p in SNAPSHOT_DIR.iterdir() if p.is_file() and p.name not in NOT_DATA)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def fetch(url: str, dest: Path, *, client: httpx.Client | None = None,
+          timeout: float = 60.0) -> Path:
+    """Download a URL into the directory `dest`; a failure is a LoadError naming the URL."""
+    name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "download"
+    target = dest / name
+    own = client is None
+    http = client or httpx.Client(timeout=timeout, follow_redirects=True)
+    try:
+        with http.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise LoadError(url, f"the server answered HTTP {response.status_code}")
+            with target.open("wb") as fh:
+                for chunk in response.iter_bytes():
+                    fh.write(chunk)
+    except httpx.HTTPError as exc:
+        raise LoadError(url, f"could not download: {exc.__class__.__name__}") from None
+    finally:
+        if own:
+            http.close()
+    return target
+
+
+def read_all(
+    paths: Sequence[Path],
+    *,
+    known_wards: Collection[str] | None = None,
+    names: dict[Path, str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[Kind, LoadInput]:
+    """Read and validate every file, grouped by the kind its content shows.
+
+    Ward codes in crime files are checked against the wards of the boundaries, population or
+    postcodes read in the same call, else against `known_wards` (the store's current ones).
+    """
+    names = names or {}
+    by_kind: dict[Kind, list[Path]] = {}
+    for path in paths:
+        by_kind.setdefault(loaders.detect_kind(path), []).append(path)
+    order = [k for k in READ_FIRST if k in by_kind] + [k for k in by_kind if k not in READ_FIRST]
+    out: dict[Kind, LoadInput] = {}
+    wards: set[str] | None = set(known_wards) if known_wards is not None else None
+    for kind in order:
+        files = loaders.order_sources(by_kind[kind])
+        parts: list[Loaded] = []
+        for path in files:
+            if progress:
+                progress(f"reading {names.get(path, path.name)}")
+            parts.append(loaders.read_file(path, kind, known_wards=wards))
+        data = parts[0] if len(parts) == 1 else loaders.combine(kind, parts)
+        if kind in WARD_COLUMN:
+            found = set(data.frame[WARD_COLUMN[kind]])
+            wards = found if wards is None or kind == "postcodes" else wards | found
+        out[kind] = LoadInput(
+            data, tuple(SourceFile(names.get(p, p.name), sha256(p)) for p in files)
+        )
+    return out
+
+
+def materialise(sources: Sequence[str], workdir: Path) -> tuple[list[Path], dict[Path, str]]:
+    """Local paths for sources (URLs downloaded into `workdir`), and each path's display name."""
+    paths: list[Path] = []
+    names: dict[Path, str] = {}
+    for source in sources:
+        if is_url(source):
+            path = fetch(source, workdir)
+        else:
+            path = Path(source).expanduser()
+            if path.is_dir():
+                for child in sorted(p for p in path.iterdir() if p.is_file()
+                                    and p.name not in NOT_DATA and not p.name.startswith(".")):
+                    paths.append(child)
+                    names[child] = str(child)
+                continue
+            if not path.is_file():
+                raise LoadError(source, "no such file")
+        paths.append(path)
+        names[path] = source
+    return paths, names
+
+
+def read_sources(
+    sources: Sequence[str],
+    *,
+    known_wards: Collection[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[Kind, LoadInput]:
+    """Fetch (if URLs), read and validate sources; empty means the bundled snapshot."""
+    if not sources:
+        return read_all(bundled_files(), known_wards=known_wards, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="wardwatch-") as tmp:
+        paths, names = materialise(sources, Path(tmp))
+        return read_all(paths, known_wards=known_wards, names=names, progress=progress)

@@ -1,0 +1,284 @@
+"""The SQLite store: opening and migrating it, versioned loads, and which versions are current.
+
+Bulk work (a load of 180,000 postcodes, building the in-memory view) runs in plain synchronous
+functions that take a `sqlite3.Connection`; `Store` runs them off the event loop.  Small
+interactive queries go through one aiosqlite connection owned by `Store`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import aiosqlite
+import pandas as pd
+
+from datastore.loaders.base import COLUMNS, Kind, Loaded
+from datastore.schema import CHAT_TABLES, DATA_TABLES, SCHEMA, SCHEMA_VERSION
+
+T = TypeVar("T")
+
+
+class StaleDataError(Exception):
+    """A file's latest month is older than the data already current (load with force to allow)."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Version:
+    """One load of one kind of dataset."""
+
+    id: int
+    kind: str
+    status: str
+    first_month: int | None
+    last_month: int | None
+    rows: int
+    sources: tuple[SourceFile, ...]
+    loaded_at: str
+
+
+@dataclass(frozen=True)
+class LoadInput:
+    """What a load writes for one kind: the validated data and the files it came from."""
+
+    data: Loaded
+    sources: tuple[SourceFile, ...]
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """Open (creating or migrating as needed) the store at `path` and return a connection."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    _migrate(conn)
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    has_meta = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+    ).fetchone()
+    found = None
+    if has_meta:
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        found = int(row[0]) if row else None
+    if found == SCHEMA_VERSION:
+        return
+    with conn:
+        if found is not None or has_meta:
+            # An older (or unknown) layout: the data is all re-loadable from its sources, so the
+            # store is rebuilt rather than migrated table by table.
+            tables = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+            )]
+            for table in tables:
+                conn.execute(f'DROP TABLE "{table}"')
+        conn.executescript(SCHEMA)
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+
+
+def _version(row: tuple[object, ...]) -> Version:
+    vid, kind, status, first, last, rows, sources, loaded_at = row
+    return Version(
+        id=int(vid),  # type: ignore[call-overload]
+        kind=str(kind),
+        status=str(status),
+        first_month=int(first) if first is not None else None,  # type: ignore[call-overload]
+        last_month=int(last) if last is not None else None,  # type: ignore[call-overload]
+        rows=int(rows),  # type: ignore[call-overload]
+        sources=tuple(SourceFile(s["name"], s["sha256"]) for s in json.loads(str(sources))),
+        loaded_at=str(loaded_at),
+    )
+
+
+_VERSION_COLUMNS = "id, kind, status, first_month, last_month, rows, sources, loaded_at"
+
+
+def versions(conn: sqlite3.Connection, status: str = "current") -> dict[str, Version]:
+    """Return the versions with the given status, by kind."""
+    rows = conn.execute(
+        f"SELECT {_VERSION_COLUMNS} FROM dataset_version WHERE status = ?", (status,)
+    ).fetchall()
+    return {v.kind: v for v in map(_version, rows)}
+
+
+def _records(frame: pd.DataFrame, kind: Kind, version_id: int) -> Iterator[tuple[object, ...]]:
+    columns = COLUMNS[kind]
+    # object dtype turns numpy scalars into Python ones and <NA> into None, which sqlite3 takes.
+    values = frame.loc[:, list(columns)].astype(object)
+    values = values.where(values.notna(), None)
+    for row in values.itertuples(index=False, name=None):
+        yield (version_id, *row)
+
+
+def _insert(conn: sqlite3.Connection, kind: Kind, frame: pd.DataFrame, version_id: int) -> None:
+    columns = COLUMNS[kind]
+    marks = ", ".join("?" * (len(columns) + 1))
+    conn.executemany(
+        f"INSERT INTO {kind} (version_id, {', '.join(columns)}) VALUES ({marks})",
+        _records(frame, kind, version_id),
+    )
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
+def write_versions(
+    conn: sqlite3.Connection,
+    loads: Mapping[Kind, LoadInput],
+    *,
+    force: bool = False,
+    now: datetime | None = None,
+    after_insert: Callable[[Kind], None] | None = None,
+) -> list[Version]:
+    """Write each kind as a new version and make them all current in one transaction.
+
+    A file whose latest month is older than the current version's is refused with
+    StaleDataError unless `force`.  The version that was current is kept as `previous`; the one
+    before it is pruned.  On any error nothing changes.  `after_insert` is a hook called after
+    each kind's rows are written (tests use it to kill the process mid-load).
+    """
+    stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    current = versions(conn)
+    if not force:
+        for kind, item in loads.items():
+            old = current.get(kind)
+            last = item.data.last_month
+            if old and old.last_month and last and last < old.last_month:
+                raise StaleDataError(
+                    f"{', '.join(s.name for s in item.sources)}: its latest month "
+                    f"{last // 100}-{last % 100:02d} is older than the current {kind} data "
+                    f"({old.last_month // 100}-{old.last_month % 100:02d}); "
+                    "use --force to load it anyway"
+                )
+    new_ids: dict[Kind, int] = {}
+    with _transaction(conn):
+        for kind, item in loads.items():
+            sources = json.dumps([{"name": s.name, "sha256": s.sha256} for s in item.sources])
+            cur = conn.execute(
+                "INSERT INTO dataset_version (kind, status, first_month, last_month, rows, "
+                "sources, loaded_at) VALUES (?, 'loading', ?, ?, ?, ?, ?)",
+                (kind, item.data.first_month, item.data.last_month, len(item.data.frame),
+                 sources, stamp),
+            )
+            assert cur.lastrowid is not None
+            new_ids[kind] = cur.lastrowid
+            _insert(conn, kind, item.data.frame, cur.lastrowid)
+            if after_insert:
+                after_insert(kind)
+        for kind, vid in new_ids.items():
+            _prune(conn, kind)
+            conn.execute(
+                "UPDATE dataset_version SET status='previous' WHERE kind=? AND status='current'",
+                (kind,),
+            )
+            conn.execute("UPDATE dataset_version SET status='current' WHERE id=?", (vid,))
+    done = versions(conn)
+    return [done[k] for k in new_ids]
+
+
+def _prune(conn: sqlite3.Connection, kind: str) -> None:
+    """Delete the kind's `previous` version, about to be replaced by the current one."""
+    for (vid,) in conn.execute(
+        "SELECT id FROM dataset_version WHERE kind=? AND status='previous'",
+        (kind,),
+    ).fetchall():
+        conn.execute(f"DELETE FROM {kind} WHERE version_id=?", (vid,))
+        conn.execute("DELETE FROM dataset_version WHERE id=?", (vid,))
+
+
+def is_empty(conn: sqlite3.Connection) -> bool:
+    """True when no kind has a current version."""
+    row = conn.execute("SELECT COUNT(*) FROM dataset_version WHERE status='current'").fetchone()
+    return bool(row[0] == 0)
+
+
+def missing_kinds(conn: sqlite3.Connection) -> list[str]:
+    """The kinds of dataset that have no current version."""
+    have = versions(conn)
+    return [k for k in DATA_TABLES if k not in have]
+
+
+def forget_chat(conn: sqlite3.Connection, chat_id: int) -> dict[str, int]:
+    """Delete every row stored about a chat; return how many went from each table."""
+    erased: dict[str, int] = {}
+    with _transaction(conn):
+        for table, column in CHAT_TABLES:
+            cur = conn.execute(f"DELETE FROM {table} WHERE {column}=?", (chat_id,))
+            if cur.rowcount:
+                erased[table] = cur.rowcount
+    return erased
+
+
+class Store:
+    """The async face of the store: one aiosqlite connection, bulk work in worker threads."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._db: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        """Create or migrate the file, then open the shared connection."""
+        await asyncio.to_thread(lambda: connect(self.path).close())
+        self._db = await aiosqlite.connect(self.path)
+        await self._db.execute("PRAGMA journal_mode=WAL")
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("the store is not open")
+        return self._db
+
+    def _run(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        def job() -> T:
+            conn = connect(self.path)
+            try:
+                return fn(conn)
+            finally:
+                conn.close()
+
+        return asyncio.ensure_future(asyncio.to_thread(job))
+
+    async def versions(self, status: str = "current") -> dict[str, Version]:
+        return await self._run(lambda c: versions(c, status))
+
+    async def write(self, loads: Mapping[Kind, LoadInput], *, force: bool = False) -> list[Version]:
+        """Write new versions of the given kinds (see write_versions) off the event loop."""
+        async with self._write_lock:
+            return await self._run(lambda c: write_versions(c, loads, force=force))
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a synchronous function on its own connection in a worker thread."""
+        return await self._run(fn)

@@ -1,0 +1,133 @@
+"""The store on a real SQLite file: versions, atomic loads, stale refusal, pruning, migration."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from datastore import store
+from datastore.loaders.base import COLUMNS, Loaded
+from datastore.schema import SCHEMA_VERSION
+from datastore.store import LoadInput, SourceFile, StaleDataError
+
+
+def crime(months: list[int], count: int, name: str = "f.csv") -> LoadInput:
+    rows = [("E05000001", "Ward", "Borough", "THEFT", "SHOPLIFTING", m, count) for m in months]
+    frame = pd.DataFrame(rows, columns=list(COLUMNS["ward_crime"]))
+    return LoadInput(Loaded("ward_crime", name, frame, tuple(months)), (SourceFile(name, "0"),))
+
+
+def population(n: int) -> LoadInput:
+    frame = pd.DataFrame([("E05000001", "Ward", "E09000099", "Borough", n)],
+                         columns=list(COLUMNS["ward_population"]))
+    return LoadInput(Loaded("ward_population", "p.csv", frame), (SourceFile("p.csv", "1"),))
+
+
+def current_count(conn: sqlite3.Connection) -> int:
+    vid = store.versions(conn)["ward_crime"].id
+    return int(conn.execute("SELECT SUM(count) FROM ward_crime WHERE version_id=?",
+                            (vid,)).fetchone()[0])
+
+
+def test_new_store_has_schema_version_and_wal(tmp_path: Path) -> None:
+    conn = store.connect(tmp_path / "s.sqlite3")
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.is_empty(conn)
+
+
+def test_load_makes_current_and_keeps_one_previous(tmp_path: Path) -> None:
+    conn = store.connect(tmp_path / "s.sqlite3")
+    store.write_versions(conn, {"ward_crime": crime([202401, 202402], 1)})
+    store.write_versions(conn, {"ward_crime": crime([202402, 202403], 2)})
+    store.write_versions(conn, {"ward_crime": crime([202403, 202404], 3)})
+    assert store.versions(conn)["ward_crime"].last_month == 202404
+    assert store.versions(conn, "previous")["ward_crime"].last_month == 202403
+    assert current_count(conn) == 6
+    kept = conn.execute("SELECT COUNT(*) FROM dataset_version").fetchone()[0]
+    assert kept == 2
+    # The oldest version's rows were pruned with it.
+    assert conn.execute("SELECT COUNT(*) FROM ward_crime").fetchone()[0] == 4
+
+
+def test_older_file_is_refused_unless_forced(tmp_path: Path) -> None:
+    conn = store.connect(tmp_path / "s.sqlite3")
+    store.write_versions(conn, {"ward_crime": crime([202402, 202403], 2, "new.csv")})
+    with pytest.raises(StaleDataError, match=r"old\.csv.*2024-02.*--force"):
+        store.write_versions(conn, {"ward_crime": crime([202401, 202402], 1, "old.csv")})
+    assert current_count(conn) == 4
+    store.write_versions(conn, {"ward_crime": crime([202401, 202402], 1, "old.csv")}, force=True)
+    assert current_count(conn) == 2
+
+
+def test_failed_load_leaves_everything_current(tmp_path: Path) -> None:
+    conn = store.connect(tmp_path / "s.sqlite3")
+    store.write_versions(conn, {"ward_crime": crime([202401], 5), "ward_population": population(9)})
+
+    def boom(kind: str) -> None:
+        if kind == "ward_population":
+            raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        store.write_versions(conn, {"ward_crime": crime([202402], 7),
+                                    "ward_population": population(1)}, after_insert=boom)
+    assert current_count(conn) == 5
+    assert store.versions(conn)["ward_crime"].last_month == 202401
+    assert "ward_crime" not in store.versions(conn, "previous")
+    assert conn.execute("SELECT COUNT(*) FROM dataset_version WHERE status='loading'"
+                        ).fetchone()[0] == 0
+
+
+def test_process_killed_mid_load_leaves_old_version_current(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite3"
+    conn = store.connect(db)
+    store.write_versions(conn, {"ward_crime": crime([202401], 5)})
+    conn.close()
+    # A child process writes a new version and is killed (os._exit, no clean-up) mid-load.
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_store import crime, population
+        from datastore import store
+        conn = store.connect({str(db)!r})
+        def die(kind):
+            if kind == "ward_crime":
+                os._exit(9)
+        store.write_versions(conn, {{"ward_crime": crime([202402], 7),
+                                     "ward_population": population(3)}}, after_insert=die)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert proc.returncode == 9, proc.stderr
+    conn = store.connect(db)
+    assert current_count(conn) == 5
+    assert set(store.versions(conn)) == {"ward_crime"}
+    store.write_versions(conn, {"ward_crime": crime([202402], 7)})
+    assert current_count(conn) == 7
+
+
+def test_older_schema_is_rebuilt(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite3"
+    raw = sqlite3.connect(db)
+    raw.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+                      "INSERT INTO meta VALUES ('schema_version', '0');"
+                      "CREATE TABLE crime_v0 (x INTEGER);")
+    raw.commit()
+    raw.close()
+    conn = store.connect(db)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "crime_v0" not in tables and "dataset_version" in tables
+    assert store.is_empty(conn)
+
+
+def test_missing_kinds_lists_what_has_no_version(tmp_path: Path) -> None:
+    conn = store.connect(tmp_path / "s.sqlite3")
+    store.write_versions(conn, {"ward_crime": crime([202401], 1)})
+    missing = store.missing_kinds(conn)
+    assert "ward_crime" not in missing and "postcodes" in missing

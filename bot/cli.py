@@ -1,0 +1,198 @@
+"""The `wardwatch` command line: parse arguments, load config, dispatch to a command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TextIO
+
+from bot import config as config_mod
+from datastore.errors import LoadError
+from datastore.figures import month_label
+from datastore.services import Services, open_services
+from datastore.store import StaleDataError, Version
+from handlers import render
+
+log = logging.getLogger("wardwatch")
+
+# Queries of `ask --json -` answered concurrently (only postcodes.io look-ups ever wait).
+ASK_WINDOW = 64
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wardwatch",
+        description="London crime figures by postcode, from the Met's published data.",
+    )
+    parser.add_argument("--config", metavar="PATH",
+                        help="config file (default: $WARDWATCH_CONFIG, else ./config.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    load = sub.add_parser("load", help="load data files as the new current data")
+    load.add_argument("--force", action="store_true",
+                      help="load even if a file's latest month is older than the current data")
+    load.add_argument("sources", nargs="*", metavar="PATH|URL",
+                      help="files to load (default: the configured [sources])")
+
+    ask = sub.add_parser("ask", help="answer a postcode as the bot would")
+    ask.add_argument("--json", action="store_true", help="print JSON (one object per query)")
+    ask.add_argument("postcode", help="a postcode, or - to read one query per line from stdin")
+    sub.add_parser("run", help="run the Telegram bot (needs a token)")
+    sub.add_parser("console", help="chat with the bot in this terminal (no Telegram needed)")
+    return parser
+
+
+NO_TOKEN = (
+    "wardwatch run: no Telegram token. Create a bot with @BotFather in Telegram, then set "
+    "WARDWATCH_TOKEN=<token> (or [telegram] token in config.toml); or try `wardwatch console`."
+)
+
+HAVE_TOKEN = (
+    "A Telegram token is configured. Run the bot with `wardwatch run`, or chat with it here "
+    "with `wardwatch console`. `wardwatch --help` lists every command."
+)
+
+
+def cmd_run(cfg: config_mod.Config) -> int:
+    """Run the bot until interrupted (polling or webhook, as configured)."""
+    from telegram import Update
+
+    from bot.app import build_application
+
+    if cfg.telegram.token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    app = build_application(cfg)
+    tg = cfg.telegram
+    if tg.mode == "webhook":
+        if not tg.webhook_url:
+            print("wardwatch run: webhook mode needs [telegram] webhook_url", file=sys.stderr)
+            return 2
+        app.run_webhook(
+            listen=tg.listen, port=tg.port, url_path=tg.webhook_url.rstrip("/").rsplit("/", 1)[-1],
+            webhook_url=tg.webhook_url,
+            secret_token=tg.webhook_secret.reveal() if tg.webhook_secret else None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+async def cmd_console(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return await run_console(cfg)
+
+
+def _progress(stream: TextIO) -> Callable[[str], None] | None:
+    if not stream.isatty():
+        return None
+
+    def show(message: str) -> None:
+        print(f"wardwatch: {message}…", file=stream, flush=True)
+
+    return show
+
+
+def services(cfg: config_mod.Config, progress: Callable[[str], None] | None = None
+             ) -> AbstractAsyncContextManager[Services]:
+    """Open the shared services as the config says."""
+    return open_services(cfg.storage_path, postcodes_url=cfg.postcodes.base_url,
+                         postcodes_timeout=cfg.postcodes.timeout, progress=progress)
+
+
+def describe(v: Version) -> str:
+    months = ""
+    if v.first_month and v.last_month:
+        months = f"{month_label(v.first_month)} to {month_label(v.last_month)}"
+    return f"{v.kind:<19} {months:<21} {v.rows:>9,} rows   {', '.join(s.name for s in v.sources)}"
+
+
+async def cmd_load(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    progress = _progress(sys.stderr)
+    async with services(cfg, progress) as svc:
+        srcs = args.sources or list(cfg.sources.all())
+        try:
+            if srcs:
+                loaded = await svc.load(srcs, force=args.force, progress=progress)
+                print("Loaded:")
+                for v in loaded:
+                    print("  " + describe(v))
+        except (LoadError, StaleDataError) as exc:
+            print(f"wardwatch load: rejected: {exc}", file=sys.stderr)
+            print("The data being served is unchanged.", file=sys.stderr)
+            return 1
+        current = await svc.store.versions()
+        print("Current data:")
+        for kind in sorted(current):
+            print("  " + describe(current[kind]))
+    return 0
+
+
+async def _answer_text(svc: Services, text: str, as_json: bool) -> str:
+    answer = await svc.answer(text)
+    message = render.answer_html(answer)
+    if as_json:
+        return json.dumps(render.answer_json(answer, render.strip_html(message)),
+                          ensure_ascii=False)
+    return render.strip_html(message)
+
+
+async def cmd_ask(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    async with services(cfg, _progress(sys.stderr)) as svc:
+        if args.postcode != "-":
+            print(await _answer_text(svc, args.postcode, args.json))
+            return 0
+        # One query per line, answers in input order, each printed as soon as it and all
+        # before it are ready; at most ASK_WINDOW in flight.
+        pending: asyncio.Queue[asyncio.Task[str] | None] = asyncio.Queue(ASK_WINDOW)
+
+        async def writer() -> None:
+            while (task := await pending.get()) is not None:
+                sys.stdout.write(await task + "\n")
+                if pending.empty():
+                    sys.stdout.flush()
+            sys.stdout.flush()
+
+        out = asyncio.create_task(writer())
+        loop = asyncio.get_running_loop()
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            text = line.rstrip("\r\n")
+            await pending.put(asyncio.create_task(_answer_text(svc, text, args.json)))
+        await pending.put(None)
+        await out
+    return 0
+
+
+COMMANDS = {"load": cmd_load, "ask": cmd_ask, "console": cmd_console}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `wardwatch` command; return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL (a postcode, or the bot token) at INFO: keep it quiet.
+    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        cfg = config_mod.load(args.config)
+    except config_mod.ConfigError as exc:
+        print(f"wardwatch: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        return cmd_run(cfg)
+    if args.command is None:
+        if cfg.telegram.token is not None:
+            print(HAVE_TOKEN)
+            return 0
+        args.command = "console"
+    return asyncio.run(COMMANDS[args.command](cfg, args))

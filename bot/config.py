@@ -1,0 +1,238 @@
+"""WardWatch's configuration: one frozen, typed object loaded once from TOML and the environment."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+
+ENV_CONFIG = "WARDWATCH_CONFIG"
+ENV_TOKEN = "WARDWATCH_TOKEN"
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, unreadable or has a wrong key or value."""
+
+
+class Secret:
+    """A string that never shows itself in a repr, str, log or traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the secret; call only where it is handed to the library that needs it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def default_storage_path() -> Path:
+    """Return the per-user data file used when `[storage] path` is not set."""
+    return Path(user_data_dir("wardwatch", appauthor=False)) / "wardwatch.sqlite3"
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: Secret | None = None
+    mode: str = "polling"
+    base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: Secret | None = None
+    listen: str = "127.0.0.1"
+    port: int = 8443
+
+
+@dataclass(frozen=True)
+class SourcesConfig:
+    """Each is a tuple of paths or URLs; empty means the bundled snapshot."""
+
+    ward_crime: tuple[str, ...] = ()
+    borough_crime: tuple[str, ...] = ()
+    stop_search: tuple[str, ...] = ()
+    taser: tuple[str, ...] = ()
+    population: tuple[str, ...] = ()
+    postcodes: tuple[str, ...] = ()
+    boundaries: tuple[str, ...] = ()
+
+    def all(self) -> tuple[str, ...]:
+        """Every configured source, in a stable order."""
+        return (
+            self.ward_crime + self.borough_crime + self.stop_search + self.taser
+            + self.population + self.postcodes + self.boundaries
+        )
+
+
+@dataclass(frozen=True)
+class PostcodesConfig:
+    base_url: str = "https://api.postcodes.io"
+    timeout: float = 2.0
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    check_time: str = "07:00"
+    timezone: str = "Europe/London"
+
+
+@dataclass(frozen=True)
+class Config:
+    storage_path: Path = field(default_factory=default_storage_path)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    sources: SourcesConfig = field(default_factory=SourcesConfig)
+    postcodes: PostcodesConfig = field(default_factory=PostcodesConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    admin_ids: frozenset[int] = frozenset()
+    source_file: Path | None = None
+
+
+_KNOWN: dict[str, set[str]] = {
+    "telegram": {"token", "mode", "base_url", "webhook_url", "webhook_secret", "listen", "port"},
+    "storage": {"path"},
+    "sources": {
+        "ward_crime", "borough_crime", "stop_search", "taser", "population", "postcodes",
+        "boundaries",
+    },
+    "postcodes": {"base_url", "timeout"},
+    "schedule": {"check_time", "timezone"},
+    "admins": {"ids"},
+}
+
+
+def _table(raw: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: [{name}] must be a table")
+    unknown = set(value) - _KNOWN[name]
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) in [{name}]: {', '.join(sorted(unknown))}")
+    return value
+
+
+def _str(table: Mapping[str, Any], key: str, section: str, where: str, default: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: [{section}] {key} must be a string")
+    return value
+
+
+def _sources(value: object, key: str, where: str, base: Path) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"{where}: [sources] {key} must be a path, a URL or a list of them")
+    out = []
+    for item in items:
+        is_url = item.startswith(("http://", "https://"))
+        out.append(item if is_url or Path(item).is_absolute() else str(base / item))
+    return tuple(out)
+
+
+def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = None,
+          env: Mapping[str, str] | None = None) -> Config:
+    """Build a Config from parsed TOML; relative paths are taken from `base`."""
+    env = os.environ if env is None else env
+    base = base or Path.cwd()
+    unknown = set(raw) - set(_KNOWN)
+    if unknown:
+        raise ConfigError(f"{where}: unknown section(s): {', '.join(sorted(unknown))}")
+
+    tg = _table(raw, "telegram", where)
+    token_text = env.get(ENV_TOKEN) or tg.get("token") or ""
+    if not isinstance(token_text, str):
+        raise ConfigError(f"{where}: [telegram] token must be a string")
+    mode = _str(tg, "mode", "telegram", where, "polling")
+    if mode not in ("polling", "webhook"):
+        raise ConfigError(f"{where}: [telegram] mode must be 'polling' or 'webhook', not {mode!r}")
+    port = tg.get("port", 8443)
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError(f"{where}: [telegram] port must be a port number")
+    secret = tg.get("webhook_secret")
+    if secret is not None and not isinstance(secret, str):
+        raise ConfigError(f"{where}: [telegram] webhook_secret must be a string")
+    telegram = TelegramConfig(
+        token=Secret(token_text.strip()) if token_text.strip() else None,
+        mode=mode,
+        base_url=tg.get("base_url") or None,
+        webhook_url=tg.get("webhook_url") or None,
+        webhook_secret=Secret(secret) if secret else None,
+        listen=_str(tg, "listen", "telegram", where, "127.0.0.1"),
+        port=port,
+    )
+
+    st = _table(raw, "storage", where)
+    storage = Path(_str(st, "path", "storage", where, "")).expanduser() if "path" in st else None
+    if storage is not None and not storage.is_absolute():
+        storage = base / storage
+
+    src = _table(raw, "sources", where)
+    sources = SourcesConfig(**{k: _sources(v, k, where, base) for k, v in src.items()})
+
+    pc = _table(raw, "postcodes", where)
+    timeout = pc.get("timeout", 2.0)
+    if not isinstance(timeout, int | float) or not 0 < timeout <= 2.5:
+        raise ConfigError(f"{where}: [postcodes] timeout must be a number of seconds, 0 to 2.5")
+    postcodes = PostcodesConfig(
+        base_url=_str(pc, "base_url", "postcodes", where, PostcodesConfig.base_url).rstrip("/"),
+        timeout=float(timeout),
+    )
+
+    sc = _table(raw, "schedule", where)
+    check_time = _str(sc, "check_time", "schedule", where, "07:00")
+    hh, _, mm = check_time.partition(":")
+    if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+        raise ConfigError(f"{where}: [schedule] check_time must be HH:MM, not {check_time!r}")
+    schedule = ScheduleConfig(check_time, _str(sc, "timezone", "schedule", where, "Europe/London"))
+
+    ad = _table(raw, "admins", where)
+    ids = ad.get("ids", [])
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        raise ConfigError(f"{where}: [admins] ids must be a list of Telegram user ids")
+
+    return Config(
+        storage_path=storage or default_storage_path(),
+        telegram=telegram,
+        sources=sources,
+        postcodes=postcodes,
+        schedule=schedule,
+        admin_ids=frozenset(ids),
+    )
+
+
+def load(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> Config:
+    """Load the config: the given path, else $WARDWATCH_CONFIG, else ./config.toml, else
+    defaults."""
+    env = os.environ if env is None else env
+    chosen = Path(path) if path else Path(env[ENV_CONFIG]) if env.get(ENV_CONFIG) else None
+    if chosen is None and Path("config.toml").is_file():
+        chosen = Path("config.toml")
+    if chosen is None:
+        return parse({}, env=env)
+    try:
+        raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {chosen}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {chosen}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{chosen}: not valid TOML: {exc}") from None
+    cfg = parse(raw, where=str(chosen), base=chosen.resolve().parent, env=env)
+    return Config(**{**cfg.__dict__, "source_file": chosen})

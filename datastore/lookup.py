@@ -1,0 +1,168 @@
+"""From a resident's text to an answer: resolve the postcode offline first, then gather figures.
+
+Only a valid postcode in a London district that is missing from the bundled table is sent to
+postcodes.io; everything else is decided offline, so no third party sees most postcodes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Final, Literal
+
+from datastore.models import (
+    DistrictWard,
+    Place,
+    StopSearchSummary,
+    TaserSummary,
+    WardMonth,
+    WardRate,
+)
+from datastore.postcodes import PostcodesIo, Remote, parse_query
+from datastore.view import DataView
+
+log = logging.getLogger(__name__)
+
+Status = Literal[
+    "ok", "invalid", "not_found", "terminated", "outcode", "outside_met", "unavailable"
+]
+STATUSES: Final[tuple[Status, ...]] = (
+    "ok", "invalid", "not_found", "terminated", "outcode", "outside_met", "unavailable"
+)
+
+CITY_OF_LONDON_LAD: Final = "E09000001"
+CITY_OF_LONDON_PFA: Final = "E23000034"
+# Every answer is given within this many seconds, whatever postcodes.io does.
+DEADLINE_S: Final = 3.0
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a query turned out to be, and where it is when it is somewhere we answer for."""
+
+    status: Status
+    query: str
+    postcode: str | None = None
+    outcode: str | None = None
+    place: Place | None = None
+    district_wards: tuple[DistrictWard, ...] = ()
+    # outside_met: "city" (City of London Police) or "elsewhere"; the area's name if known.
+    outside: Literal["city", "elsewhere"] | None = None
+    outside_area: str | None = None
+    outside_force: str | None = None
+    terminated: tuple[int, int | None] | None = None  # (year, month)
+    via_postcodes_io: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A resolution and, when it is `ok`, the ward's and borough's figures."""
+
+    resolution: Resolution
+    crime: WardMonth | None = None
+    rate: WardRate | None = None
+    stop_search: StopSearchSummary | None = None
+    taser: TaserSummary | None = None
+    ward_borough: str | None = None  # the borough the Met files the ward under
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def status(self) -> Status:
+        return self.resolution.status
+
+
+def _from_remote(remote: Remote, query: str, postcode: str, outcode: str,
+                 view: DataView) -> Resolution:
+    base = Resolution("unavailable", query, postcode, outcode, via_postcodes_io=True)
+    nearby = tuple(view.district_wards(outcode)[:6])
+    if remote.status == "found":
+        if remote.district_code == CITY_OF_LONDON_LAD or remote.pfa_code == CITY_OF_LONDON_PFA:
+            return replace(base, status="outside_met", outside="city",
+                           outside_area="City of London", outside_force="City of London Police")
+        ward = remote.ward_code or ""
+        if view.is_met_ward(ward):
+            lad_code, lad_name = view.ward_lad.get(
+                ward, (remote.district_code or "", remote.district_name or ""))
+            place = Place(postcode, outcode, ward, view.wards[ward].name, lad_code, lad_name,
+                          remote.lat, remote.lon)
+            return replace(base, status="ok", place=place)
+        if (remote.district_code or "").startswith("E09"):
+            # In London but in a ward the Met's data does not name (e.g. a new ward code).
+            return replace(base, status="not_found", district_wards=nearby,
+                           reason="ward not in the Met's data")
+        return replace(base, status="outside_met", outside="elsewhere",
+                       outside_area=remote.district_name, outside_force=remote.pfa)
+    if remote.status == "terminated":
+        year = remote.terminated_year
+        return replace(base, status="terminated", district_wards=nearby,
+                       terminated=(year, remote.terminated_month) if year else None)
+    if remote.status == "invalid":
+        return replace(base, status="invalid")
+    if remote.status == "not_found":
+        return replace(base, status="not_found", district_wards=nearby)
+    return replace(base, reason=remote.reason or "no answer")
+
+
+async def resolve(text: str, view: DataView, remote: PostcodesIo | None) -> Resolution:
+    """Resolve a resident's text to a place, offline where possible.  Never raises."""
+    query = parse_query(text)
+    original = query.text
+    if query.kind == "invalid":
+        return Resolution("invalid", original)
+    if query.kind == "outcode":
+        wards = tuple(view.district_wards(query.value))
+        if not wards:
+            return Resolution("outside_met", original, outcode=query.value, outside="elsewhere")
+        if all(w.lad_name == "City of London" for w in wards):
+            return Resolution("outside_met", original, outcode=query.value, outside="city",
+                              outside_area="City of London",
+                              outside_force="City of London Police", district_wards=wards)
+        return Resolution("outcode", original, outcode=query.value, district_wards=wards)
+
+    postcode = query.value
+    outcode = postcode.split(" ")[0]
+    place = view.place(postcode)
+    if place is not None:
+        if place.lad_code == CITY_OF_LONDON_LAD:
+            return Resolution("outside_met", original, postcode, outcode, place=place,
+                              outside="city", outside_area="City of London",
+                              outside_force="City of London Police")
+        if not view.is_met_ward(place.ward_code):
+            return Resolution("not_found", original, postcode, outcode,
+                              reason="ward not in the Met's data")
+        return Resolution("ok", original, postcode, outcode, place=place)
+    if not view.has_district(outcode):
+        return Resolution("outside_met", original, postcode, outcode, outside="elsewhere")
+    if remote is None:
+        return Resolution("not_found", original, postcode, outcode,
+                          district_wards=tuple(view.district_wards(outcode)[:6]))
+    try:
+        async with asyncio.timeout(DEADLINE_S):
+            found = await remote.lookup(postcode)
+    except TimeoutError:
+        return Resolution("unavailable", original, postcode, outcode, via_postcodes_io=True,
+                          reason="postcodes.io took too long")
+    return _from_remote(found, original, postcode, outcode, view)
+
+
+def figures_for(resolution: Resolution, view: DataView) -> Answer:
+    """Gather the figures for a resolved place (only `ok` resolutions get any)."""
+    place = resolution.place
+    if resolution.status != "ok" or place is None:
+        return Answer(resolution)
+    ward = place.ward_code
+    return Answer(
+        resolution=resolution,
+        crime=view.ward_month(ward),
+        rate=view.ward_rate(ward),
+        stop_search=view.stop_search_summary(place.lad_name),
+        taser=view.taser_summary(place.lad_name),
+        ward_borough=view.wards[ward].borough_name,
+    )
+
+
+async def answer(text: str, view: DataView, remote: PostcodesIo | None) -> Answer:
+    """Resolve a resident's text and gather the figures.  Never raises for bad input."""
+    return figures_for(await resolve(text, view, remote), view)

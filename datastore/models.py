@@ -1,0 +1,102 @@
+"""The dataclasses the query API returns: plain figures, never text for a chat."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from datastore.figures import Band
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a postcode lies: its ward and local authority (borough)."""
+
+    postcode: str
+    outcode: str
+    ward_code: str
+    ward_name: str
+    lad_code: str
+    lad_name: str
+    lat: float | None
+    lon: float | None
+
+
+@dataclass(frozen=True)
+class DistrictWard:
+    """A ward that has postcodes in a postcode district, with how many."""
+
+    ward_code: str
+    ward_name: str
+    lad_name: str
+    postcodes: int
+
+
+@dataclass(frozen=True)
+class MonthTotal:
+    month: int
+    total: int
+
+
+@dataclass(frozen=True)
+class WardMonth:
+    """A ward's crime in one month: total and counts by major and minor type."""
+
+    ward_code: str
+    ward_name: str
+    month: int
+    total: int
+    previous: MonthTotal | None
+    by_major: Mapping[str, int]
+    by_minor: Mapping[str, Mapping[str, int]]  # major -> minor -> count
+
+
+@dataclass(frozen=True)
+class WardRate:
+    """A ward's crime over a window of months per 1,000 residents, against the London average."""
+
+    ward_code: str
+    first_month: int
+    last_month: int
+    total: int
+    population: int
+    rate: float
+    london_total: int
+    london_population: int
+    london_rate: float
+    ratio: float
+    band: Band
+    rank: int
+    of: int
+
+
+@dataclass(frozen=True)
+class StopSearchSummary:
+    """Searches recorded in one borough (where they took place) in one month."""
+
+    borough: str
+    month: int
+    total: int
+    by_type: Mapping[str, int]
+    by_object: Mapping[str, int]
+    by_legislation: Mapping[str, int]
+    by_outcome: Mapping[str, int]
+    by_age: Mapping[str, int]
+    by_officer_ethnicity: Mapping[str, int]
+    by_self_ethnicity: Mapping[str, int]
+    by_gender: Mapping[str, int]
+    no_location: int  # Met-wide records that month with no location, so in no borough
+
+
+@dataclass(frozen=True)
+class TaserSummary:
+    """Taser (CED) deployments by type for an area and period."""
+
+    area_type: str  # "borough" or "force"
+    name: str
+    period_start: str  # YYYY-MM
+    period_end: str
+    period_label: str
+    by_type: Mapping[str, int]
+    deployments: int
+    subjects: int | None

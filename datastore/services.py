@@ -1,0 +1,108 @@
+"""The long-lived services every front end shares: the store, the current data view and the
+postcodes.io client, opened together and closed together (by `bot/`, in post_init)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from datastore import lookup, sources
+from datastore.loaders.base import Kind
+from datastore.postcodes import PostcodesIo
+from datastore.store import LoadInput, Store, Version, forget_chat, missing_kinds, versions
+from datastore.view import DataView
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Services:
+    """What handlers and commands reach: one store, one view of its current data, one client."""
+
+    store: Store
+    view: DataView
+    http: httpx.AsyncClient
+    postcodes: PostcodesIo | None
+    _view_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def refresh_view(self) -> DataView:
+        """Rebuild the view from the store's current versions and swap it in whole."""
+        async with self._view_lock:
+            self.view = await self.store.run(DataView.build)
+        return self.view
+
+    async def answer(self, text: str) -> lookup.Answer:
+        """The answer to a resident's text, from the current view."""
+        return await lookup.answer(text, self.view, self.postcodes)
+
+    async def forget_chat(self, chat_id: int) -> dict[str, int]:
+        """Erase everything stored about a chat; return what went, by table."""
+        return await self.store.run(lambda c: forget_chat(c, chat_id))
+
+    async def load(self, srcs: Sequence[str], *, force: bool = False,
+                   progress: Progress | None = None) -> list[Version]:
+        """Read, validate and load sources as new current versions, then refresh the view."""
+        current = await self.store.run(lambda c: versions(c).get("ward_population"))
+        known = None
+        if current is not None:
+            known = (set(self.view.ward_population) | set(self.view.wards)
+                     | {row[1] for row in self.view.postcodes.values()})
+        loads = await asyncio.to_thread(
+            sources.read_sources, srcs, known_wards=known, progress=progress)
+        done = await self.store.write(loads, force=force)
+        await self.refresh_view()
+        return done
+
+
+async def ensure_loaded(store: Store, progress: Progress | None = None) -> list[Version]:
+    """Build any kind of data the store lacks from the bundled snapshot."""
+    missing = await store.run(missing_kinds)
+    if not missing:
+        return []
+    if progress:
+        progress("first run: building the store from the bundled snapshot")
+    loads = await asyncio.to_thread(sources.read_sources, (), progress=progress)
+    wanted: dict[Kind, LoadInput] = {k: v for k, v in loads.items() if k in missing}
+    if progress:
+        progress("writing the store")
+    return await store.write(wanted)
+
+
+@asynccontextmanager
+async def open_services(
+    storage_path: Path,
+    *,
+    postcodes_url: str | None,
+    postcodes_timeout: float = 2.0,
+    progress: Progress | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> AsyncIterator[Services]:
+    """Open the store (building it on first run), the view and the HTTP client; close them.
+
+    `postcodes_url` None means never ask postcodes.io (answers stay fully offline).
+    """
+    store = Store(storage_path)
+    await store.open()
+    client = http or httpx.AsyncClient(
+        timeout=postcodes_timeout,
+        headers={"User-Agent": "WardWatch (London crime figures bot)"},
+    )
+    try:
+        await ensure_loaded(store, progress)
+        view = await store.run(DataView.build)
+        remote = None
+        if postcodes_url:
+            remote = PostcodesIo(client, base_url=postcodes_url, timeout=postcodes_timeout)
+        yield Services(store, view, client, remote)
+    finally:
+        if http is None:
+            await client.aclose()
+        await store.close()

@@ -1,0 +1,354 @@
+"""An immutable in-memory view of the current dataset versions, and the query API over it.
+
+Built once from the store when it opens and again after each load, then swapped whole, so every
+answer reads one consistent set of versions and never an old set as current.  Queries are plain
+synchronous methods returning dataclasses; the London-wide figures are computed once per view.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from datastore import figures
+from datastore.models import (
+    DistrictWard,
+    MonthTotal,
+    Place,
+    StopSearchSummary,
+    TaserSummary,
+    WardMonth,
+    WardRate,
+)
+from datastore.store import Version, versions
+
+
+def _frame(conn: sqlite3.Connection, sql: str, params: tuple[int, ...]) -> pd.DataFrame:
+    return pd.read_sql_query(sql, conn, params=params)
+
+
+@dataclass(frozen=True)
+class _WardRows:
+    """One ward's rows of the crime matrix."""
+
+    name: str
+    borough_name: str
+    start: int
+    stop: int
+
+
+@dataclass(eq=False)  # hashed by identity: its lru_caches key on the view itself
+class DataView:
+    """The current data, indexed for answering; build with `DataView.build(conn)`."""
+
+    versions: Mapping[str, Version]
+    months: tuple[int, ...]
+    # Ward crime as a matrix: one row per (ward, major, minor), one column per month.
+    crime_keys: list[tuple[str, str]]
+    crime_matrix: np.ndarray
+    wards: dict[str, _WardRows]
+    ward_population: dict[str, int]
+    ward_lad: dict[str, tuple[str, str]]
+    borough_population: dict[str, int]
+    postcodes: dict[str, tuple[str, str, str, str, str, float | None, float | None]]
+    postcode_list: list[str]
+    postcode_xy: np.ndarray
+    stop_search: pd.DataFrame
+    taser: pd.DataFrame
+    borough_crime: pd.DataFrame
+    _district_wards: dict[str, list[DistrictWard]] = field(default_factory=dict)
+    _ward_totals: np.ndarray | None = None
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, conn: sqlite3.Connection) -> DataView:
+        """Read every current version from the store into a new view."""
+        current = versions(conn)
+
+        def vid(kind: str) -> int:
+            return current[kind].id if kind in current else -1
+
+        crime = _frame(
+            conn,
+            "SELECT ward_code, ward_name, borough_name, major, minor, month, count "
+            "FROM ward_crime WHERE version_id=?",
+            (vid("ward_crime"),),
+        )
+        wide = crime.pivot_table(
+            index=["ward_code", "ward_name", "borough_name", "major", "minor"],
+            columns="month", values="count", aggfunc="sum", fill_value=0,
+        ).sort_index()
+        months = tuple(int(m) for m in wide.columns)
+        matrix = wide.to_numpy(dtype=np.int64)
+        keys: list[tuple[str, str]] = []
+        wards: dict[str, _WardRows] = {}
+        for i, (code, name, borough, major, minor) in enumerate(wide.index):
+            keys.append((major, minor))
+            rows = wards.get(code)
+            wards[code] = _WardRows(name, borough, rows.start if rows else i, i + 1)
+
+        pop = _frame(conn, "SELECT ward_code, lad_code, lad_name, population FROM ward_population "
+                     "WHERE version_id=?", (vid("ward_population"),))
+        bpop = _frame(conn, "SELECT lad_name, population FROM borough_population "
+                      "WHERE version_id=?", (vid("borough_population"),))
+        pcs = _frame(conn, "SELECT postcode, outcode, ward_code, ward_name, lad_code, lad_name, "
+                     "lat, lon FROM postcodes WHERE version_id=?", (vid("postcodes"),))
+        lat = pcs["lat"].to_numpy(dtype=float)
+        lon = pcs["lon"].to_numpy(dtype=float)
+        lat_nan = np.isnan(lat)
+        postcodes = {
+            pc: (oc, wc, wn, lc, ln, None if np.isnan(la) else float(la),
+                 None if np.isnan(lo) else float(lo))
+            for pc, oc, wc, wn, lc, ln, la, lo in zip(
+                pcs["postcode"], pcs["outcode"], pcs["ward_code"], pcs["ward_name"],
+                pcs["lad_code"], pcs["lad_name"], lat, lon, strict=True)
+        }
+        # Equirectangular x/y in km: good enough to find the nearest postcode within London.
+        xy = np.column_stack((np.where(lat_nan, np.inf, lon * 69.6), np.where(lat_nan, np.inf,
+                                                                              lat * 111.2)))
+        stop = _frame(conn, "SELECT month, borough, type, object_of_search, legislation, outcome, "
+                      "age_range, officer_ethnicity, self_ethnicity, gender, has_location "
+                      "FROM stop_search WHERE version_id=?", (vid("stop_search"),))
+        taser = _frame(conn, "SELECT area_type, area_name, period_start, period_end, "
+                       "period_label, deployment_type, deployments, subjects FROM taser "
+                       "WHERE version_id=?", (vid("taser"),))
+        bcrime = _frame(conn, "SELECT borough_name, major, minor, month, count FROM borough_crime "
+                        "WHERE version_id=?", (vid("borough_crime"),))
+        return cls(
+            versions=current,
+            months=months,
+            crime_keys=keys,
+            crime_matrix=matrix,
+            wards=wards,
+            ward_population=dict(zip(pop["ward_code"], pop["population"].astype(int),
+                                     strict=True)),
+            ward_lad={c: (lc, ln) for c, lc, ln in zip(pop["ward_code"], pop["lad_code"],
+                                                         pop["lad_name"], strict=True)},
+            borough_population=dict(zip(bpop["lad_name"], bpop["population"].astype(int),
+                                        strict=True)),
+            postcodes=postcodes,
+            postcode_list=list(pcs["postcode"]),
+            postcode_xy=xy,
+            stop_search=stop,
+            taser=taser,
+            borough_crime=bcrime,
+        )
+
+    # -- postcodes ----------------------------------------------------------------------------
+
+    def place(self, postcode: str) -> Place | None:
+        """The place of a normalised postcode in the offline table, or None."""
+        row = self.postcodes.get(postcode)
+        if row is None:
+            return None
+        oc, wc, wn, lc, ln, lat, lon = row
+        return Place(postcode, oc, wc, wn, lc, ln, lat, lon)
+
+    def nearest_postcode(self, lat: float, lon: float) -> tuple[Place, float] | None:
+        """The postcode in the offline table nearest to a point, and its distance in km."""
+        if not self.postcode_list:
+            return None
+        d = (self.postcode_xy[:, 0] - lon * 69.6) ** 2 + (self.postcode_xy[:, 1] - lat * 111.2) ** 2
+        best = int(np.argmin(d))
+        place = self.place(self.postcode_list[best])
+        return (place, float(np.sqrt(d[best]))) if place else None
+
+    def has_district(self, outcode: str) -> bool:
+        """Whether any London postcode is in this district."""
+        return bool(self.district_wards(outcode))
+
+    def district_wards(self, outcode: str) -> list[DistrictWard]:
+        """The wards with postcodes in a district, most postcodes first."""
+        if not self._district_wards:
+            counts: dict[str, dict[tuple[str, str, str], int]] = {}
+            for oc, wc, wn, _lc, ln, _la, _lo in self.postcodes.values():
+                bucket = counts.setdefault(oc, {})
+                bucket[(wc, wn, ln)] = bucket.get((wc, wn, ln), 0) + 1
+            for oc, bucket in counts.items():
+                self._district_wards[oc] = [
+                    DistrictWard(wc, wn, ln, n)
+                    for (wc, wn, ln), n in sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0]))
+                ]
+        return self._district_wards.get(outcode, [])
+
+    # -- crime --------------------------------------------------------------------------------
+
+    def categories(self) -> dict[str, list[str]]:
+        """The major crime types in the current data, each with its minor types."""
+        out: dict[str, set[str]] = {}
+        for major, minor in self.crime_keys:
+            out.setdefault(major, set()).add(minor)
+        return {k: sorted(v) for k, v in sorted(out.items())}
+
+    @property
+    def crime_version(self) -> int:
+        """The id of the current ward-crime version (buttons carry it)."""
+        v = self.versions.get("ward_crime")
+        return v.id if v else 0
+
+    @property
+    def latest_month(self) -> int:
+        return self.months[-1]
+
+    def is_met_ward(self, ward_code: str) -> bool:
+        """Whether the Met publishes crime for this ward (the City of London's wards: no)."""
+        return ward_code in self.wards
+
+    def _totals(self) -> np.ndarray:
+        """Ward totals by month: one row per ward in `ward_order`, one column per month."""
+        if self._ward_totals is None:
+            self._ward_totals = np.vstack([
+                self.crime_matrix[r.start:r.stop].sum(axis=0) for r in self.wards.values()
+            ])
+        return self._ward_totals
+
+    def ward_series(self, ward_code: str) -> list[MonthTotal]:
+        """The ward's total for every month in the data."""
+        rows = self.wards[ward_code]
+        sums = self.crime_matrix[rows.start:rows.stop].sum(axis=0)
+        return [MonthTotal(m, int(t)) for m, t in zip(self.months, sums, strict=True)]
+
+    def ward_month(self, ward_code: str, month: int | None = None) -> WardMonth:
+        """The ward's crime in a month (default the latest), by major and minor type."""
+        month = self.latest_month if month is None else month
+        col = self.months.index(month)
+        rows = self.wards[ward_code]
+        block = self.crime_matrix[rows.start:rows.stop]
+        by_minor: dict[str, dict[str, int]] = {}
+        for (major, minor), count in zip(self.crime_keys[rows.start:rows.stop], block[:, col],
+                                         strict=True):
+            if count:
+                by_minor.setdefault(major, {})[minor] = int(count)
+        by_major = {k: sum(v.values()) for k, v in by_minor.items()}
+        previous = None
+        if col > 0:
+            previous = MonthTotal(self.months[col - 1], int(block[:, col - 1].sum()))
+        return WardMonth(
+            ward_code=ward_code,
+            ward_name=rows.name,
+            month=month,
+            total=int(block[:, col].sum()),
+            previous=previous,
+            by_major=dict(sorted(by_major.items(), key=lambda kv: (-kv[1], kv[0]))),
+            by_minor={k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0])))
+                      for k, v in sorted(by_minor.items(), key=lambda kv: -by_major[kv[0]])},
+        )
+
+    @lru_cache(maxsize=8)  # noqa: B019 - the view is immutable and lives as long as its cache
+    def _window(self, last: int) -> tuple[int, int, int, dict[str, float], dict[str, int]]:
+        months = figures.window(last)
+        cols = [self.months.index(m) for m in months]
+        sums = self._totals()[:, cols].sum(axis=1)
+        totals = {code: int(s) for code, s in zip(self.wards, sums, strict=True)}
+        with_pop = {c: t for c, t in totals.items() if self.ward_population.get(c)}
+        london_total = sum(with_pop.values())
+        london_pop = sum(self.ward_population[c] for c in with_pop)
+        rates = {c: figures.rate_per_1000(t, self.ward_population[c]) for c, t in with_pop.items()}
+        return months[0], london_total, london_pop, rates, totals
+
+    def ward_rate(self, ward_code: str, last: int | None = None) -> WardRate | None:
+        """The ward's 12-month rate per 1,000 residents against the London average.
+
+        The London average is all MPS wards' crimes over the same months divided by those
+        wards' population.  None when the data has no 12 full months or no population.
+        """
+        last = self.latest_month if last is None else last
+        if figures.window(last)[0] not in self.months or ward_code not in self.wards:
+            return None
+        first, london_total, london_pop, rates, totals = self._window(last)
+        if ward_code not in rates:
+            return None
+        london_rate = figures.rate_per_1000(london_total, london_pop)
+        rate = rates[ward_code]
+        return WardRate(
+            ward_code=ward_code,
+            first_month=first,
+            last_month=last,
+            total=totals[ward_code],
+            population=self.ward_population[ward_code],
+            rate=rate,
+            london_total=london_total,
+            london_population=london_pop,
+            london_rate=london_rate,
+            ratio=rate / london_rate,
+            band=figures.band(rate / london_rate),
+            rank=figures.rank_of(ward_code, rates),
+            of=len(rates),
+        )
+
+    def ward_rates(self, last: int | None = None) -> dict[str, float]:
+        """Every MPS ward's 12-month rate per 1,000 residents."""
+        return dict(self._window(self.latest_month if last is None else last)[3])
+
+    # -- stop and search ----------------------------------------------------------------------
+
+    @property
+    def stop_search_month(self) -> int | None:
+        return int(self.stop_search["month"].max()) if len(self.stop_search) else None
+
+    @lru_cache(maxsize=256)  # noqa: B019 - see _window
+    def stop_search_summary(
+        self, borough: str, month: int | None = None
+    ) -> StopSearchSummary | None:
+        """Searches that took place in a borough in a month (default the latest month)."""
+        month = self.stop_search_month if month is None else month
+        if month is None:
+            return None
+        in_month = self.stop_search[self.stop_search["month"] == month]
+        here = in_month[in_month["borough"] == borough]
+
+        def by(column: str) -> dict[str, int]:
+            return figures.count_by([v or "Not stated" for v in here[column]])
+
+        return StopSearchSummary(
+            borough=borough,
+            month=int(month),
+            total=len(here),
+            by_type=by("type"),
+            by_object=by("object_of_search"),
+            by_legislation=by("legislation"),
+            by_outcome=by("outcome"),
+            by_age=by("age_range"),
+            by_officer_ethnicity=by("officer_ethnicity"),
+            by_self_ethnicity=by("self_ethnicity"),
+            by_gender=by("gender"),
+            no_location=int((in_month["has_location"] == 0).sum()),
+        )
+
+    # -- taser --------------------------------------------------------------------------------
+
+    @lru_cache(maxsize=64)  # noqa: B019 - see _window
+    def taser_history(self, borough: str | None = None) -> tuple[TaserSummary, ...]:
+        """Every period's taser figures for the borough if published, else for the force;
+        latest first."""
+        t = self.taser
+        area = t[(t["area_type"] == "borough") & (t["area_name"] == borough)]
+        if area.empty:
+            area = t[t["area_type"] == "force"]
+        out = []
+        for (start, end), rows in area.groupby(["period_start", "period_end"], sort=False):
+            first = rows.iloc[0]
+            subjects = rows["subjects"]
+            out.append(TaserSummary(
+                area_type=str(first["area_type"]),
+                name=str(first["area_name"]),
+                period_start=str(start),
+                period_end=str(end),
+                period_label=str(first["period_label"]),
+                by_type={str(k): int(v) for k, v in zip(rows["deployment_type"],
+                                                       rows["deployments"], strict=True)},
+                deployments=int(rows["deployments"].sum()),
+                subjects=None if subjects.isna().any() else int(subjects.sum()),
+            ))
+        return tuple(sorted(out, key=lambda s: (s.period_end, s.period_start), reverse=True))
+
+    def taser_summary(self, borough: str | None = None) -> TaserSummary | None:
+        """The latest taser figures for the borough if published, else for the whole force."""
+        history = self.taser_history(borough)
+        return history[0] if history else None

@@ -1,0 +1,342 @@
+"""Pure renderers: an Answer (dataclasses) in, escaped Telegram HTML or JSON-ready data out."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from datastore.figures import month_label, month_name
+from datastore.lookup import Answer, Resolution
+from datastore.models import StopSearchSummary, TaserSummary, WardMonth, WardRate
+from handlers import texts
+
+TELEGRAM_LIMIT: Final = 4096
+
+TASER_LABELS: Final = {
+    "drawn": "drawn", "aimed": "aimed", "red_dot": "red dot", "arced": "arced",
+    "fired": "fired", "drive_stun": "drive stun", "angled_drive_stun": "angled drive stun",
+}
+
+_ACRONYMS: Final = frozenset({"nfib", "asb", "hmrc", "dvla"})
+
+
+def esc(value: object) -> str:
+    """Escape any data string for Telegram HTML."""
+    return html.escape(str(value), quote=False)
+
+
+def n(value: int) -> str:
+    """A count with thousands separators."""
+    return f"{value:,}"
+
+
+def category(name: str) -> str:
+    """The Met's upper-case category names in sentence case: 'THEFT FROM A PERSON' -> 'Theft
+    from a person'."""
+    words = name.strip().lower().split()
+    if not words:
+        return name
+    out = [w.upper() if w in _ACRONYMS else w for w in words]
+    out[0] = out[0][:1].upper() + out[0][1:]
+    return " ".join(out)
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{n(count)} {one if count == 1 else (many or one + 's')}"
+
+
+def _counts(items: Mapping[str, int], limit: int = 5, label: Any = None) -> str:
+    shown = list(items.items())[:limit]
+    parts = [f"{esc(label(k) if label else k)} {n(v)}" for k, v in shown]
+    rest = sum(v for _, v in list(items.items())[limit:])
+    if rest:
+        parts.append(f"others {n(rest)}")
+    return "; ".join(parts)
+
+
+def change_phrase(now: int, before: int) -> str:
+    """'up 5', 'down 3' or 'no change'."""
+    if now > before:
+        return f"up {n(now - before)}"
+    if now < before:
+        return f"down {n(before - now)}"
+    return "no change"
+
+
+def crime_block(crime: WardMonth) -> list[str]:
+    lines = [f"<b>Crime recorded in {month_name(crime.month)}</b>: {n(crime.total)}"]
+    if crime.previous is not None:
+        lines[0] += (f" ({change_phrase(crime.total, crime.previous.total)} on "
+                     f"{month_name(crime.previous.month)}: {n(crime.previous.total)})")
+    for major, count in crime.by_major.items():
+        lines.append(f"• {esc(category(major))}: {n(count)}")
+    return lines
+
+
+def minor_block(crime: WardMonth) -> list[str]:
+    """Every minor type, under its major type."""
+    lines = [f"<b>Crime by type, {month_name(crime.month)}</b>: {n(crime.total)}"]
+    for major, minors in crime.by_minor.items():
+        lines.append(f"<b>{esc(category(major))}</b>: {n(sum(minors.values()))}")
+        lines += [f"  • {esc(category(minor))}: {n(c)}" for minor, c in minors.items()]
+    return lines
+
+
+def rate_block(rate: WardRate) -> list[str]:
+    ratio = f"{rate.ratio:.2f}".rstrip("0").rstrip(".")
+    lines = [
+        f"<b>Last 12 months</b> ({month_name(rate.first_month)} to {month_name(rate.last_month)}): "
+        f"{plural(rate.total, 'crime')}, {rate.rate:.1f} per 1,000 residents "
+        f"(residents: {n(rate.population)}).",
+        f"London average: {rate.london_rate:.1f} per 1,000. This ward is {ratio} times the "
+        f"average: <b>{rate.band} the London average</b>. Rank {n(rate.rank)} of "
+        f"{n(rate.of)} Met wards (1 = highest rate).",
+        f"<i>{texts.RATE_POPULATION_NOTE}</i>",
+    ]
+    if rate.band == "well above":
+        lines.append(f"<i>{texts.BUSY_PLACE_NOTE}</i>")
+    return lines
+
+
+def stop_search_block(ss: StopSearchSummary, detail: bool = False) -> list[str]:
+    head = (f"<b>Stop and search in {esc(ss.borough)}, {month_name(ss.month)}</b>: "
+            f"{plural(ss.total, 'search', 'searches')}")
+    if ss.total == 0:
+        lines = [head + "."]
+    else:
+        limit = 10 if detail else 3
+        lines = [
+            head,
+            f"Type: {_counts(ss.by_type, limit)}",
+            f"Looking for: {_counts(ss.by_object, limit)}",
+            f"Outcome: {_counts(ss.by_outcome, limit)}",
+            f"Age: {_counts(ss.by_age, limit if detail else 5)}",
+            "Officer-defined ethnicity: "
+            f"{_counts(ss.by_officer_ethnicity, limit if detail else 5)}",
+        ]
+        if detail:
+            lines += [
+                f"Law used: {_counts(ss.by_legislation, limit)}",
+                f"Self-defined ethnicity: {_counts(ss.by_self_ethnicity, limit)}",
+                f"Gender: {_counts(ss.by_gender, limit)}",
+            ]
+    notes = [texts.STOP_SEARCH_NOTE]
+    if ss.borough in texts.CENTRAL_BOROUGHS:
+        notes.append(texts.CENTRAL_ETHNICITY_NOTE)
+    if ss.no_location:
+        notes.append(f"{plural(ss.no_location, 'search', 'searches')} across the Met that month "
+                     "had no location, so they are in no borough's count.")
+    lines.append(f"<i>{' '.join(notes)}</i>")
+    return lines
+
+
+def taser_block(t: TaserSummary) -> list[str]:
+    where = esc(t.name) if t.area_type == "force" else f"{esc(t.name)} borough"
+    kinds = "; ".join(f"{TASER_LABELS.get(k, esc(k))} {n(v)}" for k, v in t.by_type.items())
+    subjects = (f"{plural(t.subjects, 'person', 'people')} subject to it"
+                if t.subjects is not None
+                else "the number of people subject to it is not published")
+    lines = [
+        f"<b>Taser use, {where}, {esc(t.period_label)}</b>: {plural(t.deployments, 'deployment')} "
+        f"({kinds}); {subjects}.",
+    ]
+    notes = [texts.TASER_COUNTING_NOTE]
+    if t.area_type == "force":
+        notes.insert(0, texts.TASER_FORCE_NOTE)
+    lines.append(f"<i>{' '.join(notes)}</i>")
+    return lines
+
+
+def _wards_list(res: Resolution, limit: int = 8) -> str:
+    items = [f"{esc(w.ward_name)} ({esc(w.lad_name)})" for w in res.district_wards[:limit]]
+    more = len(res.district_wards) - limit
+    if more > 0:
+        items.append(f"and {more} more")
+    return ", ".join(items)
+
+
+def problem_message(res: Resolution) -> str:
+    """The message for every status but `ok`."""
+    pc = f"<b>{esc(res.postcode or res.outcode or '')}</b>"
+    if res.status == "invalid":
+        return texts.INVALID
+    if res.status == "outcode":
+        count = len(res.district_wards)
+        return (f"<b>{esc(res.outcode)}</b> is a postcode district covering "
+                f"{plural(count, 'ward')}: {_wards_list(res)}. Send your full postcode, "
+                f"for example <code>{esc(res.outcode)} 1AA</code>, and I'll find your ward.")
+    if res.status == "outside_met":
+        if res.outside == "city":
+            return f"{pc} {texts.CITY_OF_LONDON}"
+        area = ""
+        if res.outside_area:
+            area = f" It is in {esc(res.outside_area)}"
+            area += f", policed by {esc(res.outside_force)}." if res.outside_force else "."
+        return f"{pc} {texts.OUTSIDE_LONDON}{area}"
+    if res.status == "terminated":
+        when = ""
+        if res.terminated:
+            year, month = res.terminated
+            when = f" in {month_name(year * 100 + month)}" if month else f" in {year}"
+        wards = f" Wards in {esc(res.outcode)}: {_wards_list(res)}." if res.district_wards else ""
+        return f"{pc} {texts.TERMINATED}{when}. Try a current postcode nearby.{wards}"
+    if res.status == "not_found":
+        base = texts.NOT_FOUND if res.via_postcodes_io else texts.NOT_FOUND_OFFLINE
+        wards = (f" Wards in {esc(res.outcode)} include {_wards_list(res, 6)}."
+                 if res.district_wards else "")
+        return f"{pc} {base}{wards}"
+    return f"{pc} {texts.UNAVAILABLE}"
+
+
+def answer_html(answer: Answer) -> str:
+    """The whole reply to a postcode, as Telegram HTML under 4,096 characters."""
+    res = answer.resolution
+    place = res.place
+    if res.status != "ok" or place is None:
+        return problem_message(res)
+    header = (f"<b>{esc(place.postcode)}</b> is in <b>{esc(place.ward_name)}</b> ward, "
+              f"{esc(place.lad_name)}.")
+    if answer.ward_borough and answer.ward_borough != place.lad_name:
+        header += f" The Met files this ward's crime under {esc(answer.ward_borough)}."
+    sections = [[header]]
+    if answer.crime:
+        sections.append(crime_block(answer.crime))
+    if answer.rate:
+        sections.append(rate_block(answer.rate))
+    if answer.stop_search:
+        sections.append(stop_search_block(answer.stop_search))
+    if answer.taser:
+        sections.append(taser_block(answer.taser))
+    sections.append([f"<i>{texts.ATTRIBUTION}</i>"])
+    return fit("\n\n".join("\n".join(s) for s in sections))
+
+
+def fit(text: str, limit: int = TELEGRAM_LIMIT) -> str:
+    """Cut text to Telegram's limit at a line boundary, keeping the HTML balanced."""
+    if len(text) <= limit:
+        return text
+    marker = "\n…"
+    lines = text.split("\n")
+    while lines and len("\n".join(lines)) + len(marker) > limit:
+        lines.pop()
+    cut = "\n".join(lines) + marker
+    return cut if len(cut) <= limit else html.escape(strip_html(text)[: limit - 1]) + "…"
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def strip_html(text: str) -> str:
+    """Telegram HTML to plain text, for the terminal."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def _month(m: int | None) -> str | None:
+    return month_label(m) if m is not None else None
+
+
+def answer_json(answer: Answer, message: str) -> dict[str, Any]:
+    """The JSON contract of `wardwatch ask --json`."""
+    res = answer.resolution
+    out: dict[str, Any] = {"query": res.query, "status": res.status, "message": message}
+    place = res.place
+    if res.status != "ok" or place is None:
+        if res.postcode:
+            out["postcode"] = res.postcode
+        if res.status == "outcode":
+            out["outcode"] = res.outcode
+            out["wards"] = [{"code": w.ward_code, "name": w.ward_name, "borough": w.lad_name}
+                            for w in res.district_wards]
+        if res.status == "terminated" and res.terminated:
+            out["terminated"] = {"year": res.terminated[0], "month": res.terminated[1]}
+        if res.status == "outside_met":
+            out["outside"] = res.outside
+        return out
+    out["postcode"] = place.postcode
+    out["ward"] = {"code": place.ward_code, "name": place.ward_name}
+    out["borough"] = {"code": place.lad_code, "name": place.lad_name}
+    crime, rate = answer.crime, answer.rate
+    if crime is not None:
+        c: dict[str, Any] = {
+            "month": month_label(crime.month),
+            "total": crime.total,
+            "previous_month": ({"month": month_label(crime.previous.month),
+                                "total": crime.previous.total} if crime.previous else None),
+            "by_major": dict(crime.by_major),
+            "by_minor": {k: dict(v) for k, v in crime.by_minor.items()},
+        }
+        if rate is not None:
+            c.update({
+                "last_12_months": {"from": month_label(rate.first_month),
+                                   "to": month_label(rate.last_month), "total": rate.total},
+                "population": rate.population,
+                "rate_per_1000": rate.rate,
+                "london_rate_per_1000": rate.london_rate,
+                "ratio": rate.ratio,
+                "band": rate.band,
+                "rank": rate.rank,
+                "of": rate.of,
+            })
+        out["crime"] = c
+    ss = answer.stop_search
+    out["stop_search"] = None if ss is None else {
+        "borough": ss.borough, "month": month_label(ss.month), "total": ss.total,
+        "by_type": dict(ss.by_type), "by_object": dict(ss.by_object),
+        "by_outcome": dict(ss.by_outcome), "by_age": dict(ss.by_age),
+        "by_officer_ethnicity": dict(ss.by_officer_ethnicity),
+        "by_legislation": dict(ss.by_legislation),
+        "by_self_ethnicity": dict(ss.by_self_ethnicity), "by_gender": dict(ss.by_gender),
+        "no_location": ss.no_location,
+    }
+    t = answer.taser
+    out["taser"] = None if t is None else {
+        "area": t.area_type, "name": t.name, "period": t.period_label,
+        "period_start": t.period_start, "period_end": t.period_end,
+        "by_type": dict(t.by_type), "deployments": t.deployments, "subjects": t.subjects,
+    }
+    return out
+
+
+def lines(items: Iterable[str]) -> str:
+    return "\n".join(items)
+
+
+def types_html(categories: Mapping[str, Iterable[str]]) -> str:
+    """The crime types in the current data, each with a plain-English line where we have one."""
+    from handlers.glossary import gloss
+
+    out = ["<b>Crime types</b> (as the Met names them in the current data)"]
+    for major, minors in categories.items():
+        line = f"\n<b>{esc(category(major))}</b>"
+        g = gloss(major, major=True)
+        out.append(line + (f": {esc(g)}" if g else ""))
+        for minor in minors:
+            g = gloss(minor, major=False)
+            out.append(f"• {esc(category(minor))}" + (f": {esc(g)}" if g else ""))
+    return fit("\n".join(out))
+
+
+def stop_search_detail_html(ss: StopSearchSummary) -> str:
+    return fit("\n".join(stop_search_block(ss, detail=True)))
+
+
+def taser_detail_html(history: Iterable[TaserSummary]) -> str:
+    items = list(history)
+    if not items:
+        return "No taser figures are loaded."
+    out = taser_block(items[0])
+    out.append("Kinds of use, least to most severe: drawn; aimed; red dot (the laser sight "
+               "shown on the person); arced (a spark shown as a warning); fired; drive stun "
+               "(pressed against the body); angled drive stun (fired, then pressed against "
+               "the body).")
+    if len(items) > 1:
+        out.append("<b>Earlier periods</b>")
+        out += [f"• {esc(t.period_label)}: {plural(t.deployments, 'deployment')}"
+                for t in items[1:]]
+    return fit("\n".join(out))
+
+
+def minor_html(crime: WardMonth) -> str:
+    return fit("\n".join(minor_block(crime)))

@@ -1,0 +1,159 @@
+"""User-facing text that is not built from figures: one place for the bot's words."""
+
+from __future__ import annotations
+
+from typing import Final
+
+EXAMPLE_POSTCODE: Final = "SW1A 1AA"
+
+ATTRIBUTION: Final = (
+    "Sources: Metropolitan Police Service via the London Datastore; data.police.uk; Home Office; "
+    "ONS Census 2021; OS Code-Point Open. Open Government Licence v3.0. "
+    "The Met revises its figures every month; these are the latest it has published."
+)
+
+RATE_POPULATION_NOTE: Final = (
+    "Residents are an approximate Census 2021 estimate for the ward (small areas assigned "
+    "whole to the best-fitting ward)."
+)
+
+BUSY_PLACE_NOTE: Final = (
+    "This ward's rate is far above average. Rates count crimes against residents only: where "
+    "many more people work, shop, travel or visit than live (central London, stations, "
+    "shopping centres, Heathrow), the rate overstates the risk to a resident."
+)
+
+STOP_SEARCH_NOTE: Final = (
+    "Counted in the borough where the search took place, not the borough of the officer's "
+    "unit or of the person searched."
+)
+
+CENTRAL_ETHNICITY_NOTE: Final = (
+    "In central London many people searched do not live here, so the ethnicity figures do not "
+    "reflect the borough's residents."
+)
+
+# Boroughs with part of the London Plan's Central Activities Zone, where the Met warns that
+# stop-and-search ethnicity figures do not reflect residents.
+CENTRAL_BOROUGHS: Final = frozenset({
+    "Westminster", "Camden", "Islington", "Hackney", "Tower Hamlets", "Southwark", "Lambeth",
+    "Wandsworth", "Kensington and Chelsea",
+})
+
+TASER_FORCE_NOTE: Final = (
+    "Only Met-wide yearly figures are published openly (Home Office); borough figures appear "
+    "here when the Met's Use of Force data is loaded."
+)
+
+TASER_COUNTING_NOTE: Final = (
+    "Two officers using a taser on one person count as two deployments but one subject."
+)
+
+INVALID: Final = (
+    "That doesn't look like a postcode. Send a full London postcode, for example "
+    f"<code>{EXAMPLE_POSTCODE}</code>."
+)
+
+CITY_OF_LONDON: Final = (
+    "is in the City of London, which has its own police force, the City of London Police, not "
+    "the Met. Its figures are published by the City of London Police (cityoflondon.police.uk) "
+    "and on police.uk."
+)
+
+OUTSIDE_LONDON: Final = (
+    "is outside the Metropolitan Police area. Your local force's crime figures are on "
+    "police.uk (www.police.uk, “What's happening in your area”)."
+)
+
+NOT_FOUND: Final = (
+    "is not in my postcode list and postcodes.io doesn't know it either. Between 200 and 1,000 "
+    "new London postcodes appear every month, so it may be new: try a neighbour's postcode."
+)
+
+NOT_FOUND_OFFLINE: Final = (
+    "is not in my postcode list. Between 200 and 1,000 new London postcodes appear every "
+    "month, so it may be new: try a neighbour's postcode."
+)
+
+UNAVAILABLE: Final = (
+    "is not in my offline postcode list, and the postcode lookup service (postcodes.io) could "
+    "not be reached just now, so I can't tell where it is. Please try again in a few minutes, "
+    "or send a neighbour's postcode."
+)
+
+TERMINATED: Final = "is no longer in use: Royal Mail terminated it"
+
+START: Final = (
+    "<b>WardWatch</b> tells you what the Metropolitan Police publish about your part of London: "
+    "crime in your ward last month and over a year against the London average, stop and search "
+    "in your borough, and taser use.\n\n"
+    f"Send me a postcode, for example <code>{EXAMPLE_POSTCODE}</code>, or share a location. "
+    "In a group, use <code>/postcode SW1A 1AA</code>.\n/help lists everything I can do."
+)
+
+HELP: Final = (
+    "<b>How to use WardWatch</b>\n"
+    f"• Send a postcode (any case or spacing, e.g. <code>sw1a1aa</code>) or share a location.\n"
+    f"• <code>/postcode {EXAMPLE_POSTCODE}</code> works in groups too.\n"
+    "• The buttons under an answer show crime by type, stop and search and taser in detail.\n"
+    "• /types explains the crime types. /about says where the figures come from, their limits "
+    "and what I store. /forget erases everything stored for this chat."
+)
+
+POSTCODE_USAGE: Final = (
+    f"Send the postcode after the command, for example <code>/postcode {EXAMPLE_POSTCODE}</code>."
+)
+
+NOT_TEXT: Final = (
+    f"I can only read postcodes and locations. Send a postcode such as "
+    f"<code>{EXAMPLE_POSTCODE}</code>, or share a location."
+)
+
+UNKNOWN_COMMAND: Final = "I don't know that command. /help lists what I can do."
+
+SLOW_DOWN: Final = (
+    "You're sending requests faster than I can answer them fairly. Please wait a minute and "
+    "try again."
+)
+
+ERROR: Final = (
+    "Sorry, something went wrong on my side while answering that. Please try again in a moment."
+)
+
+STALE_BUTTON: Final = "The figures have been updated since that message; showing the latest."
+
+BAD_BUTTON: Final = "That button has expired. Send the postcode again."
+
+FAR_LOCATION: Final = (
+    "That location is not in London: the nearest London postcode is {km:.0f} km away. Crime "
+    "figures for other areas are on police.uk."
+)
+
+FORGOTTEN: Final = (
+    "Done: I have erased everything I stored for this chat ({what}). I keep no record of the "
+    "postcodes you send."
+)
+
+ABOUT: Final = (
+    "<b>About WardWatch</b>\n"
+    "<b>Sources</b>: recorded crime by ward and borough from the Metropolitan Police Service "
+    "via the London Datastore; stop and search from data.police.uk; taser use from the Home "
+    "Office's police use of force statistics; residents from the ONS Census 2021; postcodes "
+    "from OS Code-Point Open. All under the Open Government Licence v3.0. Contains OS data © "
+    "Crown copyright and database right 2025; contains Royal Mail data © Royal Mail copyright "
+    "and database right 2025.\n\n"
+    "<b>How the figures are made</b>: the Met counts crimes when they are recorded and places "
+    "them in the ward where they happened. It publishes a rolling 24 months and revises the "
+    "whole window every month (crimes are re-classified and late reports added), so I replace "
+    "the old figures as soon as new ones appear and never show an old set as current. Rates "
+    "are crimes per 1,000 residents over the last 12 months, against the London average.\n\n"
+    "<b>Limits</b>: some crimes have no location and are in no ward; fraud is mostly recorded "
+    "by Action Fraud, not the Met; between 200 and 1,000 new London postcodes appear every "
+    "month, so a brand-new one may not be known yet; the City of London has its own force, "
+    "the City of London Police, and is not in the Met's figures; stop and search is counted "
+    "where the search happened, and in central London the people searched mostly don't live "
+    "there.\n\n"
+    "<b>What I store</b>: nothing about you for a lookup — postcodes you send are used to "
+    "answer and not kept. For a few seconds I count how often a chat asks, to keep the bot "
+    "fair. /forget erases anything stored for this chat."
+)

@@ -1,0 +1,158 @@
+"""The answer to real postcodes, offline: every figure checked against the raw files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from datastore import lookup
+from datastore.view import DataView
+from handlers import render
+from tests import raw
+
+# Postcodes in different boroughs, including the ward the Met files under Heathrow's unit.
+REAL = ["SW1A 1AA", "N1 9AA", "BR1 1AA", "SE1 7PB", "E14 5AB", "UB7 0EX"]
+
+
+def _month(col: str) -> int:
+    return int(col)
+
+
+@pytest.mark.parametrize("postcode", REAL)
+async def test_ward_figures_match_the_raw_files(view: DataView, postcode: str) -> None:
+    row = raw.postcode_row(postcode)
+    ward = row["Admin_ward_code"]
+    latest, previous = raw.month_columns()[-1], raw.month_columns()[-2]
+
+    answer = await lookup.answer(postcode.lower().replace(" ", ""), view, None)
+
+    assert answer.status == "ok"
+    place = answer.resolution.place
+    assert place is not None
+    assert (place.postcode, place.ward_code, place.lad_code) == (
+        postcode, ward, row["Admin_district_code"])
+    crime = answer.crime
+    assert crime is not None
+    assert crime.month == _month(latest)
+    assert crime.total == raw.ward_month_total(ward, latest)
+    assert crime.previous is not None
+    assert crime.previous.total == raw.ward_month_total(ward, previous)
+    assert dict(crime.by_major) == raw.ward_by_major(ward, latest)
+    assert sum(crime.by_major.values()) == crime.total
+
+    rate = answer.rate
+    assert rate is not None
+    pop = int(raw.ward_population().set_index("ward_code").loc[ward, "age_total"])
+    assert rate.total == raw.ward_12m(ward)
+    assert rate.population == pop
+    assert rate.rate == pytest.approx(raw.ward_12m(ward) / pop * 1000)
+    assert rate.london_rate == pytest.approx(raw.london_rate())
+    rates = raw.ward_rates()
+    assert rate.rank == int((rates > rates[ward]).sum()) + 1
+    assert rate.of == len(rates)
+    assert (rate.first_month, rate.last_month) == (_month(raw.twelve_months()[0]),
+                                                    _month(latest))
+
+
+@pytest.mark.parametrize("postcode", ["SW1A 1AA", "BR1 1AA"])
+async def test_stop_search_matches_the_raw_records(view: DataView, postcode: str) -> None:
+    borough = raw.postcode_row(postcode)["district_name"]
+    # Each police.uk file is one month (some records are stamped 23:xx UTC on the last day
+    # of the month before: midnight or later in London).
+    files = raw.stop_search_by_month()
+    latest = max(files)
+    in_month = files[latest]
+    here = [r for r in in_month if r["borough"] == borough]
+
+    answer = await lookup.answer(postcode, view, None)
+
+    ss = answer.stop_search
+    assert ss is not None
+    assert (ss.borough, ss.month) == (borough, int(latest.replace("-", "")))
+    assert ss.total == len(here)
+    assert sum(ss.by_type.values()) == len(here)
+    persons = sum(1 for r in here if r["type"] == "Person search")
+    assert ss.by_type.get("Person search", 0) == persons
+    drugs = sum(1 for r in here if r["object_of_search"] == "Controlled drugs")
+    assert ss.by_object.get("Controlled drugs", 0) == drugs
+    assert ss.no_location == sum(1 for r in in_month if r["location"] is None)
+
+
+async def test_taser_is_the_latest_met_wide_period(view: DataView) -> None:
+    answer = await lookup.answer("N1 9AA", view, None)
+    t = answer.taser
+    assert t is not None
+    expected = raw.met_taser_latest()
+    assert t.area_type == "force"
+    assert dict(t.by_type) == expected
+    assert t.deployments == sum(expected.values())
+    assert t.subjects is None
+    assert (t.period_start, t.period_end) == ("2019-04", "2020-03")
+
+
+async def test_reply_text_fits_telegram_and_labels_every_period(view: DataView) -> None:
+    for postcode in REAL:
+        answer = await lookup.answer(postcode, view, None)
+        text = render.answer_html(answer)
+        assert len(text) <= render.TELEGRAM_LIMIT
+        assert "March 2026" in text and "April 2025 to March 2026" in text
+        assert "Open Government Licence" in text and "revises" in text
+        assert "Census 2021" in text
+        assert "April 2019 to March 2020" in text
+
+
+async def test_json_contract(view: DataView) -> None:
+    answer = await lookup.answer(" n1  9aa ", view, None)
+    data = render.answer_json(answer, render.strip_html(render.answer_html(answer)))
+    json.dumps(data)  # serialisable
+    assert data["query"] == " n1  9aa " and data["status"] == "ok"
+    assert data["postcode"] == "N1 9AA"
+    assert set(data) >= {"message", "ward", "borough", "crime", "stop_search", "taser"}
+    crime = data["crime"]
+    assert set(crime) >= {"month", "total", "previous_month", "by_major", "last_12_months",
+                          "population", "rate_per_1000", "london_rate_per_1000", "band",
+                          "rank", "of"}
+    assert crime["month"] == "2026-03"
+    assert crime["rate_per_1000"] == pytest.approx(
+        crime["last_12_months"]["total"] / crime["population"] * 1000)
+    assert set(data["stop_search"]) >= {"borough", "month", "total", "by_type", "by_object",
+                                        "by_outcome", "by_age", "by_officer_ethnicity",
+                                        "no_location"}
+    assert set(data["taser"]) >= {"area", "name", "period", "by_type", "deployments",
+                                  "subjects"}
+
+
+async def test_city_of_london_is_outside_the_met_offline(view: DataView) -> None:
+    assert raw.postcode_row("E1 6AN")["Admin_district_code"] == "E09000001"
+    answer = await lookup.answer("E1 6AN", view, None)
+    assert answer.status == "outside_met"
+    assert answer.resolution.outside == "city"
+    assert "City of London Police" in render.answer_html(answer)
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [("hello", "invalid"), ("", "invalid"), ("E1", "outcode"), ("sw1a", "outcode"),
+     ("M1 1AE", "outside_met"), ("EH1 1YZ", "outside_met"), ("EC3M", "outside_met"),
+     ("EC2V", "outcode")],
+)
+async def test_offline_outcomes(view: DataView, text: str, status: str) -> None:
+    answer = await lookup.answer(text, view, None)
+    assert answer.status == status
+    assert render.answer_html(answer)
+
+
+async def test_outcode_lists_the_districts_wards(view: DataView) -> None:
+    pcs = raw.postcodes()
+    expected = set(pcs.loc[pcs["Postcode"].str.startswith("E1 "), "ward_name"])
+    answer = await lookup.answer("e1", view, None)
+    assert {w.ward_name for w in answer.resolution.district_wards} == expected
+
+
+async def test_unknown_postcode_in_a_london_district_without_network_is_not_found(
+        view: DataView) -> None:
+    assert "N1 9ZZ" not in set(raw.postcodes()["Postcode"])
+    answer = await lookup.answer("N1 9ZZ", view, None)
+    assert answer.status == "not_found"
+    assert "200 and 1,000" in render.answer_html(answer)

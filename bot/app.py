@@ -1,0 +1,140 @@
+"""Building the python-telegram-bot Application: handlers in one ordered list, services opened
+in post_init and closed in post_shutdown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.config import Config
+from datastore.services import open_services
+from handlers import errors, info, lookup
+from handlers.context import SERVICES_KEY, SETTINGS_KEY, BotSettings, WardApp, WardContext
+
+log = logging.getLogger(__name__)
+
+_EXIT_KEY: Final = "_exit_stack"
+
+COMMANDS: Final = (
+    ("postcode", "Crime figures for a postcode"),
+    ("types", "What the crime types mean"),
+    ("about", "Sources, limits and what is stored"),
+    ("forget", "Erase everything stored for this chat"),
+    ("help", "How to use WardWatch"),
+    ("start", "What WardWatch does"),
+)
+
+
+def register(app: WardApp) -> None:
+    """Add every handler, in order: the first matching handler of a group wins."""
+    # Group -1 runs before all others: an over-limit chat stops here, before any store access.
+    app.add_handler(TypeHandler(Update, errors.flood_gate), group=-1)
+    # Commands only from new messages (an edited command is not run twice).
+    new = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("start", info.start, filters=new))
+    app.add_handler(CommandHandler("help", info.help_command, filters=new))
+    app.add_handler(CommandHandler("postcode", lookup.postcode_command, filters=new))
+    app.add_handler(CommandHandler("types", info.types, filters=new))
+    app.add_handler(CommandHandler("about", info.about, filters=new))
+    app.add_handler(CommandHandler("forget", info.forget, filters=new))
+    app.add_handler(CallbackQueryHandler(lookup.drill_down))
+    app.add_handler(MessageHandler(new & (filters.LOCATION | filters.VENUE), lookup.location))
+    private = filters.ChatType.PRIVATE
+    # Commands not ours (or for another bot, /start@OtherBot) after ours had their chance.
+    app.add_handler(MessageHandler(private & new & filters.COMMAND, info.unknown_command))
+    # Plain text in a private chat, new or edited (an edit corrects a typo): a postcode query.
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND,
+                                   lookup.postcode_text))
+    app.add_handler(MessageHandler(private & new & ~filters.TEXT & ~filters.StatusUpdate.ALL,
+                                   lookup.not_text))
+    app.add_error_handler(errors.on_error)
+
+
+async def _post_init(app: WardApp) -> None:
+    cfg: Config = app.bot_data["config"]
+    stack = AsyncExitStack()
+    app.bot_data[SERVICES_KEY] = await stack.enter_async_context(open_services(
+        cfg.storage_path, postcodes_url=cfg.postcodes.base_url,
+        postcodes_timeout=cfg.postcodes.timeout))
+    app.bot_data[_EXIT_KEY] = stack
+    try:
+        await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+    except TelegramError as exc:  # not essential: the bot works without the menu
+        log.warning("could not register the command menu: %s", type(exc).__name__)
+
+
+async def _post_shutdown(app: WardApp) -> None:
+    stack: AsyncExitStack | None = app.bot_data.pop(_EXIT_KEY, None)
+    if stack is not None:
+        await stack.aclose()
+
+
+def build_application(
+    cfg: Config,
+    *,
+    token: str | None = None,
+    request: BaseRequest | None = None,
+    rate_limit: bool = True,
+) -> WardApp:
+    """Build the Application from the config; `request` swaps the transport (console, tests)."""
+    secret = token or (cfg.telegram.token.reveal() if cfg.telegram.token else None)
+    if not secret:
+        raise ValueError("a Telegram token is needed to build the bot")
+    builder = (
+        ApplicationBuilder()
+        .token(secret)
+        .context_types(ContextTypes(context=WardContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(cfg.schedule.timezone)))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))  # type: ignore[arg-type]
+    if cfg.telegram.base_url:
+        builder = builder.base_url(cfg.telegram.base_url).base_file_url(
+            cfg.telegram.base_url.replace("/bot", "/file/bot"))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app: WardApp = builder.build()  # type: ignore[assignment]
+    app.bot_data["config"] = cfg
+    app.bot_data[SETTINGS_KEY] = BotSettings(admin_ids=cfg.admin_ids)
+    register(app)
+    return app
+
+
+@asynccontextmanager
+async def running(app: WardApp) -> AsyncIterator[WardApp]:
+    """Initialise and start an Application without polling (console, tests): post_init runs
+    as it does under run_polling, and post_shutdown on the way out."""
+    await app.initialize()
+    try:
+        if app.post_init:
+            await app.post_init(app)
+        await app.start()
+        try:
+            yield app
+        finally:
+            await app.stop()
+    finally:
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+        await app.shutdown()

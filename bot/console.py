@@ -1,0 +1,141 @@
+"""The local console: the same Application and handlers, with a local transport in place of
+Telegram, so anyone can try WardWatch in a terminal with no account and no network."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final, TextIO
+
+from telegram import Update
+from telegram.request import BaseRequest, RequestData
+
+from bot.app import build_application, running
+from bot.config import Config
+from handlers.render import strip_html
+
+CONSOLE_TOKEN: Final = "1:local-console"
+BOT_USER: Final = {"id": 1, "is_bot": True, "first_name": "WardWatch", "username": "WardWatchBot"}
+YOU: Final = {"id": 1000, "is_bot": False, "first_name": "You"}
+CHAT: Final = {"id": 1000, "type": "private", "first_name": "You"}
+
+
+@dataclass
+class LocalBotApi(BaseRequest):
+    """A Bot API answered in-process: messages the bot sends go to `show` instead of Telegram."""
+
+    show: Callable[[str, dict[str, Any]], None]
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def _message(self, params: dict[str, Any]) -> dict[str, Any]:
+        msg = {"message_id": next(self._ids), "date": int(time.time()), "chat": CHAT,
+               "from": BOT_USER, "text": params.get("text", "")}
+        if "reply_markup" in params:
+            markup = params["reply_markup"]
+            msg["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+        return msg
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         read_timeout: Any = None, write_timeout: Any = None,
+                         connect_timeout: Any = None, pool_timeout: Any = None,
+                         ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        params = request_data.parameters if request_data else {}
+        result: object = True
+        if api_method == "getMe":
+            result = BOT_USER
+        elif api_method in ("sendMessage", "editMessageText", "sendPhoto", "sendDocument"):
+            self.show(api_method, params)
+            result = self._message(params)
+        elif api_method == "answerCallbackQuery":
+            if params.get("text"):
+                self.show(api_method, params)
+        elif api_method == "getUpdates":
+            result = []
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+
+class Console:
+    """Reads lines, turns them into Telegram updates, prints what the bot sends."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.buttons: list[tuple[str, str]] = []  # (label, callback data) of the last answer
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(10_000)
+
+    def show(self, method: str, params: dict[str, Any]) -> None:
+        if method == "answerCallbackQuery":
+            print(f"  ({params['text']})", file=self.out)
+            return
+        print("\n" + strip_html(str(params.get("text") or params.get("caption") or "")),
+              file=self.out)
+        markup = params.get("reply_markup")
+        if markup:
+            data = json.loads(markup) if isinstance(markup, str) else markup
+            self.buttons = [(b["text"], b.get("callback_data", "")) for row in
+                            data.get("inline_keyboard", []) for b in row]
+            labels = "   ".join(f"[{i}] {label}" for i, (label, _) in
+                                 enumerate(self.buttons, 1))
+            print(f"\nButtons: {labels}   (type a number to press one)", file=self.out)
+        print(file=self.out, flush=True)
+
+    def update_for(self, line: str) -> dict[str, Any]:
+        """The Telegram update a typed line stands for."""
+        text = line.strip()
+        if text.isdigit() and 1 <= int(text) <= len(self.buttons):
+            return {"update_id": next(self._update_ids), "callback_query": {
+                "id": str(next(self._update_ids)), "from": YOU, "chat_instance": "console",
+                "data": self.buttons[int(text) - 1][1],
+                "message": {"message_id": 1, "date": int(time.time()), "chat": CHAT,
+                            "from": BOT_USER, "text": "…"}}}
+        message: dict[str, Any] = {"message_id": next(self._message_ids),
+                                   "date": int(time.time()), "chat": CHAT, "from": YOU,
+                                   "text": text}
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0,
+                                    "length": len(text.split()[0])}]
+        return {"update_id": next(self._update_ids), "message": message}
+
+
+INTRO: Final = (
+    "WardWatch console: the bot as it answers in Telegram, here in your terminal.\n"
+    "Type a London postcode (e.g. SW1A 1AA) or a command (/help, /types, /about). "
+    "/quit or Ctrl-D ends.\n"
+)
+
+
+async def run_console(cfg: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    """Chat with the bot in the terminal until /quit or end of input."""
+    console = Console(out)
+    app = build_application(cfg, token=CONSOLE_TOKEN, request=LocalBotApi(console.show),
+                            rate_limit=False)
+    print(INTRO, file=out, flush=True)
+    loop = asyncio.get_running_loop()
+    async with running(app):
+        while True:
+            if stdin.isatty():
+                print("> ", end="", file=out, flush=True)
+            line = await loop.run_in_executor(None, stdin.readline)
+            if not line or line.strip() in ("/quit", "/exit"):
+                break
+            if not line.strip():
+                continue
+            await app.process_update(Update.de_json(console.update_for(line), app.bot))
+    print("Bye.", file=out, flush=True)
+    return 0

@@ -1,0 +1,46 @@
+"""The one error handler, and flood protection that runs before every other handler."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
+
+from handlers import texts
+from handlers.context import WardContext
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: WardContext) -> None:
+    """Log first (update id and error, never message text or the token), then tell the user."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s: %s", update_id,
+              type(context.error).__name__, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        await context.bot.send_message(update.effective_chat.id, texts.ERROR)
+    except TelegramError as exc:
+        log.warning("could not tell chat about the error of update %s: %s", update_id,
+                    type(exc).__name__)
+
+
+async def flood_gate(update: Update, context: WardContext) -> None:
+    """Stop a chat's update before any handler (and the store) if it is over its limit."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    gate = context.settings.flood
+    now = time.monotonic()
+    if gate.allow(chat.id, now):
+        return
+    if gate.should_warn(chat.id, now):
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.SLOW_DOWN, show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(texts.SLOW_DOWN)
+    raise ApplicationHandlerStop

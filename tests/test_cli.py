@@ -1,0 +1,133 @@
+"""`wardwatch` as a user runs it: a real process, a real store file, stdin and stdout."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import raw
+from tests.conftest import TEST_DATA
+
+
+def run(config: Path | None, *args: str, stdin: str = "", env: dict[str, str] | None = None,
+        timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("WARDWATCH_")}
+    if config is not None:
+        full["WARDWATCH_CONFIG"] = str(config)
+    full.update(env or {})
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, text=True,
+                          capture_output=True, timeout=timeout, env=full)
+
+
+def write_config(tmp_path: Path, store: Path, extra: str = "") -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[storage]\npath = "{store.as_posix()}"\n[postcodes]\nbase_url = ""\n'
+                    + extra, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def config(tmp_path: Path, db_copy: Path) -> Path:
+    return write_config(tmp_path, db_copy)
+
+
+def test_first_run_builds_the_store_from_the_snapshot(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, tmp_path / "new" / "store.sqlite3")
+    done = run(cfg, "load")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Current data:" in out
+    assert "ward_crime" in out and "2024-03 to 2026-03" in out
+    assert f"{len(raw.postcodes()):,} rows" in out
+    wide = raw.ward_crime()
+    assert f"{len(wide) * len(raw.month_columns()):,} rows" in out
+    assert (tmp_path / "new" / "store.sqlite3").is_file()
+
+
+def test_ask_prints_the_answer(config: Path) -> None:
+    done = run(config, "ask", "sw1a1aa")
+    assert done.returncode == 0, done.stderr
+    assert "SW1A 1AA is in St James's ward, Westminster." in done.stdout
+    assert "<b>" not in done.stdout
+
+
+def test_ask_json_lines_in_order(config: Path) -> None:
+    queries = ["SW1A 1AA", "not a postcode", "E1", "E1 6AN", "M1 1AE", "N1 9ZZ", "", "BR1 1AA"]
+    done = run(config, "ask", "--json", "-", stdin="\n".join(queries) + "\n")
+    assert done.returncode == 0, done.stderr
+    objects = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o["query"] for o in objects] == queries
+    assert [o["status"] for o in objects] == [
+        "ok", "invalid", "outcode", "outside_met", "outside_met", "not_found", "invalid", "ok"]
+    assert all(o["message"] for o in objects)
+    ward = raw.postcode_row("BR1 1AA")["Admin_ward_code"]
+    assert objects[-1]["crime"]["total"] == raw.ward_month_total(ward, raw.month_columns()[-1])
+
+
+def test_ask_json_single(config: Path) -> None:
+    done = run(config, "ask", "--json", "N1 9AA")
+    data = json.loads(done.stdout)
+    assert data["status"] == "ok" and data["ward"]["name"] == "Caledonian"
+
+
+def _bad_ward_file(tmp_path: Path) -> Path:
+    text = gzip.decompress(raw.WARD_CRIME.read_bytes()).decode("utf-8-sig").splitlines()
+    header, first = text[0], text[1].split(",")
+    first[6] = "-3"  # a negative count in the second month column
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([header, ",".join(first), *text[2:50]]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_bad_file_is_rejected_and_figures_unchanged(config: Path, tmp_path: Path) -> None:
+    before = run(config, "ask", "--json", "SW1A 1AA").stdout
+    done = run(config, "load", str(_bad_ward_file(tmp_path)))
+    assert done.returncode != 0
+    assert "bad.csv" in done.stderr and "row 2" in done.stderr and "202404" in done.stderr
+    assert "unchanged" in done.stderr
+    assert run(config, "ask", "--json", "SW1A 1AA").stdout == before
+
+
+def test_older_extract_is_refused_unless_forced(config: Path) -> None:
+    older = TEST_DATA / "mps_ward_crime_recent24m_202402-202601.csv.gz"
+    done = run(config, "load", str(older))
+    assert done.returncode == 1
+    assert "older" in done.stderr and "--force" in done.stderr
+    assert json.loads(run(config, "ask", "--json", "N1 9AA").stdout)["crime"]["month"] == "2026-03"
+    done = run(config, "load", "--force", str(older))
+    assert done.returncode == 0, done.stderr
+    assert "2024-02 to 2026-01" in done.stdout
+    assert json.loads(run(config, "ask", "--json", "N1 9AA").stdout)["crime"]["month"] == "2026-01"
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    done = run(tmp_path / "nope.toml", "ask", "E1")
+    assert done.returncode == 2
+    assert "config file not found" in done.stderr
+
+
+def test_bad_config_value_names_the_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[telegram]\nmode = "carrier-pigeon"\n', encoding="utf-8")
+    done = run(cfg, "ask", "E1")
+    assert done.returncode == 2 and "[telegram] mode" in done.stderr
+
+
+def test_run_without_token_explains_in_one_line(config: Path) -> None:
+    done = run(config, "run")
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "@BotFather" in done.stderr and "WARDWATCH_TOKEN" in done.stderr
+
+
+def test_no_command_with_a_token_says_how_to_run(config: Path) -> None:
+    done = run(config, env={"WARDWATCH_TOKEN": "123:SECRET-TOKEN-VALUE"})
+    assert done.returncode == 0
+    assert "wardwatch run" in done.stdout and "wardwatch console" in done.stdout
+    assert "SECRET-TOKEN-VALUE" not in done.stdout + done.stderr

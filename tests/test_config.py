@@ -1,0 +1,78 @@
+"""Configuration: defaults, the search order, validation, and a token that never shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import config
+
+
+def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = config.load(env={})
+    assert cfg.telegram.token is None
+    assert cfg.telegram.mode == "polling"
+    assert cfg.storage_path.name == "wardwatch.sqlite3"
+    assert tmp_path not in cfg.storage_path.parents  # a per-user directory, not the cwd
+    assert cfg.sources.all() == ()
+    assert cfg.schedule.check_time == "07:00"
+
+
+def test_search_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.toml").write_text('[schedule]\ncheck_time = "06:00"\n')
+    env_file = tmp_path / "env.toml"
+    env_file.write_text('[schedule]\ncheck_time = "05:00"\n')
+    arg_file = tmp_path / "arg.toml"
+    arg_file.write_text('[schedule]\ncheck_time = "04:00"\n')
+    assert config.load(env={}).schedule.check_time == "06:00"
+    assert config.load(env={"WARDWATCH_CONFIG": str(env_file)}).schedule.check_time == "05:00"
+    assert config.load(arg_file, env={"WARDWATCH_CONFIG": str(env_file)}
+                       ).schedule.check_time == "04:00"
+
+
+def test_relative_paths_are_from_the_config_file(tmp_path: Path) -> None:
+    f = tmp_path / "sub" / "c.toml"
+    f.parent.mkdir()
+    f.write_text('[storage]\npath = "db.sqlite3"\n[sources]\nward_crime = ["a.csv", '
+                 '"https://example.org/b.csv"]\n')
+    cfg = config.load(f, env={})
+    assert cfg.storage_path == f.parent.resolve() / "db.sqlite3"
+    assert cfg.sources.ward_crime == (str(f.parent.resolve() / "a.csv"),
+                                      "https://example.org/b.csv")
+
+
+def test_token_from_env_wins_and_never_shows(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text('[telegram]\ntoken = "111:FILE-TOKEN"\n')
+    cfg = config.load(f, env={"WARDWATCH_TOKEN": "222:ENV-TOKEN"})
+    assert cfg.telegram.token is not None
+    assert cfg.telegram.token.reveal() == "222:ENV-TOKEN"
+    for text in (repr(cfg), str(cfg), repr(cfg.telegram), f"{cfg.telegram.token}"):
+        assert "ENV-TOKEN" not in text and "FILE-TOKEN" not in text
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[nonsense]\n", "unknown section"),
+    ("[telegram]\ncolour = 1\n", "unknown key"),
+    ("[telegram]\nport = 99999\n", "[telegram] port"),
+    ('[schedule]\ncheck_time = "7am"\n', "[schedule] check_time"),
+    ("[admins]\nids = ['me']\n", "[admins] ids"),
+    ("[sources]\nward_crime = 3\n", "[sources] ward_crime"),
+    ("[postcodes]\ntimeout = 30\n", "[postcodes] timeout"),
+    ("not = toml = at all", "not valid TOML"),
+])
+def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text(text)
+    with pytest.raises(config.ConfigError, match=message.replace("[", r"\[")):
+        config.load(f, env={})
+
+
+def test_the_example_config_is_valid_and_all_defaults(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    cfg = config.load(example, env={})
+    assert cfg.telegram.token is None
+    assert cfg.postcodes.base_url == "https://api.postcodes.io"

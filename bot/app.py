@@ -44,6 +44,13 @@ COMMANDS: Final = (
 )
 
 
+def quiet_noisy_loggers() -> None:
+    """httpx logs every request URL at INFO — the bot token is in the Bot API's URLs, a
+    postcode in postcodes.io's — so libraries log at WARNING and above only."""
+    for name in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def register(app: WardApp) -> None:
     """Add every handler, in order: the first matching handler of a group wins."""
     # Group -1 runs before all others: an over-limit chat stops here, before any store access.
@@ -96,6 +103,7 @@ def build_application(
     rate_limit: bool = True,
 ) -> WardApp:
     """Build the Application from the config; `request` swaps the transport (console, tests)."""
+    quiet_noisy_loggers()
     secret = token or (cfg.telegram.token.reveal() if cfg.telegram.token else None)
     if not secret:
         raise ValueError("a Telegram token is needed to build the bot")

@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import TextIO
 
 from bot import config as config_mod
+from bot.app import quiet_noisy_loggers
 from datastore.errors import LoadError
 from datastore.figures import month_label
 from datastore.services import Services, open_services
@@ -150,24 +151,34 @@ async def cmd_ask(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         if args.postcode != "-":
             print(await _answer_text(svc, args.postcode, args.json))
             return 0
-        # One query per line, answers in input order, each printed as soon as it and all
-        # before it are ready; at most ASK_WINDOW in flight.
+        # One query per line, answers in input order, each written as soon as it and all
+        # before it are ready; at most ASK_WINDOW in flight (only postcodes.io look-ups wait).
+        # A thread reads stdin so that reading never blocks the answers.
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+        def read() -> None:
+            for line in sys.stdin:
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+
+        reader = loop.run_in_executor(None, read)
         pending: asyncio.Queue[asyncio.Task[str] | None] = asyncio.Queue(ASK_WINDOW)
 
         async def writer() -> None:
             while (task := await pending.get()) is not None:
                 sys.stdout.write(await task + "\n")
-                if pending.empty():
-                    sys.stdout.flush()
+                if pending.empty() and lines.empty():
+                    sys.stdout.flush()  # caught up with the input: show what we have
             sys.stdout.flush()
 
         out = asyncio.create_task(writer())
-        loop = asyncio.get_running_loop()
-        while line := await loop.run_in_executor(None, sys.stdin.readline):
+        while (line := await lines.get()) is not None:
             text = line.rstrip("\r\n")
             await pending.put(asyncio.create_task(_answer_text(svc, text, args.json)))
         await pending.put(None)
         await out
+        await reader
     return 0
 
 
@@ -180,9 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL (a postcode, or the bot token) at INFO: keep it quiet.
-    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_noisy_loggers()
     try:
         cfg = config_mod.load(args.config)
     except config_mod.ConfigError as exc:

@@ -64,6 +64,15 @@ def rank_of(code: str, rates: Mapping[str, float]) -> int:
     return 1 + sum(1 for r in rates.values() if r > mine)
 
 
+def ranks(rates: Mapping[str, float]) -> dict[str, int]:
+    """Every code's rank_of, computed at once."""
+    ordered = sorted(rates.values(), reverse=True)
+    first: dict[float, int] = {}
+    for i, r in enumerate(ordered, 1):
+        first.setdefault(r, i)
+    return {code: first[r] for code, r in rates.items()}
+
+
 def top_changes(
     now: Mapping[str, int], before: Mapping[str, int], n: int = 3
 ) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:

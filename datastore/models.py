@@ -1,4 +1,8 @@
-"""The dataclasses the query API returns: plain figures, never text for a chat."""
+"""The dataclasses the query API returns: plain figures, never text for a chat.
+
+Figures holding mappings compare and hash by identity (`eq=False`): the view caches them, so
+one object stands for one set of figures, and renderers can cache what they make of it.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ class MonthTotal:
     total: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class WardMonth:
     """A ward's crime in one month: total and counts by major and minor type."""
 
@@ -51,7 +55,7 @@ class WardMonth:
     by_minor: Mapping[str, Mapping[str, int]]  # major -> minor -> count
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class WardRate:
     """A ward's crime over a window of months per 1,000 residents, against the London average."""
 
@@ -70,7 +74,7 @@ class WardRate:
     of: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StopSearchSummary:
     """Searches recorded in one borough (where they took place) in one month."""
 
@@ -88,7 +92,7 @@ class StopSearchSummary:
     no_location: int  # Met-wide records that month with no location, so in no borough
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TaserSummary:
     """Taser (CED) deployments by type for an area and period."""
 

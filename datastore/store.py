@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Final, TypeVar
 
 import aiosqlite
 import pandas as pd
@@ -129,8 +129,18 @@ def _records(frame: pd.DataFrame, kind: Kind, version_id: int) -> Iterator[tuple
         yield (version_id, *row)
 
 
+# Crime rows are written sorted by area, major, minor, month, so a reader can take the counts
+# in rowid order as a (rows x months) matrix without sorting or pivoting (see DataView.build).
+SORTED_KINDS: Final[dict[str, list[str]]] = {
+    "ward_crime": ["ward_code", "major", "minor", "month"],
+    "borough_crime": ["borough_name", "major", "minor", "month"],
+}
+
+
 def _insert(conn: sqlite3.Connection, kind: Kind, frame: pd.DataFrame, version_id: int) -> None:
     columns = COLUMNS[kind]
+    if kind in SORTED_KINDS:
+        frame = frame.sort_values(SORTED_KINDS[kind], kind="stable")
     marks = ", ".join("?" * (len(columns) + 1))
     conn.executemany(
         f"INSERT INTO {kind} (version_id, {', '.join(columns)}) VALUES ({marks})",

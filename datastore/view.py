@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -28,8 +29,43 @@ from datastore.models import (
 from datastore.store import Version, versions
 
 
+KM_PER_LAT: Final = 111.2
+KM_PER_LON: Final = 69.6  # at London's latitude
+
+
 def _frame(conn: sqlite3.Connection, sql: str, params: tuple[int, ...]) -> pd.DataFrame:
     return pd.read_sql_query(sql, conn, params=params)
+
+
+def _crime_matrix(
+    conn: sqlite3.Connection, version_id: int
+) -> tuple[tuple[int, ...], list[tuple[str, str]], np.ndarray, dict[str, _WardRows]]:
+    """The version's ward crime as (months, (major, minor) per row, counts matrix, wards).
+
+    The store writes crime rows sorted by ward, major, minor, month (every published row has
+    every month column), so the counts in rowid order reshape straight into the matrix.
+    """
+    months = tuple(m for (m,) in conn.execute(
+        "SELECT DISTINCT month FROM ward_crime WHERE version_id=? ORDER BY month",
+        (version_id,)))
+    heads = conn.execute(
+        "SELECT ward_code, ward_name, borough_name, major, minor FROM ward_crime "
+        "WHERE version_id=? AND month=? ORDER BY rowid",
+        (version_id, months[0] if months else 0)).fetchall()
+    counts = np.fromiter(
+        (c for (c,) in conn.execute(
+            "SELECT count FROM ward_crime WHERE version_id=? ORDER BY rowid", (version_id,))),
+        dtype=np.int64)
+    if counts.size != len(heads) * len(months):
+        raise ValueError(f"ward crime version {version_id} is not one row per month per type")
+    matrix = counts.reshape(len(heads), len(months)) if heads else np.zeros((0, 0), np.int64)
+    keys: list[tuple[str, str]] = []
+    wards: dict[str, _WardRows] = {}
+    for i, (code, name, borough, major, minor) in enumerate(heads):
+        keys.append((major, minor))
+        rows = wards.get(code)
+        wards[code] = _WardRows(name, borough, rows.start if rows else i, i + 1)
+    return months, keys, matrix, wards
 
 
 @dataclass(frozen=True)
@@ -74,44 +110,21 @@ class DataView:
         def vid(kind: str) -> int:
             return current[kind].id if kind in current else -1
 
-        crime = _frame(
-            conn,
-            "SELECT ward_code, ward_name, borough_name, major, minor, month, count "
-            "FROM ward_crime WHERE version_id=?",
-            (vid("ward_crime"),),
-        )
-        wide = crime.pivot_table(
-            index=["ward_code", "ward_name", "borough_name", "major", "minor"],
-            columns="month", values="count", aggfunc="sum", fill_value=0,
-        ).sort_index()
-        months = tuple(int(m) for m in wide.columns)
-        matrix = wide.to_numpy(dtype=np.int64)
-        keys: list[tuple[str, str]] = []
-        wards: dict[str, _WardRows] = {}
-        for i, (code, name, borough, major, minor) in enumerate(wide.index):
-            keys.append((major, minor))
-            rows = wards.get(code)
-            wards[code] = _WardRows(name, borough, rows.start if rows else i, i + 1)
-
+        months, keys, matrix, wards = _crime_matrix(conn, vid("ward_crime"))
         pop = _frame(conn, "SELECT ward_code, lad_code, lad_name, population FROM ward_population "
                      "WHERE version_id=?", (vid("ward_population"),))
         bpop = _frame(conn, "SELECT lad_name, population FROM borough_population "
                       "WHERE version_id=?", (vid("borough_population"),))
-        pcs = _frame(conn, "SELECT postcode, outcode, ward_code, ward_name, lad_code, lad_name, "
-                     "lat, lon FROM postcodes WHERE version_id=?", (vid("postcodes"),))
-        lat = pcs["lat"].to_numpy(dtype=float)
-        lon = pcs["lon"].to_numpy(dtype=float)
-        lat_nan = np.isnan(lat)
-        postcodes = {
-            pc: (oc, wc, wn, lc, ln, None if np.isnan(la) else float(la),
-                 None if np.isnan(lo) else float(lo))
-            for pc, oc, wc, wn, lc, ln, la, lo in zip(
-                pcs["postcode"], pcs["outcode"], pcs["ward_code"], pcs["ward_name"],
-                pcs["lad_code"], pcs["lad_name"], lat, lon, strict=True)
-        }
+        rows = conn.execute(
+            "SELECT postcode, outcode, ward_code, ward_name, lad_code, lad_name, lat, lon "
+            "FROM postcodes WHERE version_id=? ORDER BY rowid", (vid("postcodes"),)).fetchall()
+        postcodes = {r[0]: r[1:] for r in rows}
         # Equirectangular x/y in km: good enough to find the nearest postcode within London.
-        xy = np.column_stack((np.where(lat_nan, np.inf, lon * 69.6), np.where(lat_nan, np.inf,
-                                                                              lat * 111.2)))
+        lat = np.array([np.nan if r[6] is None else r[6] for r in rows], dtype=float)
+        lon = np.array([np.nan if r[7] is None else r[7] for r in rows], dtype=float)
+        known = ~(np.isnan(lat) | np.isnan(lon))
+        xy = np.column_stack((np.where(known, lon * KM_PER_LON, np.inf),
+                              np.where(known, lat * KM_PER_LAT, np.inf)))
         stop = _frame(conn, "SELECT month, borough, type, object_of_search, legislation, outcome, "
                       "age_range, officer_ethnicity, self_ethnicity, gender, has_location "
                       "FROM stop_search WHERE version_id=?", (vid("stop_search"),))
@@ -133,7 +146,7 @@ class DataView:
             borough_population=dict(zip(bpop["lad_name"], bpop["population"].astype(int),
                                         strict=True)),
             postcodes=postcodes,
-            postcode_list=list(pcs["postcode"]),
+            postcode_list=[r[0] for r in rows],
             postcode_xy=xy,
             stop_search=stop,
             taser=taser,
@@ -154,7 +167,8 @@ class DataView:
         """The postcode in the offline table nearest to a point, and its distance in km."""
         if not self.postcode_list:
             return None
-        d = (self.postcode_xy[:, 0] - lon * 69.6) ** 2 + (self.postcode_xy[:, 1] - lat * 111.2) ** 2
+        d = ((self.postcode_xy[:, 0] - lon * KM_PER_LON) ** 2
+             + (self.postcode_xy[:, 1] - lat * KM_PER_LAT) ** 2)
         best = int(np.argmin(d))
         place = self.place(self.postcode_list[best])
         return (place, float(np.sqrt(d[best]))) if place else None
@@ -214,6 +228,7 @@ class DataView:
         sums = self.crime_matrix[rows.start:rows.stop].sum(axis=0)
         return [MonthTotal(m, int(t)) for m, t in zip(self.months, sums, strict=True)]
 
+    @lru_cache(maxsize=4096)  # noqa: B019 - see _window
     def ward_month(self, ward_code: str, month: int | None = None) -> WardMonth:
         """The ward's crime in a month (default the latest), by major and minor type."""
         month = self.latest_month if month is None else month
@@ -241,7 +256,9 @@ class DataView:
         )
 
     @lru_cache(maxsize=8)  # noqa: B019 - the view is immutable and lives as long as its cache
-    def _window(self, last: int) -> tuple[int, int, int, dict[str, float], dict[str, int]]:
+    def _window(
+        self, last: int
+    ) -> tuple[int, int, int, dict[str, float], dict[str, int], dict[str, int]]:
         months = figures.window(last)
         cols = [self.months.index(m) for m in months]
         sums = self._totals()[:, cols].sum(axis=1)
@@ -250,8 +267,9 @@ class DataView:
         london_total = sum(with_pop.values())
         london_pop = sum(self.ward_population[c] for c in with_pop)
         rates = {c: figures.rate_per_1000(t, self.ward_population[c]) for c, t in with_pop.items()}
-        return months[0], london_total, london_pop, rates, totals
+        return months[0], london_total, london_pop, rates, totals, figures.ranks(rates)
 
+    @lru_cache(maxsize=4096)  # noqa: B019 - see _window
     def ward_rate(self, ward_code: str, last: int | None = None) -> WardRate | None:
         """The ward's 12-month rate per 1,000 residents against the London average.
 
@@ -261,7 +279,7 @@ class DataView:
         last = self.latest_month if last is None else last
         if figures.window(last)[0] not in self.months or ward_code not in self.wards:
             return None
-        first, london_total, london_pop, rates, totals = self._window(last)
+        first, london_total, london_pop, rates, totals, ranks = self._window(last)
         if ward_code not in rates:
             return None
         london_rate = figures.rate_per_1000(london_total, london_pop)
@@ -278,7 +296,7 @@ class DataView:
             london_rate=london_rate,
             ratio=rate / london_rate,
             band=figures.band(rate / london_rate),
-            rank=figures.rank_of(ward_code, rates),
+            rank=ranks[ward_code],
             of=len(rates),
         )
 

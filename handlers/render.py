@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Final
 
 from datastore.figures import month_label, month_name
@@ -65,14 +66,15 @@ def change_phrase(now: int, before: int) -> str:
     return "no change"
 
 
-def crime_block(crime: WardMonth) -> list[str]:
-    lines = [f"<b>Crime recorded in {month_name(crime.month)}</b>: {n(crime.total)}"]
+@lru_cache(maxsize=4096)
+def crime_block(crime: WardMonth) -> tuple[str, ...]:
+    lines: list[str] = [f"<b>Crime recorded in {month_name(crime.month)}</b>: {n(crime.total)}"]
     if crime.previous is not None:
         lines[0] += (f" ({change_phrase(crime.total, crime.previous.total)} on "
                      f"{month_name(crime.previous.month)}: {n(crime.previous.total)})")
     for major, count in crime.by_major.items():
         lines.append(f"• {esc(category(major))}: {n(count)}")
-    return lines
+    return tuple(lines)
 
 
 def minor_block(crime: WardMonth) -> list[str]:
@@ -84,7 +86,8 @@ def minor_block(crime: WardMonth) -> list[str]:
     return lines
 
 
-def rate_block(rate: WardRate) -> list[str]:
+@lru_cache(maxsize=4096)
+def rate_block(rate: WardRate) -> tuple[str, ...]:
     ratio = f"{rate.ratio:.2f}".rstrip("0").rstrip(".")
     lines = [
         f"<b>Last 12 months</b> ({month_name(rate.first_month)} to {month_name(rate.last_month)}): "
@@ -97,10 +100,11 @@ def rate_block(rate: WardRate) -> list[str]:
     ]
     if rate.band == "well above":
         lines.append(f"<i>{texts.BUSY_PLACE_NOTE}</i>")
-    return lines
+    return tuple(lines)
 
 
-def stop_search_block(ss: StopSearchSummary, detail: bool = False) -> list[str]:
+@lru_cache(maxsize=1024)
+def stop_search_block(ss: StopSearchSummary, detail: bool = False) -> tuple[str, ...]:
     head = (f"<b>Stop and search in {esc(ss.borough)}, {month_name(ss.month)}</b>: "
             f"{plural(ss.total, 'search', 'searches')}")
     if ss.total == 0:
@@ -129,10 +133,11 @@ def stop_search_block(ss: StopSearchSummary, detail: bool = False) -> list[str]:
         notes.append(f"{plural(ss.no_location, 'search', 'searches')} across the Met that month "
                      "had no location, so they are in no borough's count.")
     lines.append(f"<i>{' '.join(notes)}</i>")
-    return lines
+    return tuple(lines)
 
 
-def taser_block(t: TaserSummary) -> list[str]:
+@lru_cache(maxsize=4096)
+def taser_block(t: TaserSummary) -> tuple[str, ...]:
     where = esc(t.name) if t.area_type == "force" else f"{esc(t.name)} borough"
     kinds = "; ".join(f"{TASER_LABELS.get(k, esc(k))} {n(v)}" for k, v in t.by_type.items())
     subjects = (f"{plural(t.subjects, 'person', 'people')} subject to it"
@@ -146,7 +151,7 @@ def taser_block(t: TaserSummary) -> list[str]:
     if t.area_type == "force":
         notes.insert(0, texts.TASER_FORCE_NOTE)
     lines.append(f"<i>{' '.join(notes)}</i>")
-    return lines
+    return tuple(lines)
 
 
 def _wards_list(res: Resolution, limit: int = 8) -> str:
@@ -200,7 +205,7 @@ def answer_html(answer: Answer) -> str:
               f"{esc(place.lad_name)}.")
     if answer.ward_borough and answer.ward_borough != place.lad_name:
         header += f" The Met files this ward's crime under {esc(answer.ward_borough)}."
-    sections = [[header]]
+    sections: list[Sequence[str]] = [[header]]
     if answer.crime:
         sections.append(crime_block(answer.crime))
     if answer.rate:
@@ -326,7 +331,7 @@ def taser_detail_html(history: Iterable[TaserSummary]) -> str:
     items = list(history)
     if not items:
         return "No taser figures are loaded."
-    out = taser_block(items[0])
+    out = list(taser_block(items[0]))
     out.append("Kinds of use, least to most severe: drawn; aimed; red dot (the laser sight "
                "shown on the person); arced (a spark shown as a warning); fired; drive stun "
                "(pressed against the body); angled drive stun (fired, then pressed against "

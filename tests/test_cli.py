@@ -131,3 +131,25 @@ def test_no_command_with_a_token_says_how_to_run(config: Path) -> None:
     assert done.returncode == 0
     assert "wardwatch run" in done.stdout and "wardwatch console" in done.stdout
     assert "SECRET-TOKEN-VALUE" not in done.stdout + done.stderr
+
+
+def test_console_chat_through_stdin(config: Path) -> None:
+    """`wardwatch` with no token: the console, through the same Application and handlers."""
+    done = run(config, stdin="/start\nsw1a1aa\n2\n/types\nhello\n9\n/quit\nE1\n")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "WardWatch console" in out
+    assert "SW1A 1AA is in St James's ward, Westminster." in out
+    assert "[1] Crime by type   [2] Stop and search   [3] Taser" in out
+    assert "Law used:" in out  # button 2 pressed
+    assert "Shoplifting: Stealing from a shop." in out
+    assert "doesn't look like a postcode" in out  # "hello", and "9" (no such button)
+    assert out.count("doesn't look like a postcode") == 2
+    assert "postcode district" not in out  # nothing after /quit is read
+    assert out.rstrip().endswith("Bye.")
+    assert "<b>" not in out
+
+
+def test_console_ends_at_end_of_input(config: Path) -> None:
+    done = run(config, "console", stdin="N1 9AA\n")
+    assert done.returncode == 0 and "Caledonian" in done.stdout

@@ -1,0 +1,36 @@
+"""The real WardWatch Application, polling the fake Bot API on 127.0.0.1 (tests only)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_application, running
+from bot.config import Config, PostcodesConfig, Secret, TelegramConfig
+from handlers.context import WardApp
+from tests.fake_bot_api import FakeBotApi
+
+
+def config_for(api: FakeBotApi, db: Path, *, admin_ids: Iterable[int] = (),
+               postcodes_url: str = "") -> Config:
+    return Config(
+        storage_path=db,
+        telegram=TelegramConfig(token=Secret(api.token), base_url=api.base_url),
+        postcodes=PostcodesConfig(base_url=postcodes_url),
+        admin_ids=frozenset(admin_ids),
+    )
+
+
+@asynccontextmanager
+async def polling_bot(api: FakeBotApi, db: Path, **kwargs: Any) -> AsyncIterator[WardApp]:
+    """Build the bot as `wardwatch run` does, start it and poll the fake until the block ends."""
+    app = build_application(config_for(api, db, **kwargs))
+    async with running(app):
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()

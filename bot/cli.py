@@ -119,13 +119,16 @@ def describe(v: Version) -> str:
 async def cmd_load(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     progress = _progress(sys.stderr)
     async with services(cfg, progress) as svc:
+        # No paths: the configured sources, or (none configured) the bundled snapshot.
         srcs = args.sources or list(cfg.sources.all())
         try:
-            if srcs:
-                loaded = await svc.load(srcs, force=args.force, progress=progress)
+            loaded = await svc.load(srcs, force=args.force, progress=progress)
+            if loaded:
                 print("Loaded:")
                 for v in loaded:
                     print("  " + describe(v))
+            else:
+                print("Nothing new: every file is already loaded (--force loads it again).")
         except (LoadError, StaleDataError) as exc:
             print(f"wardwatch load: rejected: {exc}", file=sys.stderr)
             print("The data being served is unchanged.", file=sys.stderr)

@@ -15,7 +15,7 @@ import httpx
 from datastore import lookup, sources
 from datastore.loaders.base import Kind
 from datastore.postcodes import PostcodesIo
-from datastore.store import LoadInput, Store, Version, forget_chat, missing_kinds, versions
+from datastore.store import LoadInput, Store, Version, forget_chat, missing_kinds
 from datastore.view import DataView
 
 log = logging.getLogger(__name__)
@@ -49,14 +49,22 @@ class Services:
 
     async def load(self, srcs: Sequence[str], *, force: bool = False,
                    progress: Progress | None = None) -> list[Version]:
-        """Read, validate and load sources as new current versions, then refresh the view."""
-        current = await self.store.run(lambda c: versions(c).get("ward_population"))
+        """Read, validate and load sources as new current versions, then refresh the view.
+
+        A kind whose files are exactly those of its current version (same SHA-256) is left
+        alone unless `force`: loading the same files twice changes nothing.
+        """
+        current = await self.store.versions()
         known = None
-        if current is not None:
+        if "ward_population" in current:
             known = (set(self.view.ward_population) | set(self.view.wards)
                      | {row[1] for row in self.view.postcodes.values()})
+        loaded = None if force else {
+            kind: frozenset(s.sha256 for s in v.sources) for kind, v in current.items()}
         loads = await asyncio.to_thread(
-            sources.read_sources, srcs, known_wards=known, progress=progress)
+            sources.read_sources, srcs, known_wards=known, progress=progress, loaded=loaded)
+        if not loads:
+            return []
         done = await self.store.write(loads, force=force)
         await self.refresh_view()
         return done

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -67,16 +67,27 @@ def read_all(
     known_wards: Collection[str] | None = None,
     names: dict[Path, str] | None = None,
     progress: Callable[[str], None] | None = None,
+    loaded: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[Kind, LoadInput]:
     """Read and validate every file, grouped by the kind its content shows.
 
     Ward codes in crime files are checked against the wards of the boundaries, population or
     postcodes read in the same call, else against `known_wards` (the store's current ones).
+    `loaded` gives the SHA-256 of each kind's current files: a kind whose files are exactly
+    those is skipped (absent from the result).
     """
     names = names or {}
     by_kind: dict[Kind, list[Path]] = {}
+    digests: dict[Path, str] = {}
     for path in paths:
+        digests[path] = sha256(path)
         by_kind.setdefault(loaders.detect_kind(path), []).append(path)
+    if loaded:
+        for kind in [k for k, files in by_kind.items()
+                     if loaded.get(k) == frozenset(digests[p] for p in files)]:
+            if progress:
+                progress(f"{kind}: unchanged, skipped")
+            del by_kind[kind]
     order = [k for k in READ_FIRST if k in by_kind] + [k for k in by_kind if k not in READ_FIRST]
     out: dict[Kind, LoadInput] = {}
     wards: set[str] | None = set(known_wards) if known_wards is not None else None
@@ -92,7 +103,7 @@ def read_all(
             found = set(data.frame[WARD_COLUMN[kind]])
             wards = found if wards is None or kind == "postcodes" else wards | found
         out[kind] = LoadInput(
-            data, tuple(SourceFile(names.get(p, p.name), sha256(p)) for p in files)
+            data, tuple(SourceFile(names.get(p, p.name), digests[p]) for p in files)
         )
     return out
 
@@ -124,10 +135,13 @@ def read_sources(
     *,
     known_wards: Collection[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    loaded: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[Kind, LoadInput]:
     """Fetch (if URLs), read and validate sources; empty means the bundled snapshot."""
     if not sources:
-        return read_all(bundled_files(), known_wards=known_wards, progress=progress)
+        return read_all(bundled_files(), known_wards=known_wards, progress=progress,
+                        loaded=loaded)
     with tempfile.TemporaryDirectory(prefix="wardwatch-") as tmp:
         paths, names = materialise(sources, Path(tmp))
-        return read_all(paths, known_wards=known_wards, names=names, progress=progress)
+        return read_all(paths, known_wards=known_wards, names=names, progress=progress,
+                        loaded=loaded)

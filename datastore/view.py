@@ -28,7 +28,6 @@ from datastore.models import (
 )
 from datastore.store import Version, versions
 
-
 KM_PER_LAT: Final = 111.2
 KM_PER_LON: Final = 69.6  # at London's latitude
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from datastore import lookup
 from datastore.view import DataView
@@ -156,3 +158,20 @@ async def test_unknown_postcode_in_a_london_district_without_network_is_not_foun
     answer = await lookup.answer("N1 9ZZ", view, None)
     assert answer.status == "not_found"
     assert "200 and 1,000" in render.answer_html(answer)
+
+
+_LONDONISH = st.sampled_from(["E1 6AN", "SW1A 1AA", "N1 9ZZ", "EC3M", "e1", "BR1", "TN16 3AA"])
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(st.text(max_size=300), _LONDONISH,
+                      st.from_regex(r"\A[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}\Z")))
+async def test_any_text_gets_a_valid_status_and_a_reply(view: DataView, text: str) -> None:
+    answer = await lookup.answer(text, view, None)
+    assert answer.status in lookup.STATUSES
+    html_text = render.answer_html(answer)
+    assert 0 < len(html_text) <= render.TELEGRAM_LIMIT
+    data = render.answer_json(answer, render.strip_html(html_text))
+    assert data["query"] == text and data["status"] == answer.status
+    json.dumps(data)

@@ -153,3 +153,14 @@ def test_console_chat_through_stdin(config: Path) -> None:
 def test_console_ends_at_end_of_input(config: Path) -> None:
     done = run(config, "console", stdin="N1 9AA\n")
     assert done.returncode == 0 and "Caledonian" in done.stdout
+
+
+def test_loading_the_same_files_again_changes_nothing(config: Path) -> None:
+    first = run(config, "load")  # the bundled snapshot, already loaded
+    assert first.returncode == 0, first.stderr
+    assert "Nothing new" in first.stdout
+    older = TEST_DATA / "mps_ward_crime_recent24m_202402-202601.csv.gz"
+    assert "Loaded:" in run(config, "load", "--force", str(older)).stdout
+    again = run(config, "load", str(older))
+    assert again.returncode == 0 and "Nothing new" in again.stdout
+    assert "2024-02 to 2026-01" in again.stdout  # still current, listed under Current data

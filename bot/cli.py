@@ -16,7 +16,7 @@ from bot.app import quiet_noisy_loggers
 from datastore.errors import LoadError
 from datastore.figures import month_label
 from datastore.services import Services, open_services
-from datastore.store import StaleDataError, Version
+from datastore.store import StaleDataError, StoreError, Version
 from handlers import render
 
 log = logging.getLogger("wardwatch")
@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="answer a postcode as the bot would")
     ask.add_argument("--json", action="store_true", help="print JSON (one object per query)")
+    ask.add_argument("--detail", action="store_true",
+                     help="add crime by minor type and stop and search in full (text only)")
     ask.add_argument("postcode", help="a postcode, or - to read one query per line from stdin")
     sub.add_parser("run", help="run the Telegram bot (needs a token)")
     sub.add_parser("console", help="chat with the bot in this terminal (no Telegram needed)")
@@ -140,9 +142,11 @@ async def cmd_load(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _answer_text(svc: Services, text: str, as_json: bool) -> str:
+async def _answer_text(svc: Services, text: str, as_json: bool, detail: bool = False) -> str:
     answer = await svc.answer(text)
     message = render.answer_html(answer)
+    if detail and not as_json:
+        message = "\n\n".join([message, *render.detail_sections(answer)])
     if as_json:
         return json.dumps(render.answer_json(answer, render.strip_html(message)),
                           ensure_ascii=False)
@@ -152,7 +156,7 @@ async def _answer_text(svc: Services, text: str, as_json: bool) -> str:
 async def cmd_ask(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     async with services(cfg, _progress(sys.stderr)) as svc:
         if args.postcode != "-":
-            print(await _answer_text(svc, args.postcode, args.json))
+            print(await _answer_text(svc, args.postcode, args.json, args.detail))
             return 0
         # One query per line, answers in input order, each written as soon as it and all
         # before it are ready; at most ASK_WINDOW in flight (only postcodes.io look-ups wait).
@@ -200,11 +204,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except config_mod.ConfigError as exc:
         print(f"wardwatch: {exc}", file=sys.stderr)
         return 2
-    if args.command == "run":
-        return cmd_run(cfg)
     if args.command is None:
         if cfg.telegram.token is not None:
             print(HAVE_TOKEN)
             return 0
         args.command = "console"
-    return asyncio.run(COMMANDS[args.command](cfg, args))
+    try:
+        if args.command == "run":
+            return cmd_run(cfg)
+        return asyncio.run(COMMANDS[args.command](cfg, args))
+    except StoreError as exc:
+        print(f"wardwatch: {exc}. Point [storage] path at another file, or remove this one "
+              "to rebuild it from the bundled data.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

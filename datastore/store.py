@@ -26,6 +26,10 @@ from datastore.schema import CHAT_TABLES, DATA_TABLES, SCHEMA, SCHEMA_VERSION
 T = TypeVar("T")
 
 
+class StoreError(Exception):
+    """The store file cannot be opened or created: not SQLite, corrupt, or no permission."""
+
+
 class StaleDataError(Exception):
     """A file's latest month is older than the data already current (load with force to allow)."""
 
@@ -256,9 +260,12 @@ class Store:
 
     async def open(self) -> None:
         """Create or migrate the file, then open the shared connection."""
-        await asyncio.to_thread(lambda: connect(self.path).close())
-        self._db = await aiosqlite.connect(self.path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
+        try:
+            await asyncio.to_thread(lambda: connect(self.path).close())
+            self._db = await aiosqlite.connect(self.path)
+            await self._db.execute("PRAGMA journal_mode=WAL")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot use the store at {self.path}: {exc}") from exc
 
     async def close(self) -> None:
         if self._db is not None:

@@ -343,5 +343,17 @@ def taser_detail_html(history: Iterable[TaserSummary]) -> str:
     return fit("\n".join(out))
 
 
+def detail_sections(answer: Answer) -> list[str]:
+    """What the buttons under an answer show: minor types, stop and search, taser in full."""
+    out = []
+    if answer.crime is not None:
+        out.append(minor_html(answer.crime))
+    if answer.stop_search is not None:
+        out.append(stop_search_detail_html(answer.stop_search))
+    if answer.taser is not None:
+        out.append("\n".join(taser_block(answer.taser)))
+    return out
+
+
 def minor_html(crime: WardMonth) -> str:
     return fit("\n".join(minor_block(crime)))

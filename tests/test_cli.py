@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests import raw
 from tests.conftest import TEST_DATA
+from tests.postcodes_io_fake import unused_base_url
 
 
 def run(config: Path | None, *args: str, stdin: str = "", env: dict[str, str] | None = None,
@@ -164,3 +169,56 @@ def test_loading_the_same_files_again_changes_nothing(config: Path) -> None:
     again = run(config, "load", str(older))
     assert again.returncode == 0 and "Nothing new" in again.stdout
     assert "2024-02 to 2026-01" in again.stdout  # still current, listed under Current data
+
+
+def test_ask_detail_adds_minor_types(config: Path) -> None:
+    done = run(config, "ask", "--detail", "SW1A 1AA")
+    assert done.returncode == 0, done.stderr
+    assert "Crime by type, March 2026" in done.stdout
+    assert "Law used:" in done.stdout
+
+
+@pytest.mark.parametrize("content", [b"this is not a database at all" * 100, b""])
+def test_a_broken_store_is_a_clear_error(tmp_path: Path, content: bytes) -> None:
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_bytes(content)
+    if not content:
+        broken.unlink()
+        broken.mkdir()  # a directory where the store file should be
+    done = run(write_config(tmp_path, broken), "ask", "SW1A 1AA")
+    assert done.returncode == 1
+    assert "cannot use the store" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def file_server() -> Iterator[str]:
+    """tests/data over HTTP on 127.0.0.1, as the London Datastore would serve a file."""
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(TEST_DATA)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_load_from_a_url(config: Path, file_server: str) -> None:
+    url = f"{file_server}/mps_ward_crime_recent24m_202402-202601.csv.gz"
+    done = run(config, "load", "--force", url)
+    assert done.returncode == 0, done.stderr
+    assert "2024-02 to 2026-01" in done.stdout and url in done.stdout
+
+
+def test_a_missing_url_or_dead_server_is_rejected(config: Path, file_server: str) -> None:
+    done = run(config, "load", f"{file_server}/no-such-file.csv")
+    assert done.returncode == 1 and "HTTP 404" in done.stderr and "unchanged" in done.stderr
+    done = run(config, "load", f"{unused_base_url()}/file.csv")
+    assert done.returncode == 1 and "could not download" in done.stderr

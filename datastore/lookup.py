@@ -54,6 +54,7 @@ class Resolution:
     terminated: tuple[int, int | None] | None = None  # (year, month)
     via_postcodes_io: bool = False
     reason: str | None = None
+    example: str | None = None  # outcode: a real postcode in the district
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ async def resolve(text: str, view: DataView, remote: PostcodesIo | None) -> Reso
             return Resolution("outside_met", original, outcode=query.value, outside="city",
                               outside_area="City of London",
                               outside_force="City of London Police", district_wards=wards)
-        return Resolution("outcode", original, outcode=query.value, district_wards=wards)
+        return Resolution("outcode", original, outcode=query.value, district_wards=wards,
+                          example=view.district_example(query.value))
 
     postcode = query.value
     outcode = postcode.split(" ")[0]

@@ -190,6 +190,11 @@ class DataView:
                 ]
         return self._district_wards.get(outcode, [])
 
+    def district_example(self, outcode: str) -> str | None:
+        """A real postcode in the district (the first in the table), for a worked example."""
+        prefix = outcode + " "
+        return next((p for p in self.postcode_list if p.startswith(prefix)), None)
+
     # -- crime --------------------------------------------------------------------------------
 
     def categories(self) -> dict[str, list[str]]:

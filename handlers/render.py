@@ -91,9 +91,9 @@ def rate_block(rate: WardRate) -> tuple[str, ...]:
     ratio = f"{rate.ratio:.2f}".rstrip("0").rstrip(".")
     lines = [
         f"<b>Last 12 months</b> ({month_name(rate.first_month)} to {month_name(rate.last_month)}): "
-        f"{plural(rate.total, 'crime')}, {rate.rate:.1f} per 1,000 residents "
+        f"{plural(rate.total, 'crime')}, {rate.rate:,.1f} per 1,000 residents "
         f"(residents: {n(rate.population)}).",
-        f"London average: {rate.london_rate:.1f} per 1,000. This ward is {ratio} times the "
+        f"London average: {rate.london_rate:,.1f} per 1,000. This ward is {ratio} times the "
         f"average: <b>{rate.band} the London average</b>. Rank {n(rate.rank)} of "
         f"{n(rate.of)} Met wards (1 = highest rate).",
         f"<i>{texts.RATE_POPULATION_NOTE}</i>",
@@ -170,8 +170,9 @@ def problem_message(res: Resolution) -> str:
     if res.status == "outcode":
         count = len(res.district_wards)
         return (f"<b>{esc(res.outcode)}</b> is a postcode district covering "
-                f"{plural(count, 'ward')}: {_wards_list(res)}. Send your full postcode, "
-                f"for example <code>{esc(res.outcode)} 1AA</code>, and I'll find your ward.")
+                f"{plural(count, 'ward')}: {_wards_list(res)}. Send your full postcode"
+                + (f", for example <code>{esc(res.example)}</code>," if res.example else "")
+                + " and I'll find your ward.")
     if res.status == "outside_met":
         if res.outside == "city":
             return f"{pc} {texts.CITY_OF_LONDON}"

@@ -150,6 +150,9 @@ async def test_outcode_lists_the_districts_wards(view: DataView) -> None:
     expected = set(pcs.loc[pcs["Postcode"].str.startswith("E1 "), "ward_name"])
     answer = await lookup.answer("e1", view, None)
     assert {w.ward_name for w in answer.resolution.district_wards} == expected
+    example = answer.resolution.example
+    assert example is not None and example in set(pcs["Postcode"]) and example.startswith("E1 ")
+    assert f"<code>{example}</code>" in render.answer_html(answer)
 
 
 async def test_unknown_postcode_in_a_london_district_without_network_is_not_found(

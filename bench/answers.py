@@ -17,11 +17,11 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from datastore import lookup, sources, store
+from _store import snapshot_store
+
+from datastore import lookup, store
 from datastore.view import DataView
 from handlers import render
 
@@ -44,10 +44,8 @@ async def in_process(view: DataView, queries: list[str]) -> list[float]:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.sqlite3"
+    with snapshot_store() as db:
         conn = store.connect(db)
-        store.write_versions(conn, sources.read_sources(()))
         view = DataView.build(conn)
         conn.close()
         rng = random.Random(2026)
@@ -59,7 +57,7 @@ def main() -> None:
               f"p99 {percentile(ms, 0.99):.3f} ms, mean {statistics.mean(ms):.3f} ms, "
               f"{n / sum(timings):,.0f} answers/s")
 
-        cfg = Path(tmp) / "config.toml"
+        cfg = db.parent / "config.toml"
         cfg.write_text(f'[storage]\npath = "{db.as_posix()}"\n[postcodes]\nbase_url = ""\n')
         env = {**os.environ, "WARDWATCH_CONFIG": str(cfg)}
         cmd = [sys.executable, "-m", "bot", "ask", "--json", "-"]

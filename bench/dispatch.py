@@ -15,17 +15,16 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from _store import snapshot_store
 from telegram import Update
 
 from bot.app import build_application, running
 from bot.config import Config
 from bot.console import CONSOLE_TOKEN, LocalBotApi
-from datastore import sources, store
 from datastore.view import DataView
 
 
@@ -92,11 +91,7 @@ async def run(n: int, db: Path) -> None:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.sqlite3"
-        conn = store.connect(db)
-        store.write_versions(conn, sources.read_sources(()))
-        conn.close()
+    with snapshot_store() as db:
         asyncio.run(run(n, db))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 import pandas as pd
 
@@ -19,17 +19,7 @@ Kind = Literal[
     "borough_boundaries",
 ]
 
-KINDS: Final[tuple[Kind, ...]] = (
-    "ward_crime",
-    "borough_crime",
-    "ward_population",
-    "borough_population",
-    "postcodes",
-    "stop_search",
-    "taser",
-    "ward_boundaries",
-    "borough_boundaries",
-)
+KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
 
 # The columns, in order, of the frame each kind's loader returns.  Months are ints YYYYMM.
 COLUMNS: Final[dict[Kind, tuple[str, ...]]] = {

@@ -12,11 +12,14 @@ class FloodGate:
 
     limit: int = 20
     window: float = 60.0
+    max_chats: int = 10_000  # past this many tracked chats, idle ones are dropped
     _seen: dict[int, deque[float]] = field(default_factory=dict)
     _warned: dict[int, float] = field(default_factory=dict)
 
     def allow(self, chat_id: int, now: float) -> bool:
         """Record a request at `now`; False if the chat is over its limit."""
+        if chat_id not in self._seen and len(self._seen) >= self.max_chats:
+            self.prune(now)
         times = self._seen.setdefault(chat_id, deque())
         while times and times[0] <= now - self.window:
             times.popleft()

@@ -16,6 +16,7 @@ from telegram.ext import (
     AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -25,9 +26,10 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import jobs
 from bot.config import Config
 from datastore.services import open_services
-from handlers import errors, info, lookup
+from handlers import admin, errors, info, keyboards, lookup, media, subscribe
 from handlers.context import SERVICES_KEY, SETTINGS_KEY, BotSettings, WardApp, WardContext
 
 log = logging.getLogger(__name__)
@@ -36,8 +38,14 @@ _EXIT_KEY: Final = "_exit_stack"
 
 COMMANDS: Final = (
     ("postcode", "Crime figures for a postcode"),
+    ("trend", "A chart of a postcode's crime month by month"),
+    ("map", "A map of a postcode's borough against London"),
+    ("export", "A postcode's figures as CSV, JSON and Excel files"),
     ("types", "What the crime types mean"),
     ("about", "Sources, limits and what is stored"),
+    ("subscribe", "Get a ward's figures every month"),
+    ("subscriptions", "The wards this chat follows"),
+    ("unsubscribe", "Stop following a ward"),
     ("forget", "Erase everything stored for this chat"),
     ("help", "How to use WardWatch"),
     ("start", "What WardWatch does"),
@@ -63,7 +71,26 @@ def register(app: WardApp) -> None:
     app.add_handler(CommandHandler("types", info.types, filters=new))
     app.add_handler(CommandHandler("about", info.about, filters=new))
     app.add_handler(CommandHandler("forget", info.forget, filters=new))
+    app.add_handler(CommandHandler("subscribe", subscribe.subscribe_command, filters=new))
+    app.add_handler(CommandHandler("subscriptions", subscribe.subscriptions_command,
+                                   filters=new))
+    app.add_handler(CommandHandler("unsubscribe", subscribe.unsubscribe_command, filters=new))
+    # Operators only (not in the command menu): the handlers refuse anyone else politely.
+    app.add_handler(CommandHandler("reload", admin.reload_command, filters=new))
+    app.add_handler(CommandHandler("status", admin.status_command, filters=new))
+    app.add_handler(CommandHandler("trend", media.trend_command, filters=new))
+    app.add_handler(CommandHandler("map", media.map_command, filters=new))
+    app.add_handler(CommandHandler("export", media.export_command, filters=new))
+    # The picture and download buttons before the generic drill-down, which takes the rest.
+    app.add_handler(CallbackQueryHandler(media.button, pattern=keyboards.MEDIA_PATTERN))
+    # Subscribe / Stop following buttons, also before the generic drill-down.
+    app.add_handler(CallbackQueryHandler(subscribe.button,
+                                         pattern=keyboards.SUBSCRIPTION_PATTERN))
     app.add_handler(CallbackQueryHandler(lookup.drill_down))
+    # The bot blocked, removed or re-added; a group upgraded to a supergroup.
+    app.add_handler(ChatMemberHandler(subscribe.membership_changed,
+                                      ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, subscribe.chat_migrated))
     app.add_handler(MessageHandler(new & (filters.LOCATION | filters.VENUE), lookup.location))
     private = filters.ChatType.PRIVATE
     # Commands not ours (or for another bot, /start@OtherBot) after ours had their chance.
@@ -83,6 +110,7 @@ async def _post_init(app: WardApp) -> None:
         cfg.storage_path, postcodes_url=cfg.postcodes.base_url,
         postcodes_timeout=cfg.postcodes.timeout))
     app.bot_data[_EXIT_KEY] = stack
+    await jobs.open_digests(app, cfg, stack)
     try:
         await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
     except TelegramError as exc:  # not essential: the bot works without the menu
@@ -124,6 +152,7 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     app: WardApp = builder.build()  # type: ignore[assignment]
     app.bot_data["config"] = cfg
+    app.bot_data[jobs.DIGEST_REQUEST_KEY] = request  # digests go through the same transport
     app.bot_data[SETTINGS_KEY] = BotSettings(admin_ids=cfg.admin_ids)
     register(app)
     return app

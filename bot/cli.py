@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import TextIO
 
 from bot import config as config_mod
@@ -17,7 +18,7 @@ from datastore.errors import LoadError
 from datastore.figures import month_label
 from datastore.services import Services, open_services
 from datastore.store import StaleDataError, StoreError, Version
-from handlers import render
+from handlers import render, texts
 
 log = logging.getLogger("wardwatch")
 
@@ -48,6 +49,20 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("postcode", help="a postcode, or - to read one query per line from stdin")
     sub.add_parser("run", help="run the Telegram bot (needs a token)")
     sub.add_parser("console", help="chat with the bot in this terminal (no Telegram needed)")
+
+    chart = sub.add_parser("chart", help="draw the chart of a postcode's crime month by month "
+                           "(PNG)")
+    chart.add_argument("postcode", nargs="+", help="a postcode")
+    chart.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
+    area = sub.add_parser("map", help="draw a postcode's borough shaded against the London "
+                          "average (PNG); `london` for every borough")
+    area.add_argument("postcode", nargs="+", help="a postcode, or london")
+    area.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
+    export = sub.add_parser("export", help="write every figure of a postcode's ward to a file")
+    export.add_argument("postcode", nargs="+", help="a postcode")
+    export.add_argument("--format", choices=("csv", "json", "xlsx"),
+                        help="the file's format (default: --out's extension)")
+    export.add_argument("--out", required=True, metavar="FILE", help="the file to write")
     return parser
 
 
@@ -189,7 +204,50 @@ async def cmd_ask(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"load": cmd_load, "ask": cmd_ask, "console": cmd_console}
+async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    """chart, map and export: write one file for a postcode.  A postcode we can't answer for
+    prints the answer's message instead, writes nothing and exits 0, as `ask` does."""
+    from handlers import media_files
+    from handlers.exports import FORMATS
+
+    out = Path(args.out)
+    query = " ".join(args.postcode)
+    wanted = getattr(args, "format", None) or out.suffix.lstrip(".").lower()
+    fmt = next((f for f in FORMATS if f == wanted), None)
+    if args.command == "export" and fmt is None:
+        print("wardwatch export: give --format csv, json or xlsx (or an --out file ending in "
+              "one of them)", file=sys.stderr)
+        return 2
+    async with services(cfg, _progress(sys.stderr)) as svc:
+        if args.command == "map" and query.strip().lower() == media_files.LONDON:
+            made = await media_files.area_map(svc, None)
+        else:
+            answer = await svc.answer(query)
+            place = answer.resolution.place
+            if answer.status != "ok" or place is None:
+                print(render.strip_html(render.answer_html(answer)))
+                return 0
+            if args.command == "map":
+                made = await media_files.area_map(svc, place.ward_code)
+            elif args.command == "chart":
+                made = await media_files.trend(svc, place.ward_code)
+            else:
+                made = await media_files.export(svc, place.ward_code, fmt or "csv")
+    if made is None:
+        print(render.strip_html(texts.NO_MAP), file=sys.stderr)
+        return 1
+    try:
+        await asyncio.to_thread(out.write_bytes, made.data)
+    except OSError as exc:
+        print(f"wardwatch {args.command}: cannot write {out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"Wrote {out} ({len(made.data):,} bytes).")
+    print(render.strip_html(made.caption))
+    return 0
+
+
+COMMANDS = {"load": cmd_load, "ask": cmd_ask, "console": cmd_console, "chart": cmd_media,
+            "map": cmd_media, "export": cmd_media}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
 
@@ -95,12 +96,26 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class LimitsConfig:
+    """How digests are sent: Telegram's flood limits, and patience with errors."""
+
+    global_per_s: int = 30
+    per_group_per_min: int = 20
+    per_chat_per_s: int = 1
+    in_flight: int = 8
+    timeout: float = 10.0
+    retry_backoff: float = 1.0
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True)
 class Config:
     storage_path: Path = field(default_factory=default_storage_path)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     postcodes: PostcodesConfig = field(default_factory=PostcodesConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     admin_ids: frozenset[int] = frozenset()
     source_file: Path | None = None
 
@@ -115,6 +130,10 @@ _KNOWN: dict[str, set[str]] = {
     "postcodes": {"base_url", "timeout"},
     "schedule": {"check_time", "timezone"},
     "admins": {"ids"},
+    "limits": {
+        "global_per_s", "per_group_per_min", "per_chat_per_s", "in_flight", "timeout",
+        "retry_backoff", "max_attempts",
+    },
 }
 
 
@@ -144,6 +163,25 @@ def _sources(value: object, key: str, where: str, base: Path) -> tuple[str, ...]
         is_url = item.startswith(("http://", "https://"))
         out.append(item if is_url or Path(item).is_absolute() else str(base / item))
     return tuple(out)
+
+
+def _limits(table: Mapping[str, Any], where: str) -> LimitsConfig:
+    """[limits]: counts are whole numbers >= 1, times are seconds > 0."""
+    default = LimitsConfig()
+    values: dict[str, Any] = {}
+    for key in ("global_per_s", "per_group_per_min", "per_chat_per_s", "in_flight",
+                "max_attempts"):
+        value = table.get(key, getattr(default, key))
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{where}: [limits] {key} must be a whole number, 1 or more")
+        values[key] = value
+    for key in ("timeout", "retry_backoff"):
+        value = table.get(key, getattr(default, key))
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 600:
+            raise ConfigError(f"{where}: [limits] {key} must be a number of seconds, "
+                              "more than 0 and at most 600")
+        values[key] = float(value)
+    return LimitsConfig(**values)
 
 
 def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = None,
@@ -202,6 +240,14 @@ def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = 
         raise ConfigError(f"{where}: [schedule] check_time must be HH:MM, not {check_time!r}")
     schedule = ScheduleConfig(check_time, _str(sc, "timezone", "schedule", where, "Europe/London"))
 
+    try:
+        ZoneInfo(schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: [schedule] timezone {schedule.timezone!r} is not a known "
+                          "timezone (e.g. Europe/London)") from None
+
+    limits = _limits(_table(raw, "limits", where), where)
+
     ad = _table(raw, "admins", where)
     ids = ad.get("ids", [])
     if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
@@ -213,6 +259,7 @@ def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = 
         sources=sources,
         postcodes=postcodes,
         schedule=schedule,
+        limits=limits,
         admin_ids=frozenset(ids),
     )
 

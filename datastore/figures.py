@@ -58,6 +58,23 @@ def rate_per_1000(crimes: float, population: float) -> float:
     return crimes / population * 1000.0
 
 
+def complete_months(
+    totals: Mapping[int, int], share: float = 0.5
+) -> tuple[int, ...]:
+    """The months whose London-wide total is at least `share` of the median month's.
+
+    The Met's extract can carry a stub column (a month with a few dozen crimes London-wide,
+    kept as published); drawn as a month it would look like crime fell to nothing.
+    """
+    if not totals:
+        return ()
+    ordered = sorted(totals.values())
+    middle = len(ordered) // 2
+    median = (ordered[middle] if len(ordered) % 2
+              else (ordered[middle - 1] + ordered[middle]) / 2)
+    return tuple(m for m in sorted(totals) if totals[m] >= share * median)
+
+
 def rank_of(code: str, rates: Mapping[str, float]) -> int:
     """Rank of `code` among `rates` (1 = highest rate); ties share the better rank."""
     mine = rates[code]

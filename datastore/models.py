@@ -104,3 +104,57 @@ class TaserSummary:
     by_type: Mapping[str, int]
     deployments: int
     subjects: int | None
+
+
+@dataclass(frozen=True, eq=False)
+class WardTrend:
+    """A ward's crime month by month, and per 1,000 residents beside its borough and London.
+
+    Every rate is on one basis: crimes in MPS wards ÷ those wards' Census 2021 residents ×
+    1,000, per month.  The borough is the ward's local authority, over its MPS wards; London
+    is every MPS ward with a residents figure.  `rates` is None for a ward with no residents
+    figure.
+    """
+
+    ward_code: str
+    ward_name: str
+    lad_code: str
+    lad_name: str
+    months: tuple[int, ...]
+    counts: tuple[int, ...]
+    population: int | None
+    rates: tuple[float, ...] | None
+    borough_rates: tuple[float, ...]
+    borough_population: int
+    borough_wards: int
+    london_rates: tuple[float, ...]
+    london_population: int
+    london_wards: int
+
+
+@dataclass(frozen=True)
+class CrimeRow:
+    """One (major, minor) crime type of a ward, with its count in each month of the table."""
+
+    major: str
+    minor: str
+    counts: tuple[int, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class WardFigures:
+    """Everything published about a ward, for a download: every month by type, the 12-month
+    rate, and its borough's stop and search and taser figures."""
+
+    ward_code: str
+    ward_name: str
+    lad_code: str
+    lad_name: str
+    met_borough: str  # the borough the Met files the ward's crime under
+    months: tuple[int, ...]  # every month in the data, as published
+    partial_months: tuple[int, ...]  # of those, the stub months with almost no crime
+    crime: tuple[CrimeRow, ...]
+    rate: WardRate | None
+    stop_search: StopSearchSummary | None
+    taser: TaserSummary | None
+    sources: tuple[str, ...]  # the files the figures come from

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 # Every data table carries version_id: a load writes a whole new version beside the current one
 # and flips `dataset_version.status` in the same transaction.
-SCHEMA: Final = """
+DATA_SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -81,6 +81,54 @@ CREATE TABLE IF NOT EXISTS borough_boundaries (
 );
 """
 
+# Version 2: what chats follow, the digests sent to them, and the monthly check's log.  Chat
+# data cannot be re-loaded from a source, so from here on an older store is migrated (see
+# MIGRATIONS), never rebuilt.
+CHAT_SCHEMA_V2: Final = """
+CREATE TABLE IF NOT EXISTS subscription (
+    chat_id    INTEGER NOT NULL,
+    chat_type  TEXT NOT NULL CHECK (chat_type IN ('private', 'group', 'supergroup')),
+    ward_code  TEXT NOT NULL,
+    district   TEXT NOT NULL,      -- the postcode district subscribed with (e.g. E1), never more
+    state      TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused')),
+    created_at TEXT NOT NULL,      -- ISO 8601, UTC
+    UNIQUE (chat_id, ward_code)
+);
+CREATE INDEX IF NOT EXISTS subscription_by_state ON subscription (state);
+
+CREATE TABLE IF NOT EXISTS delivery (
+    chat_id    INTEGER NOT NULL,
+    ward_code  TEXT NOT NULL,
+    data_month INTEGER NOT NULL,   -- YYYYMM: the month the digest reports
+    status     TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    error      TEXT,               -- why it failed (an error type, never message text)
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, ward_code, data_month)
+);
+CREATE INDEX IF NOT EXISTS delivery_by_month ON delivery (data_month, status);
+
+CREATE TABLE IF NOT EXISTS check_log (
+    id          INTEGER PRIMARY KEY,
+    checked_at  TEXT NOT NULL,     -- ISO 8601, UTC
+    trigger     TEXT NOT NULL,     -- 'schedule', 'admin' or 'start'
+    result      TEXT NOT NULL CHECK (result IN ('loaded', 'unchanged', 'rejected', 'failed')),
+    detail      TEXT NOT NULL,
+    ward_month  INTEGER           -- the current ward crime month after the check
+);
+"""
+
+# A new store is made at the latest version in one go.
+SCHEMA: Final = DATA_SCHEMA + CHAT_SCHEMA_V2
+
+# MIGRATIONS[n] turns a store of version n - 1 into version n, keeping its data; they run in
+# order, in one transaction.  A store older than the first migration's base held only
+# re-loadable data and is rebuilt.
+MIGRATIONS: Final[dict[int, str]] = {
+    2: CHAT_SCHEMA_V2,
+}
+FIRST_MIGRATABLE: Final = min(MIGRATIONS) - 1
+
 # Data tables, named as the kinds of dataset they hold.
 DATA_TABLES: Final = (
     "ward_crime", "borough_crime", "ward_population", "borough_population", "postcodes",
@@ -88,4 +136,6 @@ DATA_TABLES: Final = (
 )
 
 # Tables holding something about a chat, with the column naming it: /forget empties them.
-CHAT_TABLES: Final[tuple[tuple[str, str], ...]] = ()
+CHAT_TABLES: Final[tuple[tuple[str, str], ...]] = (
+    ("subscription", "chat_id"), ("delivery", "chat_id"),
+)

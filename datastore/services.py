@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from datastore import lookup, sources
+from datastore.boundaries import Boundaries, read_boundaries
 from datastore.loaders.base import Kind
 from datastore.postcodes import PostcodesIo
 from datastore.store import LoadInput, Store, Version, forget_chat, missing_kinds
@@ -32,6 +33,8 @@ class Services:
     http: httpx.AsyncClient
     postcodes: PostcodesIo | None
     _view_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _boundaries: Boundaries | None = None
+    _boundaries_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def refresh_view(self) -> DataView:
         """Rebuild the view from the store's current versions and swap it in whole."""
@@ -42,6 +45,19 @@ class Services:
     async def answer(self, text: str) -> lookup.Answer:
         """The answer to a resident's text, from the current view."""
         return await lookup.answer(text, self.view, self.postcodes)
+
+    async def boundaries(self, view: DataView | None = None) -> Boundaries:
+        """The ward and borough shapes of a view's versions (default the current view),
+        read from the store once per version."""
+        view = view or self.view
+        ids = tuple(view.versions[k].id if k in view.versions else -1
+                    for k in ("ward_boundaries", "borough_boundaries"))
+        async with self._boundaries_lock:
+            cached = self._boundaries
+            if cached is None or (cached.ward_version, cached.borough_version) != ids:
+                cached = await self.store.run(lambda c: read_boundaries(c, *ids))
+                self._boundaries = cached
+        return cached
 
     async def forget_chat(self, chat_id: int) -> dict[str, int]:
         """Erase everything stored about a chat; return what went, by table."""

@@ -21,7 +21,14 @@ import aiosqlite
 import pandas as pd
 
 from datastore.loaders.base import COLUMNS, Kind, Loaded
-from datastore.schema import CHAT_TABLES, DATA_TABLES, SCHEMA, SCHEMA_VERSION
+from datastore.schema import (
+    CHAT_TABLES,
+    DATA_TABLES,
+    FIRST_MIGRATABLE,
+    MIGRATIONS,
+    SCHEMA,
+    SCHEMA_VERSION,
+)
 
 T = TypeVar("T")
 
@@ -73,30 +80,68 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+class SchemaError(Exception):
+    """The store was written by a newer WardWatch, whose layout this one cannot read."""
+
+
+def _schema_version(conn: sqlite3.Connection) -> tuple[bool, int | None]:
+    """Whether the file has a meta table, and the schema version it records."""
     has_meta = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
     ).fetchone()
-    found = None
-    if has_meta:
-        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        found = int(row[0]) if row else None
-    if found == SCHEMA_VERSION:
+    if not has_meta:
+        return False, None
+    row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    return True, int(row[0]) if row else None
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The SQL statements of a script, one by one (so they can run inside one transaction:
+    `executescript` would commit first)."""
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n;"):
+                yield buffer
+            buffer = ""
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the file to SCHEMA_VERSION: create it, migrate it step by step keeping its data,
+    or (older than any migration: data that is all re-loadable) rebuild it."""
+    if _schema_version(conn)[1] == SCHEMA_VERSION:
         return
-    with conn:
-        if found is not None or has_meta:
-            # An older (or unknown) layout: the data is all re-loadable from its sources, so the
-            # store is rebuilt rather than migrated table by table.
-            tables = [r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
-            )]
-            for table in tables:
-                conn.execute(f'DROP TABLE "{table}"')
-        conn.executescript(SCHEMA)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        has_meta, found = _schema_version(conn)  # again, now that we hold the write lock
+        if found is not None and found > SCHEMA_VERSION:
+            raise SchemaError(
+                f"the store has schema version {found}, newer than this WardWatch's "
+                f"({SCHEMA_VERSION}); upgrade WardWatch or point [storage] path elsewhere")
+        if found == SCHEMA_VERSION:
+            script = ""
+        elif found is not None and found >= FIRST_MIGRATABLE:
+            script = "".join(MIGRATIONS[v] for v in range(found + 1, SCHEMA_VERSION + 1))
+        else:
+            script = SCHEMA
+            if has_meta:
+                # Older than any migration: it held only data re-loadable from its sources.
+                tables = [r[0] for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table' "
+                    "AND name NOT LIKE 'sqlite_%'")]
+                for table in tables:
+                    conn.execute(f'DROP TABLE "{table}"')
+        for statement in _statements(script):
+            conn.execute(statement)
         conn.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
         )
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
 
 
 def _version(row: tuple[object, ...]) -> Version:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Final
 
 import numpy as np
@@ -18,13 +18,16 @@ import pandas as pd
 
 from datastore import figures
 from datastore.models import (
+    CrimeRow,
     DistrictWard,
     MonthTotal,
     Place,
     StopSearchSummary,
     TaserSummary,
+    WardFigures,
     WardMonth,
     WardRate,
+    WardTrend,
 )
 from datastore.store import Version, versions
 
@@ -307,6 +310,107 @@ class DataView:
     def ward_rates(self, last: int | None = None) -> dict[str, float]:
         """Every MPS ward's 12-month rate per 1,000 residents."""
         return dict(self._window(self.latest_month if last is None else last)[3])
+
+    def london_rate(self, last: int | None = None) -> float:
+        """London's 12-month rate per 1,000 residents: all MPS wards' crimes ÷ their residents."""
+        _first, total, population, *_ = self._window(self.latest_month if last is None else last)
+        return figures.rate_per_1000(total, population)
+
+    def borough_rates(self, last: int | None = None) -> dict[str, float]:
+        """Every borough's 12-month rate per 1,000 residents, by local authority code, on the
+        wards' basis: its MPS wards' crimes ÷ those wards' residents."""
+        totals = self._window(self.latest_month if last is None else last)[4]
+        crimes: dict[str, int] = {}
+        residents: dict[str, int] = {}
+        for code, total in totals.items():
+            population = self.ward_population.get(code)
+            if not population or code not in self.ward_lad:
+                continue
+            lad = self.ward_lad[code][0]
+            crimes[lad] = crimes.get(lad, 0) + total
+            residents[lad] = residents.get(lad, 0) + population
+        return {lad: figures.rate_per_1000(crimes[lad], residents[lad]) for lad in crimes}
+
+    # -- trends and downloads -----------------------------------------------------------------
+
+    @cached_property
+    def complete_months(self) -> tuple[int, ...]:
+        """The months the data covers in full: a stub month with almost no crime London-wide
+        (the Met's extract carries one) is left out of trends."""
+        if not self.wards:
+            return ()
+        totals = self._totals().sum(axis=0)
+        return figures.complete_months(
+            {m: int(t) for m, t in zip(self.months, totals, strict=True)})
+
+    @lru_cache(maxsize=256)  # noqa: B019 - see _window
+    def ward_trend(self, ward_code: str) -> WardTrend:
+        """The ward's crime in every complete month, and per 1,000 residents beside its
+        borough's and London's on the same basis (MPS wards' crimes ÷ their residents)."""
+        months = self.complete_months
+        cols = [self.months.index(m) for m in months]
+        index = {code: i for i, code in enumerate(self.wards)}
+        totals = self._totals()[:, cols]
+        lad_code, lad_name = self.ward_lad.get(
+            ward_code, ("", self.wards[ward_code].borough_name))
+        london = [c for c in self.wards if self.ward_population.get(c)]
+        borough = [c for c in london if self.ward_lad.get(c, ("",))[0] == lad_code]
+
+        def per_1000(codes: list[str]) -> tuple[tuple[float, ...], int]:
+            population = sum(self.ward_population[c] for c in codes)
+            if not population:
+                return (), 0
+            sums = totals[[index[c] for c in codes]].sum(axis=0)
+            return tuple(figures.rate_per_1000(float(s), population) for s in sums), population
+
+        own, population = per_1000([ward_code] if ward_code in london else [])
+        borough_rates, borough_population = per_1000(borough)
+        london_rates, london_population = per_1000(london)
+        return WardTrend(
+            ward_code=ward_code,
+            ward_name=self.wards[ward_code].name,
+            lad_code=lad_code,
+            lad_name=lad_name,
+            months=months,
+            counts=tuple(int(c) for c in totals[index[ward_code]]),
+            population=population or None,
+            rates=own or None,
+            borough_rates=borough_rates,
+            borough_population=borough_population,
+            borough_wards=len(borough),
+            london_rates=london_rates,
+            london_population=london_population,
+            london_wards=len(london),
+        )
+
+    def ward_figures(self, ward_code: str) -> WardFigures:
+        """Everything about a ward for a download: its crime in every month of the data by
+        major and minor type, its 12-month rate, its borough's stop and search and taser."""
+        rows = self.wards[ward_code]
+        block = self.crime_matrix[rows.start:rows.stop]
+        crime = tuple(
+            CrimeRow(major, minor, tuple(int(c) for c in counts))
+            for (major, minor), counts in zip(self.crime_keys[rows.start:rows.stop], block,
+                                              strict=True))
+        lad_code, lad_name = self.ward_lad.get(ward_code, ("", rows.borough_name))
+        complete = set(self.complete_months)
+        sources = tuple(dict.fromkeys(
+            s.name for kind in ("ward_crime", "ward_population", "stop_search", "taser")
+            if kind in self.versions for s in self.versions[kind].sources))
+        return WardFigures(
+            ward_code=ward_code,
+            ward_name=rows.name,
+            lad_code=lad_code,
+            lad_name=lad_name,
+            met_borough=rows.borough_name,
+            months=self.months,
+            partial_months=tuple(m for m in self.months if m not in complete),
+            crime=crime,
+            rate=self.ward_rate(ward_code),
+            stop_search=self.stop_search_summary(lad_name),
+            taser=self.taser_summary(lad_name),
+            sources=sources,
+        )
 
     # -- stop and search ----------------------------------------------------------------------
 

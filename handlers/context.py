@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from datastore.reload import CheckResult, Trigger
 from datastore.services import Services
+from datastore.subscriptions import ChatStore
 from handlers.flood import FloodGate
+from handlers.media_files import MediaCache
 
 SERVICES_KEY: Final = "services"
 SETTINGS_KEY: Final = "settings"
+CHATS_KEY: Final = "chats"
+DIGESTS_KEY: Final = "digests"
 
 
 @dataclass
@@ -20,6 +25,29 @@ class BotSettings:
 
     admin_ids: frozenset[int] = frozenset()
     flood: FloodGate = field(default_factory=FloodGate)
+    media: MediaCache = field(default_factory=MediaCache)  # pictures and downloads made
+
+
+@dataclass(frozen=True)
+class Reload:
+    """What a check did, and the digests it queued as (data month, messages), if any."""
+
+    check: CheckResult
+    queued: tuple[int, int] | None
+
+
+class Digests(Protocol):
+    """The monthly data check and the digest sender, as handlers see them (bot/jobs.py)."""
+
+    @property
+    def checking(self) -> bool: ...
+
+    @property
+    def sending(self) -> bool: ...
+
+    async def check_now(self, trigger: Trigger) -> Reload:
+        """Check the sources now, load a newer month and start its digests."""
+        ...
 
 
 class WardContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -34,6 +62,17 @@ class WardContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
     def settings(self) -> BotSettings:
         settings: BotSettings = self.application.bot_data[SETTINGS_KEY]
         return settings
+
+    @property
+    def chats(self) -> ChatStore:
+        """Subscriptions and digest deliveries."""
+        chats: ChatStore = self.application.bot_data[CHATS_KEY]
+        return chats
+
+    @property
+    def digests(self) -> Digests:
+        digests: Digests = self.application.bot_data[DIGESTS_KEY]
+        return digests
 
 
 WardApp = Application[

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from telegram import Update
 
-from handlers import render, texts
+from handlers import membership, render, texts
 from handlers.context import WardContext
 
 
@@ -29,15 +31,27 @@ async def about(update: Update, context: WardContext) -> None:
         await update.effective_message.reply_html(texts.ABOUT, disable_web_page_preview=True)
 
 
+# What /forget says it erased, by table.
+FORGOTTEN_LABELS: Final = {"subscription": "subscription", "delivery": "digest record"}
+
+
 async def forget(update: Update, context: WardContext) -> None:
-    """Erase everything stored for this chat, then confirm."""
-    chat = update.effective_chat
-    if chat is None or update.effective_message is None:
+    """Erase everything stored for this chat, then confirm.  In a group that stops its
+    digests, so only its administrators may."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None or message is None:
+        return
+    verdict = await membership.may_change(context.bot, chat, update.effective_user,
+                                          message.sender_chat)
+    if verdict != "allowed":
+        await message.reply_html(texts.FORGET_ADMINS_ONLY if verdict == "refused"
+                                 else texts.ADMIN_CHECK_FAILED)
         return
     erased = await context.services.forget_chat(chat.id)
     context.settings.flood.forget(chat.id)
-    what = ", ".join(f"{n} {name}" for name, n in erased.items()) or "the request counter"
-    await update.effective_message.reply_html(texts.FORGOTTEN.format(what=render.esc(what)))
+    what = ", ".join(render.plural(n, FORGOTTEN_LABELS.get(name, name))
+                     for name, n in erased.items()) or "the request counter"
+    await message.reply_html(texts.FORGOTTEN.format(what=render.esc(what)))
 
 
 async def unknown_command(update: Update, context: WardContext) -> None:

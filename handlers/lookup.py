@@ -25,6 +25,8 @@ async def _reply(message: Message, context: WardContext, answer: Answer, prefix:
     place = answer.resolution.place
     if answer.status == "ok" and place is not None:
         markup = keyboards.answer_keyboard(place.ward_code, context.services.view.crime_version)
+        markup = keyboards.with_follow(markup, place.ward_code,
+                                       context.services.view.crime_version, place.outcode)
     await message.reply_html(render.fit(prefix + text), reply_markup=markup,
                              disable_web_page_preview=True)
 

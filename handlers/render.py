@@ -286,8 +286,14 @@ def answer_json(answer: Answer, message: str) -> dict[str, Any]:
                 "of": rate.of,
             })
         out["crime"] = c
-    ss = answer.stop_search
-    out["stop_search"] = None if ss is None else {
+    out["stop_search"] = stop_search_json(answer.stop_search)
+    out["taser"] = taser_json(answer.taser)
+    return out
+
+
+def stop_search_json(ss: StopSearchSummary | None) -> dict[str, Any] | None:
+    """A borough's stop-and-search summary as JSON-ready data (`ask --json`, exports)."""
+    return None if ss is None else {
         "borough": ss.borough, "month": month_label(ss.month), "total": ss.total,
         "by_type": dict(ss.by_type), "by_object": dict(ss.by_object),
         "by_outcome": dict(ss.by_outcome), "by_age": dict(ss.by_age),
@@ -296,13 +302,15 @@ def answer_json(answer: Answer, message: str) -> dict[str, Any]:
         "by_self_ethnicity": dict(ss.by_self_ethnicity), "by_gender": dict(ss.by_gender),
         "no_location": ss.no_location,
     }
-    t = answer.taser
-    out["taser"] = None if t is None else {
+
+
+def taser_json(t: TaserSummary | None) -> dict[str, Any] | None:
+    """Taser figures as JSON-ready data (`ask --json`, exports)."""
+    return None if t is None else {
         "area": t.area_type, "name": t.name, "period": t.period_label,
         "period_start": t.period_start, "period_end": t.period_end,
         "by_type": dict(t.by_type), "deployments": t.deployments, "subjects": t.subjects,
     }
-    return out
 
 
 def lines(items: Iterable[str]) -> str:
@@ -358,3 +366,13 @@ def detail_sections(answer: Answer) -> list[str]:
 
 def minor_html(crime: WardMonth) -> str:
     return fit("\n".join(minor_block(crime)))
+
+
+def ward_html(crime: WardMonth, rate: WardRate | None, borough: str) -> str:
+    """A ward's figures without a postcode (the text under a button's picture)."""
+    sections: list[Sequence[str]] = [
+        [f"<b>{esc(crime.ward_name)}</b> ward, {esc(borough)}."], crime_block(crime)]
+    if rate is not None:
+        sections.append(rate_block(rate))
+    sections.append([f"<i>{texts.ATTRIBUTION}</i>"])
+    return fit("\n\n".join("\n".join(s) for s in sections))

@@ -95,7 +95,15 @@ HELP: Final = (
     "<b>How to use WardWatch</b>\n"
     f"• Send a postcode (any case or spacing, e.g. <code>sw1a1aa</code>) or share a location.\n"
     f"• <code>/postcode {EXAMPLE_POSTCODE}</code> works in groups too.\n"
-    "• The buttons under an answer show crime by type, stop and search and taser in detail.\n"
+    "• The buttons under an answer show crime by type, stop and search and taser in detail, "
+    "a trend chart, a map, and the figures to download.\n"
+    f"• <code>/trend {EXAMPLE_POSTCODE}</code>: a chart of the ward's crime month by month "
+    "against its borough and London. <code>/map SW1A 1AA</code>: the borough's wards shaded "
+    "against the London average (<code>/map london</code>: every borough). "
+    "<code>/export SW1A 1AA</code>: every figure as CSV, JSON and Excel files.\n"
+    f"• <code>/subscribe {EXAMPLE_POSTCODE}</code>: this chat gets that ward's figures each "
+    "month when the Met publishes them (up to 5 wards; in a group, admins decide). "
+    "/subscriptions lists them; /unsubscribe stops one or all.\n"
     "• /types explains the crime types. /about says where the figures come from, their limits "
     "and what I store. /forget erases everything stored for this chat."
 )
@@ -155,5 +163,112 @@ ABOUT: Final = (
     "there.\n\n"
     "<b>What I store</b>: nothing about you for a lookup — postcodes you send are used to "
     "answer and not kept. For a few seconds I count how often a chat asks, to keep the bot "
-    "fair. /forget erases anything stored for this chat."
+    "fair. For a chat that follows wards (/subscribe), I keep, for each ward: the chat's id "
+    "and type (private chat or group), the ward's code, the postcode district it was "
+    "followed with (such as E1 — never the full postcode), when, and whether its digests are "
+    "on or paused; and for each monthly digest, the chat's id, the ward, the month, whether it "
+    "was sent and when, how many tries it took and why it failed if it did. /forget erases all "
+    "of it for this chat."
 )
+
+# -- pictures and downloads (handlers/media.py) -------------------------------------------------
+
+TREND_USAGE: Final = (
+    f"Send the postcode after the command, for example <code>/trend {EXAMPLE_POSTCODE}</code>."
+)
+
+MAP_USAGE: Final = (
+    f"Send the postcode after the command, for example <code>/map {EXAMPLE_POSTCODE}</code>, "
+    "or <code>/map london</code> for every borough."
+)
+
+EXPORT_USAGE: Final = (
+    f"Send the postcode after the command, for example <code>/export {EXAMPLE_POSTCODE}</code>."
+)
+
+MEDIA_FAILED: Final = (
+    "I couldn't send the {what} just now, so here are the figures as text. Please try again "
+    "in a few minutes."
+)
+
+NO_MAP: Final = (
+    "I can't draw that map: the current data has no 12 full months to compare areas by."
+)
+
+# -- subscriptions and digests (handlers/subscribe.py, handlers/admin.py) --------------------
+
+SUBSCRIBE_USAGE: Final = (
+    f"Send the postcode after the command, for example <code>/subscribe {EXAMPLE_POSTCODE}"
+    "</code>: this chat then gets a short digest of that ward's crime figures each month, when "
+    "the Met publishes them. A chat can follow up to 5 wards."
+)
+
+UNSUBSCRIBE_USAGE: Final = (
+    f"Send the postcode of the ward to stop following, for example <code>/unsubscribe "
+    f"{EXAMPLE_POSTCODE}</code>, or <code>/unsubscribe all</code>. /subscriptions lists what "
+    "this chat follows, with a button to remove each."
+)
+
+NO_SUBSCRIPTIONS: Final = (
+    f"This chat follows no wards yet. Send <code>/subscribe {EXAMPLE_POSTCODE}</code> (with "
+    "your postcode) to get that ward's figures each month."
+)
+
+SUBSCRIPTIONS_HINT: Final = "Press a button below to stop following a ward."
+
+DIGEST_WHEN: Final = (
+    "A digest comes here each month, as soon as the Met publishes new figures."
+)
+
+PAUSED_NOTE: Final = (
+    "Paused: I couldn't reach this chat when digests went out (I was blocked or removed). "
+    "Subscribing again here turns them back on."
+)
+
+DIGEST_FOOTER: Final = (
+    "You get this because this chat follows this ward. /subscriptions lists what it follows."
+)
+
+BUSY_PLACE_SHORT: Final = (
+    "Rates count residents only, so where many more people work, shop or visit than live, "
+    "they overstate the risk to a resident."
+)
+
+REVISION_NOTE: Final = "the Met revises past months as late reports come in"
+
+SUBSCRIBE_NEEDS_POSTCODE: Final = "To follow a ward, send a full London postcode in it."
+
+GROUP_ADMINS_ONLY: Final = (
+    "Only this group's administrators can change what it follows, so nothing was changed. "
+    "Ask an admin to do it."
+)
+
+FORGET_ADMINS_ONLY: Final = (
+    "Only this group's administrators can erase what I store for it (the wards it follows), "
+    "so nothing was erased."
+)
+
+GROUP_ADMINS_ONLY_ALERT: Final = "Only this group's administrators can change what it follows."
+
+ADMIN_CHECK_FAILED: Final = (
+    "I couldn't check with Telegram just now that you are an administrator of this group, so "
+    "nothing was changed. Please try again in a minute."
+)
+
+ADMIN_CHECK_FAILED_ALERT: Final = (
+    "I couldn't check that you are an admin of this group just now, so nothing was changed. "
+    "Please try again in a minute."
+)
+
+NOT_FOLLOWED_ALERT: Final = "This chat no longer follows that ward."
+
+OPERATORS_ONLY: Final = (
+    "Sorry, that command is for the people who run this WardWatch bot. /help lists what I can "
+    "do for you."
+)
+
+CHECK_RUNNING: Final = (
+    "A check for new data is already running; /status will show its result in a moment."
+)
+
+CHECKING: Final = "Checking the sources for a newer month now; I'll report here when done."

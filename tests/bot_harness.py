@@ -8,17 +8,27 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application, running
-from bot.config import Config, PostcodesConfig, Secret, TelegramConfig
+from bot.config import (
+    Config,
+    LimitsConfig,
+    PostcodesConfig,
+    Secret,
+    SourcesConfig,
+    TelegramConfig,
+)
 from handlers.context import WardApp
 from tests.fake_bot_api import FakeBotApi
 
 
 def config_for(api: FakeBotApi, db: Path, *, admin_ids: Iterable[int] = (),
-               postcodes_url: str = "") -> Config:
+               postcodes_url: str = "", sources: SourcesConfig | None = None,
+               limits: LimitsConfig | None = None) -> Config:
     return Config(
         storage_path=db,
         telegram=TelegramConfig(token=Secret(api.token), base_url=api.base_url),
         postcodes=PostcodesConfig(base_url=postcodes_url),
+        sources=sources or SourcesConfig(),
+        limits=limits or LimitsConfig(),
         admin_ids=frozenset(admin_ids),
     )
 

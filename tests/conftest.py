@@ -46,3 +46,30 @@ def view(snapshot_db: Path) -> DataView:
         return DataView.build(conn)
     finally:
         conn.close()
+
+
+# -- a store one data month behind its source (subscriptions and digests) ---------------------
+
+OLD_WARD_CRIME = TEST_DATA / "mps_ward_crime_recent24m_202402-202601.csv.gz"
+NEW_WARD_CRIME = SNAPSHOT / "mps_ward_crime_recent24m_202404-202603.csv.gz"
+
+
+@pytest.fixture(scope="session")
+def behind_db(snapshot_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The snapshot store with the older ward extract (to January 2026) loaded over it with
+    force, as `wardwatch load --force` does: the source (to March 2026) is newer."""
+    path = tmp_path_factory.mktemp("behind") / "wardwatch.sqlite3"
+    shutil.copy(snapshot_db, path)
+    conn = store.connect(path)
+    store.write_versions(conn, sources.read_sources([str(OLD_WARD_CRIME)]), force=True)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def behind_copy(behind_db: Path, tmp_path: Path) -> Path:
+    """A private copy of `behind_db`."""
+    target = tmp_path / "wardwatch.sqlite3"
+    shutil.copy(behind_db, target)
+    return target

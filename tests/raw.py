@@ -93,3 +93,48 @@ def met_taser_latest() -> dict[str, int]:
         ("fired", "Fired"), ("drive_stun", "Drive stun"),
         ("angled_drive_stun", "Angled drive stun"),
     ]}
+
+
+def full_months() -> list[str]:
+    """The month columns with a real month's crime: the extract's stub column (a few dozen
+    crimes London-wide) is under half the median month."""
+    totals = ward_crime()[month_columns()].sum()
+    return [m for m in month_columns() if totals[m] >= totals.median() / 2]
+
+
+def monthly_rates(wards: list[str]) -> dict[str, float]:
+    """Crimes per 1,000 residents in each full month, summed over `wards` (those with
+    residents) and divided by their residents."""
+    wc = ward_crime()
+    pop = ward_population().set_index("ward_code")["age_total"]
+    have = [w for w in wards if w in pop.index]
+    crimes = wc[wc["WardCode"].isin(have)][full_months()].sum()
+    return {m: float(crimes[m] / pop[have].sum() * 1000) for m in full_months()}
+
+
+def borough_wards(lad_name: str) -> list[str]:
+    """The borough's MPS wards: in the crime extract, and in the borough by the population
+    table's local authority."""
+    pop = ward_population()
+    codes = set(pop.loc[pop["lad_name"] == lad_name, "ward_code"])
+    return sorted(codes & set(ward_crime()["WardCode"]))
+
+
+def ward_crime_rows(ward: str) -> dict[tuple[str, str], dict[str, int]]:
+    """The ward's published rows: (major, minor) -> {month column: count}."""
+    wc = ward_crime()
+    rows = wc[wc["WardCode"] == ward]
+    return {(r["MajorText"], r["MinorText"]): {m: int(r[m]) for m in month_columns()}
+            for _, r in rows.iterrows()}
+
+
+def borough_rates() -> dict[str, float]:
+    """Each borough's 12-month rate per 1,000 residents over its MPS wards, by LAD code."""
+    wc = ward_crime()
+    totals = wc.groupby("WardCode")[twelve_months()].sum().sum(axis=1)
+    pop = ward_population().set_index("ward_code")
+    pop = pop[pop.index.isin(totals.index)]
+    frame = pop.assign(crimes=totals[pop.index])
+    grouped = frame.groupby("lad_code")[["crimes", "age_total"]].sum()
+    return {str(k): float(v) for k, v in
+            (grouped["crimes"] / grouped["age_total"] * 1000).items()}

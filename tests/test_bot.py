@@ -87,11 +87,16 @@ async def test_private_postcode_answer_and_every_button(api: FakeBotApi, app: Wa
     assert f"{raw.ward_month_total(ward, latest):,}" in shown(reply)
     assert len(shown(reply)) <= 4096
     data = buttons(reply)
-    assert [keyboards.parse(d).action for d in data] == ["m", "s", "t"]  # type: ignore[union-attr]
+    # The Subscribe button (tests/test_subscriptions_bot.py presses it); the rest drill down.
+    [follow] = [d for d in data if keyboards.parse_follow(d)]
+    assert keyboards.parse_follow(follow) == keyboards.Follow(True, ward, "SW1A")
+    data = [d for d in data if d != follow]
+    assert [keyboards.parse(d).action for d in data] == [  # type: ignore[union-attr]
+        "m", "s", "t", "c", "p", "x"]  # c, p, x: tests/test_media_bot.py presses them
     assert all(len(d.encode()) <= 64 for d in data)
     message_id = reply.result["message_id"]
 
-    minor, stop, taser = data
+    minor, stop, taser, *_pictures = data
     [detail] = await ask(api, api.callback_query(minor, message_id=message_id))
     for name in raw.ward_crime().query("WardCode == @ward and `" + latest + "` > 0")[
             "MinorText"].str.lower().str.capitalize().unique()[:3]:

@@ -6,6 +6,7 @@ Public API
                                      one validated file as a :class:`Loaded`
     ``combine(kind, parts)``         several loaded files of one kind as one dataset version
     ``order_sources(paths)``         the order ``combine`` expects ("revised" files last)
+    ``peek_months(path)``            a file's kind and a crime extract's header months, unread
 
 Conventions
     * Content, not names, decides the kind.  gzip is recognised by its magic bytes; a file
@@ -68,6 +69,7 @@ __all__ = [
     "combine",
     "detect_kind",
     "order_sources",
+    "peek_months",
     "read_file",
 ]
 
@@ -87,6 +89,18 @@ def detect_kind(path: str | Path) -> Kind:
     if found.kind is None:
         raise unknown(found.src, "its header matches none")
     return found.kind
+
+
+def peek_months(path: str | Path) -> tuple[Kind | None, tuple[int, ...]]:
+    """A file's kind, and for a crime extract the months its header names (sorted), without
+    reading its rows; other kinds give no months.  Nothing is validated: read_file does that."""
+    found = sniff(path)
+    months: list[int] = []
+    if found.kind in ("ward_crime", "borough_crime"):
+        for name in found.header:
+            if v.MONTH_HEADER.fullmatch(name) and 1 <= int(name[4:]) <= 12:
+                months.append(int(name))
+    return found.kind, tuple(sorted(months))
 
 
 # --------------------------------------------------------------------------------------

@@ -1,0 +1,210 @@
+"""Scheduled work: the daily check for a newer month (a named JobQueue job at [schedule]
+check_time), the digest fan-out it starts (a task of its own, never inside a handler), and on
+start-up the digests a previous run left pending."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from datetime import time as dtime
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from telegram import Bot
+from telegram.error import TelegramError
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.config import Config
+from bot.fanout import Fanout, FanoutReport, SendSettings, prepare_messages
+from bot.ratelimit import Limits
+from datastore import subscriptions
+from datastore.reload import Trigger, check_sources, previous_baseline
+from datastore.services import Services
+from datastore.subscriptions import ChatStore, open_chat_store
+from handlers import digest_text
+from handlers.context import CHATS_KEY, DIGESTS_KEY, SERVICES_KEY, Reload, WardApp, WardContext
+
+log = logging.getLogger(__name__)
+
+CHECK_JOB: Final = "daily-data-check"
+RESUME_JOB: Final = "resume-digests"
+# bot_data key: the transport build_application was given (console, tests), for digests too.
+DIGEST_REQUEST_KEY: Final = "digest_request"
+DEFAULT_BASE_URL: Final = "https://api.telegram.org/bot"  # PTB's default
+
+Notify = Callable[[str], Awaitable[None]]
+
+
+def send_settings(cfg: Config) -> SendSettings:
+    lim = cfg.limits
+    return SendSettings(Limits(lim.global_per_s, lim.per_group_per_min, lim.per_chat_per_s),
+                        lim.in_flight, lim.timeout, lim.retry_backoff, lim.max_attempts)
+
+
+class DigestService:
+    """The monthly check and the digest sender: one check at a time, one fan-out at a time."""
+
+    def __init__(self, services: Services, chats: ChatStore, bot: Bot, settings: SendSettings,
+                 sources: Sequence[str], notify: Notify) -> None:
+        self._services = services
+        self._chats = chats
+        self._bot = bot
+        self._settings = settings
+        self._sources = tuple(sources)
+        self._notify = notify
+        self._check_lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._fanout: Fanout | None = None
+        self._stopping = False
+        self.reports: list[FanoutReport] = []
+
+    @property
+    def checking(self) -> bool:
+        return self._check_lock.locked()
+
+    @property
+    def sending(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def check_now(self, trigger: Trigger) -> Reload:
+        """Check the sources, load a newer month, and queue and start its digests.  After a
+        scheduled check that changed something or failed, the operators are told."""
+        async with self._check_lock:
+            check = await check_sources(self._services, self._sources, trigger=trigger)
+            queued = await self.queue_due()
+        if trigger == "schedule" and check.result != "unchanged":
+            await self._notify(digest_text.reload_html(check, queued))
+        return Reload(check, queued)
+
+    async def queue_due(self) -> tuple[int, int] | None:
+        """Queue the digests of a newly current month (loaded by the check or by `wardwatch
+        load`), then make sure pending digests are being sent.  Returns (month, queued)."""
+        month = await self._chats.run(subscriptions.digest_due)
+        queued = None
+        if month is not None:
+            await self.stop_sending()  # a newer month supersedes the one being sent
+            queued = (month, await self._chats.run(subscriptions.open_fanout, month))
+            log.info("queued %d digests for %s", queued[1], month)
+        self.start()
+        return queued
+
+    def start(self) -> None:
+        """Send whatever is pending, in a task of its own (no-op if one is running)."""
+        if self.sending or self._stopping:
+            return
+        self._task = asyncio.create_task(self._send_pending(), name="digest-fanout")
+        self._task.add_done_callback(_log_failure)
+
+    async def _send_pending(self) -> None:
+        while not self._stopping:
+            months = await self._chats.run(subscriptions.pending_months)
+            if not months:
+                return
+            month = months[-1]
+            for older in months[:-1]:
+                await self._chats.run(subscriptions.drop_pending, older, "superseded")
+            view = self._services.view
+            if month not in view.months:
+                await self._chats.run(subscriptions.drop_pending, month, "data replaced")
+                continue
+            pending = await self._chats.run(subscriptions.take_pending, month)
+            baseline = await self._services.store.run(previous_baseline)
+            messages = await asyncio.to_thread(
+                prepare_messages, view, month, {p.ward_code for p in pending}, baseline)
+            for p in pending:
+                if p.ward_code not in messages:
+                    await self._chats.run(subscriptions.mark, p.chat_id, p.ward_code, month,
+                                          "failed", error="ward not in the data")
+            if self._stopping:
+                return
+            self._fanout = Fanout(self._chats, self._bot, self._settings, month, messages)
+            report = await self._fanout.run([p for p in pending if p.ward_code in messages])
+            self.reports.append(report)
+            log.info("digests for %s: %d sent, %d failed, %d retried, %d rate-limited in %.1f s",
+                     month, report.sent, report.failed, report.retries, report.rate_limited,
+                     report.seconds)
+            if report.stopped:
+                return
+
+    async def stop_sending(self, grace: float | None = None) -> None:
+        """Stop the fan-out: nothing new is sent, the messages on their way are recorded
+        (cancelled after `grace` seconds); the rest stays pending for the next run."""
+        task = self._task
+        if task is None or task.done():
+            return
+        self._stopping = True
+        try:
+            if self._fanout is not None:
+                self._fanout.stop()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), grace)
+            except TimeoutError:
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        finally:
+            self._stopping = False
+
+    async def close(self) -> None:
+        await self.stop_sending(grace=self._settings.timeout + 5)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the digest sender stopped: %s", type(task.exception()).__name__,
+                  exc_info=task.exception())
+
+
+def _service(context: WardContext) -> DigestService:
+    service: DigestService = context.application.bot_data[DIGESTS_KEY]
+    return service
+
+
+async def daily_check(context: WardContext) -> None:
+    """The scheduled job: check the sources for a newer month."""
+    await _service(context).check_now("schedule")
+
+
+async def resume_digests(context: WardContext) -> None:
+    """At start-up: queue what is due and send what a previous run left pending."""
+    await _service(context).queue_due()
+
+
+async def open_digests(app: WardApp, cfg: Config, stack: AsyncExitStack) -> DigestService:
+    """Open the chat store and the digest sender for the life of `stack`; schedule the jobs."""
+    chats = await stack.enter_async_context(open_chat_store(cfg.storage_path))
+    given: BaseRequest | None = app.bot_data.get(DIGEST_REQUEST_KEY)
+    request = given or HTTPXRequest(connection_pool_size=cfg.limits.in_flight + 2)
+    # A plain Bot: digests keep to our limits, not those of the Application's AIORateLimiter.
+    bot = Bot(app.bot.token, base_url=cfg.telegram.base_url or DEFAULT_BASE_URL,
+              request=request, get_updates_request=request)
+    if given is None:
+        await request.initialize()
+        stack.push_async_callback(request.shutdown)
+
+    async def notify(text: str) -> None:
+        for admin in sorted(cfg.admin_ids):
+            try:
+                await app.bot.send_message(admin, text)
+            except TelegramError as exc:
+                log.warning("could not tell an operator about the check: %s",
+                            type(exc).__name__)
+
+    services: Services = app.bot_data[SERVICES_KEY]
+    sources = cfg.sources.ward_crime + cfg.sources.borough_crime
+    service = DigestService(services, chats, bot, send_settings(cfg), sources, notify)
+    stack.push_async_callback(service.close)
+    app.bot_data[CHATS_KEY] = chats
+    app.bot_data[DIGESTS_KEY] = service
+    if app.job_queue is None:
+        raise RuntimeError("WardWatch needs python-telegram-bot[job-queue]")
+    hour, minute = (int(x) for x in cfg.schedule.check_time.split(":"))
+    zone = ZoneInfo(cfg.schedule.timezone)
+    # Run late rather than never when the loop was busy at the due time (APScheduler's
+    # default is to skip a job more than a second late).
+    late = {"misfire_grace_time": None, "coalesce": True}
+    app.job_queue.run_daily(daily_check, dtime(hour, minute, tzinfo=zone), name=CHECK_JOB,
+                            job_kwargs=late)
+    app.job_queue.run_once(resume_digests, when=0, name=RESUME_JOB, job_kwargs=late)
+    return service

@@ -1,0 +1,228 @@
+"""The monthly check: do the crime sources hold a newer month than the current data?  If so,
+load them as new versions (validated like any load: a bad file is rejected and nothing
+changes), and keep a log of every check.  Also what the previous version said, for digests
+that note revisions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import tempfile
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final, Literal
+
+from datastore import loaders, sources
+from datastore.errors import LoadError
+from datastore.figures import month_label
+from datastore.loaders.base import Kind
+from datastore.services import Services
+from datastore.store import LoadInput, StaleDataError, Version, versions
+from datastore.view import DataView
+
+log = logging.getLogger(__name__)
+
+Result = Literal["loaded", "unchanged", "rejected", "failed"]
+Trigger = Literal["schedule", "admin", "start"]
+
+# The kinds whose sources publish a new month each month, and which the check looks at.
+CRIME_KINDS: Final[tuple[Kind, ...]] = ("ward_crime", "borough_crime")
+# Checks kept in the log.
+KEEP_CHECKS: Final = 200
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """One check, as logged."""
+
+    checked_at: str  # ISO 8601, UTC
+    trigger: str
+    result: str  # a Result
+    detail: str
+    ward_month: int | None  # the current ward crime month after the check
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A check and what it loaded."""
+
+    record: CheckRecord
+    loaded: tuple[Version, ...] = ()
+    ward_month_before: int | None = None
+
+    @property
+    def result(self) -> str:
+        return self.record.result
+
+    @property
+    def new_ward_month(self) -> int | None:
+        """The ward crime month that became current, if the check loaded a newer one."""
+        for v in self.loaded:
+            if v.kind == "ward_crime" and v.last_month is not None and (
+                    self.ward_month_before is None or v.last_month > self.ward_month_before):
+                return v.last_month
+        return None
+
+
+@dataclass(frozen=True)
+class Peeked:
+    """A source file and what its header says."""
+
+    name: str
+    kind: Kind | None
+    last_month: int | None
+
+
+def bundled_crime_files() -> list[Path]:
+    """The bundled snapshot's crime extracts: what the check reads when no source is set."""
+    return [p for p in sources.bundled_files() if p.name.startswith("mps_")]
+
+
+def newer_kinds(peeked: Sequence[Peeked], current: Mapping[str, Version]) -> dict[Kind, int]:
+    """The crime kinds whose sources end in a later month than the current version (or that
+    have no current version), with that month."""
+    latest: dict[Kind, int] = {}
+    for p in peeked:
+        if p.kind in CRIME_KINDS and p.last_month is not None:
+            latest[p.kind] = max(p.last_month, latest.get(p.kind, 0))
+    out: dict[Kind, int] = {}
+    for kind, month in latest.items():
+        have = current.get(kind)
+        if have is None or have.last_month is None or month > have.last_month:
+            out[kind] = month
+    return out
+
+
+def describe_sources(peeked: Sequence[Peeked], current: Mapping[str, Version]) -> str:
+    """One line for the log: the latest month in the sources against the current data."""
+    parts = []
+    for kind in CRIME_KINDS:
+        months = [p.last_month for p in peeked if p.kind == kind and p.last_month is not None]
+        have = current.get(kind)
+        if months:
+            now = month_label(have.last_month) if have and have.last_month else "none"
+            parts.append(f"{kind}: source {month_label(max(months))}, current {now}")
+    others = [p.name for p in peeked if p.kind not in CRIME_KINDS]
+    if others:
+        parts.append("not crime extracts, ignored: " + ", ".join(others))
+    return "; ".join(parts) or "no crime extract among the sources"
+
+
+def read_newer(srcs: Sequence[str], current: Mapping[str, Version],
+               known_wards: Collection[str] | None
+               ) -> tuple[dict[Kind, LoadInput], list[Peeked]]:
+    """Fetch the sources once, peek at each header, and read and validate only the files of
+    kinds with a newer month.  Synchronous: run it in a worker thread."""
+    with tempfile.TemporaryDirectory(prefix="wardwatch-check-") as tmp:
+        paths, names = sources.materialise(srcs, Path(tmp))
+        peeked = []
+        for path in paths:
+            kind, months = loaders.peek_months(path)
+            peeked.append(Peeked(names.get(path, path.name), kind, months[-1] if months else None))
+        newer = newer_kinds(peeked, current)
+        wanted = [path for path, p in zip(paths, peeked, strict=True) if p.kind in newer]
+        if not wanted:
+            return {}, peeked
+        return sources.read_all(wanted, known_wards=known_wards, names=names), peeked
+
+
+def known_wards(view: DataView) -> set[str] | None:
+    """The ward codes a crime file is checked against (as `Services.load` does)."""
+    if "ward_population" not in view.versions:
+        return None
+    return (set(view.ward_population) | set(view.wards)
+            | {row[1] for row in view.postcodes.values()})
+
+
+def _loaded_detail(loaded: Sequence[Version], before: Mapping[str, Version]) -> str:
+    parts = []
+    for v in loaded:
+        old = before.get(v.kind)
+        was = month_label(old.last_month) if old and old.last_month else "none"
+        now = month_label(v.last_month) if v.last_month else "?"
+        parts.append(f"{v.kind}: {was} -> {now} ({', '.join(s.name for s in v.sources)})")
+    return "; ".join(parts)
+
+
+async def check_sources(services: Services, srcs: Sequence[str], *, trigger: Trigger,
+                        now: datetime | None = None) -> CheckResult:
+    """Check the sources (none: the bundled snapshot's crime extracts) for a newer month and
+    load what is newer; log the check.  Never raises for a bad file or a failed download: the
+    result says `rejected` and the current data stays current."""
+    stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    before = await services.store.versions()
+    ward_before = before["ward_crime"].last_month if "ward_crime" in before else None
+    chosen = list(srcs) or [str(p) for p in bundled_crime_files()]
+    loaded: tuple[Version, ...] = ()
+    try:
+        loads, peeked = await asyncio.to_thread(read_newer, chosen, before,
+                                                known_wards(services.view))
+        if loads:
+            loaded = tuple(await services.store.write(loads))
+            await services.refresh_view()
+            result: Result = "loaded"
+            detail = _loaded_detail(loaded, before)
+        else:
+            result, detail = "unchanged", describe_sources(peeked, before)
+    except (LoadError, StaleDataError) as exc:
+        result, detail = "rejected", str(exc)
+    except Exception as exc:  # a bug or the disk: logged, reported, and the data unchanged
+        log.exception("the data check failed")
+        result, detail = "failed", f"{type(exc).__name__}: {exc}"
+    after = services.view.versions.get("ward_crime")
+    record = CheckRecord(stamp, trigger, result, detail, after.last_month if after else None)
+    await services.store.run(lambda conn: record_check(conn, record))
+    return CheckResult(record, loaded, ward_before)
+
+
+# -- the log of checks ------------------------------------------------------------------------
+
+
+def record_check(conn: sqlite3.Connection, record: CheckRecord) -> None:
+    """Append a check to the log, keeping the latest KEEP_CHECKS."""
+    with conn:
+        conn.execute(
+            "INSERT INTO check_log (checked_at, trigger, result, detail, ward_month) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (record.checked_at, record.trigger, record.result, record.detail,
+             record.ward_month))
+        conn.execute("DELETE FROM check_log WHERE id <= "
+                     "(SELECT MAX(id) FROM check_log) - ?", (KEEP_CHECKS,))
+
+
+def last_check(conn: sqlite3.Connection) -> CheckRecord | None:
+    row = conn.execute("SELECT checked_at, trigger, result, detail, ward_month FROM check_log "
+                       "ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    return CheckRecord(str(row[0]), str(row[1]), str(row[2]), str(row[3]),
+                       None if row[4] is None else int(row[4]))
+
+
+# -- what the previous version said -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Every ward's total in one month as the previous ward crime version published it: the
+    month the last digests reported, to say when the Met has since revised it."""
+
+    month: int
+    totals: Mapping[str, int]
+
+
+def previous_baseline(conn: sqlite3.Connection) -> Baseline | None:
+    """The previous ward crime version's totals for its latest month, if it ends before the
+    current version (a forced older load has no such baseline)."""
+    current = versions(conn).get("ward_crime")
+    previous = versions(conn, "previous").get("ward_crime")
+    if (current is None or previous is None or previous.last_month is None
+            or current.last_month is None or previous.last_month >= current.last_month):
+        return None
+    rows = conn.execute(
+        "SELECT ward_code, SUM(count) FROM ward_crime WHERE version_id=? AND month=? "
+        "GROUP BY ward_code", (previous.id, previous.last_month)).fetchall()
+    return Baseline(previous.last_month, {str(w): int(n) for w, n in rows})

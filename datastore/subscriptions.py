@@ -1,0 +1,383 @@
+"""What chats follow and the digests sent to them: plain functions on a `sqlite3.Connection`
+(parameterised SQL, dataclasses out), and `ChatStore`, which runs them one at a time on one
+long-lived connection in its own thread, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Concatenate, Final, Literal, ParamSpec, TypeVar
+
+from datastore.store import connect, versions
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Wards one chat may follow.
+MAX_WARDS: Final = 5
+# The meta key holding the latest data month whose digests have been queued.
+DIGEST_MONTH_KEY: Final = "digest_month"
+
+ChatType = Literal["private", "group", "supergroup"]
+CHAT_TYPES: Final[frozenset[str]] = frozenset({"private", "group", "supergroup"})
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One ward one chat follows."""
+
+    chat_id: int
+    chat_type: str
+    ward_code: str
+    district: str  # the postcode district it was made with, e.g. "E1"
+    state: str  # "active" or "paused"
+    created_at: str
+
+
+@dataclass(frozen=True)
+class SubscribeResult:
+    """What /subscribe did, and what the chat follows afterwards."""
+
+    outcome: Literal["added", "already", "resumed", "full"]
+    subscriptions: tuple[Subscription, ...]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A digest still to send."""
+
+    chat_id: int
+    chat_type: str
+    ward_code: str
+    data_month: int
+    attempts: int
+
+
+@dataclass(frozen=True)
+class SubscriptionCounts:
+    active: int
+    paused: int
+    chats: int
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    """The digests of one data month, by status (month None: no digests yet)."""
+
+    month: int | None
+    sent: int
+    pending: int
+    failed: int
+    failed_by_error: tuple[tuple[str, int], ...] = ()
+
+
+def _stamp(now: datetime | None) -> str:
+    return (now or datetime.now(UTC)).isoformat(timespec="seconds")
+
+
+@contextmanager
+def _tx(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction: all of it or none of it."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
+def _subscription(row: tuple[object, ...]) -> Subscription:
+    chat_id, chat_type, ward, district, state, created = row
+    return Subscription(int(chat_id), str(chat_type), str(ward),  # type: ignore[call-overload]
+                        str(district), str(state), str(created))
+
+
+def for_chat(conn: sqlite3.Connection, chat_id: int) -> tuple[Subscription, ...]:
+    """The chat's subscriptions, oldest first."""
+    rows = conn.execute(
+        "SELECT chat_id, chat_type, ward_code, district, state, created_at FROM subscription "
+        "WHERE chat_id=? ORDER BY created_at, rowid", (chat_id,)).fetchall()
+    return tuple(map(_subscription, rows))
+
+
+def subscribe(conn: sqlite3.Connection, chat_id: int, chat_type: str, ward_code: str,
+              district: str, *, now: datetime | None = None,
+              limit: int = MAX_WARDS) -> SubscribeResult:
+    """Follow a ward, up to `limit` wards a chat.  The chat has just written to us, so any of
+    its paused subscriptions are active again."""
+    if chat_type not in CHAT_TYPES:
+        raise ValueError(f"a {chat_type} chat cannot subscribe")
+    with _tx(conn):
+        existing = for_chat(conn, chat_id)
+        mine = [s for s in existing if s.ward_code == ward_code]
+        paused = any(s.state == "paused" for s in mine)
+        conn.execute("UPDATE subscription SET state='active' WHERE chat_id=? AND state='paused'",
+                     (chat_id,))
+        if mine:
+            outcome: Literal["added", "already", "resumed", "full"] = (
+                "resumed" if paused else "already")
+        elif len(existing) >= limit:
+            outcome = "full"
+        else:
+            conn.execute(
+                "INSERT INTO subscription (chat_id, chat_type, ward_code, district, state, "
+                "created_at) VALUES (?, ?, ?, ?, 'active', ?)",
+                (chat_id, chat_type, ward_code, district, _stamp(now)))
+            outcome = "added"
+    return SubscribeResult(outcome, for_chat(conn, chat_id))
+
+
+def unsubscribe(conn: sqlite3.Connection, chat_id: int, ward_code: str) -> bool:
+    """Stop following a ward (its unsent digest too); False if the chat did not follow it."""
+    with _tx(conn):
+        gone = conn.execute("DELETE FROM subscription WHERE chat_id=? AND ward_code=?",
+                            (chat_id, ward_code)).rowcount
+        conn.execute("DELETE FROM delivery WHERE chat_id=? AND ward_code=? AND status='pending'",
+                     (chat_id, ward_code))
+    return gone > 0
+
+
+def unsubscribe_all(conn: sqlite3.Connection, chat_id: int) -> int:
+    """Stop following every ward; return how many."""
+    with _tx(conn):
+        gone = conn.execute("DELETE FROM subscription WHERE chat_id=?", (chat_id,)).rowcount
+        conn.execute("DELETE FROM delivery WHERE chat_id=? AND status='pending'", (chat_id,))
+    return gone
+
+
+def set_chat_state(conn: sqlite3.Connection, chat_id: int, state: str) -> int:
+    """Pause or resume every subscription of a chat; return how many changed."""
+    if state not in ("active", "paused"):
+        raise ValueError(f"unknown state {state!r}")
+    with _tx(conn):
+        return conn.execute("UPDATE subscription SET state=? WHERE chat_id=? AND state<>?",
+                            (state, chat_id, state)).rowcount
+
+
+def migrate_chat(conn: sqlite3.Connection, old_chat_id: int, new_chat_id: int) -> int:
+    """A group became a supergroup: move its subscriptions and digest history to the new id
+    (where the new id already follows a ward, that one stays).  Return how many moved."""
+    if old_chat_id == new_chat_id:
+        return 0
+    with _tx(conn):
+        moved = conn.execute(
+            "UPDATE OR IGNORE subscription SET chat_id=?, chat_type='supergroup' WHERE chat_id=?",
+            (new_chat_id, old_chat_id)).rowcount
+        conn.execute("DELETE FROM subscription WHERE chat_id=?", (old_chat_id,))
+        conn.execute("UPDATE OR IGNORE delivery SET chat_id=? WHERE chat_id=?",
+                     (new_chat_id, old_chat_id))
+        conn.execute("DELETE FROM delivery WHERE chat_id=?", (old_chat_id,))
+    return moved
+
+
+def subscription_counts(conn: sqlite3.Connection) -> SubscriptionCounts:
+    active, paused, chats = conn.execute(
+        "SELECT COALESCE(SUM(state='active'), 0), COALESCE(SUM(state='paused'), 0), "
+        "COUNT(DISTINCT chat_id) FROM subscription").fetchone()
+    return SubscriptionCounts(int(active), int(paused), int(chats))
+
+
+# -- digests ----------------------------------------------------------------------------------
+
+
+def digest_month(conn: sqlite3.Connection) -> int | None:
+    """The latest data month whose digests have been queued, if any."""
+    row = conn.execute("SELECT value FROM meta WHERE key=?", (DIGEST_MONTH_KEY,)).fetchone()
+    return int(row[0]) if row else None
+
+
+def digest_due(conn: sqlite3.Connection) -> int | None:
+    """The ward crime month whose digests should be queued now, or None.
+
+    Due when the current ward crime version ends in a later month than the previous version
+    (a newer month was loaded, by the check or by `wardwatch load`) and that month's digests
+    have not been queued yet.  A first load (no previous version) or a forced older load is
+    not news.
+    """
+    current = versions(conn).get("ward_crime")
+    previous = versions(conn, "previous").get("ward_crime")
+    if current is None or previous is None or current.last_month is None:
+        return None
+    if previous.last_month is not None and previous.last_month >= current.last_month:
+        return None
+    done = digest_month(conn)
+    if done is not None and done >= current.last_month:
+        return None
+    return current.last_month
+
+
+def open_fanout(conn: sqlite3.Connection, month: int, *, now: datetime | None = None) -> int:
+    """Queue one digest of `month` per active subscription (idempotent: a (chat, ward, month)
+    already queued or sent is left alone); unsent digests of older months are dropped as
+    superseded.  Return how many were queued."""
+    stamp = _stamp(now)
+    with _tx(conn):
+        conn.execute(
+            "UPDATE delivery SET status='failed', error='superseded', updated_at=? "
+            "WHERE status='pending' AND data_month<?", (stamp, month))
+        queued = conn.execute(
+            "INSERT OR IGNORE INTO delivery (chat_id, ward_code, data_month, status, attempts, "
+            "updated_at) SELECT chat_id, ward_code, ?, 'pending', 0, ? FROM subscription "
+            "WHERE state='active' ORDER BY rowid", (month, stamp)).rowcount
+        done = digest_month(conn)
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                     (DIGEST_MONTH_KEY, str(max(month, done or month))))
+    return queued
+
+
+def take_pending(conn: sqlite3.Connection, month: int, *,
+                 now: datetime | None = None) -> list[Pending]:
+    """The digests of `month` still to send, in the order they were queued.  Those whose
+    subscription was paused or removed meanwhile are marked failed, not returned."""
+    stamp = _stamp(now)
+    with _tx(conn):
+        conn.execute(
+            "UPDATE delivery SET status='failed', updated_at=?, error=CASE WHEN EXISTS ("
+            "SELECT 1 FROM subscription s WHERE s.chat_id=delivery.chat_id "
+            "AND s.ward_code=delivery.ward_code) THEN 'paused' ELSE 'unsubscribed' END "
+            "WHERE data_month=? AND status='pending' AND NOT EXISTS (SELECT 1 FROM subscription s "
+            "WHERE s.chat_id=delivery.chat_id AND s.ward_code=delivery.ward_code "
+            "AND s.state='active')", (stamp, month))
+        rows = conn.execute(
+            "SELECT d.chat_id, s.chat_type, d.ward_code, d.data_month, d.attempts "
+            "FROM delivery d JOIN subscription s "
+            "ON s.chat_id=d.chat_id AND s.ward_code=d.ward_code "
+            "WHERE d.data_month=? AND d.status='pending' ORDER BY d.rowid",
+            (month,)).fetchall()
+    return [Pending(int(c), str(t), str(w), int(m), int(a)) for c, t, w, m, a in rows]
+
+
+def pending_wards(conn: sqlite3.Connection, chat_id: int, month: int) -> set[str]:
+    """The wards whose digest of `month` to this chat is still pending."""
+    return {str(w) for (w,) in conn.execute(
+        "SELECT ward_code FROM delivery WHERE chat_id=? AND data_month=? AND status='pending'",
+        (chat_id, month))}
+
+
+def drop_pending(conn: sqlite3.Connection, month: int, error: str, *,
+                 now: datetime | None = None) -> int:
+    """Give up on every pending digest of `month` (its data is no longer current)."""
+    with _tx(conn):
+        return conn.execute(
+            "UPDATE delivery SET status='failed', error=?, updated_at=? "
+            "WHERE data_month=? AND status='pending'", (error, _stamp(now), month)).rowcount
+
+
+def pending_months(conn: sqlite3.Connection) -> list[int]:
+    """Data months with digests still pending, oldest first."""
+    return [int(m) for (m,) in conn.execute(
+        "SELECT DISTINCT data_month FROM delivery WHERE status='pending' ORDER BY data_month")]
+
+
+def claim(conn: sqlite3.Connection, chat_id: int, ward_code: str, month: int, *,
+          now: datetime | None = None) -> bool:
+    """Just before sending a digest: count the attempt, if it is still to be sent (pending, and
+    its subscription active: not removed, paused or forgotten since it was queued)."""
+    with _tx(conn):
+        return conn.execute(
+            "UPDATE delivery SET attempts=attempts+1, updated_at=? "
+            "WHERE chat_id=? AND ward_code=? AND data_month=? AND status='pending' "
+            "AND EXISTS (SELECT 1 FROM subscription s WHERE s.chat_id=delivery.chat_id "
+            "AND s.ward_code=delivery.ward_code AND s.state='active')",
+            (_stamp(now), chat_id, ward_code, month)).rowcount > 0
+
+
+def mark(conn: sqlite3.Connection, chat_id: int, ward_code: str, month: int, status: str, *,
+         error: str | None = None, now: datetime | None = None) -> bool:
+    """Record how a pending digest's attempt went: 'sent', 'failed', or 'pending' (to try
+    again, with the error).  False if it was no longer pending."""
+    if status not in ("pending", "sent", "failed"):
+        raise ValueError(f"unknown delivery status {status!r}")
+    with _tx(conn):
+        return conn.execute(
+            "UPDATE delivery SET status=?, error=?, updated_at=? "
+            "WHERE chat_id=? AND ward_code=? AND data_month=? AND status='pending'",
+            (status, error, _stamp(now), chat_id, ward_code, month)).rowcount > 0
+
+
+def fail_chat(conn: sqlite3.Connection, chat_id: int, ward_code: str, month: int, error: str,
+              *, now: datetime | None = None) -> int:
+    """The chat cannot be reached (blocked us, left, gone): this digest failed, the chat's
+    subscriptions are paused and its other pending digests fail too.  Return how many
+    subscriptions were paused."""
+    stamp = _stamp(now)
+    with _tx(conn):
+        conn.execute(
+            "UPDATE delivery SET status='failed', error=?, updated_at=? "
+            "WHERE chat_id=? AND ward_code=? AND data_month=? AND status='pending'",
+            (error, stamp, chat_id, ward_code, month))
+        conn.execute(
+            "UPDATE delivery SET status='failed', error='paused', updated_at=? "
+            "WHERE chat_id=? AND status='pending'", (stamp, chat_id))
+        return conn.execute(
+            "UPDATE subscription SET state='paused' WHERE chat_id=? AND state='active'",
+            (chat_id,)).rowcount
+
+
+def delivery_counts(conn: sqlite3.Connection, month: int | None = None) -> DeliveryCounts:
+    """The digests of `month` (default: the latest queued) by status."""
+    month = digest_month(conn) if month is None else month
+    if month is None:
+        return DeliveryCounts(None, 0, 0, 0)
+    counts = dict(conn.execute(
+        "SELECT status, COUNT(*) FROM delivery WHERE data_month=? GROUP BY status",
+        (month,)).fetchall())
+    errors = conn.execute(
+        "SELECT COALESCE(error, 'unknown'), COUNT(*) FROM delivery "
+        "WHERE data_month=? AND status='failed' GROUP BY 1 ORDER BY 2 DESC, 1", (month,)).fetchall()
+    return DeliveryCounts(month, int(counts.get("sent", 0)), int(counts.get("pending", 0)),
+                          int(counts.get("failed", 0)),
+                          tuple((str(e), int(n)) for e, n in errors))
+
+
+# -- the async face ---------------------------------------------------------------------------
+
+
+class ChatStore:
+    """Runs the functions above on one connection kept open in one worker thread, so chat
+    data is written one call at a time, each call its own transaction."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wardwatch-chats")
+        loop = asyncio.get_running_loop()
+        self._conn = await loop.run_in_executor(self._executor, connect, self.path)
+
+    async def close(self) -> None:
+        executor, conn = self._executor, self._conn
+        self._executor = self._conn = None
+        if executor is not None and conn is not None:
+            await asyncio.get_running_loop().run_in_executor(executor, conn.close)
+        if executor is not None:
+            executor.shutdown(wait=False)
+
+    async def run(self, fn: Callable[Concatenate[sqlite3.Connection, P], T],
+                  *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `fn(connection, *args, **kwargs)` in the store's thread and return its result."""
+        if self._executor is None or self._conn is None:
+            raise RuntimeError("the chat store is not open")
+        call = functools.partial(fn, self._conn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+
+@asynccontextmanager
+async def open_chat_store(path: Path | str) -> AsyncIterator[ChatStore]:
+    """Open the chat store for the life of the block."""
+    chats = ChatStore(path)
+    await chats.open()
+    try:
+        yield chats
+    finally:
+        await chats.close()

@@ -1,0 +1,203 @@
+"""Pure renderers for subscriptions, digests and the operators' commands: dataclasses in,
+escaped Telegram HTML out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+from datastore.digest import Digest, RiseTest
+from datastore.figures import month_name
+from datastore.reload import CheckRecord, CheckResult
+from datastore.store import Version
+from datastore.subscriptions import (
+    MAX_WARDS,
+    DeliveryCounts,
+    SubscribeResult,
+    Subscription,
+    SubscriptionCounts,
+)
+from handlers import texts
+from handlers.render import category, change_phrase, esc, fit, n, plural
+
+# Names of the kinds of data, as the operators read them.
+KIND_NAMES: Final = {
+    "ward_crime": "Ward crime", "borough_crime": "Borough crime",
+    "ward_population": "Ward residents", "borough_population": "Borough residents",
+    "postcodes": "Postcodes", "stop_search": "Stop and search", "taser": "Taser",
+    "ward_boundaries": "Ward boundaries", "borough_boundaries": "Borough boundaries",
+}
+
+WardNames = Mapping[str, tuple[str, str]]  # ward code -> (ward name, borough)
+
+
+def ward_label(code: str, names: WardNames) -> str:
+    """'St James's, Westminster' (escaped), or the code if the ward is not in the data."""
+    if code not in names:
+        return esc(code)
+    name, borough = names[code]
+    return f"{esc(name)}, {esc(borough)}"
+
+
+# -- subscriptions ----------------------------------------------------------------------------
+
+
+def subscribed_html(result: SubscribeResult, ward_code: str, names: WardNames) -> str:
+    """The reply to /subscribe or the Subscribe button."""
+    ward = f"<b>{ward_label(ward_code, names)}</b>"
+    count = len(result.subscriptions)
+    if result.outcome == "full":
+        return (f"This chat already follows {MAX_WARDS} wards, the most it can, so I haven't "
+                f"added {ward}. Remove one first: /subscriptions lists them with buttons.")
+    if result.outcome == "already":
+        return f"This chat already follows {ward}. {texts.DIGEST_WHEN}"
+    if result.outcome == "resumed":
+        return f"Digests for {ward} are back on for this chat. {texts.DIGEST_WHEN}"
+    return (f"Done: this chat now follows {ward} ({count} of {MAX_WARDS} wards). "
+            f"{texts.DIGEST_WHEN}")
+
+
+def unsubscribed_html(ward_code: str, names: WardNames, removed: bool) -> str:
+    ward = f"<b>{ward_label(ward_code, names)}</b>"
+    if not removed:
+        return f"This chat doesn't follow {ward}, so there was nothing to stop."
+    return f"Done: this chat no longer follows {ward}."
+
+
+def unsubscribed_all_html(count: int) -> str:
+    if count == 0:
+        return "This chat follows no wards, so there was nothing to stop."
+    return f"Done: this chat no longer follows any ward ({plural(count, 'ward')} removed)."
+
+
+def subscriptions_html(subs: Sequence[Subscription], names: WardNames) -> str:
+    """/subscriptions: what the chat follows, each with its district and state."""
+    if not subs:
+        return texts.NO_SUBSCRIPTIONS
+    lines = [f"<b>This chat follows {plural(len(subs), 'ward')}</b> (at most {MAX_WARDS}):"]
+    for s in subs:
+        state = " — <i>paused</i>" if s.state == "paused" else ""
+        lines.append(f"• {ward_label(s.ward_code, names)} (from {esc(s.district)}){state}")
+    if any(s.state == "paused" for s in subs):
+        lines.append(f"<i>{texts.PAUSED_NOTE}</i>")
+    lines.append(texts.SUBSCRIPTIONS_HINT)
+    return fit("\n".join(lines))
+
+
+# -- the digest -------------------------------------------------------------------------------
+
+
+def _changes(items: Sequence[tuple[str, int]]) -> str:
+    return "; ".join(f"{esc(category(name))} {'+' if change > 0 else '−'}{n(abs(change))}"
+                     for name, change in items)
+
+
+def _odds(p: float) -> str:
+    """A small probability in words: 'about 1 in 350', 'less than 1 in 10,000'."""
+    if p < 1e-4:
+        return "less than 1 in 10,000"
+    odds = 1 / p
+    digits = len(str(round(odds)))
+    return f"about 1 in {n(int(round(odds, min(0, 2 - digits))))}"  # two significant figures
+
+
+def rise_line(rise: RiseTest) -> str:
+    return (f"⚠️ <b>Unusually high for this ward</b>: {n(rise.observed)} crimes against an "
+            f"average of {rise.mean:,.0f} a month over the previous {rise.months} months. "
+            f"If this were an ordinary month for the ward, the chance of this many or more "
+            f"would be {_odds(rise.p_value)} (a Poisson test; I mention rises only when that "
+            f"chance is below 1 in {n(round(1 / rise.alpha))}).")
+
+
+def digest_html(d: Digest) -> str:
+    """One ward's monthly digest."""
+    lines = [f"<b>{esc(d.ward_name)} ward, {esc(d.borough)}: {month_name(d.month)}</b>"]
+    total = f"Crimes recorded: <b>{n(d.total)}</b>"
+    if d.previous is not None:
+        total += (f", {change_phrase(d.total, d.previous.total)} on "
+                  f"{month_name(d.previous.month)} ({n(d.previous.total)})")
+    lines.append(total + ".")
+    if d.rises:
+        lines.append(f"Rose most: {_changes(d.rises)}.")
+    if d.falls:
+        lines.append(f"Fell most: {_changes(d.falls)}.")
+    if d.rate is not None:
+        ratio = f"{d.rate.ratio:.2f}".rstrip("0").rstrip(".")
+        lines.append(
+            f"Last 12 months: {d.rate.rate:,.1f} crimes per 1,000 residents, {ratio} times the "
+            f"London average of {d.rate.london_rate:,.1f}: <b>{d.rate.band} the average</b>."
+            + (f" <i>{texts.BUSY_PLACE_SHORT}</i>" if d.rate.band == "well above" else ""))
+    if d.revision is not None:
+        r = d.revision
+        lines.append(f"{month_name(r.month)} revised from {n(r.before)} to {n(r.after)} "
+                     f"({texts.REVISION_NOTE}).")
+    if d.rise is not None and d.rise.unusual:
+        lines.append(rise_line(d.rise))
+    lines.append(f"<i>{texts.DIGEST_FOOTER}</i>")
+    return fit("\n".join(lines))
+
+
+# -- the operators' commands ------------------------------------------------------------------
+
+
+def _month(m: int | None) -> str:
+    return month_name(m) if m else "none"
+
+
+def check_line(record: CheckRecord) -> str:
+    when = record.checked_at.replace("T", " ").replace("+00:00", " UTC")
+    return (f"{esc(when)} ({esc(record.trigger)}): <b>{esc(record.result)}</b> — "
+            f"{esc(record.detail)}")
+
+
+def reload_html(result: CheckResult, queued: tuple[int, int] | None) -> str:
+    """The reply to /reload (and what admins are told after a scheduled check that did
+    something)."""
+    rec = result.record
+    if rec.result == "loaded":
+        lines = ["<b>New data loaded</b>; answers now use it:"]
+        for v in result.loaded:
+            files = ", ".join(s.name for s in v.sources)
+            lines.append(f"• {KIND_NAMES.get(v.kind, v.kind)}: to {_month(v.last_month)} "
+                         f"({n(v.rows)} rows, {esc(files)})")
+        if result.ward_month_before is not None:
+            lines.append(f"Ward crime was to {_month(result.ward_month_before)}.")
+    elif rec.result == "unchanged":
+        lines = [f"No newer month in the sources; the current data stays "
+                 f"(ward crime to {_month(rec.ward_month)}).", f"<i>{esc(rec.detail)}</i>"]
+    else:
+        lines = [f"<b>The new data was {'rejected' if rec.result == 'rejected' else 'not loaded'}"
+                 f"</b>: {esc(rec.detail)}",
+                 f"Answers keep using the current data (ward crime to {_month(rec.ward_month)})."]
+    if queued is not None:
+        month, count = queued
+        lines.append(f"Digests for {month_name(month)}: {plural(count, 'message')} queued.")
+    return fit("\n".join(lines))
+
+
+def status_html(current: Mapping[str, Version], last: CheckRecord | None,
+                subs: SubscriptionCounts, deliveries: DeliveryCounts,
+                sending: bool) -> str:
+    """/status: what is current, the last check, subscriptions and the latest digests."""
+    lines = ["<b>Current data</b>"]
+    for kind in KIND_NAMES:
+        v = current.get(kind)
+        if v is None:
+            lines.append(f"• {KIND_NAMES[kind]}: none")
+            continue
+        months = f"to {_month(v.last_month)}" if v.last_month else "no months"
+        loaded = v.loaded_at.replace("T", " ").replace("+00:00", " UTC")
+        lines.append(f"• {KIND_NAMES[kind]}: {months}, loaded {esc(loaded)}")
+    lines.append("<b>Last check</b>: " + (check_line(last) if last else "none yet"))
+    lines.append(f"<b>Subscriptions</b>: {n(subs.active)} active, {n(subs.paused)} paused, "
+                 f"in {plural(subs.chats, 'chat')}")
+    if deliveries.month is None:
+        lines.append("<b>Digests</b>: none sent yet")
+    else:
+        line = (f"<b>Digests for {month_name(deliveries.month)}</b>: {n(deliveries.sent)} sent, "
+                f"{n(deliveries.pending)} pending, {n(deliveries.failed)} failed")
+        if deliveries.failed_by_error:
+            line += " (" + ", ".join(f"{esc(e)} {n(c)}"
+                                     for e, c in deliveries.failed_by_error) + ")"
+        lines.append(line + ("; sending now" if sending else "") + ".")
+    return fit("\n".join(lines))

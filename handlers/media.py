@@ -1,0 +1,128 @@
+"""/trend, /map and /export, and the Trend chart, Map and Download figures buttons under an
+answer: a chart, a map or the figures as files.  If a file can't be sent, the chat gets the
+text answer and a note instead."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from telegram import InputFile, Message, Update
+from telegram.error import TelegramError
+
+from handlers import keyboards, render, texts
+from handlers.context import WardContext
+from handlers.exports import FORMATS
+from handlers.media_files import LONDON, MediaFile, area_map, export, trend
+
+log = logging.getLogger(__name__)
+
+USAGE: Final = {keyboards.TREND: texts.TREND_USAGE, keyboards.MAP: texts.MAP_USAGE,
+                keyboards.EXPORT: texts.EXPORT_USAGE}
+WHAT: Final = {keyboards.TREND: "chart", keyboards.MAP: "map", keyboards.EXPORT: "files"}
+
+
+async def trend_command(update: Update, context: WardContext) -> None:
+    """/trend <postcode>: the ward's crime month by month against its borough and London."""
+    await _command(update, context, keyboards.TREND)
+
+
+async def map_command(update: Update, context: WardContext) -> None:
+    """/map <postcode>: the borough's wards against the London average; /map london."""
+    await _command(update, context, keyboards.MAP)
+
+
+async def export_command(update: Update, context: WardContext) -> None:
+    """/export <postcode>: every figure of the ward as CSV, JSON and XLSX."""
+    await _command(update, context, keyboards.EXPORT)
+
+
+async def _command(update: Update, context: WardContext, action: str) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    if not context.args:
+        await message.reply_html(USAGE[action])
+        return
+    text = " ".join(context.args)
+    if action == keyboards.MAP and text.strip().lower() == LONDON:
+        await _deliver(context, message, action, None, "")
+        return
+    answer = await context.services.answer(text)
+    reply = render.answer_html(answer)
+    place = answer.resolution.place
+    if answer.status != "ok" or place is None:  # the same message as the answer gives
+        await message.reply_html(reply, disable_web_page_preview=True)
+        return
+    await _deliver(context, message, action, place.ward_code, reply)
+
+
+async def button(update: Update, context: WardContext) -> None:
+    """A Trend chart, Map or Download figures button under an answer."""
+    query = update.callback_query
+    if query is None:
+        return
+    drill = keyboards.parse(query.data)
+    view = context.services.view
+    if (drill is None or drill.action not in keyboards.MEDIA_ACTIONS
+            or not view.is_met_ward(drill.ward_code)):
+        await query.answer(texts.BAD_BUTTON, show_alert=True)
+        return
+    await query.answer(texts.STALE_BUTTON if drill.version != view.crime_version else None)
+    ward = drill.ward_code
+    where = query.message if isinstance(query.message, Message) else (
+        update.effective_chat.id if update.effective_chat else None)
+    if where is None:
+        return
+    borough = view.ward_lad.get(ward, ("", view.wards[ward].borough_name))[1]
+    text = render.ward_html(view.ward_month(ward), view.ward_rate(ward), borough)
+    await _deliver(context, where, drill.action, ward, text)
+
+
+async def _files(context: WardContext, action: str, ward_code: str | None) -> list[MediaFile]:
+    services, cache = context.services, context.settings.media
+    if action == keyboards.MAP:
+        found = await area_map(services, ward_code, cache)
+        return [found] if found is not None else []
+    assert ward_code is not None
+    if action == keyboards.TREND:
+        return [await trend(services, ward_code, cache)]
+    return [await export(services, ward_code, fmt, cache) for fmt in FORMATS]
+
+
+async def _deliver(context: WardContext, where: Message | int, action: str,
+                   ward_code: str | None, text: str) -> None:
+    """Make the files and send them; if one can't be sent, send the text and a note."""
+    files = await _files(context, action, ward_code)
+    if not files:
+        await _send_text(context, where, "\n\n".join(filter(None, [texts.NO_MAP, text])))
+        return
+    for file in files:
+        try:
+            await _send_file(context, where, file)
+        except TelegramError as exc:
+            log.warning("could not send %s: %s", file.filename, type(exc).__name__)
+            note = f"<i>{texts.MEDIA_FAILED.format(what=WHAT[action])}</i>"
+            words = file.caption if file.kind == "photo" else ""  # the picture in words
+            await _send_text(context, where, "\n\n".join(filter(None, [note, words, text])))
+            return
+
+
+async def _send_file(context: WardContext, where: Message | int, file: MediaFile) -> None:
+    upload = InputFile(file.data, filename=file.filename)
+    if isinstance(where, Message):
+        if file.kind == "photo":
+            await where.reply_photo(upload, caption=file.caption)
+        else:
+            await where.reply_document(upload, caption=file.caption)
+    elif file.kind == "photo":
+        await context.bot.send_photo(where, upload, caption=file.caption)
+    else:
+        await context.bot.send_document(where, upload, caption=file.caption)
+
+
+async def _send_text(context: WardContext, where: Message | int, text: str) -> None:
+    if isinstance(where, Message):
+        await where.reply_html(render.fit(text), disable_web_page_preview=True)
+    else:
+        await context.bot.send_message(where, render.fit(text), disable_web_page_preview=True)

@@ -1,0 +1,141 @@
+"""The files /trend, /map and /export send, made from the services: a PNG or a document with
+its file name and caption.  Shared by the bot and the command line.
+
+Making a file reads the current view and runs the pure renderers in a worker thread, one at a
+time (matplotlib is not thread-safe, and a render is all CPU).  The bot keeps what it made in
+a MediaCache per (data version, what, area), so a second request is served at once and a new
+load of the data is never answered from an old picture.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from datastore import boundaries
+from datastore.figures import month_label
+from datastore.services import Services
+from datastore.view import DataView
+from handlers import exports, pictures
+from handlers.exports import Format
+
+Kind = Literal["photo", "document"]
+Key = tuple[str, str]  # (what, area): ("trend", ward code), ("map", "london"), ("csv", ...)
+LONDON: Final = "london"
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """One file to send: a photo or a document, its name and its caption (Telegram HTML)."""
+
+    kind: Kind
+    filename: str
+    data: bytes
+    caption: str
+
+
+def version_key(view: DataView) -> tuple[int, ...]:
+    """The ids of every dataset version a view reads: a new load changes it."""
+    return tuple(sorted(v.id for v in view.versions.values()))
+
+
+class MediaCache:
+    """Files made for the current data version, least recently used dropped beyond `size`."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._version: tuple[int, ...] | None = None
+        self._items: OrderedDict[Key, MediaFile] = OrderedDict()
+        self._render = asyncio.Lock()
+
+    def get(self, version: tuple[int, ...], key: Key) -> MediaFile | None:
+        """The file made for this version and key, if there is one."""
+        if version != self._version:
+            return None
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    async def make(self, version: tuple[int, ...], key: Key,
+                   make: Callable[[], MediaFile]) -> MediaFile:
+        """The cached file, else `make` it in a worker thread (one render at a time) and keep
+        it.  Requests for one key arriving together render it once."""
+        found = self.get(version, key)
+        if found is not None:
+            return found
+        async with self._render:
+            found = self.get(version, key)  # made while this request waited
+            if found is None:
+                found = await asyncio.to_thread(make)
+                self._put(version, key, found)
+        return found
+
+    def _put(self, version: tuple[int, ...], key: Key, item: MediaFile) -> None:
+        if version != self._version:
+            self._items.clear()
+            self._version = version
+        self._items[key] = item
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+async def _made(view: DataView, key: Key, make: Callable[[], MediaFile],
+                cache: MediaCache | None) -> MediaFile:
+    if cache is None:
+        return await asyncio.to_thread(make)
+    return await cache.make(version_key(view), key, make)
+
+
+async def trend(services: Services, ward_code: str,
+                cache: MediaCache | None = None) -> MediaFile:
+    """The trend chart of a ward (an MPS ward of the current data)."""
+    view = services.view
+
+    def make() -> MediaFile:
+        t = view.ward_trend(ward_code)
+        name = (f"wardwatch-trend-{exports.slug(t.ward_name)}-{ward_code}-"
+                f"{month_label(t.months[-1])}.png")
+        return MediaFile("photo", name, pictures.trend_png(t), pictures.trend_caption(t))
+
+    return await _made(view, ("trend", ward_code), make, cache)
+
+
+async def area_map(services: Services, ward_code: str | None,
+                   cache: MediaCache | None = None) -> MediaFile | None:
+    """The map of a ward's borough, or of London's boroughs for None; None when the data has
+    no 12 full months (or no boundary for the ward)."""
+    view = services.view
+    key = ("map", ward_code or LONDON)
+    cached = cache.get(version_key(view), key) if cache is not None else None
+    if cached is not None:
+        return cached
+    bounds = await services.boundaries(view)
+    area_map = (boundaries.london_map(view, bounds) if ward_code is None
+                else boundaries.ward_map(view, bounds, ward_code))
+    if area_map is None:
+        return None
+    found = area_map
+
+    def make() -> MediaFile:
+        place = LONDON if found.kind == "boroughs" else exports.slug(found.title)
+        name = f"wardwatch-map-{place}-{month_label(found.last_month)}.png"
+        return MediaFile("photo", name, pictures.map_png(found), pictures.map_caption(found))
+
+    return await _made(view, key, make, cache)
+
+
+async def export(services: Services, ward_code: str, fmt: Format,
+                 cache: MediaCache | None = None) -> MediaFile:
+    """A ward's figures as one download."""
+    view = services.view
+
+    def make() -> MediaFile:
+        f = view.ward_figures(ward_code)
+        return MediaFile("document", exports.filename(f, fmt), exports.render(f, fmt),
+                         exports.caption(f, fmt))
+
+    return await _made(view, (fmt, ward_code), make, cache)

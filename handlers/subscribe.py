@@ -1,0 +1,168 @@
+"""Following wards: /subscribe, /subscriptions, /unsubscribe, the Subscribe and Stop following
+buttons, and the bot's own membership (blocked, removed, re-added, group upgraded)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from telegram import Chat, Message, Update
+from telegram.constants import ChatMemberStatus
+
+from datastore import subscriptions
+from datastore.lookup import resolve
+from datastore.view import DataView
+from handlers import digest_text, keyboards, membership, render, texts
+from handlers.context import WardContext
+from handlers.digest_text import WardNames
+
+GONE: frozenset[str] = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
+
+
+def ward_names(view: DataView, codes: Iterable[str]) -> WardNames:
+    """(ward name, borough) for each code the view knows."""
+    out = {}
+    for code in codes:
+        if code in view.wards:
+            borough = view.ward_lad.get(code, ("", view.wards[code].borough_name))[1]
+            out[code] = (view.wards[code].name, borough)
+    return out
+
+
+async def _allowed(update: Update, context: WardContext, message: Message) -> bool:
+    """In a group, only administrators may change subscriptions: tell anyone else why."""
+    chat = message.chat
+    verdict = await membership.may_change(context.bot, chat, update.effective_user,
+                                          message.sender_chat)
+    if verdict == "allowed":
+        return True
+    await message.reply_html(texts.GROUP_ADMINS_ONLY if verdict == "refused"
+                             else texts.ADMIN_CHECK_FAILED)
+    return False
+
+
+async def subscribe_command(update: Update, context: WardContext) -> None:
+    """/subscribe <postcode>: this chat follows the postcode's ward."""
+    message = update.effective_message
+    if message is None:
+        return
+    if not context.args:
+        await message.reply_html(texts.SUBSCRIBE_USAGE)
+        return
+    if not await _allowed(update, context, message):
+        return
+    services = context.services
+    res = await resolve(" ".join(context.args), services.view, services.postcodes)
+    if res.status != "ok" or res.place is None:
+        await message.reply_html(f"{render.problem_message(res)}\n\n"
+                                 f"{texts.SUBSCRIBE_NEEDS_POSTCODE}")
+        return
+    ward = res.place.ward_code
+    result = await context.chats.run(subscriptions.subscribe, message.chat.id, message.chat.type,
+                                     ward, res.place.outcode)
+    await message.reply_html(digest_text.subscribed_html(
+        result, ward, ward_names(services.view, [ward])))
+
+
+async def unsubscribe_command(update: Update, context: WardContext) -> None:
+    """/unsubscribe <postcode> or /unsubscribe all."""
+    message = update.effective_message
+    if message is None:
+        return
+    if not context.args:
+        await message.reply_html(texts.UNSUBSCRIBE_USAGE)
+        return
+    if not await _allowed(update, context, message):
+        return
+    chat_id = message.chat.id
+    if [a.lower() for a in context.args] == ["all"]:
+        count = await context.chats.run(subscriptions.unsubscribe_all, chat_id)
+        await message.reply_html(digest_text.unsubscribed_all_html(count))
+        return
+    services = context.services
+    res = await resolve(" ".join(context.args), services.view, services.postcodes)
+    if res.status != "ok" or res.place is None:
+        await message.reply_html(f"{render.problem_message(res)}\n\n{texts.UNSUBSCRIBE_USAGE}")
+        return
+    ward = res.place.ward_code
+    removed = await context.chats.run(subscriptions.unsubscribe, chat_id, ward)
+    await message.reply_html(digest_text.unsubscribed_html(
+        ward, ward_names(services.view, [ward]), removed))
+
+
+async def subscriptions_command(update: Update, context: WardContext) -> None:
+    """/subscriptions: what this chat follows, with a button to stop each."""
+    message = update.effective_message
+    if message is None:
+        return
+    subs = await context.chats.run(subscriptions.for_chat, message.chat.id)
+    names = ward_names(context.services.view, [s.ward_code for s in subs])
+    labels = [(s.ward_code, names.get(s.ward_code, (s.ward_code, ""))[0]) for s in subs]
+    markup = keyboards.unfollow_keyboard(labels) if labels else None
+    await message.reply_html(digest_text.subscriptions_html(subs, names), reply_markup=markup)
+
+
+async def _say(update: Update, context: WardContext, chat: Chat, text: str) -> None:
+    query = update.callback_query
+    if query is not None and isinstance(query.message, Message):
+        await query.message.reply_html(text)
+    else:
+        await context.bot.send_message(chat.id, text)
+
+
+async def button(update: Update, context: WardContext) -> None:
+    """A Subscribe or Stop following button."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None:
+        return
+    change = keyboards.parse_follow(query.data)
+    view = context.services.view
+    if change is None or (change.follow and not view.is_met_ward(change.ward_code)):
+        await query.answer(texts.BAD_BUTTON, show_alert=True)
+        return
+    verdict = await membership.may_change(context.bot, chat, query.from_user)
+    if verdict != "allowed":
+        await query.answer(texts.GROUP_ADMINS_ONLY_ALERT if verdict == "refused"
+                           else texts.ADMIN_CHECK_FAILED_ALERT, show_alert=True)
+        return
+    names = ward_names(view, [change.ward_code])
+    if change.follow:
+        result = await context.chats.run(subscriptions.subscribe, chat.id, chat.type,
+                                         change.ward_code, change.district or "")
+        text = digest_text.subscribed_html(result, change.ward_code, names)
+    else:
+        if not await context.chats.run(subscriptions.unsubscribe, chat.id, change.ward_code):
+            await query.answer(texts.NOT_FOLLOWED_ALERT, show_alert=True)
+            return
+        text = digest_text.unsubscribed_html(change.ward_code, names, removed=True)
+    await query.answer()
+    await _say(update, context, chat, text)
+
+
+async def membership_changed(update: Update, context: WardContext) -> None:
+    """The bot was blocked or removed (pause the chat's digests), or unblocked or added back
+    (resume them)."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    old, new = change.old_chat_member, change.new_chat_member
+    gone_now = new.status in GONE or getattr(new, "is_member", True) is False
+    gone_before = old.status in GONE or getattr(old, "is_member", True) is False
+    if gone_now and not gone_before:
+        await context.chats.run(subscriptions.set_chat_state, change.chat.id, "paused")
+    elif gone_before and not gone_now:
+        await context.chats.run(subscriptions.set_chat_state, change.chat.id, "active")
+
+
+async def chat_migrated(update: Update, context: WardContext) -> None:
+    """A group became a supergroup: its subscriptions move to the new chat id."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    await context.chats.run(subscriptions.migrate_chat, old, new)
+

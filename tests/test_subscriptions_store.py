@@ -1,0 +1,235 @@
+"""Subscriptions, deliveries and the check log on a real SQLite file; the schema migration that
+keeps them."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from datastore import reload, schema, store, subscriptions
+from datastore.loaders.base import COLUMNS, Loaded
+from datastore.reload import CheckRecord
+from datastore.schema import DATA_SCHEMA, SCHEMA_VERSION
+from datastore.store import LoadInput, SchemaError, SourceFile
+from datastore.subscriptions import MAX_WARDS
+
+W1, W2, W3 = "E05000001", "E05000002", "E05000003"
+
+
+def crime(months: list[int], counts: dict[str, int]) -> LoadInput:
+    rows = [(w, f"Ward {w[-1]}", "Borough", "THEFT", "SHOPLIFTING", m, n)
+            for w, n in sorted(counts.items()) for m in months]
+    frame = pd.DataFrame(rows, columns=list(COLUMNS["ward_crime"]))
+    return LoadInput(Loaded("ward_crime", "c.csv", frame, tuple(months)),
+                     (SourceFile("c.csv", "0"),))
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> sqlite3.Connection:
+    return store.connect(tmp_path / "s.sqlite3")
+
+
+def version_1_store(path: Path) -> None:
+    """A store as WardWatch 0.1 left it: the data tables only, schema version 1."""
+    raw = sqlite3.connect(path)
+    raw.executescript(DATA_SCHEMA)
+    raw.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    raw.execute("INSERT INTO dataset_version (kind, status, first_month, last_month, rows, "
+                "sources, loaded_at) VALUES ('ward_crime', 'current', 202401, 202402, 1, "
+                "'[]', '2026-01-01T00:00:00+00:00')")
+    raw.execute("INSERT INTO ward_crime VALUES (1, 'E05000001', 'W', 'B', 'M', 'm', 202402, 7)")
+    raw.commit()
+    raw.close()
+
+
+def test_a_version_1_store_is_migrated_keeping_its_data(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite3"
+    version_1_store(db)
+    conn = store.connect(db)
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),)
+    assert store.versions(conn)["ward_crime"].last_month == 202402
+    assert conn.execute("SELECT count FROM ward_crime").fetchall() == [(7,)]
+    result = subscriptions.subscribe(conn, 5, "private", W1, "E1")
+    assert result.outcome == "added"
+    conn.close()
+    # Opening again (a restart) keeps the subscriptions: nothing is rebuilt at version 2.
+    conn = store.connect(db)
+    assert [s.ward_code for s in subscriptions.for_chat(conn, 5)] == [W1]
+
+
+def test_a_failed_migration_changes_nothing(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "s.sqlite3"
+    version_1_store(db)
+    monkeypatch.setitem(schema.MIGRATIONS, 2,
+                        schema.CHAT_SCHEMA_V2 + "INSERT INTO no_such_table VALUES (1);")
+    with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+        store.connect(db)
+    raw = sqlite3.connect(db)
+    assert raw.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("1",)
+    tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "subscription" not in tables and "ward_crime" in tables
+    raw.close()
+    monkeypatch.undo()
+    conn = store.connect(db)
+    assert store.versions(conn)["ward_crime"].last_month == 202402
+
+
+def test_a_store_from_a_newer_wardwatch_is_refused_untouched(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite3"
+    conn = store.connect(db)
+    subscriptions.subscribe(conn, 5, "private", W1, "E1")
+    conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION + 1),))
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaError, match="newer than this WardWatch"):
+        store.connect(db)
+    raw = sqlite3.connect(db)
+    assert raw.execute("SELECT COUNT(*) FROM subscription").fetchone() == (1,)
+
+
+def test_subscribe_outcomes_and_the_limit(conn: sqlite3.Connection) -> None:
+    wards = [f"E050000{i:02d}" for i in range(1, MAX_WARDS + 2)]
+    for i, ward in enumerate(wards[:MAX_WARDS], 1):
+        result = subscriptions.subscribe(conn, -100, "supergroup", ward, "E1")
+        assert result.outcome == "added" and len(result.subscriptions) == i
+    assert subscriptions.subscribe(conn, -100, "supergroup", wards[0], "E2").outcome == "already"
+    full = subscriptions.subscribe(conn, -100, "supergroup", wards[-1], "E1")
+    assert full.outcome == "full" and len(full.subscriptions) == MAX_WARDS
+    assert subscriptions.for_chat(conn, -100)[0].district == "E1"  # the first one made
+    assert subscriptions.set_chat_state(conn, -100, "paused") == MAX_WARDS
+    assert subscriptions.subscribe(conn, -100, "supergroup", wards[0], "E1").outcome == "resumed"
+    assert {s.state for s in subscriptions.for_chat(conn, -100)} == {"active"}
+    with pytest.raises(ValueError, match="channel"):
+        subscriptions.subscribe(conn, -1001, "channel", W1, "E1")
+    assert subscriptions.subscription_counts(conn) == subscriptions.SubscriptionCounts(5, 0, 1)
+
+
+def test_a_supergroup_migration_merges_without_duplicates(conn: sqlite3.Connection) -> None:
+    subscriptions.subscribe(conn, -5, "group", W1, "E1")
+    subscriptions.subscribe(conn, -5, "group", W2, "E2")
+    subscriptions.subscribe(conn, -1005, "supergroup", W2, "N1")  # already there
+    subscriptions.open_fanout(conn, 202603)
+    assert subscriptions.migrate_chat(conn, -5, -1005) == 1
+    assert subscriptions.for_chat(conn, -5) == ()
+    moved = subscriptions.for_chat(conn, -1005)
+    assert sorted((s.ward_code, s.district, s.chat_type) for s in moved) == [
+        (W1, "E1", "supergroup"), (W2, "N1", "supergroup")]
+    assert subscriptions.pending_wards(conn, -1005, 202603) == {W1, W2}
+    assert subscriptions.pending_wards(conn, -5, 202603) == set()
+    assert subscriptions.migrate_chat(conn, -1005, -1005) == 0
+
+
+def test_digests_are_due_only_for_a_newly_current_month(conn: sqlite3.Connection) -> None:
+    store.write_versions(conn, {"ward_crime": crime([202601], {W1: 1})})
+    assert subscriptions.digest_due(conn) is None  # a first load is not news
+    store.write_versions(conn, {"ward_crime": crime([202602], {W1: 1})})
+    assert subscriptions.digest_due(conn) == 202602
+    subscriptions.open_fanout(conn, 202602)
+    assert subscriptions.digest_due(conn) is None  # queued already
+    store.write_versions(conn, {"ward_crime": crime([202601], {W1: 1})}, force=True)
+    assert subscriptions.digest_due(conn) is None  # a forced older load is not news
+    store.write_versions(conn, {"ward_crime": crime([202602], {W1: 1})})
+    assert subscriptions.digest_due(conn) is None  # 202602 was queued before
+    store.write_versions(conn, {"ward_crime": crime([202603], {W1: 1})})
+    assert subscriptions.digest_due(conn) == 202603
+
+
+def test_queueing_is_idempotent_and_supersedes_older_months(conn: sqlite3.Connection) -> None:
+    subscriptions.subscribe(conn, 1, "private", W1, "E1")
+    subscriptions.subscribe(conn, 1, "private", W2, "E1")
+    subscriptions.subscribe(conn, 2, "private", W1, "E1")
+    assert subscriptions.open_fanout(conn, 202602) == 3
+    subscriptions.mark(conn, 1, W1, 202602, "sent")
+    assert subscriptions.open_fanout(conn, 202602) == 0
+    assert subscriptions.delivery_counts(conn, 202602) == subscriptions.DeliveryCounts(
+        202602, 1, 2, 0)
+    subscriptions.subscribe(conn, 3, "private", W3, "E1")
+    assert subscriptions.open_fanout(conn, 202603) == 4
+    old = subscriptions.delivery_counts(conn, 202602)
+    assert (old.sent, old.pending, old.failed, old.failed_by_error) == (
+        1, 0, 2, (("superseded", 2),))
+    assert subscriptions.digest_month(conn) == 202603
+    assert subscriptions.pending_months(conn) == [202603]
+
+
+def test_pending_skips_paused_and_removed_and_outcomes_are_recorded(
+        conn: sqlite3.Connection) -> None:
+    for chat in (1, 2, 3):
+        subscriptions.subscribe(conn, chat, "private", W1, "E1")
+    subscriptions.subscribe(conn, 1, "private", W2, "E1")
+    subscriptions.open_fanout(conn, 202603)
+    subscriptions.set_chat_state(conn, 2, "paused")
+    subscriptions.unsubscribe(conn, 3, W1)  # deletes its pending digest too
+    pending = subscriptions.take_pending(conn, 202603)
+    assert [(p.chat_id, p.ward_code) for p in pending] == [(1, W1), (1, W2)]  # queue order
+    counts = subscriptions.delivery_counts(conn, 202603)
+    assert (counts.pending, counts.failed, counts.failed_by_error) == (2, 1, (("paused", 1),))
+    assert subscriptions.claim(conn, 1, W1, 202603)  # an attempt starts
+    assert subscriptions.mark(conn, 1, W1, 202603, "pending", error="TimedOut")
+    assert subscriptions.claim(conn, 1, W1, 202603)
+    assert subscriptions.mark(conn, 1, W1, 202603, "sent")
+    assert not subscriptions.claim(conn, 1, W1, 202603)  # sent: never again
+    assert not subscriptions.mark(conn, 1, W1, 202603, "sent")
+    assert subscriptions.claim(conn, 1, W2, 202603)
+    assert subscriptions.fail_chat(conn, 1, W2, 202603, "blocked or removed") == 2
+    counts = subscriptions.delivery_counts(conn, 202603)
+    assert (counts.sent, counts.pending, counts.failed) == (1, 0, 2)
+    attempts = dict(conn.execute(
+        "SELECT ward_code, attempts FROM delivery WHERE chat_id=1").fetchall())
+    assert attempts == {W1: 2, W2: 1}
+    with pytest.raises(ValueError):
+        subscriptions.mark(conn, 1, W1, 202603, "lost")
+
+
+def test_a_digest_is_claimed_only_while_its_subscription_stands(
+        conn: sqlite3.Connection) -> None:
+    for chat in (1, 2, 3):
+        subscriptions.subscribe(conn, chat, "private", W1, "E1")
+    subscriptions.open_fanout(conn, 202603)
+    subscriptions.set_chat_state(conn, 2, "paused")  # blocked us after it was queued
+    subscriptions.unsubscribe(conn, 3, W1)
+    assert [subscriptions.claim(conn, chat, W1, 202603) for chat in (1, 2, 3)] == [
+        True, False, False]
+    assert subscriptions.pending_wards(conn, 2, 202603) == {W1}  # failed at the next take
+    assert [p.chat_id for p in subscriptions.take_pending(conn, 202603)] == [1]
+
+
+def test_forget_erases_the_chats_rows_only(conn: sqlite3.Connection) -> None:
+    subscriptions.subscribe(conn, 1, "private", W1, "E1")
+    subscriptions.subscribe(conn, 1, "private", W2, "E1")
+    subscriptions.subscribe(conn, 2, "private", W1, "E1")
+    subscriptions.open_fanout(conn, 202603)
+    assert store.forget_chat(conn, 1) == {"subscription": 2, "delivery": 2}
+    assert subscriptions.for_chat(conn, 1) == ()
+    assert len(subscriptions.for_chat(conn, 2)) == 1
+    assert subscriptions.delivery_counts(conn, 202603).pending == 1
+
+
+def test_the_check_log_keeps_the_latest(conn: sqlite3.Connection,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert reload.last_check(conn) is None
+    monkeypatch.setattr(reload, "KEEP_CHECKS", 3)
+    for i in range(5):
+        reload.record_check(conn, CheckRecord(f"2026-04-0{i + 1}T07:00:00+00:00", "schedule",
+                                              "unchanged", f"check {i}", 202603))
+    assert reload.last_check(conn) == CheckRecord("2026-04-05T07:00:00+00:00", "schedule",
+                                                  "unchanged", "check 4", 202603)
+    assert conn.execute("SELECT COUNT(*) FROM check_log").fetchone() == (3,)
+
+
+def test_the_revision_baseline_is_what_the_previous_version_said(
+        conn: sqlite3.Connection) -> None:
+    assert reload.previous_baseline(conn) is None
+    store.write_versions(conn, {"ward_crime": crime([202601, 202602], {W1: 5, W2: 7})})
+    assert reload.previous_baseline(conn) is None  # no previous version
+    store.write_versions(conn, {"ward_crime": crime([202602, 202603], {W1: 6, W2: 7})})
+    baseline = reload.previous_baseline(conn)
+    assert baseline is not None
+    assert (baseline.month, dict(baseline.totals)) == (202602, {W1: 5, W2: 7})
+    store.write_versions(conn, {"ward_crime": crime([202601, 202602], {W1: 1})}, force=True)
+    assert reload.previous_baseline(conn) is None  # the previous one is the newer

@@ -28,6 +28,7 @@ from telegram.request import BaseRequest
 
 from bot import jobs
 from bot.config import Config
+from bot.logs import quiet_noisy_loggers
 from datastore.services import open_services
 from handlers import admin, errors, info, keyboards, lookup, media, subscribe
 from handlers.context import SERVICES_KEY, SETTINGS_KEY, BotSettings, WardApp, WardContext
@@ -50,13 +51,6 @@ COMMANDS: Final = (
     ("help", "How to use WardWatch"),
     ("start", "What WardWatch does"),
 )
-
-
-def quiet_noisy_loggers() -> None:
-    """httpx logs every request URL at INFO — the bot token is in the Bot API's URLs, a
-    postcode in postcodes.io's — so libraries log at WARNING and above only."""
-    for name in ("httpx", "httpcore", "apscheduler"):
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def register(app: WardApp) -> None:

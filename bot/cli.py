@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import config as config_mod
-from bot.app import quiet_noisy_loggers
+from bot.logs import quiet_noisy_loggers
 from datastore.errors import LoadError
 from datastore.figures import month_label
 from datastore.services import Services, open_services

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from datastore import sources, store
 from datastore.view import DataView
@@ -15,6 +16,11 @@ from tests.postcodes_io_fake import postcodes_io_fake  # noqa: F401 - a shared f
 # PTB 22 warns on every RetryAfter unless asked for timedelta values; pytest makes warnings
 # errors, so the tests opt in to the behaviour PTB 23 will have.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+# Property tests: the same examples on every run (no flaky CI) and no example database on
+# disk (two test runs at once would share it).
+settings.register_profile("wardwatch", database=None, derandomize=True)
+settings.load_profile("wardwatch")
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "datastore" / "snapshot"
 TEST_DATA = Path(__file__).resolve().parent / "data"

@@ -198,7 +198,8 @@ def _insert(conn: sqlite3.Connection, kind: Kind, frame: pd.DataFrame, version_i
 
 
 @contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction on a plain connection: all of it or none of it."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
@@ -237,7 +238,7 @@ def write_versions(
                     "use --force to load it anyway"
                 )
     new_ids: dict[Kind, int] = {}
-    with _transaction(conn):
+    with transaction(conn):
         for kind, item in loads.items():
             sources = json.dumps([{"name": s.name, "sha256": s.sha256} for s in item.sources])
             cur = conn.execute(
@@ -287,7 +288,7 @@ def missing_kinds(conn: sqlite3.Connection) -> list[str]:
 def forget_chat(conn: sqlite3.Connection, chat_id: int) -> dict[str, int]:
     """Delete every row stored about a chat; return how many went from each table."""
     erased: dict[str, int] = {}
-    with _transaction(conn):
+    with transaction(conn):
         for table, column in CHAT_TABLES:
             cur = conn.execute(f"DELETE FROM {table} WHERE {column}=?", (chat_id,))
             if cur.rowcount:

@@ -7,15 +7,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Concatenate, Final, Literal, ParamSpec, TypeVar
 
-from datastore.store import connect, versions
+from datastore.store import connect, transaction, versions
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -82,18 +82,6 @@ def _stamp(now: datetime | None) -> str:
     return (now or datetime.now(UTC)).isoformat(timespec="seconds")
 
 
-@contextmanager
-def _tx(conn: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction: all of it or none of it."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
-
-
 def _subscription(row: tuple[object, ...]) -> Subscription:
     chat_id, chat_type, ward, district, state, created = row
     return Subscription(int(chat_id), str(chat_type), str(ward),  # type: ignore[call-overload]
@@ -115,7 +103,7 @@ def subscribe(conn: sqlite3.Connection, chat_id: int, chat_type: str, ward_code:
     its paused subscriptions are active again."""
     if chat_type not in CHAT_TYPES:
         raise ValueError(f"a {chat_type} chat cannot subscribe")
-    with _tx(conn):
+    with transaction(conn):
         existing = for_chat(conn, chat_id)
         mine = [s for s in existing if s.ward_code == ward_code]
         paused = any(s.state == "paused" for s in mine)
@@ -137,7 +125,7 @@ def subscribe(conn: sqlite3.Connection, chat_id: int, chat_type: str, ward_code:
 
 def unsubscribe(conn: sqlite3.Connection, chat_id: int, ward_code: str) -> bool:
     """Stop following a ward (its unsent digest too); False if the chat did not follow it."""
-    with _tx(conn):
+    with transaction(conn):
         gone = conn.execute("DELETE FROM subscription WHERE chat_id=? AND ward_code=?",
                             (chat_id, ward_code)).rowcount
         conn.execute("DELETE FROM delivery WHERE chat_id=? AND ward_code=? AND status='pending'",
@@ -147,7 +135,7 @@ def unsubscribe(conn: sqlite3.Connection, chat_id: int, ward_code: str) -> bool:
 
 def unsubscribe_all(conn: sqlite3.Connection, chat_id: int) -> int:
     """Stop following every ward; return how many."""
-    with _tx(conn):
+    with transaction(conn):
         gone = conn.execute("DELETE FROM subscription WHERE chat_id=?", (chat_id,)).rowcount
         conn.execute("DELETE FROM delivery WHERE chat_id=? AND status='pending'", (chat_id,))
     return gone
@@ -157,7 +145,7 @@ def set_chat_state(conn: sqlite3.Connection, chat_id: int, state: str) -> int:
     """Pause or resume every subscription of a chat; return how many changed."""
     if state not in ("active", "paused"):
         raise ValueError(f"unknown state {state!r}")
-    with _tx(conn):
+    with transaction(conn):
         return conn.execute("UPDATE subscription SET state=? WHERE chat_id=? AND state<>?",
                             (state, chat_id, state)).rowcount
 
@@ -167,7 +155,7 @@ def migrate_chat(conn: sqlite3.Connection, old_chat_id: int, new_chat_id: int) -
     (where the new id already follows a ward, that one stays).  Return how many moved."""
     if old_chat_id == new_chat_id:
         return 0
-    with _tx(conn):
+    with transaction(conn):
         moved = conn.execute(
             "UPDATE OR IGNORE subscription SET chat_id=?, chat_type='supergroup' WHERE chat_id=?",
             (new_chat_id, old_chat_id)).rowcount
@@ -219,7 +207,7 @@ def open_fanout(conn: sqlite3.Connection, month: int, *, now: datetime | None = 
     already queued or sent is left alone); unsent digests of older months are dropped as
     superseded.  Return how many were queued."""
     stamp = _stamp(now)
-    with _tx(conn):
+    with transaction(conn):
         conn.execute(
             "UPDATE delivery SET status='failed', error='superseded', updated_at=? "
             "WHERE status='pending' AND data_month<?", (stamp, month))
@@ -238,7 +226,7 @@ def take_pending(conn: sqlite3.Connection, month: int, *,
     """The digests of `month` still to send, in the order they were queued.  Those whose
     subscription was paused or removed meanwhile are marked failed, not returned."""
     stamp = _stamp(now)
-    with _tx(conn):
+    with transaction(conn):
         conn.execute(
             "UPDATE delivery SET status='failed', updated_at=?, error=CASE WHEN EXISTS ("
             "SELECT 1 FROM subscription s WHERE s.chat_id=delivery.chat_id "
@@ -265,7 +253,7 @@ def pending_wards(conn: sqlite3.Connection, chat_id: int, month: int) -> set[str
 def drop_pending(conn: sqlite3.Connection, month: int, error: str, *,
                  now: datetime | None = None) -> int:
     """Give up on every pending digest of `month` (its data is no longer current)."""
-    with _tx(conn):
+    with transaction(conn):
         return conn.execute(
             "UPDATE delivery SET status='failed', error=?, updated_at=? "
             "WHERE data_month=? AND status='pending'", (error, _stamp(now), month)).rowcount
@@ -281,7 +269,7 @@ def claim(conn: sqlite3.Connection, chat_id: int, ward_code: str, month: int, *,
           now: datetime | None = None) -> bool:
     """Just before sending a digest: count the attempt, if it is still to be sent (pending, and
     its subscription active: not removed, paused or forgotten since it was queued)."""
-    with _tx(conn):
+    with transaction(conn):
         return conn.execute(
             "UPDATE delivery SET attempts=attempts+1, updated_at=? "
             "WHERE chat_id=? AND ward_code=? AND data_month=? AND status='pending' "
@@ -296,7 +284,7 @@ def mark(conn: sqlite3.Connection, chat_id: int, ward_code: str, month: int, sta
     again, with the error).  False if it was no longer pending."""
     if status not in ("pending", "sent", "failed"):
         raise ValueError(f"unknown delivery status {status!r}")
-    with _tx(conn):
+    with transaction(conn):
         return conn.execute(
             "UPDATE delivery SET status=?, error=?, updated_at=? "
             "WHERE chat_id=? AND ward_code=? AND data_month=? AND status='pending'",
@@ -309,7 +297,7 @@ def fail_chat(conn: sqlite3.Connection, chat_id: int, ward_code: str, month: int
     subscriptions are paused and its other pending digests fail too.  Return how many
     subscriptions were paused."""
     stamp = _stamp(now)
-    with _tx(conn):
+    with transaction(conn):
         conn.execute(
             "UPDATE delivery SET status='failed', error=?, updated_at=? "
             "WHERE chat_id=? AND ward_code=? AND data_month=? AND status='pending'",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,9 @@ from hypothesis import settings
 
 from datastore import sources, store
 from datastore.view import DataView
+from handlers.context import WardApp
+from tests.bot_harness import polling_bot
+from tests.fake_bot_api import FakeBotApi
 from tests.postcodes_io_fake import postcodes_io_fake  # noqa: F401 - a shared fixture
 
 # PTB 22 warns on every RetryAfter unless asked for timedelta values; pytest makes warnings
@@ -79,3 +83,17 @@ def behind_copy(behind_db: Path, tmp_path: Path) -> Path:
     target = tmp_path / "wardwatch.sqlite3"
     shutil.copy(behind_db, target)
     return target
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    """A fake Telegram Bot API on 127.0.0.1."""
+    async with FakeBotApi() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def app(api: FakeBotApi, db_copy: Path) -> AsyncIterator[WardApp]:
+    """The real bot, polling `api`, on a private copy of the snapshot store."""
+    async with polling_bot(api, db_copy) as running_app:
+        yield running_app

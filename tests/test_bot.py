@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -26,18 +25,6 @@ from tests.fake_bot_api import (
     parse_html,
     server_error,
 )
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def app(api: FakeBotApi, db_copy: Path) -> AsyncIterator[WardApp]:
-    async with polling_bot(api, db_copy) as running_app:
-        yield running_app
 
 
 async def ask(api: FakeBotApi, update: dict[str, object], method: str = "sendMessage",

@@ -143,12 +143,6 @@ def expected_digest_lines(ward: str) -> tuple[list[str], bool]:
 # -- fixtures ---------------------------------------------------------------------------------
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def app(api: FakeBotApi, behind_copy: Path) -> AsyncIterator[WardApp]:
     async with polling_bot(api, behind_copy, admin_ids=[ADMIN], limits=FAST,
                            sources=SOURCES) as bot:

@@ -7,11 +7,8 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import openpyxl
-import pytest
 from PIL import Image
 
 from datastore import figures
@@ -19,20 +16,7 @@ from handlers import keyboards, texts
 from handlers.context import SETTINGS_KEY, WardApp
 from handlers.media_files import MediaCache, MediaFile, version_key
 from tests import raw
-from tests.bot_harness import polling_bot
 from tests.fake_bot_api import GROUP_ID, Call, FakeBotApi, bad_request, parse_html, server_error
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def app(api: FakeBotApi, db_copy: Path) -> AsyncIterator[WardApp]:
-    async with polling_bot(api, db_copy) as running_app:
-        yield running_app
 
 
 async def ask(api: FakeBotApi, update: dict[str, object], method: str,

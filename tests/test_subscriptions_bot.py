@@ -5,8 +5,6 @@ bot's own membership.  What is stored is read back from the store."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +14,6 @@ from datastore.subscriptions import ChatStore, Subscription
 from handlers import keyboards, texts
 from handlers.context import CHATS_KEY, WardApp
 from tests import raw
-from tests.bot_harness import polling_bot
 from tests.fake_bot_api import (
     GROUP_ID,
     SUPERGROUP_ID,
@@ -69,18 +66,6 @@ def ward_of(postcode: str) -> str:
 async def stored(app: WardApp, chat_id: int) -> tuple[Subscription, ...]:
     chats: ChatStore = app.bot_data[CHATS_KEY]
     return await chats.run(subscriptions.for_chat, chat_id)
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def app(api: FakeBotApi, db_copy: Path) -> AsyncIterator[WardApp]:
-    async with polling_bot(api, db_copy) as running_app:
-        yield running_app
 
 
 async def test_the_commands_are_in_the_menu(api: FakeBotApi, app: WardApp) -> None:

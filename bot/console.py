@@ -7,9 +7,11 @@ import asyncio
 import itertools
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, TextIO
 
 from telegram import Update
@@ -30,6 +32,7 @@ class LocalBotApi(BaseRequest):
     """A Bot API answered in-process: messages the bot sends go to `show` instead of Telegram."""
 
     show: Callable[[str, dict[str, Any]], None]
+    save_dir: Path | None = None  # where photos and documents the bot sends are written
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -50,6 +53,18 @@ class LocalBotApi(BaseRequest):
             msg["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
         return msg
 
+    def _save(self, request_data: RequestData) -> list[str]:
+        """Write the files of a sendPhoto/sendDocument to `save_dir`; their paths."""
+        assert self.save_dir is not None
+        self.save_dir.mkdir(parents=True, exist_ok=True)
+        saved = []
+        for filename, content, _mime in request_data.multipart_data.values():
+            data = content if isinstance(content, bytes) else content.read()
+            target = self.save_dir / Path(filename or "file").name
+            target.write_bytes(data)
+            saved.append(str(target))
+        return saved
+
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
                          read_timeout: Any = None, write_timeout: Any = None,
                          connect_timeout: Any = None, pool_timeout: Any = None,
@@ -60,6 +75,8 @@ class LocalBotApi(BaseRequest):
         if api_method == "getMe":
             result = BOT_USER
         elif api_method in ("sendMessage", "editMessageText", "sendPhoto", "sendDocument"):
+            if request_data is not None and request_data.contains_files and self.save_dir:
+                params = {**params, "saved": self._save(request_data)}
             self.show(api_method, params)
             result = self._message(params)
         elif api_method == "answerCallbackQuery":
@@ -85,6 +102,8 @@ class Console:
             return
         print("\n" + strip_html(str(params.get("text") or params.get("caption") or "")),
               file=self.out)
+        for path in params.get("saved", []):
+            print(f"(saved to {path})", file=self.out)
         markup = params.get("reply_markup")
         if markup:
             data = json.loads(markup) if isinstance(markup, str) else markup
@@ -123,9 +142,10 @@ INTRO: Final = (
 async def run_console(cfg: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     """Chat with the bot in the terminal until /quit or end of input."""
     console = Console(out)
-    app = build_application(cfg, token=CONSOLE_TOKEN, request=LocalBotApi(console.show),
-                            rate_limit=False)
-    print(INTRO, file=out, flush=True)
+    save_dir = Path(tempfile.gettempdir()) / "wardwatch"
+    app = build_application(cfg, token=CONSOLE_TOKEN,
+                            request=LocalBotApi(console.show, save_dir), rate_limit=False)
+    print(INTRO + f"Pictures and downloads are saved in {save_dir}.\n", file=out, flush=True)
     loop = asyncio.get_running_loop()
     async with running(app):
         while True:

@@ -222,3 +222,13 @@ def test_a_missing_url_or_dead_server_is_rejected(config: Path, file_server: str
     assert done.returncode == 1 and "HTTP 404" in done.stderr and "unchanged" in done.stderr
     done = run(config, "load", f"{unused_base_url()}/file.csv")
     assert done.returncode == 1 and "could not download" in done.stderr
+
+
+def test_console_saves_pictures_and_downloads(config: Path, tmp_path: Path) -> None:
+    done = run(config, stdin="SE1 7PB\n4\n6\n/quit\n", env={"TMPDIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    saved = [Path(line.removeprefix("(saved to ").removesuffix(")"))
+             for line in done.stdout.splitlines() if line.startswith("(saved to ")]
+    assert [p.suffix for p in saved] == [".png", ".csv", ".json", ".xlsx"]
+    assert all(p.parent == tmp_path / "wardwatch" and p.stat().st_size > 0 for p in saved)
+    assert saved[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

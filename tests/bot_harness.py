@@ -17,7 +17,7 @@ from bot.config import (
     TelegramConfig,
 )
 from handlers.context import WardApp
-from tests.fake_bot_api import FakeBotApi
+from tests.fake_bot_api import Call, FakeBotApi, parse_html
 
 
 def config_for(api: FakeBotApi, db: Path, *, admin_ids: Iterable[int] = (),
@@ -44,3 +44,18 @@ async def polling_bot(api: FakeBotApi, db: Path, **kwargs: Any) -> AsyncIterator
             yield app
         finally:
             await app.updater.stop()
+
+
+async def ask(api: FakeBotApi, update: dict[str, object], method: str = "sendMessage",
+              count: int = 1) -> list[Call]:
+    """Push one update and return the `count` new calls of `method` it caused."""
+    before = len(api.sent(method))
+    api.push_update(update)
+    calls = await api.wait_for(method, count=before + count)
+    return calls[before:before + count]
+
+
+def shown(call: Call, field: str | None = None) -> str:
+    """A message's text (or caption) as the user sees it: Telegram parses the HTML."""
+    text = call.text if field is None else call.params.get(field)
+    return parse_html(str(text or ""))[0]

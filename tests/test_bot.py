@@ -12,7 +12,7 @@ import pytest
 from handlers import keyboards, texts
 from handlers.context import WardApp
 from tests import raw
-from tests.bot_harness import polling_bot
+from tests.bot_harness import ask, polling_bot, shown
 from tests.fake_bot_api import (
     GROUP_ID,
     SUPERGROUP_ID,
@@ -25,20 +25,6 @@ from tests.fake_bot_api import (
     parse_html,
     server_error,
 )
-
-
-async def ask(api: FakeBotApi, update: dict[str, object], method: str = "sendMessage",
-              count: int = 1) -> list[Call]:
-    """Push one update and return the `count` new calls of `method` it caused."""
-    before = len(api.sent(method))
-    api.push_update(update)
-    calls = await api.wait_for(method, count=before + count)
-    return calls[before:before + count]
-
-
-def shown(call: Call) -> str:
-    """The text as the user sees it (Telegram parses the HTML)."""
-    return parse_html(call.text or "")[0]
 
 
 def buttons(call: Call) -> list[str]:

@@ -19,7 +19,7 @@ from datastore.subscriptions import ChatStore
 from handlers import texts
 from handlers.context import CHATS_KEY, DIGESTS_KEY, WardApp
 from tests import raw
-from tests.bot_harness import polling_bot
+from tests.bot_harness import ask, polling_bot, shown
 from tests.conftest import NEW_WARD_CRIME, OLD_WARD_CRIME
 from tests.fake_bot_api import (
     GROUP_ID,
@@ -44,17 +44,6 @@ FAST = LimitsConfig(global_per_s=1000, per_group_per_min=1000, per_chat_per_s=10
 SOURCES = SourcesConfig(ward_crime=(str(NEW_WARD_CRIME),))
 
 
-def shown(call: Call) -> str:
-    return parse_html(call.text or "")[0]
-
-
-async def ask(api: FakeBotApi, update: dict[str, object], method: str = "sendMessage",
-              count: int = 1) -> list[Call]:
-    """Push one update and return the `count` new calls of `method` it caused."""
-    before = len(api.sent(method))
-    api.push_update(update)
-    calls = await api.wait_for(method, count=before + count)
-    return calls[before:before + count]
 
 
 def digests(api: FakeBotApi) -> list[Call]:

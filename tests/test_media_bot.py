@@ -16,20 +16,8 @@ from handlers import keyboards, texts
 from handlers.context import SETTINGS_KEY, WardApp
 from handlers.media_files import MediaCache, MediaFile, version_key
 from tests import raw
-from tests.fake_bot_api import GROUP_ID, Call, FakeBotApi, bad_request, parse_html, server_error
-
-
-async def ask(api: FakeBotApi, update: dict[str, object], method: str,
-              count: int = 1) -> list[Call]:
-    """Push one update and return the `count` new calls of `method` it caused."""
-    before = len(api.sent(method))
-    api.push_update(update)
-    calls = await api.wait_for(method, count=before + count)
-    return calls[before:before + count]
-
-
-def shown(call: Call, field: str = "text") -> str:
-    return parse_html(str(call.params.get(field) or ""))[0]
+from tests.bot_harness import ask, shown
+from tests.fake_bot_api import GROUP_ID, Call, FakeBotApi, bad_request, server_error
 
 
 def picture(call: Call) -> Image.Image:

@@ -14,6 +14,7 @@ from datastore.subscriptions import ChatStore, Subscription
 from handlers import keyboards, texts
 from handlers.context import CHATS_KEY, WardApp
 from tests import raw
+from tests.bot_harness import ask, shown
 from tests.fake_bot_api import (
     GROUP_ID,
     SUPERGROUP_ID,
@@ -28,9 +29,6 @@ from tests.fake_bot_api import (
 ANONYMOUS_ADMIN = 1087968824  # Telegram's GroupAnonymousBot
 
 
-def shown(call: Call) -> str:
-    return parse_html(call.text or "")[0]
-
 
 def plain(html: str) -> str:
     return parse_html(html)[0]
@@ -42,13 +40,6 @@ def buttons(call: Call) -> list[tuple[str, str]]:
     return [(b["text"], b["callback_data"]) for row in (data or {}).get("inline_keyboard", [])
             for b in row]
 
-
-async def ask(api: FakeBotApi, update: dict[str, object], method: str = "sendMessage",
-              count: int = 1) -> list[Call]:
-    before = len(api.sent(method))
-    api.push_update(update)
-    calls = await api.wait_for(method, count=before + count)
-    return calls[before:before + count]
 
 
 async def say(api: FakeBotApi, text: str, chat_id: int = USER_ID, chat_type: str = "private",

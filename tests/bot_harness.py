@@ -47,11 +47,12 @@ async def polling_bot(api: FakeBotApi, db: Path, **kwargs: Any) -> AsyncIterator
 
 
 async def ask(api: FakeBotApi, update: dict[str, object], method: str = "sendMessage",
-              count: int = 1) -> list[Call]:
-    """Push one update and return the `count` new calls of `method` it caused."""
+              count: int = 1, timeout: float = 5.0) -> list[Call]:
+    """Push one update and return the `count` new calls of `method` it caused (waiting at most
+    `timeout` seconds for them)."""
     before = len(api.sent(method))
     api.push_update(update)
-    calls = await api.wait_for(method, count=before + count)
+    calls = await api.wait_for(method, count=before + count, timeout=timeout)
     return calls[before:before + count]
 
 

@@ -75,8 +75,9 @@ async def subscribe(api: FakeBotApi, postcode: str, chat_id: int = USER_ID,
 
 async def reload(api: FakeBotApi) -> str:
     """/reload as an operator; the result (after "Checking…")."""
+    # A load reads and writes a whole extract: seconds on a slow machine, so wait generously.
     [checking, result] = await ask(api, api.message("/reload", chat_id=ADMIN, user_id=ADMIN),
-                                   count=2)
+                                   count=2, timeout=60)
     assert shown(checking) == texts.CHECKING
     return shown(result)
 

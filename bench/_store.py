@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from datastore import sources, store
+from datastore.ingest import sources
+from datastore.storage import store
 
 
 @contextmanager

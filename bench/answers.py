@@ -21,8 +21,9 @@ import time
 
 from _store import snapshot_store
 
-from datastore import lookup, store
-from datastore.view import DataView
+from datastore.query import lookup
+from datastore.query.view import DataView
+from datastore.storage import store
 from handlers import render
 
 

@@ -25,7 +25,7 @@ from telegram import Update
 from bot.app import build_application, running
 from bot.config import Config
 from bot.console import CONSOLE_TOKEN, LocalBotApi
-from datastore.view import DataView
+from datastore.query.view import DataView
 
 
 def updates(n: int, postcodes: list[str], wards: list[str], version: int) -> list[dict[str, Any]]:

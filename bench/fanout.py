@@ -50,9 +50,10 @@ from bot.config import LimitsConfig
 from bot.fanout import SendSettings
 from bot.jobs import DigestService
 from bot.ratelimit import Limits
-from datastore import sources, store, subscriptions
+from datastore.ingest import sources
 from datastore.services import open_services
-from datastore.subscriptions import open_chat_store
+from datastore.storage import store, subscriptions
+from datastore.storage.subscriptions import open_chat_store
 from tests.fake_bot_api import FakeBotApi, parse_html
 
 MONTH = 202603  # the latest month of the bundled ward extract

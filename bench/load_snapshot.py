@@ -10,7 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from datastore import sources, store
+from datastore.ingest import sources
+from datastore.storage import store
 
 
 def main() -> None:

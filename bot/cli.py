@@ -15,9 +15,9 @@ from typing import TextIO
 from bot import config as config_mod
 from bot.logs import quiet_noisy_loggers
 from datastore.errors import LoadError
-from datastore.figures import month_label
+from datastore.query.figures import month_label
 from datastore.services import Services, open_services
-from datastore.store import StaleDataError, StoreError, Version
+from datastore.storage.store import StaleDataError, StoreError, Version
 from handlers import render, texts
 
 log = logging.getLogger("wardwatch")

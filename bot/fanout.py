@@ -41,11 +41,11 @@ from telegram.error import (
 )
 
 from bot.ratelimit import Limiter, Limits
-from datastore import subscriptions
-from datastore.digest import ward_digest
-from datastore.reload import Baseline
-from datastore.subscriptions import ChatStore, Pending
-from datastore.view import DataView
+from datastore.ingest.check import Baseline
+from datastore.query.digest import ward_digest
+from datastore.query.view import DataView
+from datastore.storage import subscriptions
+from datastore.storage.subscriptions import ChatStore, Pending
 from handlers import digest_text, keyboards
 
 log = logging.getLogger(__name__)

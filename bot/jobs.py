@@ -19,10 +19,10 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.config import Config
 from bot.fanout import Fanout, FanoutReport, SendSettings, prepare_messages
 from bot.ratelimit import Limits
-from datastore import subscriptions
-from datastore.reload import Trigger, check_sources, previous_baseline
+from datastore.ingest.check import Trigger, check_sources, previous_baseline
 from datastore.services import Services
-from datastore.subscriptions import ChatStore, open_chat_store
+from datastore.storage import subscriptions
+from datastore.storage.subscriptions import ChatStore, open_chat_store
 from handlers import digest_text
 from handlers.context import CHATS_KEY, DIGESTS_KEY, SERVICES_KEY, Reload, WardApp, WardContext
 

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import httpx
 
-from datastore import lookup, sources
-from datastore.boundaries import Boundaries, read_boundaries
-from datastore.loaders.base import Kind
-from datastore.postcodes import PostcodesIo
-from datastore.store import LoadInput, Store, Version, forget_chat, missing_kinds
-from datastore.view import DataView
+from datastore.ingest import sources
+from datastore.query import lookup
+from datastore.query.boundaries import Boundaries, read_boundaries
+from datastore.query.postcodes import PostcodesIo
+from datastore.query.view import DataView
+from datastore.storage.kinds import Kind
+from datastore.storage.store import LoadInput, Store, Version, forget_chat, missing_kinds
 
 log = logging.getLogger(__name__)
 

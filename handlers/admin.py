@@ -8,7 +8,8 @@ import logging
 from telegram import Message, Update
 from telegram.error import TelegramError
 
-from datastore import reload, subscriptions
+from datastore.ingest import check
+from datastore.storage import subscriptions
 from handlers import digest_text, texts
 from handlers.context import Digests, WardContext
 
@@ -53,7 +54,7 @@ async def status_command(update: Update, context: WardContext) -> None:
     if message is None:
         return
     current = await context.services.store.versions()
-    last = await context.services.store.run(reload.last_check)
+    last = await context.services.store.run(check.last_check)
     subs = await context.chats.run(subscriptions.subscription_counts)
     deliveries = await context.chats.run(subscriptions.delivery_counts)
     await message.reply_html(digest_text.status_html(current, last, subs, deliveries,

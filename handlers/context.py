@@ -7,9 +7,9 @@ from typing import Any, Final, Protocol
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from datastore.reload import CheckResult, Trigger
+from datastore.ingest.check import CheckResult, Trigger
 from datastore.services import Services
-from datastore.subscriptions import ChatStore
+from datastore.storage.subscriptions import ChatStore
 from handlers.flood import FloodGate
 from handlers.media_files import MediaCache
 

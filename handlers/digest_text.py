@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from datastore.digest import Digest, RiseTest
-from datastore.figures import month_name
-from datastore.reload import CheckRecord, CheckResult
-from datastore.store import Version
-from datastore.subscriptions import (
+from datastore.ingest.check import CheckRecord, CheckResult
+from datastore.query.digest import Digest, RiseTest
+from datastore.query.figures import month_name
+from datastore.storage.store import Version
+from datastore.storage.subscriptions import (
     MAX_WARDS,
     DeliveryCounts,
     SubscribeResult,

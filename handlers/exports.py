@@ -20,8 +20,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from datastore.figures import month_label, month_name
-from datastore.models import WardFigures
+from datastore.query.figures import month_label, month_name
+from datastore.query.models import WardFigures
 from handlers import texts
 from handlers.render import TASER_LABELS, esc, stop_search_json, taser_json
 

@@ -9,7 +9,7 @@ from typing import Final
 from telegram import Message, Update
 from telegram.constants import ChatType
 
-from datastore.lookup import Answer
+from datastore.query.lookup import Answer
 from handlers import keyboards, render, texts
 from handlers.context import WardContext
 

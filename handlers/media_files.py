@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from datastore import boundaries
-from datastore.figures import month_label
+from datastore.query import boundaries
+from datastore.query.figures import month_label
+from datastore.query.view import DataView
 from datastore.services import Services
-from datastore.view import DataView
 from handlers import exports, pictures
 from handlers.exports import Format
 

@@ -25,9 +25,9 @@ from matplotlib.path import Path
 from matplotlib.transforms import Bbox
 from shapely.ops import polylabel
 
-from datastore.boundaries import AreaMap, MapArea
-from datastore.figures import BAND_EDGES, Band, month_name
-from datastore.models import WardTrend
+from datastore.query.boundaries import AreaMap, MapArea
+from datastore.query.figures import BAND_EDGES, Band, month_name
+from datastore.query.models import WardTrend
 from handlers.render import esc, fit, n, plural
 
 DPI: Final = 120

@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Final
 
-from datastore.figures import month_label, month_name
-from datastore.lookup import Answer, Resolution
-from datastore.models import StopSearchSummary, TaserSummary, WardMonth, WardRate
+from datastore.query.figures import month_label, month_name
+from datastore.query.lookup import Answer, Resolution
+from datastore.query.models import StopSearchSummary, TaserSummary, WardMonth, WardRate
 from handlers import texts
 
 TELEGRAM_LIMIT: Final = 4096

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from telegram import Chat, Message, Update
 from telegram.constants import ChatMemberStatus
 
-from datastore import subscriptions
-from datastore.lookup import resolve
-from datastore.view import DataView
+from datastore.query.lookup import resolve
+from datastore.query.view import DataView
+from datastore.storage import subscriptions
 from handlers import digest_text, keyboards, membership, render, texts
 from handlers.context import WardContext
 from handlers.digest_text import WardNames

@@ -47,7 +47,9 @@ async def polling_bot(api: FakeBotApi, db: Path, **kwargs: Any) -> AsyncIterator
 
 
 async def ask(api: FakeBotApi, update: dict[str, object], method: str = "sendMessage",
-              count: int = 1, timeout: float = 5.0) -> list[Call]:
+              count: int = 1,
+              timeout: float = 5.0,  # noqa: ASYNC109 - passed on to wait_for
+              ) -> list[Call]:
     """Push one update and return the `count` new calls of `method` it caused (waiting at most
     `timeout` seconds for them)."""
     before = len(api.sent(method))

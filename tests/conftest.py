@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from datastore import sources, store
-from datastore.view import DataView
+from datastore.ingest import sources
+from datastore.query.view import DataView
+from datastore.storage import store
 from handlers.context import WardApp
 from tests.bot_harness import polling_bot
 from tests.fake_bot_api import FakeBotApi

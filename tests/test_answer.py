@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datastore import lookup
-from datastore.view import DataView
+from datastore.query import lookup
+from datastore.query.view import DataView
 from handlers import render
 from tests import raw
 

@@ -9,8 +9,8 @@ import math
 import pandas as pd
 import pytest
 
-from datastore.digest import ALPHA, Revision, RiseTest, poisson_sf, rise_test, ward_digest
-from datastore.view import DataView
+from datastore.query.digest import ALPHA, Revision, RiseTest, poisson_sf, rise_test, ward_digest
+from datastore.query.view import DataView
 from handlers.digest_text import digest_html, rise_line
 from tests import raw
 from tests.conftest import OLD_WARD_CRIME

@@ -14,8 +14,9 @@ import pytest
 
 from bot.config import LimitsConfig, SourcesConfig
 from bot.jobs import CHECK_JOB, DigestService
-from datastore import sources, store, subscriptions
-from datastore.subscriptions import ChatStore
+from datastore.ingest import sources
+from datastore.storage import store, subscriptions
+from datastore.storage.subscriptions import ChatStore
 from handlers import texts
 from handlers.context import CHATS_KEY, DIGESTS_KEY, WardApp
 from tests import raw

@@ -11,7 +11,7 @@ import json
 import openpyxl
 import pytest
 
-from datastore.view import DataView
+from datastore.query.view import DataView
 from handlers import exports
 from tests import raw
 

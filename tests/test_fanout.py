@@ -15,8 +15,8 @@ from telegram.request import HTTPXRequest
 
 from bot.fanout import Fanout, SendSettings, retry_seconds
 from bot.ratelimit import Limits
-from datastore import store, subscriptions
-from datastore.subscriptions import ChatStore, open_chat_store
+from datastore.storage import store, subscriptions
+from datastore.storage.subscriptions import ChatStore, open_chat_store
 from tests.fake_bot_api import FakeBotApi
 
 MONTH = 202603

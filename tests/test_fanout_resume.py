@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from datastore import sources, store, subscriptions
+from datastore.ingest import sources
+from datastore.storage import store, subscriptions
 from tests.conftest import NEW_WARD_CRIME
 from tests.fake_bot_api import Call, FakeBotApi, parse_html
 

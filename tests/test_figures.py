@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from datastore import figures
+from datastore.query import figures
 from handlers import render
 
 

@@ -24,7 +24,7 @@ import pytest
 import shapely
 
 from datastore.errors import LoadError
-from datastore.loaders import (
+from datastore.ingest.loaders import (
     COLUMNS,
     TASER_TYPES,
     Loaded,
@@ -33,7 +33,7 @@ from datastore.loaders import (
     order_sources,
     read_file,
 )
-from datastore.loaders.base import Kind
+from datastore.storage.kinds import Kind
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAP = ROOT / "datastore" / "snapshot"

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from datastore import lookup
-from datastore.postcodes import PostcodesIo
-from datastore.view import DataView
+from datastore.query import lookup
+from datastore.query.postcodes import PostcodesIo
+from datastore.query.view import DataView
 from handlers import render
 from tests import raw
 from tests.postcodes_io_fake import (

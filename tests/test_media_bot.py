@@ -11,7 +11,7 @@ import json
 import openpyxl
 from PIL import Image
 
-from datastore import figures
+from datastore.query import figures
 from handlers import keyboards, texts
 from handlers.context import SETTINGS_KEY, WardApp
 from handlers.media_files import MediaCache, MediaFile, version_key

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from PIL import Image
 
-from datastore.figures import month_name
+from datastore.query.figures import month_name
 from tests import raw
 from tests.test_cli import run, write_config
 

@@ -18,11 +18,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from PIL import Image
 
-from datastore import figures, store
-from datastore.boundaries import AreaMap, Boundaries, london_map, read_boundaries, ward_map
-from datastore.figures import month_label, month_name
-from datastore.models import WardTrend
-from datastore.view import DataView
+from datastore.query import figures
+from datastore.query.boundaries import AreaMap, Boundaries, london_map, read_boundaries, ward_map
+from datastore.query.figures import month_label, month_name
+from datastore.query.models import WardTrend
+from datastore.query.view import DataView
+from datastore.storage import store
 from handlers import pictures
 from tests import raw
 from tests.fake_bot_api import parse_html

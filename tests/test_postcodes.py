@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from datastore.postcodes import PostcodesIo, Query, Remote, normalise, parse_query
+from datastore.query.postcodes import PostcodesIo, Query, Remote, normalise, parse_query
 from tests.postcodes_io_fake import (
     INVALID_POSTCODE,
     RESOURCE_NOT_FOUND,
@@ -640,7 +640,7 @@ def test_constructor_rejects_nonsense() -> None:
 async def test_logs_carry_the_outcode_at_most(
     fake: FakePostcodesIo, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="datastore.postcodes")
+    caplog.set_level(logging.DEBUG, logger="datastore.query.postcodes")
     fake.set("SW1A 1AA", (200, found_body("SW1A 1AA")))
     fake.set("SW1A 2AA", (500, b""))
     fake.set("SW1A 2AB", (200, b"not json"))

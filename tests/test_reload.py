@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from datastore.loaders import peek_months
-from datastore.reload import Peeked, bundled_crime_files, describe_sources, newer_kinds, read_newer
-from datastore.store import Version
+from datastore.ingest.check import (
+    Peeked,
+    bundled_crime_files,
+    describe_sources,
+    newer_kinds,
+    read_newer,
+)
+from datastore.ingest.loaders import peek_months
+from datastore.storage.store import Version
 from tests.conftest import NEW_WARD_CRIME, OLD_WARD_CRIME, SNAPSHOT
 
 BOROUGH = SNAPSHOT / "mps_borough_crime_recent24m_202312-202511.csv.gz"

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from datastore import store
-from datastore.loaders.base import COLUMNS, Loaded
-from datastore.schema import SCHEMA_VERSION
-from datastore.store import LoadInput, SourceFile, StaleDataError
+from datastore.storage import store
+from datastore.storage.kinds import COLUMNS, Loaded
+from datastore.storage.schema import SCHEMA_VERSION
+from datastore.storage.store import LoadInput, SourceFile, StaleDataError
 
 
 def crime(months: list[int], count: int, name: str = "f.csv") -> LoadInput:
@@ -95,7 +95,7 @@ def test_process_killed_mid_load_leaves_old_version_current(tmp_path: Path) -> N
         import os, sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_store import crime, population
-        from datastore import store
+        from datastore.storage import store
         conn = store.connect({str(db)!r})
         def die(kind):
             if kind == "ward_crime":

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from datastore import subscriptions
-from datastore.subscriptions import ChatStore, Subscription
+from datastore.storage import subscriptions
+from datastore.storage.subscriptions import ChatStore, Subscription
 from handlers import keyboards, texts
 from handlers.context import CHATS_KEY, WardApp
 from tests import raw

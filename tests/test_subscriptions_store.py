@@ -9,12 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from datastore import reload, schema, store, subscriptions
-from datastore.loaders.base import COLUMNS, Loaded
-from datastore.reload import CheckRecord
-from datastore.schema import DATA_SCHEMA, SCHEMA_VERSION
-from datastore.store import LoadInput, SchemaError, SourceFile
-from datastore.subscriptions import MAX_WARDS
+from datastore.ingest import check
+from datastore.ingest.check import CheckRecord
+from datastore.storage import schema, store, subscriptions
+from datastore.storage.kinds import COLUMNS, Loaded
+from datastore.storage.schema import DATA_SCHEMA, SCHEMA_VERSION
+from datastore.storage.store import LoadInput, SchemaError, SourceFile
+from datastore.storage.subscriptions import MAX_WARDS
 
 W1, W2, W3 = "E05000001", "E05000002", "E05000003"
 
@@ -212,24 +213,24 @@ def test_forget_erases_the_chats_rows_only(conn: sqlite3.Connection) -> None:
 
 def test_the_check_log_keeps_the_latest(conn: sqlite3.Connection,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    assert reload.last_check(conn) is None
-    monkeypatch.setattr(reload, "KEEP_CHECKS", 3)
+    assert check.last_check(conn) is None
+    monkeypatch.setattr(check, "KEEP_CHECKS", 3)
     for i in range(5):
-        reload.record_check(conn, CheckRecord(f"2026-04-0{i + 1}T07:00:00+00:00", "schedule",
+        check.record_check(conn, CheckRecord(f"2026-04-0{i + 1}T07:00:00+00:00", "schedule",
                                               "unchanged", f"check {i}", 202603))
-    assert reload.last_check(conn) == CheckRecord("2026-04-05T07:00:00+00:00", "schedule",
+    assert check.last_check(conn) == CheckRecord("2026-04-05T07:00:00+00:00", "schedule",
                                                   "unchanged", "check 4", 202603)
     assert conn.execute("SELECT COUNT(*) FROM check_log").fetchone() == (3,)
 
 
 def test_the_revision_baseline_is_what_the_previous_version_said(
         conn: sqlite3.Connection) -> None:
-    assert reload.previous_baseline(conn) is None
+    assert check.previous_baseline(conn) is None
     store.write_versions(conn, {"ward_crime": crime([202601, 202602], {W1: 5, W2: 7})})
-    assert reload.previous_baseline(conn) is None  # no previous version
+    assert check.previous_baseline(conn) is None  # no previous version
     store.write_versions(conn, {"ward_crime": crime([202602, 202603], {W1: 6, W2: 7})})
-    baseline = reload.previous_baseline(conn)
+    baseline = check.previous_baseline(conn)
     assert baseline is not None
     assert (baseline.month, dict(baseline.totals)) == (202602, {W1: 5, W2: 7})
     store.write_versions(conn, {"ward_crime": crime([202601, 202602], {W1: 1})}, force=True)
-    assert reload.previous_baseline(conn) is None  # the previous one is the newer
+    assert check.previous_baseline(conn) is None  # the previous one is the newer

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from datastore.loaders import _values as v
-from datastore.loaders._source import CsvTable
+from datastore.ingest.loaders import _values as v
+from datastore.ingest.loaders._source import CsvTable
 
 WARD_TEXT = ("MajorText", "MinorText", "WardName", "WardCode", "LookUp_BoroughName")
 

@@ -16,8 +16,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from datastore import figures
-from datastore.models import (
+from datastore.query import figures
+from datastore.query.models import (
     CrimeRow,
     DistrictWard,
     MonthTotal,
@@ -29,7 +29,7 @@ from datastore.models import (
     WardRate,
     WardTrend,
 )
-from datastore.store import Version, versions
+from datastore.storage.store import Version, versions
 
 KM_PER_LAT: Final = 111.2
 KM_PER_LON: Final = 69.6  # at London's latitude

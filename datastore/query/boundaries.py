@@ -13,10 +13,10 @@ from typing import Literal
 import numpy as np
 import shapely
 
-from datastore import figures
-from datastore.figures import Band
-from datastore.store import versions
-from datastore.view import DataView
+from datastore.query import figures
+from datastore.query.figures import Band
+from datastore.query.view import DataView
+from datastore.storage.store import versions
 
 
 @dataclass(frozen=True)

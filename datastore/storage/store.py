@@ -20,8 +20,8 @@ from typing import Final, TypeVar
 import aiosqlite
 import pandas as pd
 
-from datastore.loaders.base import COLUMNS, Kind, Loaded
-from datastore.schema import (
+from datastore.storage.kinds import COLUMNS, Kind, Loaded
+from datastore.storage.schema import (
     CHAT_TABLES,
     DATA_TABLES,
     FIRST_MIGRATABLE,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from datastore.figures import Band
+from datastore.query.figures import Band
 
 
 @dataclass(frozen=True)

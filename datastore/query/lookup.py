@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
-from datastore.models import (
+from datastore.query.models import (
     DistrictWard,
     Place,
     StopSearchSummary,
@@ -19,8 +19,8 @@ from datastore.models import (
     WardMonth,
     WardRate,
 )
-from datastore.postcodes import PostcodesIo, Remote, parse_query
-from datastore.view import DataView
+from datastore.query.postcodes import PostcodesIo, Remote, parse_query
+from datastore.query.view import DataView
 
 log = logging.getLogger(__name__)
 

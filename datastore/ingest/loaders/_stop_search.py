@@ -23,8 +23,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from datastore.errors import LoadError
-from datastore.loaders import _values as v
-from datastore.loaders._source import CsvTable
+from datastore.ingest.loaders import _values as v
+from datastore.ingest.loaders._source import CsvTable
 
 # The bulk CSV's header, as data.police.uk writes it.
 BULK_COLUMNS = (

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from datastore.errors import LoadError
-from datastore.loaders._source import CsvTable
+from datastore.ingest.loaders._source import CsvTable
 
 WARD_CODE = r"E05\d{6}"
 # A local authority district: London borough E09, other English districts E06-E08, Wales W06.

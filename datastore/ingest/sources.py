@@ -10,12 +10,11 @@ from typing import Final
 
 import httpx
 
-from datastore import loaders
 from datastore.errors import LoadError
-from datastore.loaders.base import Kind, Loaded
-from datastore.store import LoadInput, SourceFile
+from datastore.ingest import SNAPSHOT_DIR, loaders
+from datastore.storage.kinds import Kind, Loaded
+from datastore.storage.store import LoadInput, SourceFile
 
-SNAPSHOT_DIR: Final = Path(__file__).parent / "snapshot"
 NOT_DATA: Final = frozenset({"SOURCES.md"})
 # Kinds read before the others: their ward codes (the City's included) validate the ward files.
 READ_FIRST: Final[tuple[Kind, ...]] = ("postcodes", "ward_boundaries")

@@ -45,7 +45,8 @@ import pandas as pd
 import shapely
 
 from datastore.errors import LoadError
-from datastore.loaders import (
+from datastore.ingest import SNAPSHOT_DIR
+from datastore.ingest.loaders import (
     _boundaries,
     _crime,
     _population,
@@ -53,10 +54,10 @@ from datastore.loaders import (
     _stop_search,
     _taser,
 )
-from datastore.loaders import _values as v
-from datastore.loaders._detect import Sniffed, sniff, unknown
-from datastore.loaders._source import CsvTable, decode_text, read_csv_table, read_xlsx
-from datastore.loaders.base import COLUMNS, KINDS, TASER_TYPES, Kind, Loaded
+from datastore.ingest.loaders import _values as v
+from datastore.ingest.loaders._detect import Sniffed, sniff, unknown
+from datastore.ingest.loaders._source import CsvTable, decode_text, read_csv_table, read_xlsx
+from datastore.storage.kinds import COLUMNS, KINDS, TASER_TYPES, Kind, Loaded
 
 __all__ = [
     "COLUMNS",
@@ -73,9 +74,7 @@ __all__ = [
     "read_file",
 ]
 
-DEFAULT_BOROUGH_BOUNDARIES = (
-    Path(__file__).resolve().parent.parent / "snapshot" / "london_boroughs.geojson.gz"
-)
+DEFAULT_BOROUGH_BOUNDARIES = SNAPSHOT_DIR / "london_boroughs.geojson.gz"
 
 _CSV_KINDS = frozenset(
     {"ward_crime", "borough_crime", "ward_population", "borough_population", "postcodes"}

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Concatenate, Final, Literal, ParamSpec, TypeVar
 
-from datastore.store import connect, transaction, versions
+from datastore.storage.store import connect, transaction, versions
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from datastore.loaders import _values as v
-from datastore.loaders._source import CsvTable
+from datastore.ingest.loaders import _values as v
+from datastore.ingest.loaders._source import CsvTable
 
 WARD_COLUMNS = ("ward_code", "ward_name", "lad_code", "lad_name", "age_total")
 BOROUGH_COLUMNS = ("geography", "geography code", "Age: Total")

@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Literal
 
-from datastore import loaders, sources
 from datastore.errors import LoadError
-from datastore.figures import month_label
-from datastore.loaders.base import Kind
+from datastore.ingest import loaders, sources
+from datastore.query.figures import month_label
+from datastore.query.view import DataView
 from datastore.services import Services
-from datastore.store import LoadInput, StaleDataError, Version, versions
-from datastore.view import DataView
+from datastore.storage.kinds import Kind
+from datastore.storage.store import LoadInput, StaleDataError, Version, versions
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from datastore.errors import LoadError
-from datastore.loaders import _values as v
+from datastore.ingest.loaders import _values as v
 
 WARD_CODE_KEY = re.compile(r"wd(\d\d)cd")
 LAD_CODE_KEY = re.compile(r"lad(\d\d)cd")

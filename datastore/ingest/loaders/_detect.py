@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from datastore.errors import LoadError
-from datastore.loaders import _boundaries, _stop_search, _taser
-from datastore.loaders._source import (
+from datastore.ingest.loaders import _boundaries, _stop_search, _taser
+from datastore.ingest.loaders._source import (
     Source,
     check_not_utf16,
     decode_text,
@@ -19,7 +19,7 @@ from datastore.loaders._source import (
     read_xlsx,
     split_header,
 )
-from datastore.loaders.base import Kind
+from datastore.storage.kinds import Kind
 
 Format = Literal["csv", "json", "xlsx"]
 # How each kind is recognised, for the error when nothing matches.

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from datastore.errors import LoadError
-from datastore.loaders import _values as v
-from datastore.loaders._source import CsvTable
+from datastore.ingest.loaders import _values as v
+from datastore.ingest.loaders._source import CsvTable
 
 COLUMNS = (
     "Postcode",

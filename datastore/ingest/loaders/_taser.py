@@ -57,9 +57,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from datastore.errors import LoadError
-from datastore.loaders import _values as v
-from datastore.loaders._source import CsvTable, Sheet
-from datastore.loaders.base import TASER_TYPES
+from datastore.ingest.loaders import _values as v
+from datastore.ingest.loaders._source import CsvTable, Sheet
+from datastore.storage.kinds import TASER_TYPES
 
 FORCE_NAME = "Metropolitan Police Service"
 

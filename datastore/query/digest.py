@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from datastore import figures
-from datastore.models import MonthTotal, WardRate
-from datastore.view import DataView
+from datastore.query import figures
+from datastore.query.models import MonthTotal, WardRate
+from datastore.query.view import DataView
 
 # The significance level of the unusual-rise test (stated in every digest that flags one).
 ALPHA: Final = 0.01

@@ -1,0 +1,1 @@
+"""Queries: the in-memory view of the current data and the answers built from it."""

@@ -1,0 +1,1 @@
+"""Storage: the SQLite store, its schema, versions, and the chat tables."""

@@ -396,10 +396,10 @@ class PlaceIndex:
                     ngrams.setdefault(tokens[a:b], set()).add(i)
             words.update(set(entry.words))
 
-        def order(key: str, i: int) -> tuple[bool, bool, int]:
-            # canonical matches before aliases, boroughs before wards
-            return i not in canonical[key] if key in canonical else True, (
-                entries[i].candidate.kind != "borough"), i
+        def order(key: str, i: int) -> tuple[bool, bool, str, str]:
+            # the name itself before an alias, boroughs before wards, then by name, borough
+            c = entries[i].candidate
+            return i not in canonical.get(key, ()), c.kind != "borough", c.name, c.borough_name
 
         ordered = {k: tuple(sorted(set(v), key=partial(order, k))) for k, v in exact.items()}
         keys = sorted(ordered)
@@ -466,20 +466,24 @@ class PlaceIndex:
     def near_misses(self, typed: str) -> tuple[Candidate, ...]:
         """Up to three real postcodes a mistyped one may have meant, nearest first.
 
-        Nearest: look-alike characters put right (O/0, I/1, L/1, S/5, Z/2, B/8) or the two
-        halves swapped, fewest changes first; then one character wrong, missing, extra or
-        swapped with its neighbour, a slip of the finger (a neighbouring key, a doubled
-        letter) first; then those keeping the district as typed.
+        Nearest: when the code was typed in two halves, those keeping the first half as
+        typed; then look-alike characters put right (O/0, I/1, L/1, S/5, Z/2, B/8) or the
+        two halves swapped, fewest changes first; then one character wrong, missing, extra
+        or swapped with its neighbour, a slip of the finger (a neighbouring key, a doubled
+        letter) first; then those keeping the district of the code as typed.
         """
-        code = "".join(ch for ch in typed.upper() if ch.isascii() and ch.isalnum())
+        halves = re.findall(r"[A-Z0-9]+", typed.upper())
+        outward = halves[0] if len(halves) == 2 else None
+        code = "".join(halves)
         if not 4 <= len(code) <= 9:
             return ()
-        ranked: dict[str, tuple[int, int, int, int]] = {}
+        ranked: dict[str, tuple[bool, int, int, bool, bool]] = {}
 
         def consider(candidate: str, tier: int, changes: int, slip: bool) -> None:
             if candidate in self._postcodes and candidate != code:
                 same = candidate[:-3] == code[:-3] or candidate[:-3] == fixed[:-3]
-                rank = (tier, changes, not slip, not same)
+                kept = outward is None or candidate[:-3] == outward
+                rank = (not kept, tier, changes, not slip, not same)
                 if candidate not in ranked or rank < ranked[candidate]:
                     ranked[candidate] = rank
 
@@ -495,6 +499,8 @@ class PlaceIndex:
             if len(source) >= 5:
                 consider(source[3:] + source[:3], 1, 1, True)  # the halves swapped
             changes = sum(a != b for a, b in zip(source, code, strict=True))
+            if changes > 1:
+                continue  # one fix and one slip at most: further is another postcode
             for candidate, slip in _edits(source, self._postcodes):
                 consider(candidate, 2, changes, slip)
         best = sorted(ranked, key=lambda c: (ranked[c], c))[:MAX_SUGGESTIONS]
@@ -617,6 +623,9 @@ def _runs(words: list[_Word], free: list[bool],
         i, j = content[0], content[-1] + 1
         while i > 0 and free[i - 1] and len(words[i - 1].raw) == 1:
             i -= 1
+        if (j < len(words) and free[j] and len(words[j].raw) == 3
+                and words[j].raw[0].upper() in _LOOKALIKE):
+            j += 1  # an inward code that reads as a word: "N1 ITS" for N1 1TS
         while j < len(words) and free[j] and len(words[j].raw) == 1:
             j += 1
         ok = all(free[k] and _fragment_ok(words[k], True) for k in range(i, j))
@@ -643,10 +652,11 @@ def _near_miss(index: PlaceIndex, words: list[_Word], run: tuple[int, int]) -> l
     best: list[Candidate] = []
     for a in range(i, j):
         for b in range(j, a, -1):
-            compact = "".join(w.raw for w in words[a:b]).upper()
+            typed = " ".join(w.raw for w in words[a:b])
+            compact = typed.replace(" ", "")
             if (4 <= len(compact) <= 8 and any(ch.isalpha() for ch in compact)
                     and any(ch.isdigit() for ch in compact)):
-                found = list(index.near_misses(compact))
+                found = list(index.near_misses(typed))
                 if found and (not best or len(compact) > 4):
                     return found
                 best = best or found

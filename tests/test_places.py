@@ -292,6 +292,15 @@ NAMES = [
     ("City of London", lambda: place(borough("City of London"))),
     ("the city", lambda: place(borough("City of London"))),
     ("Aldgate", lambda: place(ward("Aldgate"))),  # a City of London ward
+    # equally close typos: a dropped letter beats a wrong one, a name with its neighbour wins
+    ("brckley", lambda: place(ward("Brockley"))),
+    ("crime in lanbury", lambda: place(ward("Lansbury"))),
+    ("east sehen", lambda: place(ward("East Sheen"))),
+    ("east barent", lambda: place(ward("East Barnet"))),
+    # a long name with a typo is one place, not two
+    ("hampton wick & souh teddington", lambda: place(ward("Hampton Wick & South Teddington"))),
+    ("st mary's & t james'", lambda: choose(ward("St Mary's & St James"),
+                                            ward("St Mary's & St James'"))),
 ]
 
 AMBIGUOUS = [

@@ -510,14 +510,26 @@ class PlaceIndex:
 
     def _corrected(self, word: str) -> str:
         """The word, or the word of a place name it is a small typo of ("hackny")."""
+        return self._corrections(word)[0]
+
+    def _corrections(self, word: str) -> list[str]:
+        """The words of place names ``word`` may be a typo of, likeliest first; the word
+        itself when it is one, or is too short or too far from any to say."""
         if (len(word) < 5 or word in self._vocabulary_set or word in STOPWORDS
                 or not word.isalpha()):
-            return word
+            return [word]
         # One slip (a letter wrong, missing, extra or two swapped) in a short word, two in
         # a long one: closer than that, everyday words start turning into places.
-        best = process.extractOne(word, self._vocabulary, scorer=OSA.distance,
-                                  score_cutoff=1 if len(word) < 8 else 2)
-        return word if best is None else str(best[0])
+        hits = process.extract(word, self._vocabulary, scorer=OSA.distance,
+                               score_cutoff=1 if len(word) < 8 else 2, limit=8)
+        if not hits:
+            return [word]
+        # Of the words as few slips away, the likeliest: a letter dropped or added rather
+        # than a wrong one ("brckley": Brockley, not Bickley), then the commonest.
+        fewest = min(d for _w, d, _i in hits)
+        tied = sorted((h for h in hits if h[1] == fewest),
+                      key=lambda h: (-fuzz.ratio(word, h[0]), h[2]))
+        return [str(h[0]) for h in tied]
 
     def _named(self, words: tuple[str, ...], *, widen: bool) -> list[Candidate]:
         """The places a run of words names: exact names and aliases first (boroughs first),
@@ -546,11 +558,13 @@ class PlaceIndex:
             return True
         return all(self._word_count[w] >= 5 for w in content)
 
-    def _fuzzy(self, text: str) -> list[Candidate]:
-        """The places whose whole name is close to ``text`` (typos, words run together)."""
+    def _fuzzy(self, text: str, cutoff: float | None = None) -> list[Candidate]:
+        """The places whose whole name is close to ``text`` (typos, words run together);
+        short texts must be closer."""
         if len(text) < 4:
             return []
-        cutoff = 90 if len(text) <= 5 else 85 if len(text) <= 9 else 82
+        if cutoff is None:
+            cutoff = 90 if len(text) <= 5 else 85 if len(text) <= 9 else 82
         hits = process.extract(text, self._keys, scorer=fuzz.ratio, score_cutoff=cutoff,
                                limit=MAX_CHOICES * 2)
         if not hits:
@@ -675,6 +689,10 @@ def understand(text: str, index: PlaceIndex) -> Understanding:
     if len(mentions) == 1:
         return replace(mentions[0].what, text=text)
     first, second = mentions[:2]
+    if all(m.name_words for m in mentions) and not _asks_to_compare(message):
+        whole = _one_long_name(message, index)  # "hampton wick & souh teddington"
+        if whole is not None:
+            return replace(whole, text=text)
     if first.name_words and second.name_words and not _set_apart(message, first, second):
         # "Bromley by Bow": two names run together are one place we don't know: offer both
         options = [c for m in (first, second) for c in (m.what.place, *m.what.candidates)
@@ -684,10 +702,23 @@ def understand(text: str, index: PlaceIndex) -> Understanding:
     return Understanding("compare", text, parts=parts)
 
 
+def _asks_to_compare(message: str) -> bool:
+    return bool({w.key for w in _words(message)} & _COMPARE_WORDS)
+
+
+def _one_long_name(message: str, index: PlaceIndex) -> Understanding | None:
+    """The place whose whole name the message's words are very close to, if any: a long
+    name with a typo falls apart into pieces that look like two places."""
+    content = [index._corrected(w.key) for w in _words(message)[:_MAX_TOKENS]
+               if w.key not in STOPWORDS or w.key == "and"]
+    candidates = index._fuzzy(" ".join(content), cutoff=90)
+    return _named(message, candidates) if candidates else None
+
+
 def _set_apart(message: str, first: _Mention, second: _Mention) -> bool:
     """Whether two names are written as two places: a comparison asked for, or a word or
     mark between them that lists ("Hackney and Camden", "Hackney, Camden")."""
-    if {w.key for w in _words(message)} & _COMPARE_WORDS:
+    if _asks_to_compare(message):
         return True
     between = message[first.end:second.start]
     return bool(_LISTING_RE.search(between))
@@ -752,7 +783,7 @@ def _postcode(postcode: str, index: PlaceIndex) -> Understanding:
 def _name_mentions(message: str, words: list[_Word], free: list[bool],
                    index: PlaceIndex) -> list[_Mention]:
     """The wards and boroughs a message names, the longest name first at each place."""
-    keys = [index._corrected(w.key) if free[k] else "" for k, w in enumerate(words)]
+    keys = _corrected_in_context(words, free, index)
     content = [keys[k] for k in range(len(words)) if free[k] and keys[k] not in STOPWORDS]
     found: list[tuple[int, int, tuple[str, ...]]] = []
     i = 0
@@ -788,6 +819,23 @@ def _name_mentions(message: str, words: list[_Word], free: list[bool],
         mentions.append(_Mention(words[i].start, words[j - 1].end,
                                  _named(message, candidates), run))
     return mentions
+
+
+def _corrected_in_context(words: list[_Word], free: list[bool], index: PlaceIndex) -> list[str]:
+    """Each free word, typos put right; of equally likely corrections the one that makes a
+    name with the word before or after it ("east sehen": Sheen, not Seven)."""
+    options = [index._corrections(w.key) if free[k] else [""] for k, w in enumerate(words)]
+    keys = [o[0] for o in options]
+    for k, alternatives in enumerate(options):
+        if len(alternatives) < 2:
+            continue
+        before = keys[k - 1] if k > 0 else ""
+        after = keys[k + 1] if k + 1 < len(keys) else ""
+        fitting = [a for a in alternatives
+                   if (before, a) in index._ngrams or (a, after) in index._ngrams]
+        if fitting:
+            keys[k] = fitting[0]
+    return keys
 
 
 def _named(message: str, candidates: list[Candidate]) -> Understanding:

@@ -683,7 +683,7 @@ def understand(text: str, index: PlaceIndex) -> Understanding:
         return Understanding("other", "")
     message = text[:_MAX_TEXT]
     mentions = _mentions(message, index)
-    mentions = _qualified(mentions, message, index)
+    mentions = _qualified(mentions, message)
     if not mentions:
         return _nothing_named(text, message, index)
     if len(mentions) == 1:
@@ -703,6 +703,7 @@ def understand(text: str, index: PlaceIndex) -> Understanding:
 
 
 def _asks_to_compare(message: str) -> bool:
+    """Whether the message asks for a comparison ("compare", "vs", "or", …)."""
     return bool({w.key for w in _words(message)} & _COMPARE_WORDS)
 
 
@@ -858,11 +859,10 @@ def _areas(what: Understanding) -> set[str]:
     return out
 
 
-def _qualified(mentions: list[_Mention], message: str, index: PlaceIndex) -> list[_Mention]:
+def _qualified(mentions: list[_Mention], message: str) -> list[_Mention]:
     """Fold a name that only says where another mention is ("Woodside, Croydon", "E8 1DY
     Hackney", "E1 Whitechapel") into it, unless the message asks for a comparison."""
-    words = {w.key for w in _words(message)}
-    if len(mentions) < 2 or words & _COMPARE_WORDS:
+    if len(mentions) < 2 or _asks_to_compare(message):
         return mentions
     out = list(mentions)
     k = 0

@@ -13,7 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from datastore.query.postcodes import PostcodesIo, Query, Remote, normalise, parse_query
+from datastore.query.postcodes import (
+    Found,
+    PostcodesIo,
+    Query,
+    Remote,
+    find_postcodes,
+    normalise,
+    outward_code,
+    parse_query,
+)
 from tests.postcodes_io_fake import (
     INVALID_POSTCODE,
     RESOURCE_NOT_FOUND,
@@ -240,6 +249,88 @@ def test_any_case_and_spacing(postcode: str, data: st.DataObject) -> None:
 def test_valid_outcodes_are_outcodes(outcode: str) -> None:
     assert parse_query(outcode.lower()) == Query("outcode", outcode, outcode.lower())
     assert normalise(outcode) is None
+
+
+# -- postcodes inside a message ----------------------------------------------------------
+
+KNOWN = {"E8 1DY", "SE15 5AA", "SW1A 1AA"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("what's crime like in SE15 5AA?", ["SE15 5AA"]),
+        ("my postcode is E8 1DY", ["E8 1DY"]),
+        ("E8 1DY London", ["E8 1DY"]),
+        ("e8-1dy", ["E8 1DY"]),
+        ("E8.1DY", ["E8 1DY"]),
+        ("E8/1DY", ["E8 1DY"]),
+        ("e81dy!", ["E8 1DY"]),
+        ("(E8 1DY)", ["E8 1DY"]),
+        ("E8 1DY vs SW1A 1AA", ["E8 1DY", "SW1A 1AA"]),
+        ("compare sw1a1aa and e8 1dy", ["SW1A 1AA", "E8 1DY"]),
+        ("E8 1DY or e8-1dy", ["E8 1DY"]),  # the same postcode twice is one
+        ("live at M1 1AE now", ["M1 1AE"]),  # well-formed, whether or not known
+        ("E8  -  1DY", []),  # too much between the halves
+        ("E8 1D Y", []),  # pieced together, and no `known` to say it exists
+        ("E1 and E2", []),
+        ("E8 IDY", []),
+        ("hello", []),
+        ("", []),
+    ],
+)
+def test_find_postcodes_exact(text: str, expected: list[str]) -> None:
+    assert [f.postcode for f in find_postcodes(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (" e 8 1 d y ", ["E8 1DY"]),
+        ("SE 15 5AA", ["SE15 5AA"]),
+        ("s e 1 5 5 a a please", ["SE15 5AA"]),
+        ("E8 1D Y", ["E8 1DY"]),
+        ("E 8 1 D Z", []),  # well-formed but not known: pieces are not glued into it
+        ("S W 1 A 1 A A vs E8 1DY", ["SW1A 1AA", "E8 1DY"]),
+    ],
+)
+def test_find_postcodes_pieced_needs_known(text: str, expected: list[str]) -> None:
+    assert [f.postcode for f in find_postcodes(text, KNOWN.__contains__)] == expected
+
+
+def test_found_says_where_and_how() -> None:
+    text = "is E8 1DY safe? and s e 1 5 5 a a"
+    found = find_postcodes(text, KNOWN.__contains__)
+    assert found == (Found("E8 1DY", 3, 9, True), Found("SE15 5AA", 20, 33, False))
+    assert [text[f.start:f.end] for f in found] == ["E8 1DY", "s e 1 5 5 a a"]
+
+
+@NO_DB
+@given(postcodes, st.sampled_from([" ", "", "-", ".", " - "]),
+       st.sampled_from(["", "my postcode is ", "crime in "]),
+       st.sampled_from(["", "?", " please", ", thanks"]))
+def test_find_postcodes_in_sentences(postcode: str, joiner: str, before: str,
+                                     after: str) -> None:
+    outward, inward = postcode.split(" ")
+    text = f"{before}{outward.lower()}{joiner}{inward}{after}"
+    assert [f.postcode for f in find_postcodes(text)] == [postcode]
+
+
+@NO_DB
+@given(st.one_of(st.text(), near_misses))
+def test_find_postcodes_never_raises(text: str) -> None:
+    for f in find_postcodes(text, KNOWN.__contains__):
+        assert normalise(f.postcode) == f.postcode
+        assert 0 <= f.start < f.end <= len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("e1", "E1"), ("SW1A", "SW1A"), ("N1C", "N1C"), ("se15", "SE15"), ("hi", None),
+     ("E1 6AN", None), ("QE1", None), ("", None), ("E١", None)],
+)
+def test_outward_code(text: str, expected: str | None) -> None:
+    assert outward_code(text) == expected
 
 
 # -- the postcodes.io client ---------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Parsing is pure and never raises.  ``normalise`` turns any case and spacing of a full
 postcode into the one-space form ("sw1a1aa" -> "SW1A 1AA"); ``parse_query`` also
-recognises a bare outward code ("e1" -> "E1") and says "invalid" for anything else.
+recognises a bare outward code ("e1" -> "E1") and says "invalid" for anything else;
+``find_postcodes`` finds the postcodes written anywhere in a message ("my postcode is
+e8-1dy") and ``outward_code`` reads one word as a district.
 
 ``PostcodesIo`` looks one postcode up at postcodes.io (``GET /postcodes/{postcode}``)
 through an injected ``httpx.AsyncClient``.  ``lookup`` never raises (cancellation
@@ -21,6 +23,7 @@ import logging
 import math
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 from urllib.parse import quote
@@ -29,12 +32,15 @@ import httpx
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "Found",
     "PostcodesIo",
     "Query",
     "QueryKind",
     "Remote",
     "RemoteStatus",
+    "find_postcodes",
     "normalise",
+    "outward_code",
     "parse_query",
 ]
 
@@ -150,6 +156,114 @@ def parse_query(text: str) -> Query:
     if stripped.isascii() and _OUTCODE_RE.fullmatch(stripped.upper()) is not None:
         return Query("outcode", stripped.upper(), text)
     return Query("invalid", "", text)
+
+
+def outward_code(text: str) -> str | None:
+    """The upper-case outward code if ``text`` is one and nothing else ("e1" -> "E1")."""
+    if not isinstance(text, str) or not text.isascii() or len(text) > 4:
+        return None
+    upper = text.upper()
+    return upper if _OUTCODE_RE.fullmatch(upper) is not None else None
+
+
+# --------------------------------------------------------------------------------------
+# Postcodes inside a message
+
+# A message is scanned as runs of ASCII letters and digits.  Between the pieces of one
+# postcode only spacing and the joiners people put in codes ("e8-1dy", "E8.1DY",
+# "E8/1DY") may stand, at most three characters of them.
+_PIECE_RE: Final = re.compile(r"[A-Za-z0-9]+", re.ASCII)
+_JOINERS: Final = frozenset(_SPACING + "-./_")
+_MAX_JOIN: Final = 3
+_MAX_SCAN: Final = 1000  # characters of a message looked at: a postcode comes early
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A postcode written in a message: normalised, and where it stands (``text[start:end]``).
+
+    ``exact`` is True when it was written as one word or as its two halves ("E81DY",
+    "E8 1DY", "e8-1dy"), False when it was pieced together from smaller fragments
+    ("e 8 1 d y", "SE 15 5AA"), which is only accepted for a postcode the caller knows.
+    """
+
+    postcode: str
+    start: int
+    end: int
+    exact: bool
+
+
+def _joined(text: str, end: int, start: int) -> bool:
+    gap = text[end:start]
+    return len(gap) <= _MAX_JOIN and all(ch in _JOINERS for ch in gap)
+
+
+def find_postcodes(text: str, known: Callable[[str], bool] | None = None) -> tuple[Found, ...]:
+    """The postcodes written in ``text``, in order, each once; never raises.
+
+    A postcode written as one word or as its two halves is found whether or not it
+    exists; one pieced together from more fragments (" e 8 1 d y ") only when ``known``
+    says the normalised postcode exists, so that ordinary words are never glued into a
+    code.  Without ``known`` only exact writings are found.  Only the first
+    1,000 characters are read.
+    """
+    if not isinstance(text, str):
+        return ()
+    text = text[:_MAX_SCAN]
+    pieces = [(m.group().upper(), m.start(), m.end()) for m in _PIECE_RE.finditer(text)]
+    taken = [False] * len(pieces)
+    found: list[Found] = []
+    for i, (piece, start, end) in enumerate(pieces):
+        if _POSTCODE_RE.fullmatch(piece):
+            found.append(Found(f"{piece[:-3]} {piece[-3:]}", start, end, True))
+            taken[i] = True
+            continue
+        if i + 1 < len(pieces) and not taken[i] and len(piece) <= 4:
+            inward, istart, iend = pieces[i + 1]
+            if (len(inward) == 3 and _POSTCODE_RE.fullmatch(piece + inward)
+                    and _joined(text, end, istart)):
+                found.append(Found(f"{piece} {inward}", start, iend, True))
+                taken[i] = taken[i + 1] = True
+    if known is not None:
+        found.extend(_pieced(text, pieces, taken, known))
+    seen: set[str] = set()
+    ordered = []
+    for f in sorted(found, key=lambda f: f.start):
+        if f.postcode not in seen:
+            seen.add(f.postcode)
+            ordered.append(f)
+    return tuple(ordered)
+
+
+def _pieced(text: str, pieces: list[tuple[str, int, int]], taken: list[bool],
+            known: Callable[[str], bool]) -> list[Found]:
+    """Postcodes spread over several fragments, the longest known one at each place."""
+    out: list[Found] = []
+    i = 0
+    while i < len(pieces):
+        best: tuple[int, str] | None = None
+        compact = ""
+        j = i
+        while j < len(pieces) and not taken[j]:
+            if j > i and not _joined(text, pieces[j - 1][2], pieces[j][1]):
+                break
+            compact += pieces[j][0]
+            if len(compact) > 7:
+                break
+            if j > i and _POSTCODE_RE.fullmatch(compact):
+                postcode = f"{compact[:-3]} {compact[-3:]}"
+                if known(postcode):
+                    best = (j, postcode)
+            j += 1
+        if best is None:
+            i += 1
+            continue
+        last, postcode = best
+        out.append(Found(postcode, pieces[i][1], pieces[last][2], False))
+        for k in range(i, last + 1):
+            taken[k] = True
+        i = last + 1
+    return out
 
 
 def _outcode(postcode: str) -> str:

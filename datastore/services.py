@@ -47,6 +47,11 @@ class Services:
         """The answer to a resident's text, from the current view."""
         return await lookup.answer(text, self.view, self.postcodes)
 
+    async def borough_answer(self, code: str) -> lookup.Answer:
+        """The answer for a whole borough, by its code (E09…)."""
+        view = self.view
+        return lookup.figures_for(lookup.borough_resolution(code, code, view), view)
+
     async def boundaries(self, view: DataView | None = None) -> Boundaries:
         """The ward and borough shapes of a view's versions (default the current view),
         read from the store once per version."""

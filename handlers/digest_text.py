@@ -92,21 +92,14 @@ def _changes(items: Sequence[tuple[str, int]]) -> str:
                      for name, change in items)
 
 
-def _odds(p: float) -> str:
-    """A small probability in words: 'about 1 in 350', 'less than 1 in 10,000'."""
-    if p < 1e-4:
-        return "less than 1 in 10,000"
-    odds = 1 / p
-    digits = len(str(round(odds)))
-    return f"about 1 in {n(int(round(odds, min(0, 2 - digits))))}"  # two significant figures
-
-
 def rise_line(rise: RiseTest) -> str:
-    return (f"⚠️ <b>Unusually high for this ward</b>: {n(rise.observed)} crimes against an "
-            f"average of {rise.mean:,.0f} a month over the previous {rise.months} months. "
-            f"If this were an ordinary month for the ward, the chance of this many or more "
-            f"would be {_odds(rise.p_value)} (a Poisson test; I mention rises only when that "
-            f"chance is below 1 in {n(round(1 / rise.alpha))}).")
+    """The unusual-month line, in plain words, with its caveat."""
+    months = round(1 / rise.alpha)
+    return (f"⚠️ <b>Unusually high for this ward</b>: {n(rise.observed)} crimes, where an "
+            f"ordinary month would bring about {rise.expected:,.0f} (its last {rise.months} "
+            "months, allowing for the season and for London as a whole). That is higher than "
+            f"this ward sees in about {n(months - 1)} months out of {n(months)}. "
+            f"<i>{texts.RISE_CAVEAT}</i>")
 
 
 def digest_html(d: Digest) -> str:

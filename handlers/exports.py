@@ -166,7 +166,7 @@ def notes(f: WardFigures) -> dict[str, str]:
                                  "crime London-wide; kept as published, not a real fall.")
     out["rate"] = ("Crimes in the 12 months to the latest month ÷ the ward's residents × 1,000; "
                    "the London average is all Met wards' crimes ÷ their residents. "
-                   + texts.RATE_POPULATION_NOTE)
+                   + texts.WARD_RATE_NOTE)
     out["stop_search"] = texts.STOP_SEARCH_NOTE
     if f.taser is not None and f.taser.area_type == "force":
         out["taser"] = texts.TASER_FORCE_NOTE

@@ -12,7 +12,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 MINOR: Final = "m"
 STOP_SEARCH: Final = "s"
 TASER: Final = "t"
-ACTIONS: Final = {MINOR: "Crime by type", STOP_SEARCH: "Stop and search", TASER: "Taser"}
+BOROUGH: Final = "b"  # the ward's borough, from the Met's borough figures
+ACTIONS: Final = {MINOR: "Crime by type", STOP_SEARCH: "Stop and search", TASER: "Taser",
+                  BOROUGH: "Borough"}
 # The second row: a picture or the figures as files (handlers/media.py answers these).
 TREND: Final = "c"
 MAP: Final = "p"
@@ -20,8 +22,8 @@ EXPORT: Final = "x"
 MEDIA_ACTIONS: Final = {TREND: "Trend chart", MAP: "Map", EXPORT: "Download figures"}
 MEDIA_PATTERN: Final = r"^[cpx]:"
 
-Action = Literal["m", "s", "t", "c", "p", "x"]
-_DATA = re.compile(r"^([mstcpx]):(E05\d{6}):(\d{1,12})$")
+Action = Literal["m", "s", "t", "b", "c", "p", "x"]
+_DATA = re.compile(r"^([mstbcpx]):(E05\d{6}):(\d{1,12})$")
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,8 @@ async def location(update: Update, context: WardContext) -> None:
 
 
 async def drill_down(update: Update, context: WardContext) -> None:
-    """A button under an answer: crime by minor type, stop and search, or taser in detail."""
+    """A button under an answer: crime by minor type, stop and search, taser in detail, or
+    the ward's borough from the Met's borough figures."""
     query = update.callback_query
     if query is None:
         return
@@ -76,14 +77,18 @@ async def drill_down(update: Update, context: WardContext) -> None:
         await query.answer(texts.BAD_BUTTON, show_alert=True)
         return
     await query.answer(texts.STALE_BUTTON if drill.version != view.crime_version else None)
-    borough = view.ward_lad.get(drill.ward_code, ("", ""))[1]
+    lad_code, borough = view.ward_lad.get(drill.ward_code, ("", ""))
+    month = view.latest_month
     if drill.action == keyboards.MINOR:
         text = render.minor_html(view.ward_month(drill.ward_code))
     elif drill.action == keyboards.STOP_SEARCH:
         summary = view.stop_search_summary(borough)
-        text = render.stop_search_detail_html(summary) if summary else "No stop-and-search data."
+        text = (render.stop_search_detail_html(summary, month) if summary
+                else "No stop-and-search data.")
+    elif drill.action == keyboards.BOROUGH:
+        text = render.answer_html(await context.services.borough_answer(lad_code))
     else:
-        text = render.taser_detail_html(view.taser_history(borough))
+        text = render.taser_detail_html(view.taser_history(borough), month)
     if isinstance(query.message, Message):
         await query.message.reply_html(text, disable_web_page_preview=True)
     elif update.effective_chat is not None:

@@ -55,7 +55,7 @@ LONDON_LINE: Final = "#4d4d4d"
 OS_ATTRIBUTION: Final = "Contains OS data © Crown copyright and database right"
 CRIME_SOURCE: Final = (
     "Crime: Metropolitan Police Service via the London Datastore. Residents: ONS Census 2021 "
-    "(approximate ward estimates). Open Government Licence v3.0."
+    "usual residents. Open Government Licence v3.0."
 )
 CITY_NOTE: Final = (
     "The City of London (hatched) has its own police force and is not in the Met's figures.")
@@ -175,7 +175,7 @@ def trend_caption(trend: WardTrend) -> str:
         london = sum(trend.london_rates) / len(trend.london_rates)
         parts.append(f"Over the {len(months)} months the ward averaged {mean:.1f} crimes per "
                      f"1,000 residents a month, {_ratio(mean / london)} times London's "
-                     f"{london:.1f}. Residents are approximate Census 2021 estimates.")
+                     f"{london:.1f}. Residents: Census 2021 usual residents.")
     return fit(" ".join(parts), CAPTION_LIMIT)
 
 

@@ -8,9 +8,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Final
 
-from datastore.query.figures import month_label, month_name
+from datastore.query.figures import month_label, month_name, months_between
 from datastore.query.lookup import Answer, Resolution
-from datastore.query.models import StopSearchSummary, TaserSummary, WardMonth, WardRate
+from datastore.query.models import (
+    AreaMonth,
+    AreaRate,
+    BoroughRate,
+    StopSearchSummary,
+    TaserSummary,
+    WardMonth,
+    WardRate,
+)
 from handlers import texts
 
 TELEGRAM_LIMIT: Final = 4096
@@ -67,7 +75,7 @@ def change_phrase(now: int, before: int) -> str:
 
 
 @lru_cache(maxsize=4096)
-def crime_block(crime: WardMonth) -> tuple[str, ...]:
+def crime_block(crime: AreaMonth) -> tuple[str, ...]:
     lines: list[str] = [f"<b>Crime recorded in {month_name(crime.month)}</b>: {n(crime.total)}"]
     if crime.previous is not None:
         lines[0] += (f" ({change_phrase(crime.total, crime.previous.total)} on "
@@ -77,7 +85,7 @@ def crime_block(crime: WardMonth) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def minor_block(crime: WardMonth) -> list[str]:
+def minor_block(crime: AreaMonth) -> list[str]:
     """Every minor type, under its major type."""
     lines = [f"<b>Crime by type, {month_name(crime.month)}</b>: {n(crime.total)}"]
     for major, minors in crime.by_minor.items():
@@ -86,66 +94,133 @@ def minor_block(crime: WardMonth) -> list[str]:
     return lines
 
 
+def _ratio(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 @lru_cache(maxsize=4096)
-def rate_block(rate: WardRate) -> tuple[str, ...]:
-    ratio = f"{rate.ratio:.2f}".rstrip("0").rstrip(".")
+def rate_block(rate: AreaRate) -> tuple[str, ...]:
+    """The 12-month rate against London, saying on what basis each figure is made."""
+    borough = isinstance(rate, BoroughRate)
+    this = esc(rate.borough_name) if isinstance(rate, BoroughRate) else "This ward"
+    areas = "boroughs" if borough else "Met wards"
     lines = [
         f"<b>Last 12 months</b> ({month_name(rate.first_month)} to {month_name(rate.last_month)}): "
         f"{plural(rate.total, 'crime')}, {rate.rate:,.1f} per 1,000 residents "
-        f"(residents: {n(rate.population)}).",
-        f"London average: {rate.london_rate:,.1f} per 1,000. This ward is {ratio} times the "
-        f"average: <b>{rate.band} the London average</b>. Rank {n(rate.rank)} of "
-        f"{n(rate.of)} Met wards (1 = highest rate).",
-        f"<i>{texts.RATE_POPULATION_NOTE}</i>",
+        f"({n(rate.population)} residents, Census 2021).",
+        f"London average ({texts.BOROUGH_LONDON_BASIS if borough else texts.WARD_LONDON_BASIS}): "
+        f"{rate.london_rate:,.1f} per 1,000. {this} is {_ratio(rate.ratio)} times the average: "
+        f"<b>{rate.band} the London average</b>. Rank {n(rate.rank)} of {n(rate.of)} {areas} "
+        "(1 = highest rate).",
+        f"<i>{texts.BOROUGH_RATE_NOTE if borough else texts.WARD_RATE_NOTE}</i>",
     ]
     if rate.band == "well above":
         lines.append(f"<i>{texts.BUSY_PLACE_NOTE}</i>")
     return tuple(lines)
 
 
+_NUMBER_WORDS: Final = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                        "nine", "ten", "eleven", "twelve")
+
+
+def age_phrase(months: int) -> str:
+    """How long ago, in words: '5 months', 'a year', 'over a year', 'over six years'."""
+    if months < 12:
+        return plural(months, "month")
+    if months == 12:
+        return "a year"
+    years = months // 12
+    if years == 1:
+        return "over a year"
+    words = _NUMBER_WORDS[years] if years < len(_NUMBER_WORDS) else n(years)
+    return f"{'' if months % 12 == 0 else 'over '}{words} years"
+
+
+def behind(month: int, crime_month: int | None) -> str:
+    """' (11 months older than the crime figures)' when a figure trails the crime month by
+    FRESH_MONTHS or more, else ''."""
+    if crime_month is None:
+        return ""
+    lag = months_between(month, crime_month)
+    if lag < texts.FRESH_MONTHS:
+        return ""
+    return f" ({age_phrase(lag)} older than the crime figures)"
+
+
+def _shares(items: Mapping[str, int], total: int, limit: int = 5) -> str:
+    """Each category's share of the searches, largest first: 'Person search 81%; …'."""
+    if total <= 0:
+        return ""
+    shown = list(items.items())[:limit]
+    parts = [f"{esc(k)} {_percent(v, total)}" for k, v in shown]
+    rest = sum(v for _, v in list(items.items())[limit:])
+    if rest:
+        parts.append(f"others {_percent(rest, total)}")
+    return "; ".join(parts)
+
+
+def _percent(part: int, total: int) -> str:
+    share = part / total * 100
+    return "under 1%" if 0 < share < 0.5 else f"{share:.0f}%"
+
+
 @lru_cache(maxsize=1024)
-def stop_search_block(ss: StopSearchSummary, detail: bool = False) -> tuple[str, ...]:
-    head = (f"<b>Stop and search in {esc(ss.borough)}, {month_name(ss.month)}</b>: "
-            f"{plural(ss.total, 'search', 'searches')}")
+def stop_search_block(ss: StopSearchSummary, crime_month: int | None = None,
+                      detail: bool = False) -> tuple[str, ...]:
+    """Shares first; a count only where the source is complete (the police.uk API's records
+    are a sample of the Met's searches, not their number)."""
+    when = f"{month_name(ss.month)}{behind(ss.month, crime_month)}"
+    if ss.complete:
+        what = plural(ss.total, "search", "searches")
+    else:
+        what = f"shares of {plural(ss.total, 'record')} in police.uk's open API"
+    head = f"<b>Stop and search in {esc(ss.borough)}, {when}</b>: {what}"
     if ss.total == 0:
         lines = [head + "."]
     else:
         limit = 10 if detail else 3
-        lines = [
-            head,
-            f"Type: {_counts(ss.by_type, limit)}",
-            f"Looking for: {_counts(ss.by_object, limit)}",
-            f"Outcome: {_counts(ss.by_outcome, limit)}",
-            f"Age: {_counts(ss.by_age, limit if detail else 5)}",
-            "Officer-defined ethnicity: "
-            f"{_counts(ss.by_officer_ethnicity, limit if detail else 5)}",
+
+        def line(label: str, items: Mapping[str, int], size: int = limit) -> str:
+            return f"{label}: {_shares(items, ss.total, size)}"
+
+        lines = [head]
+        if any(ss.by_type) and set(ss.by_type) != {"Not stated"}:
+            lines.append(line("Type", ss.by_type))
+        lines += [
+            line("Looking for", ss.by_object),
+            line("Outcome", ss.by_outcome),
+            line("Age", ss.by_age, limit if detail else 5),
+            line("Officer-defined ethnicity", ss.by_officer_ethnicity, limit if detail else 5),
         ]
         if detail:
             lines += [
-                f"Law used: {_counts(ss.by_legislation, limit)}",
-                f"Self-defined ethnicity: {_counts(ss.by_self_ethnicity, limit)}",
-                f"Gender: {_counts(ss.by_gender, limit)}",
+                line("Law used", ss.by_legislation),
+                line("Self-defined ethnicity", ss.by_self_ethnicity),
+                line("Gender", ss.by_gender),
             ]
-    notes = [texts.STOP_SEARCH_NOTE]
+    notes = [] if ss.complete else [texts.STOP_SEARCH_PARTIAL]
+    notes.append(texts.STOP_SEARCH_NOTE)
     if ss.borough in texts.CENTRAL_BOROUGHS:
         notes.append(texts.CENTRAL_ETHNICITY_NOTE)
     if ss.no_location:
-        notes.append(f"{plural(ss.no_location, 'search', 'searches')} across the Met that month "
-                     "had no location, so they are in no borough's count.")
+        noun = ("search", "searches") if ss.complete else ("record", "records")
+        notes.append(f"{plural(ss.no_location, *noun)} across the Met that month had no "
+                     "location, so they are in no borough's figures.")
     lines.append(f"<i>{' '.join(notes)}</i>")
     return tuple(lines)
 
 
 @lru_cache(maxsize=4096)
-def taser_block(t: TaserSummary) -> tuple[str, ...]:
+def taser_block(t: TaserSummary, crime_month: int | None = None) -> tuple[str, ...]:
     where = esc(t.name) if t.area_type == "force" else f"{esc(t.name)} borough"
     kinds = "; ".join(f"{TASER_LABELS.get(k, esc(k))} {n(v)}" for k, v in t.by_type.items())
     subjects = (f"{plural(t.subjects, 'person', 'people')} subject to it"
                 if t.subjects is not None
                 else "the number of people subject to it is not published")
+    end = int(t.period_end.replace("-", ""))
     lines = [
-        f"<b>Taser use, {where}, {esc(t.period_label)}</b>: {plural(t.deployments, 'deployment')} "
-        f"({kinds}); {subjects}.",
+        f"<b>Taser use, {where}, {esc(t.period_label)}{behind(end, crime_month)}</b>: "
+        f"{plural(t.deployments, 'deployment')} ({kinds}); {subjects}.",
     ]
     notes = [texts.TASER_COUNTING_NOTE]
     if t.area_type == "force":
@@ -197,8 +272,10 @@ def problem_message(res: Resolution) -> str:
 
 
 def answer_html(answer: Answer) -> str:
-    """The whole reply to a postcode, as Telegram HTML under 4,096 characters."""
+    """The whole reply to a postcode or a borough, as Telegram HTML under 4,096 characters."""
     res = answer.resolution
+    if res.status == "ok" and res.area == "borough":
+        return borough_html(answer)
     place = res.place
     if res.status != "ok" or place is None:
         return problem_message(res)
@@ -206,15 +283,43 @@ def answer_html(answer: Answer) -> str:
               f"{esc(place.lad_name)}.")
     if answer.ward_borough and answer.ward_borough != place.lad_name:
         header += f" The Met files this ward's crime under {esc(answer.ward_borough)}."
+    month = answer.crime.month if answer.crime else None
     sections: list[Sequence[str]] = [[header]]
     if answer.crime:
         sections.append(crime_block(answer.crime))
     if answer.rate:
         sections.append(rate_block(answer.rate))
     if answer.stop_search:
-        sections.append(stop_search_block(answer.stop_search))
+        sections.append(stop_search_block(answer.stop_search, month))
     if answer.taser:
-        sections.append(taser_block(answer.taser))
+        sections.append(taser_block(answer.taser, month))
+    sections.append([f"<i>{texts.ATTRIBUTION}</i>"])
+    return fit("\n\n".join("\n".join(s) for s in sections))
+
+
+def borough_html(answer: Answer) -> str:
+    """A whole borough's figures, from the Met's borough extract."""
+    res = answer.resolution
+    crime = answer.crime
+    sections: list[Sequence[str]] = [[
+        f"<b>{esc(res.borough_name)}</b>: the whole borough, from the Met's borough figures."]]
+    if crime is None:
+        sections.append([texts.NO_BOROUGH_CRIME])
+    else:
+        sections.append(crime_block(crime))
+        if answer.ward_month is not None and crime.month != answer.ward_month:
+            later = "later" if crime.month > answer.ward_month else "earlier"
+            sections.append([f"<i>The borough figures run to {month_name(crime.month)}, "
+                             f"{later} than the ward figures (to "
+                             f"{month_name(answer.ward_month)}): the Met publishes them "
+                             f"separately. {texts.BOROUGH_FILE_NOTE}</i>"])
+    if answer.rate:
+        sections.append(rate_block(answer.rate))
+    month = crime.month if crime else None
+    if answer.stop_search:
+        sections.append(stop_search_block(answer.stop_search, month))
+    if answer.taser:
+        sections.append(taser_block(answer.taser, month))
     sections.append([f"<i>{texts.ATTRIBUTION}</i>"])
     return fit("\n\n".join("\n".join(s) for s in sections))
 
@@ -244,11 +349,13 @@ def _month(m: int | None) -> str | None:
 
 
 def answer_json(answer: Answer, message: str) -> dict[str, Any]:
-    """The JSON contract of `wardwatch ask --json`."""
+    """The JSON contract of `wardwatch ask --json`: every figure with its period, its source
+    files and the basis it is made on, so it can be checked."""
     res = answer.resolution
     out: dict[str, Any] = {"query": res.query, "status": res.status, "message": message}
     place = res.place
-    if res.status != "ok" or place is None:
+    borough = res.status == "ok" and res.area == "borough"
+    if res.status != "ok" or (place is None and not borough):
         if res.postcode:
             out["postcode"] = res.postcode
         if res.status == "outcode":
@@ -260,10 +367,17 @@ def answer_json(answer: Answer, message: str) -> dict[str, Any]:
         if res.status == "outside_met":
             out["outside"] = res.outside
         return out
-    out["postcode"] = place.postcode
-    out["ward"] = {"code": place.ward_code, "name": place.ward_name}
-    out["borough"] = {"code": place.lad_code, "name": place.lad_name}
+    out["area"] = res.area
+    if borough:
+        out["borough"] = {"code": res.borough_code, "name": res.borough_name}
+    elif place is not None:
+        out["postcode"] = place.postcode
+        out["ward"] = {"code": place.ward_code, "name": place.ward_name}
+        out["borough"] = {"code": place.lad_code, "name": place.lad_name}
+    crime_kind, population_kind = (("borough_crime", "borough_population") if borough
+                                   else ("ward_crime", "ward_population"))
     crime, rate = answer.crime, answer.rate
+    month = crime.month if crime is not None else None
     if crime is not None:
         c: dict[str, Any] = {
             "month": month_label(crime.month),
@@ -272,45 +386,85 @@ def answer_json(answer: Answer, message: str) -> dict[str, Any]:
                                 "total": crime.previous.total} if crime.previous else None),
             "by_major": dict(crime.by_major),
             "by_minor": {k: dict(v) for k, v in crime.by_minor.items()},
+            "source": list(answer.sources.get(crime_kind, ())),
+            "basis": texts.BOROUGH_CRIME_BASIS if borough else texts.WARD_CRIME_BASIS,
         }
         if rate is not None:
             c.update({
                 "last_12_months": {"from": month_label(rate.first_month),
                                    "to": month_label(rate.last_month), "total": rate.total},
                 "population": rate.population,
+                "population_source": list(answer.sources.get(population_kind, ())),
+                "population_basis": texts.RESIDENTS_BASIS,
                 "rate_per_1000": rate.rate,
                 "london_rate_per_1000": rate.london_rate,
+                "london_total": rate.london_total,
+                "london_population": rate.london_population,
+                "london_basis": (texts.BOROUGH_LONDON_BASIS if borough
+                                 else texts.WARD_LONDON_BASIS),
                 "ratio": rate.ratio,
                 "band": rate.band,
                 "rank": rate.rank,
                 "of": rate.of,
             })
+        if borough and answer.ward_month is not None:
+            c["ward_figures_month"] = month_label(answer.ward_month)
         out["crime"] = c
-    out["stop_search"] = stop_search_json(answer.stop_search)
-    out["taser"] = taser_json(answer.taser)
+    out["stop_search"] = stop_search_json(answer.stop_search, month,
+                                          answer.sources.get("stop_search", ()))
+    out["taser"] = taser_json(answer.taser, month, answer.sources.get("taser", ()))
     return out
 
 
-def stop_search_json(ss: StopSearchSummary | None) -> dict[str, Any] | None:
-    """A borough's stop-and-search summary as JSON-ready data (`ask --json`, exports)."""
-    return None if ss is None else {
+STOP_SEARCH_SOURCES: Final = {
+    "api": "police.uk open API (partial: a sample of the Met's searches)",
+    "bulk": "police.uk bulk download",
+    "mps": "the Met's stop and search dashboard data (London Datastore)",
+}
+
+
+def stop_search_json(ss: StopSearchSummary | None, crime_month: int | None = None,
+                     files: Sequence[str] = ()) -> dict[str, Any] | None:
+    """A borough's stop-and-search summary as JSON-ready data (`ask --json`, exports).
+    `total` counts the records the source holds: with `complete` false they are a sample."""
+    if ss is None:
+        return None
+    out: dict[str, Any] = {
         "borough": ss.borough, "month": month_label(ss.month), "total": ss.total,
+        "complete": ss.complete, "source": STOP_SEARCH_SOURCES[ss.source],
         "by_type": dict(ss.by_type), "by_object": dict(ss.by_object),
         "by_outcome": dict(ss.by_outcome), "by_age": dict(ss.by_age),
         "by_officer_ethnicity": dict(ss.by_officer_ethnicity),
         "by_legislation": dict(ss.by_legislation),
         "by_self_ethnicity": dict(ss.by_self_ethnicity), "by_gender": dict(ss.by_gender),
         "no_location": ss.no_location,
+        "basis": texts.STOP_SEARCH_NOTE,
     }
+    if files:
+        out["files"] = list(files)
+    if crime_month is not None:
+        out["months_before_crime_figures"] = months_between(ss.month, crime_month)
+    return out
 
 
-def taser_json(t: TaserSummary | None) -> dict[str, Any] | None:
+def taser_json(t: TaserSummary | None, crime_month: int | None = None,
+               files: Sequence[str] = ()) -> dict[str, Any] | None:
     """Taser figures as JSON-ready data (`ask --json`, exports)."""
-    return None if t is None else {
+    if t is None:
+        return None
+    out: dict[str, Any] = {
         "area": t.area_type, "name": t.name, "period": t.period_label,
         "period_start": t.period_start, "period_end": t.period_end,
         "by_type": dict(t.by_type), "deployments": t.deployments, "subjects": t.subjects,
+        "source": (texts.TASER_FORCE_SOURCE if t.area_type == "force"
+                   else texts.TASER_BOROUGH_SOURCE),
     }
+    if files:
+        out["files"] = list(files)
+    if crime_month is not None:
+        out["months_before_crime_figures"] = months_between(
+            int(t.period_end.replace("-", "")), crime_month)
+    return out
 
 
 def lines(items: Iterable[str]) -> str:
@@ -332,15 +486,15 @@ def types_html(categories: Mapping[str, Iterable[str]]) -> str:
     return fit("\n".join(out))
 
 
-def stop_search_detail_html(ss: StopSearchSummary) -> str:
-    return fit("\n".join(stop_search_block(ss, detail=True)))
+def stop_search_detail_html(ss: StopSearchSummary, crime_month: int | None = None) -> str:
+    return fit("\n".join(stop_search_block(ss, crime_month, detail=True)))
 
 
-def taser_detail_html(history: Iterable[TaserSummary]) -> str:
+def taser_detail_html(history: Iterable[TaserSummary], crime_month: int | None = None) -> str:
     items = list(history)
     if not items:
         return "No taser figures are loaded."
-    out = list(taser_block(items[0]))
+    out = list(taser_block(items[0], crime_month))
     out.append("Kinds of use, least to most severe: drawn; aimed; red dot (the laser sight "
                "shown on the person); arced (a spark shown as a warning); fired; drive stun "
                "(pressed against the body); angled drive stun (fired, then pressed against "
@@ -355,16 +509,17 @@ def taser_detail_html(history: Iterable[TaserSummary]) -> str:
 def detail_sections(answer: Answer) -> list[str]:
     """What the buttons under an answer show: minor types, stop and search, taser in full."""
     out = []
+    month = answer.crime.month if answer.crime is not None else None
     if answer.crime is not None:
         out.append(minor_html(answer.crime))
     if answer.stop_search is not None:
-        out.append(stop_search_detail_html(answer.stop_search))
+        out.append(stop_search_detail_html(answer.stop_search, month))
     if answer.taser is not None:
-        out.append("\n".join(taser_block(answer.taser)))
+        out.append("\n".join(taser_block(answer.taser, month)))
     return out
 
 
-def minor_html(crime: WardMonth) -> str:
+def minor_html(crime: AreaMonth) -> str:
     return fit("\n".join(minor_block(crime)))
 
 

@@ -12,15 +12,47 @@ ATTRIBUTION: Final = (
     "The Met revises its figures every month; these are the latest it has published."
 )
 
-RATE_POPULATION_NOTE: Final = (
-    "Residents are an approximate Census 2021 estimate for the ward (small areas assigned "
-    "whole to the best-fitting ward)."
+# What each figure is made from (answers say it in words; `ask --json` carries it).
+RESIDENTS_BASIS: Final = "Census 2021 usual residents (ONS)"
+WARD_CRIME_BASIS: Final = (
+    "crimes the Met recorded in the ward, from its ward-level extract (London Datastore)")
+BOROUGH_CRIME_BASIS: Final = (
+    "crimes the Met recorded in the borough, from its borough-level extract (London "
+    "Datastore), which also counts crimes not placed in any ward")
+WARD_LONDON_BASIS: Final = "every Met ward's crimes ÷ its residents"
+BOROUGH_LONDON_BASIS: Final = "the 32 boroughs' crimes ÷ their residents"
+
+WARD_RATE_NOTE: Final = (
+    "Residents: the ward's Census 2021 usual residents (ONS). The borough and London figures "
+    "here are the Met's ward figures added up; the borough button gives the Met's own "
+    "borough figures, which also count crimes not placed in any ward."
 )
+
+BOROUGH_RATE_NOTE: Final = (
+    "Residents: the borough's Census 2021 usual residents (ONS). Rates, average and rank are "
+    "all on the Met's borough figures."
+)
+
+BOROUGH_FILE_NOTE: Final = (
+    "The borough figures also count crimes the Met could not place in a ward, so they are a "
+    "little above the sum of the borough's wards."
+)
+
+NO_BOROUGH_CRIME: Final = "No borough crime figures are loaded."
+
+# A figure this many months or more older than the crime figures says how much older.
+FRESH_MONTHS: Final = 3
 
 BUSY_PLACE_NOTE: Final = (
     "This ward's rate is far above average. Rates count crimes against residents only: where "
     "many more people work, shop, travel or visit than live (central London, stations, "
     "shopping centres, Heathrow), the rate overstates the risk to a resident."
+)
+
+STOP_SEARCH_PARTIAL: Final = (
+    "police.uk's open API holds only part of the Met's searches (about a third of them in "
+    "September 2024 to April 2025), so these are shares of a sample, not the number of "
+    "searches."
 )
 
 STOP_SEARCH_NOTE: Final = (
@@ -41,9 +73,14 @@ CENTRAL_BOROUGHS: Final = frozenset({
 })
 
 TASER_FORCE_NOTE: Final = (
-    "Only Met-wide yearly figures are published openly (Home Office); borough figures appear "
-    "here when the Met's Use of Force data is loaded."
+    "These are the latest taser figures openly published for the Met: the Home Office's "
+    "Met-wide yearly figures. The Met's borough figures are no longer openly downloadable; "
+    "they appear here if the bot's operator loads the Met's Use of Force file."
 )
+
+TASER_FORCE_SOURCE: Final = (
+    "Home Office, Police use of force statistics: the Metropolitan Police's force-wide row")
+TASER_BOROUGH_SOURCE: Final = "the Met's Use of Force records (London Datastore), by borough"
 
 TASER_COUNTING_NOTE: Final = (
     "Two officers using a taser on one person count as two deployments but one subject."
@@ -145,8 +182,10 @@ FORGOTTEN: Final = (
 ABOUT: Final = (
     "<b>About WardWatch</b>\n"
     "<b>Sources</b>: recorded crime by ward and borough from the Metropolitan Police Service "
-    "via the London Datastore; stop and search from data.police.uk; taser use from the Home "
-    "Office's police use of force statistics; residents from the ONS Census 2021; postcodes "
+    "via the London Datastore; stop and search from data.police.uk (or the Met's own "
+    "dashboard data when loaded); taser use from the Home Office's police use of force "
+    "statistics; residents from the ONS Census 2021 (usual residents: table TS019 by 2022 "
+    "ward, TS007A by borough); postcodes "
     "from OS Code-Point Open. All under the Open Government Licence v3.0. Contains OS data © "
     "Crown copyright and database right 2025; contains Royal Mail data © Royal Mail copyright "
     "and database right 2025.\n\n"
@@ -154,7 +193,14 @@ ABOUT: Final = (
     "them in the ward where they happened. It publishes a rolling 24 months and revises the "
     "whole window every month (crimes are re-classified and late reports added), so I replace "
     "the old figures as soon as new ones appear and never show an old set as current. Rates "
-    "are crimes per 1,000 residents over the last 12 months, against the London average.\n\n"
+    "are crimes per 1,000 Census 2021 usual residents over the last 12 months, against the "
+    "London average on the same basis: for a ward, every Met ward's crimes ÷ its residents; "
+    "for a borough, the Met's borough figures, which also count crimes not placed in a "
+    "ward.\n\n"
+    "<b>Stop and search</b> is counted where the search took place. police.uk's open API holds "
+    "only part of the Met's searches (about a third in 2024-25), so from it I show shares, not "
+    "totals. <b>Taser</b>: the latest openly published figures are the Home Office's Met-wide "
+    "yearly ones; every answer says how old they are.\n\n"
     "<b>Limits</b>: some crimes have no location and are in no ward; fraud is mostly recorded "
     "by Action Fraud, not the Met; between 200 and 1,000 new London postcodes appear every "
     "month, so a brand-new one may not be known yet; the City of London has its own force, "
@@ -232,6 +278,11 @@ DIGEST_FOOTER: Final = (
 BUSY_PLACE_SHORT: Final = (
     "Rates count residents only, so where many more people work, shop or visit than live, "
     "they overstate the risk to a resident."
+)
+
+RISE_CAVEAT: Final = (
+    "One unusual month is not a trend: a single incident, a busy event or a change in how "
+    "crimes are recorded can cause it."
 )
 
 REVISION_NOTE: Final = "the Met revises past months as late reports come in"

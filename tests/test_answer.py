@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from datastore.ingest import sources
 from datastore.query import lookup
 from datastore.query.view import DataView
+from datastore.storage import store
 from handlers import render
 from tests import raw
 
@@ -45,7 +49,7 @@ async def test_ward_figures_match_the_raw_files(view: DataView, postcode: str) -
 
     rate = answer.rate
     assert rate is not None
-    pop = int(raw.ward_population().set_index("ward_code").loc[ward, "age_total"])
+    pop = int(raw.ward_residents()[ward])
     assert rate.total == raw.ward_12m(ward)
     assert rate.population == pop
     assert rate.rate == pytest.approx(raw.ward_12m(ward) / pop * 1000)
@@ -178,3 +182,129 @@ async def test_any_text_gets_a_valid_status_and_a_reply(view: DataView, text: st
     data = render.answer_json(answer, render.strip_html(html_text))
     assert data["query"] == text and data["status"] == answer.status
     json.dumps(data)
+
+
+# -- the right figures: bases, boroughs, partial sources, ages -------------------------------
+
+
+def _borough_raw() -> tuple[pd.DataFrame, list[str], pd.Series]:
+    """The borough extract's London boroughs (its Unknown row is in none), its months, and
+    their Census 2021 residents."""
+    bc = raw.borough_crime()
+    residents = raw.borough_residents()
+    return bc[bc["BOCU"].isin(residents.index)], raw.borough_months(), residents
+
+
+async def test_a_borough_answer_comes_from_the_borough_file(view: DataView) -> None:
+    bc, months, residents = _borough_raw()
+    latest, previous, twelve = months[-1], months[-2], months[-12:]
+    hackney = bc[bc["BOCU"] == "Hackney"]
+    answer = await lookup.answer("Hackney", view, None)
+    assert (answer.status, answer.area) == ("ok", "borough")
+    crime, rate = answer.crime, answer.rate
+    assert crime is not None and rate is not None
+    assert (crime.month, crime.total) == (int(latest), int(hackney[latest].sum()))
+    assert crime.previous is not None and crime.previous.total == int(hackney[previous].sum())
+    assert dict(crime.by_major) == {k: int(v) for k, v in
+                                    hackney.groupby("Group")[latest].sum().items() if v}
+    totals = bc.groupby("BOCU")[twelve].sum().sum(axis=1)
+    rates = totals / residents[totals.index] * 1000
+    assert len(rates) == 32
+    assert rate.total == int(totals["Hackney"])
+    assert rate.population == int(residents["Hackney"])
+    assert rate.rate == pytest.approx(rates["Hackney"])
+    assert rate.london_rate == pytest.approx(totals.sum() / residents[totals.index].sum() * 1000)
+    assert (rate.rank, rate.of) == (int((rates > rates["Hackney"]).sum()) + 1, 32)
+    assert (rate.first_month, rate.last_month) == (int(twelve[0]), int(latest))
+
+    text = render.strip_html(render.answer_html(answer))
+    assert text.startswith("Hackney: the whole borough, from the Met's borough figures.")
+    assert "The borough figures run to June 2026, later than the ward figures (to March 2026)" \
+        in text
+    assert f"Rank {rate.rank} of 32 boroughs" in text
+    data = render.answer_json(answer, text)
+    assert data["area"] == "borough" and "ward" not in data and "postcode" not in data
+    assert data["borough"] == {"code": "E09000012", "name": "Hackney"}
+    assert data["crime"]["of"] == 32 and data["crime"]["month"] == "2026-06"
+    assert data["crime"]["ward_figures_month"] == "2026-03"
+    assert data["crime"]["source"] == [raw.BOROUGH_CRIME.name]
+    assert data["crime"]["population_source"] == [raw.BOROUGH_RESIDENTS.name]
+    assert data["crime"]["london_basis"] == "the 32 boroughs' crimes ÷ their residents"
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("hackney", "E09000012"), ("HACKNEY ", "E09000012"), ("London Borough of Hackney", "E09000012"),
+    ("Kensington & Chelsea", "E09000020"), ("kensington and chelsea", "E09000020"),
+    ("Richmond upon Thames", "E09000027"),
+])
+async def test_borough_names(view: DataView, text: str, code: str) -> None:
+    answer = await lookup.answer(text, view, None)
+    assert (answer.status, answer.area, answer.resolution.borough_code) == ("ok", "borough", code)
+
+
+async def test_the_city_of_london_by_name_is_its_own_force(view: DataView) -> None:
+    answer = await lookup.answer("City of London", view, None)
+    assert answer.status == "outside_met" and answer.resolution.outside == "city"
+
+
+async def test_ward_answers_say_what_residents_and_london_are(view: DataView) -> None:
+    answer = await lookup.answer("E8 1DY", view, None)
+    text = render.strip_html(render.answer_html(answer))
+    ward = raw.postcode_row("E8 1DY")["Admin_ward_code"]
+    assert f"({int(raw.ward_residents()[ward]):,} residents, Census 2021)" in text
+    assert "London average (every Met ward's crimes ÷ its residents)" in text
+    assert "approximate" not in text and "best" not in text
+    data = render.answer_json(answer, text)
+    assert data["area"] == "ward"
+    assert data["crime"]["population"] == int(raw.ward_residents()[ward])
+    assert data["crime"]["population_basis"] == "Census 2021 usual residents (ONS)"
+    assert data["crime"]["population_source"] == [raw.WARD_RESIDENTS.name]
+    assert data["crime"]["source"] == [raw.WARD_CRIME.name]
+
+
+async def test_partial_stop_search_is_shares_not_a_total(view: DataView) -> None:
+    files = raw.stop_search_by_month()
+    latest = max(files)
+    here = [r for r in files[latest] if r["borough"] == "Hackney"]
+    answer = await lookup.answer("E8 1DY", view, None)
+    text = render.strip_html(render.answer_html(answer))
+    assert (f"Stop and search in Hackney, April 2025 (11 months older than the crime "
+            f"figures): shares of {len(here)} records in police.uk's open API") in text
+    assert f"{len(here)} searches" not in text
+    persons = sum(1 for r in here if r["type"] == "Person search")
+    assert f"Person search {persons / len(here) * 100:.0f}%" in text
+    assert "police.uk's open API holds only part of the Met's searches" in text
+    data = render.answer_json(answer, text)["stop_search"]
+    assert data["complete"] is False and data["total"] == len(here)
+    assert data["months_before_crime_figures"] == 11
+    assert data["source"].startswith("police.uk open API (partial")
+
+
+async def test_taser_says_how_old_it_is(view: DataView) -> None:
+    answer = await lookup.answer("E8 1DY", view, None)
+    text = render.strip_html(render.answer_html(answer))
+    assert ("Taser use, Metropolitan Police Service, April 2019 to March 2020 (six years older "
+            "than the crime figures)") in text
+    assert "the latest taser figures openly published for the Met" in text
+    assert "no longer openly downloadable" in text
+    data = render.answer_json(answer, text)["taser"]
+    assert data["months_before_crime_figures"] == 72
+    assert data["source"].startswith("Home Office")
+
+
+async def test_the_mets_own_stop_search_extract_gives_totals(db_copy: Path) -> None:
+    fixture = Path(__file__).parent / "data" / "loaders" / "mps_stop_search_dashboard_sample.csv"
+    rows = pd.read_csv(fixture, dtype=str, keep_default_na=False)
+    conn = store.connect(db_copy)
+    store.write_versions(conn, sources.read_sources([str(fixture)]))
+    view = DataView.build(conn)
+    conn.close()
+    answer = await lookup.answer("E8 1DY", view, None)
+    ss = answer.stop_search
+    assert ss is not None and ss.complete and ss.source == "mps"
+    hackney = rows[(rows["Borough of Stop"] == "Hackney") & (rows["Year_Month"] == "2026-09")]
+    assert ss.total == hackney["Count"].astype(int).sum()
+    text = render.strip_html(render.answer_html(answer))
+    assert f"Stop and search in Hackney, September 2026: {ss.total} search" in text
+    assert "police.uk's open API" not in text
+    assert render.answer_json(answer, text)["stop_search"]["complete"] is True

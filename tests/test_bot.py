@@ -65,11 +65,11 @@ async def test_private_postcode_answer_and_every_button(api: FakeBotApi, app: Wa
     assert keyboards.parse_follow(follow) == keyboards.Follow(True, ward, "SW1A")
     data = [d for d in data if d != follow]
     assert [keyboards.parse(d).action for d in data] == [  # type: ignore[union-attr]
-        "m", "s", "t", "c", "p", "x"]  # c, p, x: tests/test_media_bot.py presses them
+        "m", "s", "t", "b", "c", "p", "x"]  # c, p, x: tests/test_media_bot.py presses them
     assert all(len(d.encode()) <= 64 for d in data)
     message_id = reply.result["message_id"]
 
-    minor, stop, taser, *_pictures = data
+    minor, stop, taser, borough, *_pictures = data
     [detail] = await ask(api, api.callback_query(minor, message_id=message_id))
     for name in raw.ward_crime().query("WardCode == @ward and `" + latest + "` > 0")[
             "MinorText"].str.lower().str.capitalize().unique()[:3]:
@@ -78,7 +78,15 @@ async def test_private_postcode_answer_and_every_button(api: FakeBotApi, app: Wa
     assert "Law used" in shown(detail) and "Westminster" in shown(detail)
     [detail] = await ask(api, api.callback_query(taser, message_id=message_id))
     assert "Earlier periods" in shown(detail) and "angled drive stun" in shown(detail)
-    assert len(api.sent("answerCallbackQuery")) == 3
+    [detail] = await ask(api, api.callback_query(borough, message_id=message_id))
+    bc = raw.borough_crime()
+    june = int(bc.loc[bc["BOCU"] == "Westminster", "202606"].sum())
+    assert shown(detail).startswith(
+        "Westminster: the whole borough, from the Met's borough figures.\n\n"
+        f"Crime recorded in June 2026: {june:,}")
+    assert "The borough figures run to June 2026, later than the ward figures (to March 2026)" \
+        in shown(detail)
+    assert len(api.sent("answerCallbackQuery")) == 4
 
 
 async def test_forged_and_stale_buttons_are_answered_gracefully(api: FakeBotApi,

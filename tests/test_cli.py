@@ -225,7 +225,7 @@ def test_a_missing_url_or_dead_server_is_rejected(config: Path, file_server: str
 
 
 def test_console_saves_pictures_and_downloads(config: Path, tmp_path: Path) -> None:
-    done = run(config, stdin="SE1 7PB\n4\n6\n/quit\n", env={"TMPDIR": str(tmp_path)})
+    done = run(config, stdin="SE1 7PB\n5\n7\n/quit\n", env={"TMPDIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr
     saved = [Path(line.removeprefix("(saved to ").removesuffix(")"))
              for line in done.stdout.splitlines() if line.startswith("(saved to ")]

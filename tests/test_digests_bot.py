@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import AsyncIterator
-from decimal import Decimal, getcontext
 from pathlib import Path
 
 import pandas as pd
@@ -97,17 +96,6 @@ def total(frame: pd.DataFrame, ward: str, month: str) -> int:
     return int(frame.loc[frame["WardCode"] == ward, month].sum())
 
 
-def poisson_upper_tail(k: int, mean: float) -> float:
-    """P(X >= k), X ~ Poisson(mean), summed in 60-digit decimals (independent of the code)."""
-    getcontext().prec = 60
-    mu = Decimal(repr(mean))
-    term, below = (-mu).exp(), Decimal(0)
-    for i in range(k):
-        below += term
-        term = term * mu / (i + 1)
-    return float(1 - below)
-
-
 def expected_digest_lines(ward: str) -> tuple[list[str], bool]:
     """Lines the ward's March 2026 digest must hold, and whether its rise is unusual."""
     wc = raw.ward_crime()
@@ -126,9 +114,11 @@ def expected_digest_lines(ward: str) -> tuple[list[str], bool]:
     old, new = total(old_crime(), ward, "202601"), total(wc, ward, "202601")
     if old != new:
         lines.append(f"January 2026 revised from {old:,} to {new:,}")
-    history = [total(wc, ward, m) for m in raw.month_columns()[-13:-1]]
-    mean = sum(history) / 12
-    return lines, now > mean and poisson_upper_tail(now, mean) < 0.01
+    months, counts = raw.ward_matrix(wc)
+    col = months.index("202603")
+    expected, p_values = raw.unusual_reference(counts[:, col - 12:col], counts[:, col])
+    i = sorted(set(wc["WardCode"])).index(ward)
+    return lines, bool(now > expected[i] and p_values[i] < 0.01)
 
 
 # -- fixtures ---------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_csv_reads_back_as_the_published_figures(view: DataView) -> None:
     assert {r[2] for r in by_section["crime"]} == {"Caledonian"}
 
     rate = {r[4]: float(r[6]) for r in by_section["rate_12_months"]}
-    pop = int(raw.ward_population().set_index("ward_code").loc[ward, "age_total"])
+    pop = int(raw.ward_residents()[ward])
     assert rate["crimes"] == raw.ward_12m(ward) and rate["residents"] == pop
     assert rate["crimes per 1,000 residents"] == pytest.approx(raw.ward_rates()[ward], abs=1e-3)
     assert rate["London crimes per 1,000 residents"] == pytest.approx(raw.london_rate(),

@@ -42,8 +42,10 @@ FIXTURES = DATA / "loaders"
 
 WARD_CRIME = SNAP / "mps_ward_crime_recent24m_202404-202603.csv.gz"
 OLD_WARD_CRIME = DATA / "mps_ward_crime_recent24m_202402-202601.csv.gz"
-BOROUGH_CRIME = SNAP / "mps_borough_crime_recent24m_202312-202511.csv.gz"
-WARD_POP = SNAP / "DERIVED_ward2022_population_census2021_lsoa_bestfit_london.csv.gz"
+BOROUGH_CRIME = DATA / "mps_borough_crime_recent24m_202312-202511.csv.gz"  # the old format
+NEW_BOROUGH_CRIME = SNAP / "mps_borough_crime_recent24m_202407-202606.csv.gz"  # mid-2026
+WARD_POP = SNAP / "census2021_ts019_migrant_indicator_by_ward2022_london.csv.gz"
+MPS_STOPS = FIXTURES / "mps_stop_search_dashboard_sample.csv"
 BOROUGH_POP = SNAP / "census2021_ts007a_age_ltla_london.csv"
 POSTCODES = SNAP / "codepoint_open_2025-10_london_postcodes.csv.gz"
 WARDS_GEO = SNAP / "london_wards_2022.geojson.gz"
@@ -58,7 +60,9 @@ EXPECTED_KINDS: dict[str, Kind] = {
     WARD_CRIME.name: "ward_crime",
     OLD_WARD_CRIME.name: "ward_crime",
     BOROUGH_CRIME.name: "borough_crime",
+    NEW_BOROUGH_CRIME.name: "borough_crime",
     WARD_POP.name: "ward_population",
+    MPS_STOPS.name: "stop_search",
     BOROUGH_POP.name: "borough_population",
     POSTCODES.name: "postcodes",
     WARDS_GEO.name: "ward_boundaries",
@@ -215,7 +219,8 @@ def test_ward_crime_older_extract_has_its_own_months_and_categories(ward_crime: 
 def test_ward_crime_categories_are_not_hard_coded(tmp_path: Path) -> None:
     lines = _ward_lines()
     header = lines[0].split(",")
-    header[5:8] = ["202304", "202305", "202306"]  # another window
+    window = [f"{2023 + (3 + i) // 12}{(3 + i) % 12 + 1:02d}" for i in range(len(header) - 5)]
+    header[5:] = window  # another window: April 2023 on
     lines[0] = ",".join(header)
     lines[3] = _set_cell(lines[3], lines[0], "MinorText", "BURGLARY IN A DWELLING")
     lines[4] = _set_cell(lines[4], lines[0], "MajorText", "LEGACY MAJOR")
@@ -250,30 +255,57 @@ def test_borough_crime() -> None:
 # population
 
 
-def test_ward_population() -> None:
+def _ts019_sums() -> pd.Series:
+    """Usual residents per ward straight from the raw TS019 rows: the five categories summed."""
+    raw = pd.read_csv(WARD_POP, dtype={"Electoral wards and divisions Code": str})
+    assert raw.groupby("Electoral wards and divisions Code").size().eq(5).all()
+    return raw.groupby("Electoral wards and divisions Code")["Observation"].sum()
+
+
+def test_ward_population_is_the_ts019_sum_for_every_mps_ward() -> None:
     loaded = read_file(WARD_POP)
-    raw = pd.read_csv(WARD_POP)
     _check_columns(loaded)
     frame = loaded.frame.set_index("ward_code")
     assert frame["population"].dtype == np.int64
-    assert len(frame) == len(raw) == 684
-    for code in ("E05009288", "E05013570", "E05014086"):
-        row = raw.loc[raw["ward_code"] == code].iloc[0]
-        assert frame.loc[code, "population"] == row["age_total"]
-        assert frame.loc[code, "ward_name"] == row["ward_name"]
-        assert frame.loc[code, "lad_code"] == row["lad_code"]
-    assert frame["population"].sum() == raw["age_total"].sum()
+    sums = _ts019_sums()
+    mps_wards = set(pd.read_csv(WARD_CRIME, dtype=str)["WardCode"])
+    assert mps_wards <= set(frame.index) and len(mps_wards) == 679
+    assert frame["population"].to_dict() == {k: int(v) for k, v in sums.items()}
     assert frame.loc["E05014086", "ward_name"] == "Mottingham, Coldharbour & New Eltham"
 
 
-def test_ward_population_known_wards_rejects_city_wards() -> None:
-    codes = {f["properties"]["wd22cd"] for f in _json(WARDS_GEO)["features"]}  # no City wards
+# ONS Census 2021 TS001 (usual residents) for 2022 wards, as SOURCES.md quotes them: TS019's
+# sum is within a few people of it (the ONS perturbs each cell).
+TS001 = {"E05013537": 10_825, "E05013519": 15_609, "E05013970": 9_535}
+
+
+@pytest.mark.parametrize("ward", sorted(TS001))
+def test_ward_population_is_within_five_of_ts001(ward: str) -> None:
+    frame = read_file(WARD_POP).frame.set_index("ward_code")
+    assert abs(int(frame.loc[ward, "population"]) - TS001[ward]) <= 5
+
+
+def test_ward_population_known_wards() -> None:
+    codes = set(_ts019_sums().index) - {"E05013537"}
     with pytest.raises(LoadError) as info:
         read_file(WARD_POP, known_wards=codes)
-    raw = pd.read_csv(WARD_POP)
-    first_unknown = next(i for i, c in enumerate(raw["ward_code"]) if c not in codes)
-    assert info.value.row == first_unknown + 2
-    assert info.value.column == "ward_code"
+    assert "'E05013537' is not a known ward code" in str(info.value)
+    assert info.value.column == "Electoral wards and divisions Code"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda rows: rows.__setitem__(1, rows[1].replace(",-8,", ",7,")),
+     "'7' is not one of TS019's five categories"),
+    (lambda rows: rows.pop(3), "has 4 of TS019's 5 categories: its residents cannot be summed"),
+    (lambda rows: rows.insert(2, rows[1]), "duplicate row for (ward, category)"),
+    (lambda rows: rows.__setitem__(4, rows[4].rsplit(",", 1)[0] + ",-3"), "'-3' is negative"),
+])
+def test_bad_ts019_rows_are_refused(tmp_path: Path, change: Any, message: str) -> None:
+    rows = _text(WARD_POP).splitlines()[:11]
+    assert rows[1].split(",")[2] == "-8"
+    change(rows)
+    err = _fail(_write(tmp_path, rows, "ts019.csv"))
+    assert message in err.reason
 
 
 def test_borough_population() -> None:
@@ -1037,10 +1069,6 @@ def test_bad_use_of_force_flag(tmp_path: Path) -> None:
 
 
 def test_bad_population_and_postcodes(tmp_path: Path) -> None:
-    lines = _text(WARD_POP).splitlines()[:5]
-    lines[2] = _set_cell(lines[2], lines[0], "age_total", "0")
-    err = _fail(_write(tmp_path, lines, "pop.csv"))
-    assert (err.row, err.column) == (3, "age_total")
     lines = _text(BOROUGH_POP).splitlines()[:5]
     lines[1] = _set_cell(lines[1], lines[0], "geography code", "E01000001")  # an LSOA
     err = _fail(_write(tmp_path, lines, "ltla.csv"))
@@ -1084,3 +1112,140 @@ def test_whole_snapshot_loads_quickly() -> None:
         "ward_crime", "borough_crime", "ward_population", "borough_population", "postcodes",
         "stop_search", "taser", "ward_boundaries", "borough_boundaries",
     }
+
+
+# ======================================================================================
+# the Met's mid-2026 crime format, and month columns that must be a contiguous window
+
+
+def test_borough_crime_in_the_mid_2026_format() -> None:
+    raw = pd.read_csv(NEW_BOROUGH_CRIME)
+    assert list(raw.columns[:3]) == ["Group", "SubGroup", "BOCU"]
+    month_cols = [c for c in raw.columns if c.isdigit()]
+    loaded = read_file(NEW_BOROUGH_CRIME)
+    _check_columns(loaded)
+    assert loaded.kind == "borough_crime"
+    assert loaded.months == tuple(int(c) for c in month_cols)
+    frame = loaded.frame
+    assert set(frame["borough_name"]) == set(raw["BOCU"]) and "Unknown" in set(raw["BOCU"])
+    assert "PUBLIC FEAR, ALARM OR DISTRESS" in set(frame["minor"])  # the quoted comma
+    for month in month_cols:
+        assert frame.loc[frame["month"] == int(month), "count"].sum() == raw[month].sum()
+
+
+def test_ward_crime_in_the_mid_2026_format(tmp_path: Path) -> None:
+    """The ward extract is expected to change as the borough one did: Group, SubGroup, BOCU."""
+    lines = _text(WARD_CRIME).splitlines()
+    lines[0] = lines[0].replace("MajorText", "Group").replace("MinorText", "SubGroup").replace(
+        "LookUp_BoroughName", "BOCU")
+    new = read_file(_write(tmp_path, lines))
+    old = read_file(WARD_CRIME)
+    assert new.kind == "ward_crime" and new.months == old.months
+    pd.testing.assert_frame_equal(new.frame, old.frame)
+
+
+@pytest.mark.parametrize(("header", "column"), [
+    ("Category,Subcategory,BOCU", None),  # neither format: the columns found are named
+    ("Group,SubGroup,Borough", None),
+    ("Group,SubGroup,WardName,WardCode,Borough", "BOCU"),
+])
+def test_a_crime_extract_in_neither_format_is_refused(tmp_path: Path, header: str,
+                                                      column: str | None) -> None:
+    lines = _text(NEW_BOROUGH_CRIME).splitlines()[:4]
+    months = lines[0].split(",")[3:]
+    lines[0] = ",".join([*header.split(","), *months])
+    if header.count(",") == 4:
+        lines = [lines[0]] + [",".join([*row.split(",")[:2], "W", "E05013570", "Hillingdon",
+                                        *row.split(",")[3:]]) for row in lines[1:]]
+    err = _fail(_write(tmp_path, lines, "crime.csv"))
+    assert err.row == 1 and err.column == column
+    if column is None:
+        assert f"its columns are {header} and month columns" in err.reason
+    assert "Group,SubGroup," in err.reason and "MajorText,MinorText," in err.reason
+
+
+@pytest.mark.parametrize(("change", "column", "what"), [
+    (lambda m: m[:10] + m[11:], "202502", "a month is missing: 202502 follows 202412"),
+    (lambda m: [*m[:-2], m[-1], m[-2]], "202602", "out of order: 202602 comes after 202603"),
+])
+def test_month_columns_must_be_consecutive_and_in_order(
+        tmp_path: Path, change: Any, column: str, what: str) -> None:
+    frame = pd.read_csv(WARD_CRIME, dtype=str)
+    months = [c for c in frame.columns if c.isdigit()]
+    assert months[10:12] == ["202501", "202502"] and months[-2:] == ["202602", "202603"]
+    path = tmp_path / "ward.csv"
+    frame[[*frame.columns[:5], *change(months)]].to_csv(path, index=False)
+    err = _fail(path)
+    assert (err.row, err.column) == (1, column)
+    assert what in err.reason
+
+
+# ======================================================================================
+# the Met's own stop-and-search extract (a fixture in its documented layout)
+
+
+def test_mps_stop_search_extract() -> None:
+    raw = pd.read_csv(MPS_STOPS, dtype=str, keep_default_na=False)
+    loaded = read_file(MPS_STOPS)
+    _check_columns(loaded)
+    frame = loaded.frame
+    assert loaded.months == (202608, 202609)
+    assert set(frame["source"]) == {"mps"}
+    assert frame["count"].tolist() == raw["Count"].astype(int).tolist()
+    assert frame["borough"].tolist() == raw["Borough of Stop"].tolist()
+    assert frame["month"].tolist() == [int(m.replace("-", "")) for m in raw["Year_Month"]]
+    assert frame["outcome"].tolist() == raw["Outcome"].tolist()
+    assert frame["object_of_search"].tolist() == raw["Search Reason"].tolist()
+    assert frame["officer_ethnicity"].tolist() == raw["Ethnic Appearance"].tolist()
+    assert frame["has_location"].all()
+    assert set(frame["type"]) == {""}  # the extract has no search type
+
+
+def test_mps_stop_search_extract_with_the_older_date_column(tmp_path: Path) -> None:
+    raw = pd.read_csv(MPS_STOPS, dtype=str, keep_default_na=False)
+    raw = raw.rename(columns={"StopDate": "Date"})
+    raw["Date"] = pd.to_datetime(raw["Date"], format="%d/%m/%Y").dt.strftime("%Y-%m-%d")
+    path = tmp_path / "old.csv"
+    raw.to_csv(path, index=False)
+    assert read_file(path).months == (202608, 202609)
+
+
+@pytest.mark.parametrize(("rename", "missing", "extra"), [
+    ({"Search Reason": "Object of Search"}, "Search Reason", "Object of Search"),
+    ({"Count": "Number"}, "Count", "Number"),
+    ({"StopDate": "Stop Date"}, "StopDate (or Date)", "Stop Date"),
+])
+def test_mps_stop_search_extract_with_other_columns_is_refused(
+        tmp_path: Path, rename: dict[str, str], missing: str, extra: str) -> None:
+    raw = pd.read_csv(MPS_STOPS, dtype=str, keep_default_na=False).rename(columns=rename)
+    path = tmp_path / "lds.csv"
+    raw.to_csv(path, index=False)
+    err = _fail(path)
+    assert err.row == 1
+    assert f"missing {missing}" in err.reason and f"not expected {extra}" in err.reason
+    assert "expected exactly: Borough of Stop, Borough Code, Year_Month, Count" in err.reason
+
+
+def test_mps_stop_search_date_outside_its_month_is_refused(tmp_path: Path) -> None:
+    lines = _text(MPS_STOPS).splitlines()
+    lines[1] = lines[1].replace("03/08/2026", "03/09/2026")
+    err = _fail(_write(tmp_path, lines, "lds.csv"))
+    assert (err.row, err.column) == (2, "StopDate")
+    assert "not in the month 2026-08" in err.reason
+
+
+def test_the_most_complete_source_wins_a_month(tmp_path: Path) -> None:
+    """A month held by police.uk's API (partial) and its bulk file is taken from the bulk
+    file, whatever the order of the files."""
+    api = read_file(STOPS_JSON[0])  # 2024-09
+    bulk_raw = pd.read_csv(STOPS_CSV, dtype=str, keep_default_na=False)
+    bulk_raw["Date"] = bulk_raw["Date"].str.replace("2022-09", "2024-09")
+    bulk_path = tmp_path / "2024-09-metropolitan-stop-and-search.csv"
+    bulk_raw.to_csv(bulk_path, index=False)
+    bulk = read_file(bulk_path)
+    assert set(api.frame["source"]) == {"api"} and set(bulk.frame["source"]) == {"bulk"}
+    for parts in ([api, bulk], [bulk, api]):
+        combined = combine("stop_search", parts)
+        in_month = combined.frame[combined.frame["month"] == 202409]
+        assert set(in_month["source"]) == {"bulk"}
+        assert len(in_month) == (bulk.frame["month"] == 202409).sum()

@@ -101,7 +101,7 @@ async def test_buttons_under_an_answer(api: FakeBotApi, app: WardApp) -> None:
     # The first two rows are the drill-downs, then the pictures and downloads (a later row may
     # hold other buttons).
     assert [[keyboards.parse(d).action for d in row]  # type: ignore[union-attr]
-            for row in rows[:2]] == [["m", "s", "t"], ["c", "p", "x"]]
+            for row in rows[:2]] == [["m", "s", "t", "b"], ["c", "p", "x"]]
     assert all(len(d.encode()) <= 64 for row in rows for d in row)
     trend_data, map_data, export_data = rows[1]
     message_id = reply.result["message_id"]

@@ -114,9 +114,8 @@ def test_trend_figures_match_the_raw_files(view: DataView, postcode: str) -> Non
     assert "202403" not in months  # the extract's stub column is left out of the trend
     assert [month_label(m).replace("-", "") for m in trend.months] == months
     assert trend.counts == tuple(raw.ward_month_total(ward, m) for m in months)
-    pop = raw.ward_population().set_index("ward_code")
-    lad = str(pop.loc[ward, "lad_name"])
-    assert trend.lad_name == lad and trend.population == int(pop.loc[ward, "age_total"])
+    lad = str(raw.ward_borough().loc[ward, "lad_name"])
+    assert trend.lad_name == lad and trend.population == int(raw.ward_residents()[ward])
     mine = raw.monthly_rates([ward])
     borough = raw.monthly_rates(raw.borough_wards(lad))
     london = raw.monthly_rates(sorted(set(raw.ward_crime()["WardCode"])))
@@ -183,9 +182,9 @@ def test_ward_map_shades_every_ward_by_its_band(view: DataView, bounds: Boundari
                                                 postcode: str) -> None:
     ward, area_map = _ward_map(view, bounds, postcode)
     rates, london = raw.ward_rates(), raw.london_rate()
-    pop = raw.ward_population()
-    lad = pop.set_index("ward_code").loc[ward, "lad_code"]
-    in_borough = set(pop.loc[pop["lad_code"] == lad, "ward_code"])
+    lads = raw.ward_borough()
+    lad = lads.loc[ward, "lad_code"]
+    in_borough = set(lads.index[lads["lad_code"] == lad])
     assert {a.code for a in area_map.areas} == in_borough & set(raw.ward_crime()["WardCode"])
     fig = pictures.map_figure(area_map)
     data = pictures.png(fig)

@@ -16,7 +16,7 @@ from datastore.ingest.loaders import peek_months
 from datastore.storage.store import Version
 from tests.conftest import NEW_WARD_CRIME, OLD_WARD_CRIME, SNAPSHOT
 
-BOROUGH = SNAPSHOT / "mps_borough_crime_recent24m_202312-202511.csv.gz"
+BOROUGH = SNAPSHOT / "mps_borough_crime_recent24m_202407-202606.csv.gz"
 POPULATION = SNAPSHOT / "census2021_ts007a_age_ltla_london.csv"
 
 
@@ -29,7 +29,7 @@ def test_peeking_reads_the_months_from_the_header() -> None:
     months = peek_months(NEW_WARD_CRIME)[1]
     assert (months[0], months[-1], len(months)) == (202403, 202603, 25)  # the stub included
     assert peek_months(OLD_WARD_CRIME)[1][-1] == 202601
-    assert peek_months(BOROUGH)[1][-1] == 202511
+    assert peek_months(BOROUGH)[1][-1] == 202606
     assert peek_months(POPULATION) == ("borough_population", ())
     assert {p.name for p in bundled_crime_files()} == {NEW_WARD_CRIME.name, BOROUGH.name}
 
@@ -52,15 +52,15 @@ def test_newer_kinds(peeked: list[tuple[str, int | None]], current: dict[str, in
 
 def test_only_the_newer_files_are_read() -> None:
     current = {"ward_crime": version("ward_crime", 202601),
-               "borough_crime": version("borough_crime", 202511)}
+               "borough_crime": version("borough_crime", 202606)}
     loads, peeked = read_newer([str(NEW_WARD_CRIME), str(BOROUGH), str(POPULATION)], current,
                                None)
     assert set(loads) == {"ward_crime"}
     assert loads["ward_crime"].data.last_month == 202603
     assert [(p.kind, p.last_month) for p in peeked] == [
-        ("ward_crime", 202603), ("borough_crime", 202511), ("borough_population", None)]
+        ("ward_crime", 202603), ("borough_crime", 202606), ("borough_population", None)]
     assert describe_sources(peeked, current) == (
-        "ward_crime: source 2026-03, current 2026-01; borough_crime: source 2025-11, current "
-        f"2025-11; not crime extracts, ignored: {POPULATION}")
+        "ward_crime: source 2026-03, current 2026-01; borough_crime: source 2026-06, current "
+        f"2026-06; not crime extracts, ignored: {POPULATION}")
     nothing, _ = read_newer([str(OLD_WARD_CRIME)], current, None)
     assert nothing == {}

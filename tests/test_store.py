@@ -24,7 +24,7 @@ def crime(months: list[int], count: int, name: str = "f.csv") -> LoadInput:
 
 
 def population(n: int) -> LoadInput:
-    frame = pd.DataFrame([("E05000001", "Ward", "E09000099", "Borough", n)],
+    frame = pd.DataFrame([("E05000001", "Ward", n)],
                          columns=list(COLUMNS["ward_population"]))
     return LoadInput(Loaded("ward_population", "p.csv", frame), (SourceFile("p.csv", "1"),))
 

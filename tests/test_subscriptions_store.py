@@ -13,7 +13,7 @@ from datastore.ingest import check
 from datastore.ingest.check import CheckRecord
 from datastore.storage import schema, store, subscriptions
 from datastore.storage.kinds import COLUMNS, Loaded
-from datastore.storage.schema import DATA_SCHEMA, SCHEMA_VERSION
+from datastore.storage.schema import SCHEMA_VERSION
 from datastore.storage.store import LoadInput, SchemaError, SourceFile
 from datastore.storage.subscriptions import MAX_WARDS
 
@@ -33,10 +33,13 @@ def conn(tmp_path: Path) -> sqlite3.Connection:
     return store.connect(tmp_path / "s.sqlite3")
 
 
+OLD_DATA_SCHEMA = (Path(__file__).parent / "data" / "schema_v2_data.sql").read_text()
+
+
 def version_1_store(path: Path) -> None:
     """A store as WardWatch 0.1 left it: the data tables only, schema version 1."""
     raw = sqlite3.connect(path)
-    raw.executescript(DATA_SCHEMA)
+    raw.executescript(OLD_DATA_SCHEMA)
     raw.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     raw.execute("INSERT INTO dataset_version (kind, status, first_month, last_month, rows, "
                 "sources, loaded_at) VALUES ('ward_crime', 'current', 202401, 202402, 1, "
@@ -60,6 +63,43 @@ def test_a_version_1_store_is_migrated_keeping_its_data(tmp_path: Path) -> None:
     # Opening again (a restart) keeps the subscriptions: nothing is rebuilt at version 2.
     conn = store.connect(db)
     assert [s.ward_code for s in subscriptions.for_chat(conn, 5)] == [W1]
+
+
+def test_a_version_2_store_keeps_its_searches_and_chats_and_reloads_ward_residents(
+        tmp_path: Path) -> None:
+    """Version 3 replaces the best-fit ward residents (reloaded from the snapshot) and says
+    where each stop-and-search record came from; nothing else is lost."""
+    db = tmp_path / "s.sqlite3"
+    raw = sqlite3.connect(db)
+    raw.executescript(OLD_DATA_SCHEMA + schema.CHAT_SCHEMA_V2)
+    raw.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+    raw.execute("INSERT INTO subscription VALUES (5, 'private', ?, 'E1', 'active', '2026-01-01')",
+                (W1,))
+    raw.execute("INSERT INTO dataset_version (id, kind, status, first_month, last_month, rows, "
+                "sources, loaded_at) VALUES (1, 'ward_crime', 'current', 202401, 202402, 1, "
+                "'[]', '2026-01-01T00:00:00+00:00')")
+    for vid, name in ((2, "stops-2025-04.json"), (3, "2022-09-metropolitan-stop-and-search.csv")):
+        raw.execute("INSERT INTO dataset_version (id, kind, status, first_month, last_month, "
+                    "rows, sources, loaded_at) VALUES (?, 'stop_search', ?, 202504, 202504, 1, "
+                    "?, '2026-01-01T00:00:00+00:00')",
+                    (vid, "current" if vid == 3 else "previous",
+                     f'[{{"name": "{name}", "sha256": "0"}}]'))
+        raw.execute("INSERT INTO stop_search VALUES (?, 202504, 'Hackney', 'Person search', "
+                    "'Controlled drugs', '', '', '18-24', '', '', 'Male', 1)", (vid,))
+    raw.execute("INSERT INTO dataset_version (id, kind, status, rows, sources, loaded_at) "
+                "VALUES (4, 'ward_population', 'current', 1, '[]', '2026-01-01')")
+    raw.execute("INSERT INTO ward_population VALUES (4, 'E05000001', 'W', 'E09000001', 'L', 9)")
+    raw.commit()
+    raw.close()
+    conn = store.connect(db)
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),)
+    assert conn.execute("SELECT version_id, source, count FROM stop_search "
+                        "ORDER BY version_id").fetchall() == [(2, "api", 1), (3, "bulk", 1)]
+    assert "ward_population" not in store.versions(conn)  # reloaded from the snapshot
+    assert conn.execute("SELECT COUNT(*) FROM ward_population").fetchone() == (0,)
+    assert [s.ward_code for s in subscriptions.for_chat(conn, 5)] == [W1]
+    assert store.versions(conn)["ward_crime"].last_month == 202402
 
 
 def test_a_failed_migration_changes_nothing(tmp_path: Path,

@@ -48,6 +48,11 @@ def add_months(month: int, delta: int) -> int:
     return (index // 12) * 100 + index % 12 + 1
 
 
+def months_between(earlier: int, later: int) -> int:
+    """How many months `later` is after `earlier` (YYYYMM each)."""
+    return (later // 100 - earlier // 100) * 12 + later % 100 - earlier % 100
+
+
 def window(last: int, length: int = 12) -> tuple[int, ...]:
     """The `length` months ending at `last`, oldest first."""
     return tuple(add_months(last, -i) for i in range(length - 1, -1, -1))

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
 from datastore.query.models import (
+    AreaMonth,
+    AreaRate,
     DistrictWard,
     Place,
     StopSearchSummary,
     TaserSummary,
-    WardMonth,
-    WardRate,
 )
 from datastore.query.postcodes import PostcodesIo, Remote, parse_query
 from datastore.query.view import DataView
@@ -37,9 +38,13 @@ CITY_OF_LONDON_PFA: Final = "E23000034"
 DEADLINE_S: Final = 3.0
 
 
+Area = Literal["ward", "borough"]
+
+
 @dataclass(frozen=True)
 class Resolution:
-    """What a query turned out to be, and where it is when it is somewhere we answer for."""
+    """What a query turned out to be, and where it is when it is somewhere we answer for: a
+    ward (`place`, from a postcode) or a whole borough (`borough_code`)."""
 
     status: Status
     query: str
@@ -55,23 +60,35 @@ class Resolution:
     via_postcodes_io: bool = False
     reason: str | None = None
     example: str | None = None  # outcode: a real postcode in the district
+    area: Area = "ward"
+    borough_code: str | None = None  # area "borough": the borough asked about
+    borough_name: str | None = None
 
 
 @dataclass(frozen=True)
 class Answer:
-    """A resolution and, when it is `ok`, the ward's and borough's figures."""
+    """A resolution and, when it is `ok`, the area's figures: a ward's from the ward extract
+    (`crime` a WardMonth, `rate` a WardRate) or a borough's from the borough extract
+    (BoroughMonth, BoroughRate); the borough's stop and search and taser either way."""
 
     resolution: Resolution
-    crime: WardMonth | None = None
-    rate: WardRate | None = None
+    crime: AreaMonth | None = None
+    rate: AreaRate | None = None
     stop_search: StopSearchSummary | None = None
     taser: TaserSummary | None = None
     ward_borough: str | None = None  # the borough the Met files the ward under
+    ward_month: int | None = None  # a borough answer: the ward extract's latest month
     notes: tuple[str, ...] = field(default=())
+    # The files each figure comes from, by kind of dataset (for `ask --json`).
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def status(self) -> Status:
         return self.resolution.status
+
+    @property
+    def area(self) -> Area:
+        return self.resolution.area
 
 
 def _from_remote(remote: Remote, query: str, postcode: str, outcode: str,
@@ -111,6 +128,9 @@ async def resolve(text: str, view: DataView, remote: PostcodesIo | None) -> Reso
     query = parse_query(text)
     original = query.text
     if query.kind == "invalid":
+        borough = borough_named(text, view)
+        if borough is not None:
+            return borough_resolution(original, borough, view)
         return Resolution("invalid", original)
     if query.kind == "outcode":
         wards = tuple(view.district_wards(query.value))
@@ -149,8 +169,47 @@ async def resolve(text: str, view: DataView, remote: PostcodesIo | None) -> Reso
     return _from_remote(found, original, postcode, outcode, view)
 
 
+def _key(text: str) -> str:
+    return " ".join("".join(c if c.isalnum() else " " for c in text.lower()
+                            .replace("&", " and ")).split())
+
+
+def borough_named(text: str, view: DataView) -> str | None:
+    """The code of the borough a text names exactly (any case, punctuation or "&"), if any;
+    the City of London's too (its own force)."""
+    key = _key(text)
+    if not key:
+        return None
+    names = {_key(name): code for name, code in view.borough_codes.items()}
+    return names.get(key) or names.get(key.removeprefix("london borough of ")) or names.get(
+        key.removesuffix(" borough"))
+
+
+def borough_resolution(query: str, code: str, view: DataView) -> Resolution:
+    """A borough asked for by name or button: the Met's, or the City of London (its own)."""
+    if code == CITY_OF_LONDON_LAD:
+        return Resolution("outside_met", query, outside="city", outside_area="City of London",
+                          outside_force="City of London Police")
+    name = view.borough_name(code)
+    if name is None:
+        return Resolution("not_found", query, reason="borough not in the Met's data")
+    return Resolution("ok", query, area="borough", borough_code=code, borough_name=name)
+
+
 def figures_for(resolution: Resolution, view: DataView) -> Answer:
     """Gather the figures for a resolved place (only `ok` resolutions get any)."""
+    if resolution.status == "ok" and resolution.area == "borough" \
+            and resolution.borough_code and resolution.borough_name:
+        code, name = resolution.borough_code, resolution.borough_name
+        return Answer(
+            resolution=resolution,
+            crime=view.borough_month(code),
+            rate=view.borough_rate(code),
+            stop_search=view.stop_search_summary(name),
+            taser=view.taser_summary(name),
+            ward_month=view.latest_month if view.months else None,
+            sources=_sources(view, "borough_crime", "borough_population"),
+        )
     place = resolution.place
     if resolution.status != "ok" or place is None:
         return Answer(resolution)
@@ -162,7 +221,14 @@ def figures_for(resolution: Resolution, view: DataView) -> Answer:
         stop_search=view.stop_search_summary(place.lad_name),
         taser=view.taser_summary(place.lad_name),
         ward_borough=view.wards[ward].borough_name,
+        sources=_sources(view, "ward_crime", "ward_population"),
     )
+
+
+def _sources(view: DataView, *kinds: str) -> dict[str, tuple[str, ...]]:
+    wanted = (*kinds, "stop_search", "taser")
+    return {k: tuple(s.name for s in view.versions[k].sources)
+            for k in wanted if k in view.versions}
 
 
 async def answer(text: str, view: DataView, remote: PostcodesIo | None) -> Answer:

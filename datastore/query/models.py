@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from datastore.query.figures import Band
 
@@ -43,11 +44,9 @@ class MonthTotal:
 
 
 @dataclass(frozen=True, eq=False)
-class WardMonth:
-    """A ward's crime in one month: total and counts by major and minor type."""
+class AreaMonth:
+    """An area's crime in one month: total and counts by major and minor type."""
 
-    ward_code: str
-    ward_name: str
     month: int
     total: int
     previous: MonthTotal | None
@@ -56,10 +55,27 @@ class WardMonth:
 
 
 @dataclass(frozen=True, eq=False)
-class WardRate:
-    """A ward's crime over a window of months per 1,000 residents, against the London average."""
+class WardMonth(AreaMonth):
+    """A ward's crime in one month, from the Met's ward extract."""
 
     ward_code: str
+    ward_name: str
+
+
+@dataclass(frozen=True, eq=False)
+class BoroughMonth(AreaMonth):
+    """A borough's crime in one month, from the Met's borough extract (which also counts
+    crimes placed in the borough but in no ward, so it is above the sum of its wards)."""
+
+    borough_code: str
+    borough_name: str
+
+
+@dataclass(frozen=True, eq=False)
+class AreaRate:
+    """An area's crime over a window of months per 1,000 residents, against the London
+    average on the same basis; `rank` 1 is the highest rate of `of` areas."""
+
     first_month: int
     last_month: int
     total: int
@@ -75,12 +91,40 @@ class WardRate:
 
 
 @dataclass(frozen=True, eq=False)
+class WardRate(AreaRate):
+    """A ward's 12-month rate: its crimes in the ward extract ÷ its Census 2021 usual
+    residents; London is every MPS ward with residents, on the same basis."""
+
+    ward_code: str
+
+
+@dataclass(frozen=True, eq=False)
+class BoroughRate(AreaRate):
+    """A borough's 12-month rate: its crimes in the borough extract ÷ its Census 2021 usual
+    residents; London is the 32 MPS boroughs on the same basis."""
+
+    borough_code: str
+    borough_name: str
+
+
+StopSearchSource = Literal["api", "bulk", "mps"]
+
+
+@dataclass(frozen=True, eq=False)
 class StopSearchSummary:
-    """Searches recorded in one borough (where they took place) in one month."""
+    """Searches recorded in one borough (where they took place) in one month.
+
+    `source` says where the month's records come from: "api" is police.uk's open API, which
+    holds only part of the Met's searches (so `complete` is False: the counts are a sample,
+    good for shares, not totals); "bulk" is police.uk's bulk file and "mps" the Met's own
+    extract, both complete.
+    """
 
     borough: str
     month: int
     total: int
+    source: StopSearchSource
+    complete: bool
     by_type: Mapping[str, int]
     by_object: Mapping[str, int]
     by_legislation: Mapping[str, int]

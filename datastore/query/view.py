@@ -18,10 +18,13 @@ import pandas as pd
 
 from datastore.query import figures
 from datastore.query.models import (
+    BoroughMonth,
+    BoroughRate,
     CrimeRow,
     DistrictWard,
     MonthTotal,
     Place,
+    StopSearchSource,
     StopSearchSummary,
     TaserSummary,
     WardFigures,
@@ -40,34 +43,57 @@ def _frame(conn: sqlite3.Connection, sql: str, params: tuple[int, ...]) -> pd.Da
 
 
 def _crime_matrix(
-    conn: sqlite3.Connection, version_id: int
-) -> tuple[tuple[int, ...], list[tuple[str, str]], np.ndarray, dict[str, _WardRows]]:
-    """The version's ward crime as (months, (major, minor) per row, counts matrix, wards).
+    conn: sqlite3.Connection, table: str, heads: str, version_id: int
+) -> tuple[tuple[int, ...], list[tuple[str, ...]], np.ndarray]:
+    """A crime version as (months, the head columns of each row, counts matrix): one row per
+    (area, major, minor), one column per month.
 
-    The store writes crime rows sorted by ward, major, minor, month (every published row has
+    The store writes crime rows sorted by area, major, minor, month (every published row has
     every month column), so the counts in rowid order reshape straight into the matrix.
     """
     months = tuple(m for (m,) in conn.execute(
-        "SELECT DISTINCT month FROM ward_crime WHERE version_id=? ORDER BY month",
+        f"SELECT DISTINCT month FROM {table} WHERE version_id=? ORDER BY month",
         (version_id,)))
-    heads = conn.execute(
-        "SELECT ward_code, ward_name, borough_name, major, minor FROM ward_crime "
-        "WHERE version_id=? AND month=? ORDER BY rowid",
+    rows = conn.execute(
+        f"SELECT {heads} FROM {table} WHERE version_id=? AND month=? ORDER BY rowid",
         (version_id, months[0] if months else 0)).fetchall()
     counts = np.fromiter(
         (c for (c,) in conn.execute(
-            "SELECT count FROM ward_crime WHERE version_id=? ORDER BY rowid", (version_id,))),
+            f"SELECT count FROM {table} WHERE version_id=? ORDER BY rowid", (version_id,))),
         dtype=np.int64)
-    if counts.size != len(heads) * len(months):
-        raise ValueError(f"ward crime version {version_id} is not one row per month per type")
-    matrix = counts.reshape(len(heads), len(months)) if heads else np.zeros((0, 0), np.int64)
-    keys: list[tuple[str, str]] = []
-    wards: dict[str, _WardRows] = {}
-    for i, (code, name, borough, major, minor) in enumerate(heads):
-        keys.append((major, minor))
-        rows = wards.get(code)
-        wards[code] = _WardRows(name, borough, rows.start if rows else i, i + 1)
-    return months, keys, matrix, wards
+    if counts.size != len(rows) * len(months):
+        raise ValueError(f"{table} version {version_id} is not one row per month per type")
+    matrix = counts.reshape(len(rows), len(months)) if rows else np.zeros((0, 0), np.int64)
+    return months, rows, matrix
+
+
+def _ranges(codes: list[str]) -> dict[str, tuple[int, int]]:
+    """Each area's (first, last + 1) row in a matrix sorted by area."""
+    out: dict[str, tuple[int, int]] = {}
+    for i, code in enumerate(codes):
+        start = out[code][0] if code in out else i
+        out[code] = (start, i + 1)
+    return out
+
+
+def _breakdown(
+    keys: list[tuple[str, str]], block: np.ndarray, months: tuple[int, ...], col: int
+) -> tuple[int, MonthTotal | None, dict[str, int], dict[str, dict[str, int]]]:
+    """An area's month from its rows of a crime matrix: total, the month before, and counts
+    by major and minor type (largest first)."""
+    by_minor: dict[str, dict[str, int]] = {}
+    for (major, minor), count in zip(keys, block[:, col], strict=True):
+        if count:
+            by_minor.setdefault(major, {})[minor] = int(count)
+    by_major = {k: sum(v.values()) for k, v in by_minor.items()}
+    previous = MonthTotal(months[col - 1], int(block[:, col - 1].sum())) if col > 0 else None
+    return (
+        int(block[:, col].sum()),
+        previous,
+        dict(sorted(by_major.items(), key=lambda kv: (-kv[1], kv[0]))),
+        {k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0])))
+         for k, v in sorted(by_minor.items(), key=lambda kv: -by_major[kv[0]])},
+    )
 
 
 @dataclass(frozen=True)
@@ -91,14 +117,19 @@ class DataView:
     crime_matrix: np.ndarray
     wards: dict[str, _WardRows]
     ward_population: dict[str, int]
-    ward_lad: dict[str, tuple[str, str]]
-    borough_population: dict[str, int]
+    ward_lad: dict[str, tuple[str, str]]  # ward -> (borough code, name), from the postcodes
+    borough_population: dict[str, int]  # by borough name
+    borough_codes: dict[str, str]  # borough name -> code (E09…)
     postcodes: dict[str, tuple[str, str, str, str, str, float | None, float | None]]
     postcode_list: list[str]
     postcode_xy: np.ndarray
     stop_search: pd.DataFrame
     taser: pd.DataFrame
-    borough_crime: pd.DataFrame
+    # Borough crime (the Met's borough extract) as a matrix like the wards'.
+    borough_months: tuple[int, ...]
+    borough_keys: list[tuple[str, str]]
+    borough_matrix: np.ndarray
+    borough_rows: dict[str, tuple[int, int]]  # by the name the extract uses
     _district_wards: dict[str, list[DistrictWard]] = field(default_factory=dict)
     _ward_totals: np.ndarray | None = None
 
@@ -112,11 +143,18 @@ class DataView:
         def vid(kind: str) -> int:
             return current[kind].id if kind in current else -1
 
-        months, keys, matrix, wards = _crime_matrix(conn, vid("ward_crime"))
-        pop = _frame(conn, "SELECT ward_code, lad_code, lad_name, population FROM ward_population "
-                     "WHERE version_id=?", (vid("ward_population"),))
-        bpop = _frame(conn, "SELECT lad_name, population FROM borough_population "
-                      "WHERE version_id=?", (vid("borough_population"),))
+        months, heads, matrix = _crime_matrix(
+            conn, "ward_crime", "ward_code, ward_name, borough_name, major, minor",
+            vid("ward_crime"))
+        wards = {code: _WardRows(name, borough, start, stop)
+                 for code, (start, stop) in _ranges([h[0] for h in heads]).items()
+                 for name, borough in [heads[start][1:3]]}
+        b_months, b_heads, b_matrix = _crime_matrix(
+            conn, "borough_crime", "borough_name, major, minor", vid("borough_crime"))
+        pop = conn.execute("SELECT ward_code, population FROM ward_population "
+                           "WHERE version_id=?", (vid("ward_population"),)).fetchall()
+        bpop = conn.execute("SELECT lad_code, lad_name, population FROM borough_population "
+                            "WHERE version_id=?", (vid("borough_population"),)).fetchall()
         rows = conn.execute(
             "SELECT postcode, outcode, ward_code, ward_name, lad_code, lad_name, lat, lon "
             "FROM postcodes WHERE version_id=? ORDER BY rowid", (vid("postcodes"),)).fetchall()
@@ -128,31 +166,30 @@ class DataView:
         xy = np.column_stack((np.where(known, lon * KM_PER_LON, np.inf),
                               np.where(known, lat * KM_PER_LAT, np.inf)))
         stop = _frame(conn, "SELECT month, borough, type, object_of_search, legislation, outcome, "
-                      "age_range, officer_ethnicity, self_ethnicity, gender, has_location "
-                      "FROM stop_search WHERE version_id=?", (vid("stop_search"),))
+                      "age_range, officer_ethnicity, self_ethnicity, gender, has_location, "
+                      "source, count FROM stop_search WHERE version_id=?", (vid("stop_search"),))
         taser = _frame(conn, "SELECT area_type, area_name, period_start, period_end, "
                        "period_label, deployment_type, deployments, subjects FROM taser "
                        "WHERE version_id=?", (vid("taser"),))
-        bcrime = _frame(conn, "SELECT borough_name, major, minor, month, count FROM borough_crime "
-                        "WHERE version_id=?", (vid("borough_crime"),))
         return cls(
             versions=current,
             months=months,
-            crime_keys=keys,
+            crime_keys=[(h[3], h[4]) for h in heads],
             crime_matrix=matrix,
             wards=wards,
-            ward_population=dict(zip(pop["ward_code"], pop["population"].astype(int),
-                                     strict=True)),
-            ward_lad={c: (lc, ln) for c, lc, ln in zip(pop["ward_code"], pop["lad_code"],
-                                                         pop["lad_name"], strict=True)},
-            borough_population=dict(zip(bpop["lad_name"], bpop["population"].astype(int),
-                                        strict=True)),
+            ward_population={str(c): int(n) for c, n in pop},
+            ward_lad={r[2]: (r[4], r[5]) for r in rows},
+            borough_population={str(name): int(n) for _code, name, n in bpop},
+            borough_codes={str(name): str(code) for code, name, _n in bpop},
             postcodes=postcodes,
             postcode_list=[r[0] for r in rows],
             postcode_xy=xy,
             stop_search=stop,
             taser=taser,
-            borough_crime=bcrime,
+            borough_months=b_months,
+            borough_keys=[(h[1], h[2]) for h in b_heads],
+            borough_matrix=b_matrix,
+            borough_rows=_ranges([h[0] for h in b_heads]),
         )
 
     # -- postcodes ----------------------------------------------------------------------------
@@ -221,7 +258,7 @@ class DataView:
         """Whether the Met publishes crime for this ward (the City of London's wards: no)."""
         return ward_code in self.wards
 
-    def _totals(self) -> np.ndarray:
+    def ward_totals(self) -> np.ndarray:
         """Ward totals by month: one row per ward in `ward_order`, one column per month."""
         if self._ward_totals is None:
             self._ward_totals = np.vstack([
@@ -239,28 +276,12 @@ class DataView:
     def ward_month(self, ward_code: str, month: int | None = None) -> WardMonth:
         """The ward's crime in a month (default the latest), by major and minor type."""
         month = self.latest_month if month is None else month
-        col = self.months.index(month)
         rows = self.wards[ward_code]
-        block = self.crime_matrix[rows.start:rows.stop]
-        by_minor: dict[str, dict[str, int]] = {}
-        for (major, minor), count in zip(self.crime_keys[rows.start:rows.stop], block[:, col],
-                                         strict=True):
-            if count:
-                by_minor.setdefault(major, {})[minor] = int(count)
-        by_major = {k: sum(v.values()) for k, v in by_minor.items()}
-        previous = None
-        if col > 0:
-            previous = MonthTotal(self.months[col - 1], int(block[:, col - 1].sum()))
-        return WardMonth(
-            ward_code=ward_code,
-            ward_name=rows.name,
-            month=month,
-            total=int(block[:, col].sum()),
-            previous=previous,
-            by_major=dict(sorted(by_major.items(), key=lambda kv: (-kv[1], kv[0]))),
-            by_minor={k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0])))
-                      for k, v in sorted(by_minor.items(), key=lambda kv: -by_major[kv[0]])},
-        )
+        total, previous, by_major, by_minor = _breakdown(
+            self.crime_keys[rows.start:rows.stop], self.crime_matrix[rows.start:rows.stop],
+            self.months, self.months.index(month))
+        return WardMonth(month=month, total=total, previous=previous, by_major=by_major,
+                         by_minor=by_minor, ward_code=ward_code, ward_name=rows.name)
 
     @lru_cache(maxsize=8)  # noqa: B019 - the view is immutable and lives as long as its cache
     def _window(
@@ -268,7 +289,7 @@ class DataView:
     ) -> tuple[int, int, int, dict[str, float], dict[str, int], dict[str, int]]:
         months = figures.window(last)
         cols = [self.months.index(m) for m in months]
-        sums = self._totals()[:, cols].sum(axis=1)
+        sums = self.ward_totals()[:, cols].sum(axis=1)
         totals = {code: int(s) for code, s in zip(self.wards, sums, strict=True)}
         with_pop = {c: t for c, t in totals.items() if self.ward_population.get(c)}
         london_total = sum(with_pop.values())
@@ -331,6 +352,79 @@ class DataView:
             residents[lad] = residents.get(lad, 0) + population
         return {lad: figures.rate_per_1000(crimes[lad], residents[lad]) for lad in crimes}
 
+    # -- boroughs, from the Met's borough extract ---------------------------------------------
+
+    @cached_property
+    def boroughs(self) -> dict[str, str]:
+        """The boroughs of the borough extract that are London boroughs, code -> name (its
+        `Unknown` and airport rows are in none)."""
+        return {self.borough_codes[name]: name for name in self.borough_rows
+                if name in self.borough_codes}
+
+    def borough_name(self, code: str) -> str | None:
+        return self.boroughs.get(code)
+
+    @property
+    def borough_latest_month(self) -> int | None:
+        return self.borough_months[-1] if self.borough_months else None
+
+    @lru_cache(maxsize=64)  # noqa: B019 - see _window
+    def borough_month(self, code: str, month: int | None = None) -> BoroughMonth | None:
+        """A borough's crime in a month of the borough extract (default its latest)."""
+        name = self.boroughs.get(code)
+        month = self.borough_latest_month if month is None else month
+        if name is None or month is None or month not in self.borough_months:
+            return None
+        start, stop = self.borough_rows[name]
+        total, previous, by_major, by_minor = _breakdown(
+            self.borough_keys[start:stop], self.borough_matrix[start:stop],
+            self.borough_months, self.borough_months.index(month))
+        return BoroughMonth(month=month, total=total, previous=previous, by_major=by_major,
+                            by_minor=by_minor, borough_code=code, borough_name=name)
+
+    @lru_cache(maxsize=8)  # noqa: B019 - see _window
+    def _borough_window(self, last: int) -> tuple[dict[str, int], dict[str, float]] | None:
+        months = figures.window(last)
+        if not set(months) <= set(self.borough_months):
+            return None
+        cols = [self.borough_months.index(m) for m in months]
+        totals: dict[str, int] = {}
+        for code, name in self.boroughs.items():
+            if self.borough_population.get(name):
+                start, stop = self.borough_rows[name]
+                totals[code] = int(self.borough_matrix[start:stop][:, cols].sum())
+        rates = {code: figures.rate_per_1000(t, self.borough_population[self.boroughs[code]])
+                 for code, t in totals.items()}
+        return totals, rates
+
+    @lru_cache(maxsize=64)  # noqa: B019 - see _window
+    def borough_rate(self, code: str, last: int | None = None) -> BoroughRate | None:
+        """A borough's 12-month rate per 1,000 residents from the borough extract, against
+        London on the same basis: the 32 boroughs' crimes ÷ their Census 2021 residents."""
+        last = self.borough_latest_month if last is None else last
+        found = None if last is None else self._borough_window(last)
+        if found is None or last is None:
+            return None
+        totals, rates = found
+        if code not in rates:
+            return None
+        london_total = sum(totals.values())
+        london_population = sum(self.borough_population[self.boroughs[c]] for c in totals)
+        london_rate = figures.rate_per_1000(london_total, london_population)
+        return BoroughRate(
+            first_month=figures.window(last)[0], last_month=last, total=totals[code],
+            population=self.borough_population[self.boroughs[code]], rate=rates[code],
+            london_total=london_total, london_population=london_population,
+            london_rate=london_rate, ratio=rates[code] / london_rate,
+            band=figures.band(rates[code] / london_rate), rank=figures.ranks(rates)[code],
+            of=len(rates), borough_code=code, borough_name=self.boroughs[code])
+
+    def borough_file_rates(self, last: int | None = None) -> dict[str, float]:
+        """Every borough's 12-month rate per 1,000 residents from the borough extract."""
+        last = self.borough_latest_month if last is None else last
+        found = None if last is None else self._borough_window(last)
+        return dict(found[1]) if found else {}
+
     # -- trends and downloads -----------------------------------------------------------------
 
     @cached_property
@@ -339,7 +433,7 @@ class DataView:
         (the Met's extract carries one) is left out of trends."""
         if not self.wards:
             return ()
-        totals = self._totals().sum(axis=0)
+        totals = self.ward_totals().sum(axis=0)
         return figures.complete_months(
             {m: int(t) for m, t in zip(self.months, totals, strict=True)})
 
@@ -350,7 +444,7 @@ class DataView:
         months = self.complete_months
         cols = [self.months.index(m) for m in months]
         index = {code: i for i, code in enumerate(self.wards)}
-        totals = self._totals()[:, cols]
+        totals = self.ward_totals()[:, cols]
         lad_code, lad_name = self.ward_lad.get(
             ward_code, ("", self.wards[ward_code].borough_name))
         london = [c for c in self.wards if self.ward_population.get(c)]
@@ -430,12 +524,20 @@ class DataView:
         here = in_month[in_month["borough"] == borough]
 
         def by(column: str) -> dict[str, int]:
-            return figures.count_by([v or "Not stated" for v in here[column]])
+            sums = here.assign(key=here[column].replace("", "Not stated")).groupby("key")[
+                "count"].sum()
+            return dict(sorted(((str(k), int(v)) for k, v in sums.items()),
+                               key=lambda kv: (-kv[1], kv[0])))
 
+        sources = set(in_month["source"])
+        source: StopSearchSource = min(
+            sources, key=lambda s: {"mps": 0, "bulk": 1, "api": 2}.get(s, 3), default="api")
         return StopSearchSummary(
             borough=borough,
             month=int(month),
-            total=len(here),
+            total=int(here["count"].sum()),
+            source=source,
+            complete=source != "api",
             by_type=by("type"),
             by_object=by("object_of_search"),
             by_legislation=by("legislation"),
@@ -444,7 +546,7 @@ class DataView:
             by_officer_ethnicity=by("officer_ethnicity"),
             by_self_ethnicity=by("self_ethnicity"),
             by_gender=by("gender"),
-            no_location=int((in_month["has_location"] == 0).sum()),
+            no_location=int(in_month.loc[in_month["has_location"] == 0, "count"].sum()),
         )
 
     # -- taser --------------------------------------------------------------------------------

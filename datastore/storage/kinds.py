@@ -27,15 +27,19 @@ COLUMNS: Final[dict[Kind, tuple[str, ...]]] = {
         "ward_code", "ward_name", "borough_name", "major", "minor", "month", "count",
     ),
     "borough_crime": ("borough_name", "major", "minor", "month", "count"),
-    "ward_population": ("ward_code", "ward_name", "lad_code", "lad_name", "population"),
+    # Census 2021 usual residents of each ward (its borough comes from the postcode table).
+    "ward_population": ("ward_code", "ward_name", "population"),
     "borough_population": ("lad_code", "lad_name", "population"),
     "postcodes": (
         "postcode", "outcode", "ward_code", "ward_name", "lad_code", "lad_name", "lat", "lon",
     ),
-    # One row per search record.  borough "" means the record could not be placed.
+    # One row per search record, weighted by count.  borough "" means the record could not
+    # be placed; source is "api" (police.uk's API, partial), "bulk" (police.uk's bulk file)
+    # or "mps" (the Met's own extract).
     "stop_search": (
         "month", "borough", "type", "object_of_search", "legislation", "outcome",
         "age_range", "officer_ethnicity", "self_ethnicity", "gender", "has_location",
+        "source", "count",
     ),
     # One row per (area, period, deployment type).  subjects is <NA> when unknown.
     "taser": (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 # Every data table carries version_id: a load writes a whole new version beside the current one
 # and flips `dataset_version.status` in the same transaction.
@@ -44,7 +44,7 @@ CREATE INDEX IF NOT EXISTS borough_crime_by_borough
 
 CREATE TABLE IF NOT EXISTS ward_population (
     version_id INTEGER NOT NULL, ward_code TEXT NOT NULL, ward_name TEXT NOT NULL,
-    lad_code TEXT NOT NULL, lad_name TEXT NOT NULL, population INTEGER NOT NULL
+    population INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS borough_population (
     version_id INTEGER NOT NULL, lad_code TEXT NOT NULL, lad_name TEXT NOT NULL,
@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS stop_search (
     version_id INTEGER NOT NULL, month INTEGER NOT NULL, borough TEXT NOT NULL,
     type TEXT NOT NULL, object_of_search TEXT NOT NULL, legislation TEXT NOT NULL,
     outcome TEXT NOT NULL, age_range TEXT NOT NULL, officer_ethnicity TEXT NOT NULL,
-    self_ethnicity TEXT NOT NULL, gender TEXT NOT NULL, has_location INTEGER NOT NULL
+    self_ethnicity TEXT NOT NULL, gender TEXT NOT NULL, has_location INTEGER NOT NULL,
+    source TEXT NOT NULL DEFAULT 'api', count INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS stop_search_by_borough ON stop_search (version_id, borough, month);
 
@@ -118,6 +119,23 @@ CREATE TABLE IF NOT EXISTS check_log (
 );
 """
 
+# Version 3: ward residents are Census 2021 TS019 sums (the best-fit estimate and its borough
+# columns go: the store reloads ward residents from the bundled snapshot); stop-and-search
+# records say their source (police.uk's API or bulk file, or the Met's extract) and carry a
+# count.  Earlier records came from police.uk: a CSV source is its bulk file, JSON its API.
+MIGRATION_V3: Final = """
+DROP TABLE ward_population;
+CREATE TABLE ward_population (
+    version_id INTEGER NOT NULL, ward_code TEXT NOT NULL, ward_name TEXT NOT NULL,
+    population INTEGER NOT NULL
+);
+DELETE FROM dataset_version WHERE kind = 'ward_population';
+ALTER TABLE stop_search ADD COLUMN source TEXT NOT NULL DEFAULT 'api';
+ALTER TABLE stop_search ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+UPDATE stop_search SET source = 'bulk' WHERE version_id IN (
+    SELECT id FROM dataset_version WHERE kind = 'stop_search' AND sources LIKE '%.csv%');
+"""
+
 # A new store is made at the latest version in one go.
 SCHEMA: Final = DATA_SCHEMA + CHAT_SCHEMA_V2
 
@@ -126,6 +144,7 @@ SCHEMA: Final = DATA_SCHEMA + CHAT_SCHEMA_V2
 # re-loadable data and is rebuilt.
 MIGRATIONS: Final[dict[int, str]] = {
     2: CHAT_SCHEMA_V2,
+    3: MIGRATION_V3,
 }
 FIRST_MIGRATABLE: Final = min(MIGRATIONS) - 1
 

@@ -55,7 +55,7 @@ from datastore.ingest.loaders import (
     _taser,
 )
 from datastore.ingest.loaders import _values as v
-from datastore.ingest.loaders._detect import Sniffed, sniff, unknown
+from datastore.ingest.loaders._detect import Sniffed, sniff, unknown, unknown_header
 from datastore.ingest.loaders._source import CsvTable, decode_text, read_csv_table, read_xlsx
 from datastore.storage.kinds import COLUMNS, KINDS, TASER_TYPES, Kind, Loaded
 
@@ -86,7 +86,7 @@ def detect_kind(path: str | Path) -> Kind:
     """The kind of a data file, recognised from its content (header, JSON shape)."""
     found = sniff(path)
     if found.kind is None:
-        raise unknown(found.src, "its header matches none")
+        raise unknown_header(found.src, found.header)
     return found.kind
 
 
@@ -126,7 +126,7 @@ def read_file(
     found = sniff(path)
     src = found.src
     if found.kind is None and kind is None:
-        raise unknown(src, "its header matches none")
+        raise unknown_header(src, found.header)
     if found.kind is not None and kind is not None and found.kind != kind:
         raise LoadError(src.label, f"the content is {found.kind} data, not {kind}")
     actual = found.kind or kind
@@ -175,12 +175,11 @@ def _load(
     src = found.src
     if kind in _CSV_KINDS:
         _expect(found, "csv", kind)
-        if kind == "ward_crime":
-            return _crime.load_ward(_table(found, required=_crime.WARD_TEXT), wards)
-        if kind == "borough_crime":
-            borough = _crime.borough_column(found.header)
-            table = _table(found, required=("MajorText", "MinorText", borough))
-            return _crime.load_borough(table)
+        if kind in ("ward_crime", "borough_crime"):
+            _crime.columns(src.label, found.header, kind)  # before reading: name what lacks
+            if kind == "ward_crime":
+                return _crime.load_ward(_table(found), wards)
+            return _crime.load_borough(_table(found))
         if kind == "ward_population":
             return _population.load_ward(_table(found, _population.WARD_COLUMNS), wards), ()
         if kind == "borough_population":
@@ -200,6 +199,8 @@ def _load(
         if found.fmt == "json":
             return _stop_search.load_api(src.label, found.payload, locate)
         _expect(found, "csv", kind)
+        if _stop_search.is_mps(found.header):
+            return _stop_search.load_mps(_table(found))
         return _stop_search.load_bulk(_table(found, _stop_search.BULK_COLUMNS), locate)
     # taser
     if found.fmt == "xlsx":
@@ -267,7 +268,8 @@ def combine(kind: Kind, parts: Sequence[Loaded]) -> Loaded:
     """Several files of one kind as one dataset version.
 
     * stop_search: months concatenated; a month present in several files is taken from the
-      last of them in ``parts``.
+      most complete source (the Met's extract, then police.uk's bulk file, then its API),
+      the last of them in ``parts`` among equals.
     * taser: rows concatenated; an (area, period) present in several files is taken from the
       last of them (order the files with :func:`order_sources`).
     * ward_crime / borough_crime: exactly one file.  Each MPS extract re-codes its whole
@@ -299,10 +301,17 @@ def combine(kind: Kind, parts: Sequence[Loaded]) -> Loaded:
 
 
 def _combine_stop_search(parts: Sequence[Loaded], source: str) -> Loaded:
+    # Each month from the most complete source that has it (the Met's own extract, then
+    # police.uk's bulk file, then its partial API), the last file among equals.
     winner: dict[int, int] = {}
+    best: dict[int, tuple[int, int]] = {}
     for i, part in enumerate(parts):
+        kinds = set(part.frame["source"])
+        rank = max((_stop_search.SOURCE_RANK[k] for k in kinds), default=0)
         for month in part.months:
-            winner[month] = i
+            if (rank, i) >= best.get(month, (-1, -1)):
+                best[month] = (rank, i)
+                winner[month] = i
     frames = [
         part.frame[part.frame["month"].isin([m for m in part.months if winner[m] == i])]
         for i, part in enumerate(parts)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from datastore.errors import LoadError
-from datastore.ingest.loaders import _boundaries, _stop_search, _taser
+from datastore.ingest.loaders import _boundaries, _crime, _population, _stop_search, _taser
 from datastore.ingest.loaders._source import (
     Source,
     check_not_utf16,
@@ -24,14 +24,16 @@ from datastore.storage.kinds import Kind
 Format = Literal["csv", "json", "xlsx"]
 # How each kind is recognised, for the error when nothing matches.
 ACCEPTED = (
-    "ward_crime (CSV: MajorText,MinorText,WardName,WardCode,LookUp_BoroughName,YYYYMM...)",
-    "borough_crime (CSV: MajorText,MinorText,BoroughName or LookUp_BoroughName,YYYYMM...)",
-    "ward_population (CSV: ward_code,ward_name,lad_code,lad_name,...,age_total)",
+    f"ward_crime (CSV: {_crime.EXPECTED['ward_crime']})",
+    f"borough_crime (CSV: {_crime.EXPECTED['borough_crime']})",
+    "ward_population (CSV, Census 2021 TS019 by 2022 ward: Electoral wards and divisions "
+    "Code,Electoral wards and divisions,Migrant indicator (5 categories) Code,...,Observation)",
     "borough_population (CSV: geography,geography code,Age: Total)",
     "postcodes (CSV: Postcode,...,Admin_district_code,Admin_ward_code,lat_wgs84_derived,"
     "lon_wgs84_derived,ward_name,district_name)",
     "stop_search (police.uk API JSON array of records, or CSV: Type,Date,"
-    "Part of a policing operation,...)",
+    "Part of a policing operation,...; or the Met's dashboard extract CSV: Borough of Stop,"
+    "Borough Code,Year_Month,StopDate,...,Count)",
     "taser (Home Office CED table CSV: 'Police Force/Region,Drawn,...' or "
     "'Region,Police force,Total,...'; or MPS Use of Force records, CSV or .xlsx, "
     "with Borough, IncidentDate and CED Drawn ... CED Fired)",
@@ -61,16 +63,26 @@ def unknown(src: Source, what: str) -> LoadError:
     )
 
 
+def unknown_header(src: Source, header: list[str]) -> LoadError:
+    """The error for a CSV whose header matches no kind: the columns found, and expected."""
+    if _crime.looks_like_crime(header):
+        return _crime.unrecognised(src.label, header)
+    shown = ",".join(header[:12]) + (",…" if len(header) > 12 else "")
+    return unknown(src, f"its header matches none; its columns are {shown}")
+
+
 def classify_header(header: list[str]) -> tuple[Kind, Literal["ho", "uof"] | None] | None:
     names = set(header)
-    if {"MajorText", "MinorText"} <= names:
-        if names & {"WardCode", "WardName"}:
+    if _crime.looks_like_crime(header):
+        if names & {"WardCode", "WardName"}:  # a ward extract, complete or not
             return "ward_crime", None
-        if names & {"BoroughName", "LookUp_BoroughName"}:
+        if _crime.has_fields(header, _crime.BOROUGH_FIELDS):
             return "borough_crime", None
         return None
-    if {"ward_code", "lad_code"} <= names:
+    if {_population.TS019_CODE, _population.TS019_COUNT} <= names:
         return "ward_population", None
+    if _stop_search.is_mps(header):
+        return "stop_search", None
     if "geography code" in names:
         return "borough_population", None
     if "Postcode" in names and names & {"Admin_ward_code", "Admin_district_code"}:

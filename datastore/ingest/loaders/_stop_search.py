@@ -1,4 +1,10 @@
-"""police.uk stop and search: the API's JSON array, or the bulk-download CSV.
+"""Stop and search: police.uk's API JSON array or bulk-download CSV, or the Met's own dashboard
+extract (London Datastore ``e6yjz``).
+
+* Every row is one search record, with ``count`` (1 for police.uk; the Met's ``Count``) and
+  ``source``: ``api`` (police.uk's open API, which for the Met holds only part of its searches:
+  about a third in 2024-25), ``bulk`` (police.uk's bulk CSV, complete for what the force
+  uploads) or ``mps`` (the Met's own extract, counted by the borough of the search).
 
 * Month: police.uk timestamps are UTC; a record's month is its month in London local time
   (Europe/London).  This is how police.uk files records: a search at 00:30 BST on 1 September
@@ -44,6 +50,29 @@ BULK_COLUMNS = (
     "Outcome linked to object of search",
     "Removal of more than just outer clothing",
 )
+# The Met's dashboard extract.  Only ``Borough of Stop``, ``Borough Code``, ``Year_Month``,
+# ``Date``/``StopDate`` and ``Count`` are documented names; the others are what the
+# documentation describes (gender, ethnic appearance, self-defined ethnicity group,
+# legislation, outcome, age, object of search) under names not yet seen in a real file.  The
+# loader therefore refuses any header that is not exactly this set, naming the difference, so
+# the first real file is checked rather than misread.
+MPS_DATE_COLUMNS = ("StopDate", "Date")
+MPS_COLUMNS = (
+    ("borough", "Borough of Stop"),
+    ("borough_code", "Borough Code"),
+    ("month", "Year_Month"),
+    ("count", "Count"),
+    ("gender", "Gender"),
+    ("age_range", "Age Group"),
+    ("officer_ethnicity", "Ethnic Appearance"),
+    ("self_ethnicity", "Self Defined Ethnicity Group"),
+    ("legislation", "Legislation"),
+    ("object_of_search", "Search Reason"),
+    ("outcome", "Outcome"),
+)
+MPS_SIGNATURE = frozenset({"Borough of Stop", "Year_Month"})
+SOURCE_RANK = {"api": 0, "bulk": 1, "mps": 2}  # more complete sources win a month
+
 # The fields an API record must have for a JSON array to count as stop search.
 API_SIGNATURE = frozenset(
     {"age_range", "datetime", "location", "object_of_search", "officer_defined_ethnicity", "type"}
@@ -94,11 +123,15 @@ def _frame(
     borough: npt.NDArray[np.object_],
     texts: dict[str, list[str] | pd.Series],
     has_location: npt.NDArray[np.bool_],
+    source: str,
+    count: npt.NDArray[np.int64] | None = None,
 ) -> tuple[pd.DataFrame, tuple[int, ...]]:
     data: dict[str, object] = {"month": months, "borough": v.as_str(borough)}
     for out, _, _ in TEXT_FIELDS:
         data[out] = v.as_str(np.asarray(texts[out], dtype=object))
     data["has_location"] = has_location
+    data["source"] = v.as_str(np.full(len(months), source, dtype=object))
+    data["count"] = np.ones(len(months), dtype=np.int64) if count is None else count
     frame = pd.DataFrame(data)
     return frame, tuple(int(m) for m in np.unique(months))
 
@@ -181,7 +214,7 @@ def load_api(
             )
         borough[i] = (name or "").strip()
     _place(borough, has_location & (borough == ""), lon, lat, locate)
-    return _frame(months, borough, texts, has_location)
+    return _frame(months, borough, texts, has_location, "api")
 
 
 def load_bulk(
@@ -226,4 +259,79 @@ def load_bulk(
         coords[column] = num
     borough = np.full(len(table.frame), "", dtype=object)
     _place(borough, has_location, coords["Longitude"], coords["Latitude"], locate)
-    return _frame(months, borough, texts, has_location)
+    return _frame(months, borough, texts, has_location, "bulk")
+
+
+def is_mps(header: Sequence[str]) -> bool:
+    """A header with the Met dashboard extract's signature columns."""
+    return set(header) >= MPS_SIGNATURE
+
+
+def mps_expected() -> list[str]:
+    return [name for _, name in MPS_COLUMNS] + ["StopDate (or Date)"]
+
+
+def check_mps_header(label: str, header: Sequence[str]) -> str:
+    """Refuse a dashboard extract whose columns are not exactly the documented set; return
+    the name of its date column."""
+    names = set(header)
+    dates = [c for c in MPS_DATE_COLUMNS if c in names]
+    expected = {name for _, name in MPS_COLUMNS}
+    missing = sorted(expected - names) + ([] if dates else ["StopDate (or Date)"])
+    extra = sorted(names - expected - set(MPS_DATE_COLUMNS)) + dates[1:]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing)}")
+        if extra:
+            parts.append(f"not expected {', '.join(extra)}")
+        raise LoadError(
+            label,
+            "the Met's stop-and-search extract has other columns than the documented layout "
+            f"({'; '.join(parts)}); expected exactly: {', '.join(mps_expected())}. Check the "
+            "file against the London Datastore's description before loading it",
+            row=1,
+        )
+    return dates[0]
+
+
+def _mps_dates(table: CsvTable, column: str) -> npt.NDArray[np.int64]:
+    """YYYYMM of each search date: DD/MM/YYYY (the Met's StopDate) or YYYY-MM-DD."""
+    raw = v.text(table, column)
+    dmy = pd.to_datetime(raw, format="%d/%m/%Y", errors="coerce")
+    iso = pd.to_datetime(raw.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    parsed = dmy.fillna(iso)
+    bad = v.first(parsed.isna())
+    if bad is not None:
+        raise LoadError(table.label, f"{raw.iat[bad]!r} is not a date (DD/MM/YYYY or "
+                        "YYYY-MM-DD)", row=table.line(bad), column=column)
+    return np.asarray(parsed.dt.year * 100 + parsed.dt.month, dtype=np.int64)
+
+
+def load_mps(table: CsvTable) -> tuple[pd.DataFrame, tuple[int, ...]]:
+    """The Met's dashboard extract: one row per search (weighted by ``Count``), placed by the
+    borough where the search took place."""
+    date_column = check_mps_header(table.label, table.header)
+    year_month = v.text(table, "Year_Month")
+    ok = year_month.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])")
+    bad = v.first(~ok)
+    if bad is not None:
+        raise LoadError(table.label, f"{year_month.iat[bad]!r} is not a month (YYYY-MM)",
+                        row=table.line(bad), column="Year_Month")
+    months = np.asarray(
+        year_month.str.slice(0, 4).astype(int) * 100 + year_month.str.slice(5, 7).astype(int),
+        dtype=np.int64)
+    dated = _mps_dates(table, date_column)
+    off = v.first(dated != months)
+    if off is not None:
+        raise LoadError(table.label, f"the date is not in the month {year_month.iat[off]}",
+                        row=table.line(off), column=date_column)
+    count = v.counts(table, ["Count"], positive=True)[:, 0]
+    field = dict(MPS_COLUMNS)
+    texts: dict[str, list[str] | pd.Series] = {}
+    for out, _, _ in TEXT_FIELDS:
+        texts[out] = (v.text(table, field[out], required=False) if out in field
+                      else pd.Series([""] * len(months), dtype="str"))
+    borough = v.text(table, "Borough of Stop", required=False).to_numpy(dtype=object)
+    has_location = np.ones(len(months), dtype=bool)
+    return _frame(months, borough, texts, has_location, "mps", count)

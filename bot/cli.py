@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import config as config_mod
-from bot.logs import quiet_noisy_loggers
+from bot.logs import dropping_exceptions, quiet_noisy_loggers, redact_token, token_hint
 from datastore.errors import LoadError
 from datastore.query.figures import month_label
 from datastore.services import Services, open_services
@@ -77,29 +77,54 @@ HAVE_TOKEN = (
 )
 
 
+WEBHOOK_NEEDS_URL = "wardwatch run: webhook mode needs [telegram] webhook_url"
+
+WEBHOOK_NEEDS_SECRET = (
+    "wardwatch run: webhook mode needs [telegram] webhook_secret: without it anyone who finds "
+    "the address can post updates as any user, an operator included. Set it to a long random "
+    "string of letters, digits, _ and - (up to 256), e.g. the output of "
+    "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+)
+
+
+def token_rejected(token: str) -> str:
+    """What `run` says when Telegram refuses the token (never the token itself)."""
+    return (f"wardwatch run: Telegram rejected the bot token ({token_hint(token)}). Check "
+            "WARDWATCH_TOKEN or [telegram] token: copy it again from @BotFather.")
+
+
 def cmd_run(cfg: config_mod.Config) -> int:
     """Run the bot until interrupted (polling or webhook, as configured)."""
     from telegram import Update
+    from telegram.error import InvalidToken
 
+    from bot import webhook
     from bot.app import build_application
 
-    if cfg.telegram.token is None:
+    tg = cfg.telegram
+    if tg.token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    if tg.mode == "webhook" and not tg.webhook_url:
+        print(WEBHOOK_NEEDS_URL, file=sys.stderr)
+        return 2
+    if tg.mode == "webhook" and not tg.webhook_secret:
+        print(WEBHOOK_NEEDS_SECRET, file=sys.stderr)
+        return 2
     app = build_application(cfg)
-    tg = cfg.telegram
-    if tg.mode == "webhook":
-        if not tg.webhook_url:
-            print("wardwatch run: webhook mode needs [telegram] webhook_url", file=sys.stderr)
-            return 2
-        app.run_webhook(
-            listen=tg.listen, port=tg.port, url_path=tg.webhook_url.rstrip("/").rsplit("/", 1)[-1],
-            webhook_url=tg.webhook_url,
-            secret_token=tg.webhook_secret.reveal() if tg.webhook_secret else None,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    # PTB logs the refusal with a traceback naming the token; we say it once, plainly.
+    with dropping_exceptions(InvalidToken):
+        try:
+            if tg.mode == "webhook":
+                assert tg.webhook_url is not None and tg.webhook_secret is not None
+                asyncio.run(webhook.serve(app, url=tg.webhook_url,
+                                          secret=tg.webhook_secret.reveal(),
+                                          listen=tg.listen, port=tg.port))
+            else:
+                app.run_polling(allowed_updates=Update.ALL_TYPES)
+        except InvalidToken:
+            print(token_rejected(tg.token.reveal()), file=sys.stderr)
+            return 1
     return 0
 
 
@@ -262,6 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except config_mod.ConfigError as exc:
         print(f"wardwatch: {exc}", file=sys.stderr)
         return 2
+    if cfg.telegram.token is not None:
+        redact_token(cfg.telegram.token.reveal())  # from every log record, whatever its level
     if args.command is None:
         if cfg.telegram.token is not None:
             print(HAVE_TOKEN)

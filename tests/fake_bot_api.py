@@ -842,6 +842,7 @@ class FakeBotApi:
         self._messages: dict[tuple[str, int], JSON] = {}
         self._next_message_id: dict[str, int] = {}
         self._members: dict[tuple[str, int], str] = {}
+        self._member_fields: dict[tuple[str, int], JSON] = {}  # set_member's extra fields
         self._migrated: dict[str, int] = {}
         self._callback_queries: dict[str, bool] = {}  # id → answered
         self._commands: dict[str, list[JSON]] = {}
@@ -961,9 +962,14 @@ class FakeBotApi:
         """Hold every answer ``seconds`` (after processing the call); 0 to stop."""
         self._delay = max(0.0, seconds)
 
-    def set_member(self, chat_id: ChatId, user_id: int, status: MemberStatus) -> None:
-        """What ``getChatMember(chat_id, user_id)`` answers (default "member")."""
-        self._members[(_chat_key(chat_id), user_id)] = status
+    def set_member(self, chat_id: ChatId, user_id: int, status: MemberStatus,
+                   **fields: Any) -> None:
+        """What ``getChatMember(chat_id, user_id)`` answers (default "member"): the status's
+        full shape (``member``), with ``fields`` added or replaced, and a field given as
+        None left out (as an older Bot API server leaves out a newer field)."""
+        key = (_chat_key(chat_id), user_id)
+        self._members[key] = status
+        self._member_fields[key] = dict(fields)
 
     def clear_calls(self) -> None:
         self.calls.clear()
@@ -1050,7 +1056,9 @@ class FakeBotApi:
                 chat = member_update["chat"]
                 self._remember_chat(chat)
                 new = member_update["new_chat_member"]
-                self._members[(_chat_key(chat["id"]), int(new["user"]["id"]))] = new["status"]
+                key = (_chat_key(chat["id"]), int(new["user"]["id"]))
+                self._members[key] = new["status"]
+                self._member_fields.pop(key, None)
 
     def _remember_user(self, user: Any) -> None:
         if isinstance(user, dict) and "id" in user:
@@ -1303,7 +1311,8 @@ class FakeBotApi:
                 can_send_video_notes=False, can_send_voice_notes=False, can_send_polls=False,
                 can_send_other_messages=False, can_add_web_page_previews=False,
                 can_change_info=False, can_invite_users=False, can_pin_messages=False,
-                can_manage_topics=False, can_edit_tag=False, until_date=0)
+                can_manage_topics=False, can_edit_tag=False, can_react_to_messages=False,
+                until_date=0)
         elif status == "kicked":
             member["until_date"] = 0
         return member
@@ -2026,10 +2035,17 @@ class FakeBotApi:
         chat = self._target_chat(call, sending=False)
         user_id = self._int(call, "user_id")
         assert user_id is not None
-        status = self._members.get((_chat_key(chat["id"]), user_id), "member")
+        key = (_chat_key(chat["id"]), user_id)
+        status = self._members.get(key, "member")
         user = self._users.get(user_id) or {"id": user_id, "is_bot": False,
                                             "first_name": "User"}
-        return self.member(user, status)  # type: ignore[arg-type]
+        member = self.member(user, status)  # type: ignore[arg-type]
+        for name, value in self._member_fields.get(key, {}).items():
+            if value is None:
+                member.pop(name, None)
+            else:
+                member[name] = value
+        return member
 
     async def _delete_message(self, call: Call) -> bool:
         key, _ = self._known_message(call, editing=False)

@@ -112,12 +112,15 @@ async def _say(update: Update, context: WardContext, chat: Chat, text: str) -> N
 async def button(update: Update, context: WardContext) -> None:
     """A Subscribe or Stop following button."""
     query, chat = update.callback_query, update.effective_chat
-    if query is None or chat is None:
+    if query is None:
         return
     change = keyboards.parse_follow(query.data)
     view = context.services.view
     if change is None or (change.follow and not view.is_met_ward(change.ward_code)):
         await query.answer(texts.BAD_BUTTON, show_alert=True)
+        return
+    if chat is None:  # no chat to follow or stop following (an inline-mode message)
+        await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
         return
     verdict = await membership.may_change(context.bot, chat, query.from_user)
     if verdict != "allowed":

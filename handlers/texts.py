@@ -132,6 +132,13 @@ STALE_BUTTON: Final = "The figures have been updated since that message; showing
 
 BAD_BUTTON: Final = "That button has expired. Send the postcode again."
 
+# A button pressed where Telegram gives no chat to answer in (a message sent through inline
+# mode): an alert, at most 200 characters.
+BUTTON_NEEDS_CHAT: Final = (
+    "I can't answer that button here. Send me the postcode in a chat with me "
+    "(or /postcode in a group) and use the buttons under my answer."
+)
+
 FAR_LOCATION: Final = (
     "That location is not in London: the nearest London postcode is {km:.0f} km away. Crime "
     "figures for other areas are on police.uk."

@@ -33,8 +33,9 @@ Updates: ``api.push_update(raw_dict)`` queues an update for ``getUpdates`` (assi
 ``update_id`` when missing) and applies its side effects on the fake's state (known chats and
 messages, the bot's membership from ``my_chat_member``, group migrations).  The builders
 (``message``, ``edited_message``, ``location``, ``venue``, ``sticker``, ``photo``,
-``callback_query``, ``my_chat_member``, ``migrate_to``, ``migrate_from``) return raw update
-dicts shaped as Telegram sends them; they do not queue anything.
+``callback_query``, ``inline_callback_query``, ``my_chat_member``, ``migrate_to``,
+``migrate_from``) return raw update dicts shaped as Telegram sends them; they do not queue
+anything.
 
 ``getUpdates`` follows the Bot API: updates with ``update_id >= offset`` are returned (the
 offset PTB sends is the last id + 1), and every update below ``offset`` is confirmed and
@@ -1291,6 +1292,30 @@ class FakeBotApi:
             "chat_instance": str(-(zlib.crc32(_chat_key(chat_id).encode()) * 7_919_000_003)),
             "data": data,
         }}
+
+    def inline_callback_query(
+        self,
+        data: str,
+        *,
+        inline_message_id: str | None = "AgAAAN4cAQBUm0gFvf3L0hd1sHk",
+        user_id: int = USER_ID,
+        first_name: str = "Alice",
+        username: str | None = "alice_ldn",
+        query_id: str | None = None,
+    ) -> JSON:
+        """``{"callback_query": {...}}`` with no ``message``: a press on a button of a message
+        sent through inline mode (it has ``inline_message_id`` instead; Telegram gives no chat),
+        or, with ``inline_message_id=None``, a press that carries neither."""
+        n = next(self._counter)
+        query: JSON = {
+            "id": query_id or str(4_417_000_000_000_000_000 + n),
+            "from": self.user(user_id, first_name, username),
+            "chat_instance": str(-(n * 7_919_000_003)),
+            "data": data,
+        }
+        if inline_message_id is not None:
+            query["inline_message_id"] = inline_message_id
+        return {"callback_query": query}
 
     def member(self, user: JSON, status: MemberStatus) -> JSON:
         """A ChatMember of ``status`` with every field PTB requires for it."""

@@ -34,6 +34,8 @@ async def flood_gate(update: Update, context: WardContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
+    if update.channel_post is not None or update.edited_channel_post is not None:
+        return  # a post to a channel's readers, never a request to the bot: not counted
     gate = context.settings.flood
     now = time.monotonic()
     if gate.allow(chat.id, now):

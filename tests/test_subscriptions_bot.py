@@ -133,6 +133,24 @@ async def test_the_subscribe_and_stop_buttons(api: FakeBotApi, app: WardApp) -> 
     assert await stored(app, USER_ID) == ()
 
 
+async def test_a_subscribe_button_with_a_district_not_in_its_ward_is_refused(
+        api: FakeBotApi, app: WardApp) -> None:
+    [answer] = await ask(api, api.message("N1 9AA"))
+    [follow] = [data for _, data in buttons(answer) if data.startswith("sub:")]
+    prefix, district = follow.rsplit(":", 1)
+    assert district == "N1"
+    # A district that does not exist, and a real one with no postcode in this ward.
+    for forged in (f"{prefix}:ZZ9", f"{prefix}:BR1"):
+        [alert] = await ask(api, api.callback_query(forged), "answerCallbackQuery")
+        assert alert.params["text"] == texts.BAD_BUTTON, forged
+        assert alert.params["show_alert"] is True
+    assert api.sent("sendMessage") == [answer]
+    assert await stored(app, USER_ID) == ()
+    [done] = await ask(api, api.callback_query(follow))  # the genuine button still works
+    assert shown(done).startswith("Done: this chat now follows Caledonian")
+    assert [s.district for s in await stored(app, USER_ID)] == ["N1"]
+
+
 async def test_in_groups_only_administrators_change_subscriptions(api: FakeBotApi,
                                                                   app: WardApp) -> None:
     member, owner, admin = 31, 32, 33

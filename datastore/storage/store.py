@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,10 +70,21 @@ class LoadInput:
     sources: tuple[SourceFile, ...]
 
 
+def _create_owner_only(path: Path) -> None:
+    """Create the store's folder (0700) and an empty file (0600) if they are missing: the store
+    holds chat ids, so it is the user's alone whatever the umask. SQLite makes the -wal and
+    -shm files with the database file's permissions. An existing file or folder is left as
+    it is."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def connect(path: Path | str) -> sqlite3.Connection:
     """Open (creating or migrating as needed) the store at `path` and return a connection."""
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _create_owner_only(Path(path))
     conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")

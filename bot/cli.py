@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -17,7 +18,12 @@ from bot.logs import dropping_exceptions, quiet_noisy_loggers, redact_token, tok
 from datastore.errors import LoadError
 from datastore.query.figures import month_label
 from datastore.services import Services, open_services
-from datastore.storage.store import StaleDataError, StoreError, Version
+from datastore.storage.store import (
+    StaleDataError,
+    StoreError,
+    StoreWriteError,
+    Version,
+)
 from handlers import render, texts
 
 log = logging.getLogger("wardwatch")
@@ -134,6 +140,17 @@ async def cmd_console(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     return await run_console(cfg)
 
 
+def store_advice(exc: StoreWriteError) -> str:
+    """What the operator can do about a store that cannot be written."""
+    if exc.code == sqlite3.SQLITE_FULL:
+        return ("Free some space on its disk (or point [storage] path at another disk) and "
+                "try again.")
+    if exc.code == sqlite3.SQLITE_READONLY:
+        return ("Make it and its folder writable to this user, or point [storage] path at a "
+                "writable copy.")
+    return "Try again in a moment; if it persists, check the disk."
+
+
 def _progress(stream: TextIO) -> Callable[[str], None] | None:
     if not stream.isatty():
         return None
@@ -174,6 +191,10 @@ async def cmd_load(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         except (LoadError, StaleDataError) as exc:
             print(f"wardwatch load: rejected: {exc}", file=sys.stderr)
             print("The data being served is unchanged.", file=sys.stderr)
+            return 1
+        except StoreWriteError as exc:
+            print(f"wardwatch load: {exc}. {store_advice(exc)}", file=sys.stderr)
+            print("Nothing was loaded; the data being served is unchanged.", file=sys.stderr)
             return 1
         current = await svc.store.versions()
         print("Current data:")
@@ -298,6 +319,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return cmd_run(cfg)
         return asyncio.run(COMMANDS[args.command](cfg, args))
+    except StoreWriteError as exc:
+        print(f"wardwatch: {exc}. {store_advice(exc)}", file=sys.stderr)
+        return 1
     except StoreError as exc:
         print(f"wardwatch: {exc}. Point [storage] path at another file, or remove this one "
               "to rebuild it from the bundled data.", file=sys.stderr)

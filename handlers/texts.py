@@ -128,6 +128,14 @@ ERROR: Final = (
     "Sorry, something went wrong on my side while answering that. Please try again in a moment."
 )
 
+# A change (following a ward, stopping, /forget) the store could not write: the disk is full,
+# or the store is read-only. Nothing changed. The alert is for buttons (at most 200 characters).
+NOT_SAVED: Final = (
+    "Sorry, I couldn't save that change: my storage can't be written to just now, so nothing "
+    "has changed. Please try again later."
+)
+NOT_SAVED_ALERT: Final = "Sorry, I couldn't save that change just now, so nothing has changed."
+
 STALE_BUTTON: Final = "The figures have been updated since that message; showing the latest."
 
 BAD_BUTTON: Final = "That button has expired. Send the postcode again."

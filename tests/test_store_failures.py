@@ -9,9 +9,11 @@ mode 0444; as root, who may write any file, the process runs without CAP_DAC_OVE
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import json
 import os
+import signal
 import sqlite3
 import stat
 import subprocess
@@ -179,3 +181,42 @@ async def test_changes_on_a_read_only_store_are_not_saved(api: FakeBotApi,
     ward = str(raw.postcode_row("BR1 1AA")["Admin_ward_code"])
     assert [s.ward_code for s in await chats_of(app).run(subscriptions.for_chat, USER_ID)] == [
         ward]
+
+
+def read_only_bot_config(tmp_path: Path, db: Path, api: FakeBotApi) -> Path:
+    """Make the store read-only (0444) and write a config for the bot on it."""
+    db.chmod(0o444)
+    config = tmp_path / "bot.toml"
+    config.write_text(f'[telegram]\ntoken = "{api.token}"\nbase_url = "{api.base_url}"\n'
+                      f'[storage]\npath = "{db.as_posix()}"\n[postcodes]\nbase_url = ""\n')
+    return config
+
+
+async def test_the_bot_on_a_read_only_store_answers_and_says_changes_are_not_saved(
+        tmp_path: Path, db_copy: Path) -> None:
+    preexec = _without_dac_override if os.geteuid() == 0 else None
+    async with FakeBotApi() as api:
+        config = read_only_bot_config(tmp_path, db_copy, api)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WARDWATCH_")}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--config", str(config), "run", cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            preexec_fn=preexec)
+        try:
+            await api.wait_for("getUpdates", timeout=60)
+            [answer] = await ask(api, api.message("N1 9AA"), timeout=15)
+            assert "Caledonian" in shown(answer)
+            expected = parse_html(texts.NOT_SAVED)[0]
+            for text in ("/subscribe N1 9AA", "/forget"):
+                [reply] = await ask(api, api.message(text), timeout=15)
+                assert shown(reply) == expected, text
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGINT)
+            try:
+                _out, err = await asyncio.wait_for(proc.communicate(), 60)
+            except TimeoutError:
+                proc.kill()
+                _out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert "Traceback" not in err.decode()

@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import config as config_mod
-from bot.logs import dropping_exceptions, quiet_noisy_loggers, redact_token, token_hint
+from bot.logs import (
+    quiet_noisy_loggers,
+    redact_token,
+    reporting_startup_refusal,
+    token_hint,
+)
 from datastore.errors import LoadError
 from datastore.query.figures import month_label
 from datastore.services import Services, open_services
@@ -118,8 +123,8 @@ def cmd_run(cfg: config_mod.Config) -> int:
         print(WEBHOOK_NEEDS_SECRET, file=sys.stderr)
         return 2
     app = build_application(cfg)
-    # PTB logs the refusal with a traceback naming the token; we say it once, plainly.
-    with dropping_exceptions(InvalidToken):
+    # PTB logs the refusal at start-up with a traceback naming the token; we say it plainly.
+    with reporting_startup_refusal(InvalidToken):
         try:
             if tg.mode == "webhook":
                 assert tg.webhook_url is not None and tg.webhook_secret is not None

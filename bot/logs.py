@@ -77,20 +77,25 @@ def redact_token(token: str, logger: logging.Logger | None = None) -> None:
             handler.addFilter(RedactToken(token))
 
 
-class _DropException(logging.Filter):
+class _DropStartupRefusal(logging.Filter):
+    """Drops PTB's record of its start-up (bootstrap) giving up on an exception of `types`."""
+
     def __init__(self, types: tuple[type[BaseException], ...]) -> None:
         super().__init__()
         self.types = types
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], self.types))
+        return not (record.name.startswith("telegram") and record.exc_info
+                    and isinstance(record.exc_info[1], self.types)
+                    and "Bootstrap" in record.getMessage())
 
 
 @contextmanager
-def dropping_exceptions(*types: type[BaseException]) -> Iterator[None]:
-    """While the block runs, the root handlers drop records carrying one of these exceptions:
-    the caller reports them itself, in its own words."""
-    drop = _DropException(types)
+def reporting_startup_refusal(*types: type[BaseException]) -> Iterator[None]:
+    """While the block runs, the root handlers drop PTB's log of its start-up failing with one
+    of these exceptions (a traceback): the caller reports it itself, in its own words. The
+    same exception later on, or logged by anyone else, is logged as usual."""
+    drop = _DropStartupRefusal(types)
     handlers = list(logging.getLogger().handlers)
     for handler in handlers:
         handler.addFilter(drop)

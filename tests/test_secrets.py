@@ -126,6 +126,30 @@ def test_the_token_is_blotted_out_of_every_log_record() -> None:
     assert lines[-1] == "telegram.Bot.redaction-test nothing secret here: 5"
 
 
+def test_only_ptbs_start_up_refusal_is_left_to_the_cli_to_report() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("LOG %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    refusal = InvalidToken("Unauthorized")
+    try:
+        with logs.reporting_startup_refusal(InvalidToken):
+            for name, message in (
+                    ("telegram.ext", "Network Retry Loop (Bootstrap Initialize): Invalid token."),
+                    ("telegram.ext", "Network Retry Loop (Polling Updates): Invalid token."),
+                    ("handlers.errors", "error while handling update 5: InvalidToken")):
+                logging.getLogger(name).error(message, exc_info=refusal)
+        logging.getLogger("telegram.ext").error("Bootstrap Initialize after", exc_info=refusal)
+    finally:
+        root.removeHandler(handler)
+    heads = [line for line in stream.getvalue().splitlines() if line.startswith("LOG ")]
+    assert heads == ["LOG telegram.ext Network Retry Loop (Polling Updates): Invalid token.",
+                     "LOG handlers.errors error while handling update 5: InvalidToken",
+                     "LOG telegram.ext Bootstrap Initialize after"]
+    assert handler.filters == []
+
+
 def test_library_loggers_stay_at_info_when_wardwatch_logs_debug() -> None:
     root = logging.getLogger()
     saved = {name: logging.getLogger(name).level for name in ("", "telegram", "tornado")}

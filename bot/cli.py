@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -13,11 +14,21 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import config as config_mod
-from bot.logs import quiet_noisy_loggers
+from bot.logs import (
+    quiet_noisy_loggers,
+    redact_token,
+    reporting_startup_refusal,
+    token_hint,
+)
 from datastore.errors import LoadError
 from datastore.query.figures import month_label
 from datastore.services import Services, open_services
-from datastore.storage.store import StaleDataError, StoreError, Version
+from datastore.storage.store import (
+    StaleDataError,
+    StoreError,
+    StoreWriteError,
+    Version,
+)
 from handlers import render, texts
 
 log = logging.getLogger("wardwatch")
@@ -77,29 +88,54 @@ HAVE_TOKEN = (
 )
 
 
+WEBHOOK_NEEDS_URL = "wardwatch run: webhook mode needs [telegram] webhook_url"
+
+WEBHOOK_NEEDS_SECRET = (
+    "wardwatch run: webhook mode needs [telegram] webhook_secret: without it anyone who finds "
+    "the address can post updates as any user, an operator included. Set it to a long random "
+    "string of letters, digits, _ and - (up to 256), e.g. the output of "
+    "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+)
+
+
+def token_rejected(token: str) -> str:
+    """What `run` says when Telegram refuses the token (never the token itself)."""
+    return (f"wardwatch run: Telegram rejected the bot token ({token_hint(token)}). Check "
+            "WARDWATCH_TOKEN or [telegram] token: copy it again from @BotFather.")
+
+
 def cmd_run(cfg: config_mod.Config) -> int:
     """Run the bot until interrupted (polling or webhook, as configured)."""
     from telegram import Update
+    from telegram.error import InvalidToken
 
+    from bot import webhook
     from bot.app import build_application
 
-    if cfg.telegram.token is None:
+    tg = cfg.telegram
+    if tg.token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    if tg.mode == "webhook" and not tg.webhook_url:
+        print(WEBHOOK_NEEDS_URL, file=sys.stderr)
+        return 2
+    if tg.mode == "webhook" and not tg.webhook_secret:
+        print(WEBHOOK_NEEDS_SECRET, file=sys.stderr)
+        return 2
     app = build_application(cfg)
-    tg = cfg.telegram
-    if tg.mode == "webhook":
-        if not tg.webhook_url:
-            print("wardwatch run: webhook mode needs [telegram] webhook_url", file=sys.stderr)
-            return 2
-        app.run_webhook(
-            listen=tg.listen, port=tg.port, url_path=tg.webhook_url.rstrip("/").rsplit("/", 1)[-1],
-            webhook_url=tg.webhook_url,
-            secret_token=tg.webhook_secret.reveal() if tg.webhook_secret else None,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    # PTB logs the refusal at start-up with a traceback naming the token; we say it plainly.
+    with reporting_startup_refusal(InvalidToken):
+        try:
+            if tg.mode == "webhook":
+                assert tg.webhook_url is not None and tg.webhook_secret is not None
+                asyncio.run(webhook.serve(app, url=tg.webhook_url,
+                                          secret=tg.webhook_secret.reveal(),
+                                          listen=tg.listen, port=tg.port))
+            else:
+                app.run_polling(allowed_updates=Update.ALL_TYPES)
+        except InvalidToken:
+            print(token_rejected(tg.token.reveal()), file=sys.stderr)
+            return 1
     return 0
 
 
@@ -107,6 +143,17 @@ async def cmd_console(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     from bot.console import run_console
 
     return await run_console(cfg)
+
+
+def store_advice(exc: StoreWriteError) -> str:
+    """What the operator can do about a store that cannot be written."""
+    if exc.code == sqlite3.SQLITE_FULL:
+        return ("Free some space on its disk (or point [storage] path at another disk) and "
+                "try again.")
+    if exc.code == sqlite3.SQLITE_READONLY:
+        return ("Make it and its folder writable to this user, or point [storage] path at a "
+                "writable copy.")
+    return "Try again in a moment; if it persists, check the disk."
 
 
 def _progress(stream: TextIO) -> Callable[[str], None] | None:
@@ -149,6 +196,10 @@ async def cmd_load(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         except (LoadError, StaleDataError) as exc:
             print(f"wardwatch load: rejected: {exc}", file=sys.stderr)
             print("The data being served is unchanged.", file=sys.stderr)
+            return 1
+        except StoreWriteError as exc:
+            print(f"wardwatch load: {exc}. {store_advice(exc)}", file=sys.stderr)
+            print("Nothing was loaded; the data being served is unchanged.", file=sys.stderr)
             return 1
         current = await svc.store.versions()
         print("Current data:")
@@ -262,6 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except config_mod.ConfigError as exc:
         print(f"wardwatch: {exc}", file=sys.stderr)
         return 2
+    if cfg.telegram.token is not None:
+        redact_token(cfg.telegram.token.reveal())  # from every log record, whatever its level
     if args.command is None:
         if cfg.telegram.token is not None:
             print(HAVE_TOKEN)
@@ -271,6 +324,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return cmd_run(cfg)
         return asyncio.run(COMMANDS[args.command](cfg, args))
+    except StoreWriteError as exc:
+        print(f"wardwatch: {exc}. {store_advice(exc)}", file=sys.stderr)
+        return 1
     except StoreError as exc:
         print(f"wardwatch: {exc}. Point [storage] path at another file, or remove this one "
               "to rebuild it from the bundled data.", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from platformdirs import user_data_dir
 
 ENV_CONFIG = "WARDWATCH_CONFIG"
 ENV_TOKEN = "WARDWATCH_TOKEN"
+# What Telegram accepts as a webhook's secret_token.
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -204,8 +207,10 @@ def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = 
     if not isinstance(port, int) or not 0 < port < 65536:
         raise ConfigError(f"{where}: [telegram] port must be a port number")
     secret = tg.get("webhook_secret")
-    if secret is not None and not isinstance(secret, str):
-        raise ConfigError(f"{where}: [telegram] webhook_secret must be a string")
+    if secret not in (None, "") and not (isinstance(secret, str)
+                                   and WEBHOOK_SECRET_RE.fullmatch(secret)):
+        raise ConfigError(f"{where}: [telegram] webhook_secret must be 1 to 256 letters, "
+                          "digits, _ or - (Telegram's rule)")
     telegram = TelegramConfig(
         token=Secret(token_text.strip()) if token_text.strip() else None,
         mode=mode,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import sys
 import tempfile
 import time
@@ -27,12 +28,52 @@ YOU: Final = {"id": 1000, "is_bot": False, "first_name": "You"}
 CHAT: Final = {"id": 1000, "type": "private", "first_name": "You"}
 
 
+# Flags for a file that must be new: never an existing file, never through a planted link.
+_NEW_FILE: Final = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                    | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+_MAX_SAME_NAME: Final = 1000
+
+
+def save_new(folder: Path, filename: str, data: bytes) -> Path:
+    """Write `data` to a new file (0600) in `folder` and return its path; a name already
+    taken (by a file, or a link someone planted) gets -2, -3, … and is never written through."""
+    name = Path(filename).name
+    if name in ("", ".", ".."):
+        name = "file"
+    stem, suffix = os.path.splitext(name)
+    for n in range(1, _MAX_SAME_NAME + 1):
+        path = folder / (name if n == 1 else f"{stem}-{n}{suffix}")
+        try:
+            fd = os.open(path, _NEW_FILE, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        return path
+    raise FileExistsError(f"{folder}: {_MAX_SAME_NAME} files named like {name} already")
+
+
+@dataclass
+class SaveFolder:
+    """Where the console saves the pictures and downloads the bot sends: a fresh folder made
+    by `tempfile.mkdtemp` at the first file (owner-only, a name nobody can guess in advance,
+    so no other user of the machine can plant links in it)."""
+
+    parent: Path | None = None  # default: the system's temporary directory
+    path: Path | None = None
+
+    def save(self, filename: str, data: bytes) -> Path:
+        if self.path is None:
+            self.path = Path(tempfile.mkdtemp(prefix="wardwatch-", dir=self.parent))
+        return save_new(self.path, filename, data)
+
+
 @dataclass
 class LocalBotApi(BaseRequest):
     """A Bot API answered in-process: messages the bot sends go to `show` instead of Telegram."""
 
     show: Callable[[str, dict[str, Any]], None]
-    save_dir: Path | None = None  # where photos and documents the bot sends are written
+    files: SaveFolder | None = None  # where photos and documents the bot sends are written
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -54,15 +95,12 @@ class LocalBotApi(BaseRequest):
         return msg
 
     def _save(self, request_data: RequestData) -> list[str]:
-        """Write the files of a sendPhoto/sendDocument to `save_dir`; their paths."""
-        assert self.save_dir is not None
-        self.save_dir.mkdir(parents=True, exist_ok=True)
+        """Write the files of a sendPhoto/sendDocument to `files`; their paths."""
+        assert self.files is not None
         saved = []
         for filename, content, _mime in request_data.multipart_data.values():
             data = content if isinstance(content, bytes) else content.read()
-            target = self.save_dir / Path(filename or "file").name
-            target.write_bytes(data)
-            saved.append(str(target))
+            saved.append(str(self.files.save(filename or "file", data)))
         return saved
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
@@ -75,7 +113,7 @@ class LocalBotApi(BaseRequest):
         if api_method == "getMe":
             result = BOT_USER
         elif api_method in ("sendMessage", "editMessageText", "sendPhoto", "sendDocument"):
-            if request_data is not None and request_data.contains_files and self.save_dir:
+            if request_data is not None and request_data.contains_files and self.files:
                 params = {**params, "saved": self._save(request_data)}
             self.show(api_method, params)
             result = self._message(params)
@@ -142,10 +180,11 @@ INTRO: Final = (
 async def run_console(cfg: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     """Chat with the bot in the terminal until /quit or end of input."""
     console = Console(out)
-    save_dir = Path(tempfile.gettempdir()) / "wardwatch"
+    files = SaveFolder()
     app = build_application(cfg, token=CONSOLE_TOKEN,
-                            request=LocalBotApi(console.show, save_dir), rate_limit=False)
-    print(INTRO + f"Pictures and downloads are saved in {save_dir}.\n", file=out, flush=True)
+                            request=LocalBotApi(console.show, files), rate_limit=False)
+    print(INTRO + "Pictures and downloads are saved in a new private folder in "
+          f"{tempfile.gettempdir()}; each one says where.\n", file=out, flush=True)
     loop = asyncio.get_running_loop()
     async with running(app):
         while True:

@@ -1,12 +1,106 @@
-"""Logging set-up in one place: library loggers that would print secrets are held back."""
+"""Logging set-up in one place: library loggers that would print secrets are held back, and
+the bot token is blotted out of every record the root handlers write."""
 
 from __future__ import annotations
 
 import logging
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Final
+
+# httpx logs every request URL at INFO (the token is in every Bot API URL, a postcode in
+# postcodes.io's); APScheduler every job run: WARNING and above only.
+WARNING_LOGGERS: Final = ("httpx", "httpcore", "apscheduler")
+# PTB logs every Bot API call, its URL and its parameters at DEBUG (tornado, the webhook
+# server, its requests): INFO and above only, even when WardWatch's own logging is DEBUG.
+INFO_LOGGERS: Final = ("telegram", "tornado")
 
 
 def quiet_noisy_loggers() -> None:
-    """httpx logs every request URL at INFO — the bot token is in the Bot API's URLs, a
-    postcode in postcodes.io's — so these libraries log at WARNING and above only."""
-    for name in ("httpx", "httpcore", "apscheduler"):
+    """Hold back the libraries whose logs would show the token, postcodes or noise."""
+    for name in WARNING_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in INFO_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:  # else it follows the root's level
+            logger.setLevel(logging.INFO)
+
+
+def token_hint(token: str) -> str:
+    """How a token is named where it must not be shown: its last four characters."""
+    return f"…:{token[-4:]}"
+
+
+class RedactToken(logging.Filter):
+    """Replace the bot token wherever it appears in a record: its message and arguments, its
+    exception text and its stack.  Install on a handler, so every logger's records pass it."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+        self.hint = f"<token {token_hint(token)}>"
+        # The part after the colon is the secret; it may also appear on its own.
+        secret = token.partition(":")[2]
+        self._needles = [token] + ([secret] if len(secret) >= 8 else [])
+
+    def _clean(self, text: str) -> str:
+        for needle in self._needles:
+            text = text.replace(needle, self.hint)
+        return text
+
+    def _dirty(self, text: str) -> bool:
+        return any(needle in text for needle in self._needles)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: let the handler report it as it would
+            message = str(record.msg)
+        if self._dirty(message):
+            record.msg, record.args = self._clean(message), None
+        if record.exc_info and not record.exc_text:
+            # Formatter.format uses exc_text when it is set: fill it in, cleaned.
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        if record.exc_text and self._dirty(record.exc_text):
+            record.exc_text = self._clean(record.exc_text)
+        if record.stack_info and self._dirty(record.stack_info):
+            record.stack_info = self._clean(record.stack_info)
+        return True
+
+
+def redact_token(token: str, logger: logging.Logger | None = None) -> None:
+    """Install RedactToken on every handler of `logger` (default the root logger)."""
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, RedactToken) and f.token == token for f in handler.filters):
+            handler.addFilter(RedactToken(token))
+
+
+class _DropStartupRefusal(logging.Filter):
+    """Drops PTB's record of its start-up (bootstrap) giving up on an exception of `types`."""
+
+    def __init__(self, types: tuple[type[BaseException], ...]) -> None:
+        super().__init__()
+        self.types = types
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("telegram") and record.exc_info
+                    and isinstance(record.exc_info[1], self.types)
+                    and "Bootstrap" in record.getMessage())
+
+
+@contextmanager
+def reporting_startup_refusal(*types: type[BaseException]) -> Iterator[None]:
+    """While the block runs, the root handlers drop PTB's log of its start-up failing with one
+    of these exceptions (a traceback): the caller reports it itself, in its own words. The
+    same exception later on, or logged by anyone else, is logged as usual."""
+    drop = _DropStartupRefusal(types)
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(drop)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(drop)

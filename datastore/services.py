@@ -106,6 +106,15 @@ async def ensure_loaded(store: Store, progress: Progress | None = None) -> list[
     return await store.write(wanted)
 
 
+def remove_store_files(path: Path) -> None:
+    """Delete a store file and the -wal and -shm files beside it."""
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            file.unlink(missing_ok=True)
+        except OSError as exc:  # the next run rebuilds what is missing anyway
+            log.warning("could not remove %s: %s", file, exc.strerror)
+
+
 @asynccontextmanager
 async def open_services(
     storage_path: Path,
@@ -120,13 +129,21 @@ async def open_services(
     `postcodes_url` None means never ask postcodes.io (answers stay fully offline).
     """
     store = Store(storage_path)
-    await store.open()
+    new = str(storage_path) != ":memory:" and not await asyncio.to_thread(
+        Path(storage_path).exists)
+    try:
+        await store.open()
+        await ensure_loaded(store, progress)
+    except BaseException:
+        await store.close()
+        if new:  # a first run that failed (a full disk, Ctrl-C): leave no half-built store
+            await asyncio.to_thread(remove_store_files, Path(storage_path))
+        raise
     client = http or httpx.AsyncClient(
         timeout=postcodes_timeout,
         headers={"User-Agent": "WardWatch (London crime figures bot)"},
     )
     try:
-        await ensure_loaded(store, progress)
         view = await store.run(DataView.build)
         remote = None
         if postcodes_url:

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from datastore.storage.store import StoreWriteError
 from handlers import texts
 from handlers.context import WardContext
 
@@ -16,14 +17,23 @@ log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: WardContext) -> None:
-    """Log first (update id and error, never message text or the token), then tell the user."""
+    """Log first (update id and error, never message text or the token), then tell the user:
+    a change the store could not write (disk full, read-only) is said to be unsaved."""
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("error while handling update %s: %s", update_id,
-              type(context.error).__name__, exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    unsaved = isinstance(context.error, StoreWriteError)
+    if unsaved:  # the operator's to fix; the reason is in the message, no traceback needed
+        log.warning("update %s changed nothing: %s", update_id, context.error)
+    else:
+        log.error("error while handling update %s: %s", update_id,
+                  type(context.error).__name__, exc_info=context.error)
+    if not isinstance(update, Update):
         return
     try:
-        await context.bot.send_message(update.effective_chat.id, texts.ERROR)
+        if unsaved and update.callback_query is not None:
+            await update.callback_query.answer(texts.NOT_SAVED_ALERT, show_alert=True)
+        elif update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id,
+                                           texts.NOT_SAVED if unsaved else texts.ERROR)
     except TelegramError as exc:
         log.warning("could not tell chat about the error of update %s: %s", update_id,
                     type(exc).__name__)
@@ -34,6 +44,8 @@ async def flood_gate(update: Update, context: WardContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
+    if update.channel_post is not None or update.edited_channel_post is not None:
+        return  # a post to a channel's readers, never a request to the bot: not counted
     gate = context.settings.flood
     now = time.monotonic()
     if gate.allow(chat.id, now):

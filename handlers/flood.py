@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 
 @dataclass
+class _Chat:
+    last_seen: float  # its latest request, allowed or not
+    times: deque[float] = field(default_factory=deque)  # its allowed requests in the window
+    warned: float | None = None  # when it was last told to slow down
+
+
+@dataclass
 class FloodGate:
-    """Allow at most `limit` requests per chat in any `window` seconds."""
+    """Allow at most `limit` requests per chat in any `window` seconds.
+
+    At most `max_chats` chats are tracked, kept in the order they were last seen. Each call
+    drops from the front the chats idle for a whole window (nothing of theirs counts any more)
+    and, at the cap, the least recently seen. Every chat is added once and dropped once, so a
+    call costs constant time (amortised) however many chats there are, and memory stays
+    bounded.
+    """
 
     limit: int = 20
     window: float = 60.0
-    max_chats: int = 10_000  # past this many tracked chats, idle ones are dropped
-    _seen: dict[int, deque[float]] = field(default_factory=dict)
-    _warned: dict[int, float] = field(default_factory=dict)
+    max_chats: int = 10_000
+    _chats: OrderedDict[int, _Chat] = field(default_factory=OrderedDict)
 
     def allow(self, chat_id: int, now: float) -> bool:
         """Record a request at `now`; False if the chat is over its limit."""
-        if chat_id not in self._seen and len(self._seen) >= self.max_chats:
-            self.prune(now)
-        times = self._seen.setdefault(chat_id, deque())
+        chat = self._chats.pop(chat_id, None)
+        self._prune(now, room=1)
+        if chat is None:
+            chat = _Chat(now)
+        chat.last_seen = now
+        self._chats[chat_id] = chat  # the most recently seen, at the end
+        times = chat.times
         while times and times[0] <= now - self.window:
             times.popleft()
         if len(times) >= self.limit:
@@ -30,17 +47,32 @@ class FloodGate:
 
     def should_warn(self, chat_id: int, now: float) -> bool:
         """True once per window for a chat that is over its limit (so warnings don't flood)."""
-        last = self._warned.get(chat_id)
-        if last is not None and now - last < self.window:
+        chat = self._chats.get(chat_id)
+        if chat is None:  # not tracked (forgotten since): warn, remember nothing
+            return True
+        if chat.warned is not None and now - chat.warned < self.window:
             return False
-        self._warned[chat_id] = now
+        chat.warned = now
         return True
 
     def forget(self, chat_id: int) -> None:
-        self._seen.pop(chat_id, None)
-        self._warned.pop(chat_id, None)
+        self._chats.pop(chat_id, None)
 
-    def prune(self, now: float) -> None:
-        """Drop chats with no request in the window (keeps memory bounded)."""
-        for chat_id in [c for c, t in self._seen.items() if not t or t[-1] <= now - self.window]:
-            self.forget(chat_id)
+    def __len__(self) -> int:
+        """How many chats are tracked."""
+        return len(self._chats)
+
+    def tracked(self) -> list[int]:
+        """The chats tracked, least recently seen first."""
+        return list(self._chats)
+
+    def _prune(self, now: float, room: int = 0) -> None:
+        """Drop the least recently seen chats while they have been idle a whole window (their
+        requests and warning no longer count) or while fewer than `room` places are free."""
+        chats = self._chats
+        while chats:
+            oldest = next(iter(chats.values()))
+            if len(chats) + room > self.max_chats or oldest.last_seen <= now - self.window:
+                chats.popitem(last=False)
+            else:
+                break

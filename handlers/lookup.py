@@ -76,6 +76,9 @@ async def drill_down(update: Update, context: WardContext) -> None:
     if drill is None or not view.is_met_ward(drill.ward_code):
         await query.answer(texts.BAD_BUTTON, show_alert=True)
         return
+    if update.effective_chat is None:  # no chat to answer in (an inline-mode message)
+        await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
+        return
     await query.answer(texts.STALE_BUTTON if drill.version != view.crime_version else None)
     lad_code, borough = view.ward_lad.get(drill.ward_code, ("", ""))
     month = view.latest_month
@@ -91,7 +94,7 @@ async def drill_down(update: Update, context: WardContext) -> None:
         text = render.taser_detail_html(view.taser_history(borough), month)
     if isinstance(query.message, Message):
         await query.message.reply_html(text, disable_web_page_preview=True)
-    elif update.effective_chat is not None:
+    else:  # a message too old for Telegram to include: its chat is still known
         await context.bot.send_message(update.effective_chat.id, text)
 
 

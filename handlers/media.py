@@ -68,12 +68,13 @@ async def button(update: Update, context: WardContext) -> None:
             or not view.is_met_ward(drill.ward_code)):
         await query.answer(texts.BAD_BUTTON, show_alert=True)
         return
-    await query.answer(texts.STALE_BUTTON if drill.version != view.crime_version else None)
-    ward = drill.ward_code
     where = query.message if isinstance(query.message, Message) else (
         update.effective_chat.id if update.effective_chat else None)
-    if where is None:
+    if where is None:  # no chat to send the files to (an inline-mode message)
+        await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
         return
+    await query.answer(texts.STALE_BUTTON if drill.version != view.crime_version else None)
+    ward = drill.ward_code
     borough = view.ward_lad.get(ward, ("", view.wards[ward].borough_name))[1]
     text = render.ward_html(view.ward_month(ward), view.ward_rate(ward), borough)
     await _deliver(context, where, drill.action, ward, text)

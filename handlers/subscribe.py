@@ -109,15 +109,26 @@ async def _say(update: Update, context: WardContext, chat: Chat, text: str) -> N
         await context.bot.send_message(chat.id, text)
 
 
+def _district_in_ward(view: DataView, change: keyboards.Follow) -> bool:
+    """Whether a Subscribe button's ward is one the Met publishes and its district has
+    postcodes in it: the data of a button can be forged, and the district is stored."""
+    if not view.is_met_ward(change.ward_code) or change.district is None:
+        return False
+    return any(w.ward_code == change.ward_code for w in view.district_wards(change.district))
+
+
 async def button(update: Update, context: WardContext) -> None:
     """A Subscribe or Stop following button."""
     query, chat = update.callback_query, update.effective_chat
-    if query is None or chat is None:
+    if query is None:
         return
     change = keyboards.parse_follow(query.data)
     view = context.services.view
-    if change is None or (change.follow and not view.is_met_ward(change.ward_code)):
+    if change is None or (change.follow and not _district_in_ward(view, change)):
         await query.answer(texts.BAD_BUTTON, show_alert=True)
+        return
+    if chat is None:  # no chat to follow or stop following (an inline-mode message)
+        await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
         return
     verdict = await membership.may_change(context.bot, chat, query.from_user)
     if verdict != "allowed":

@@ -165,9 +165,24 @@ ERROR: Final = (
     "Sorry, something went wrong on my side while answering that. Please try again in a moment."
 )
 
+# A change (following a ward, stopping, /forget) the store could not write: the disk is full,
+# or the store is read-only. Nothing changed. The alert is for buttons (at most 200 characters).
+NOT_SAVED: Final = (
+    "Sorry, I couldn't save that change: my storage can't be written to just now, so nothing "
+    "has changed. Please try again later."
+)
+NOT_SAVED_ALERT: Final = "Sorry, I couldn't save that change just now, so nothing has changed."
+
 STALE_BUTTON: Final = "The figures have been updated since that message; showing the latest."
 
 BAD_BUTTON: Final = "That button has expired. Send the postcode again."
+
+# A button pressed where Telegram gives no chat to answer in (a message sent through inline
+# mode): an alert, at most 200 characters.
+BUTTON_NEEDS_CHAT: Final = (
+    "I can't answer that button here. Send me the postcode in a chat with me "
+    "(or /postcode in a group) and use the buttons under my answer."
+)
 
 FAR_LOCATION: Final = (
     "That location is not in London: the nearest London postcode is {km:.0f} km away. Crime "

@@ -33,8 +33,9 @@ Updates: ``api.push_update(raw_dict)`` queues an update for ``getUpdates`` (assi
 ``update_id`` when missing) and applies its side effects on the fake's state (known chats and
 messages, the bot's membership from ``my_chat_member``, group migrations).  The builders
 (``message``, ``edited_message``, ``location``, ``venue``, ``sticker``, ``photo``,
-``callback_query``, ``my_chat_member``, ``migrate_to``, ``migrate_from``) return raw update
-dicts shaped as Telegram sends them; they do not queue anything.
+``callback_query``, ``inline_callback_query``, ``my_chat_member``, ``migrate_to``,
+``migrate_from``) return raw update dicts shaped as Telegram sends them; they do not queue
+anything.
 
 ``getUpdates`` follows the Bot API: updates with ``update_id >= offset`` are returned (the
 offset PTB sends is the last id + 1), and every update below ``offset`` is confirmed and
@@ -842,6 +843,7 @@ class FakeBotApi:
         self._messages: dict[tuple[str, int], JSON] = {}
         self._next_message_id: dict[str, int] = {}
         self._members: dict[tuple[str, int], str] = {}
+        self._member_fields: dict[tuple[str, int], JSON] = {}  # set_member's extra fields
         self._migrated: dict[str, int] = {}
         self._callback_queries: dict[str, bool] = {}  # id → answered
         self._commands: dict[str, list[JSON]] = {}
@@ -961,9 +963,14 @@ class FakeBotApi:
         """Hold every answer ``seconds`` (after processing the call); 0 to stop."""
         self._delay = max(0.0, seconds)
 
-    def set_member(self, chat_id: ChatId, user_id: int, status: MemberStatus) -> None:
-        """What ``getChatMember(chat_id, user_id)`` answers (default "member")."""
-        self._members[(_chat_key(chat_id), user_id)] = status
+    def set_member(self, chat_id: ChatId, user_id: int, status: MemberStatus,
+                   **fields: Any) -> None:
+        """What ``getChatMember(chat_id, user_id)`` answers (default "member"): the status's
+        full shape (``member``), with ``fields`` added or replaced, and a field given as
+        None left out (as an older Bot API server leaves out a newer field)."""
+        key = (_chat_key(chat_id), user_id)
+        self._members[key] = status
+        self._member_fields[key] = dict(fields)
 
     def clear_calls(self) -> None:
         self.calls.clear()
@@ -1050,7 +1057,9 @@ class FakeBotApi:
                 chat = member_update["chat"]
                 self._remember_chat(chat)
                 new = member_update["new_chat_member"]
-                self._members[(_chat_key(chat["id"]), int(new["user"]["id"]))] = new["status"]
+                key = (_chat_key(chat["id"]), int(new["user"]["id"]))
+                self._members[key] = new["status"]
+                self._member_fields.pop(key, None)
 
     def _remember_user(self, user: Any) -> None:
         if isinstance(user, dict) and "id" in user:
@@ -1284,6 +1293,30 @@ class FakeBotApi:
             "data": data,
         }}
 
+    def inline_callback_query(
+        self,
+        data: str,
+        *,
+        inline_message_id: str | None = "AgAAAN4cAQBUm0gFvf3L0hd1sHk",
+        user_id: int = USER_ID,
+        first_name: str = "Alice",
+        username: str | None = "alice_ldn",
+        query_id: str | None = None,
+    ) -> JSON:
+        """``{"callback_query": {...}}`` with no ``message``: a press on a button of a message
+        sent through inline mode (it has ``inline_message_id`` instead; Telegram gives no chat),
+        or, with ``inline_message_id=None``, a press that carries neither."""
+        n = next(self._counter)
+        query: JSON = {
+            "id": query_id or str(4_417_000_000_000_000_000 + n),
+            "from": self.user(user_id, first_name, username),
+            "chat_instance": str(-(n * 7_919_000_003)),
+            "data": data,
+        }
+        if inline_message_id is not None:
+            query["inline_message_id"] = inline_message_id
+        return {"callback_query": query}
+
     def member(self, user: JSON, status: MemberStatus) -> JSON:
         """A ChatMember of ``status`` with every field PTB requires for it."""
         member: JSON = {"status": status, "user": user}
@@ -1303,7 +1336,8 @@ class FakeBotApi:
                 can_send_video_notes=False, can_send_voice_notes=False, can_send_polls=False,
                 can_send_other_messages=False, can_add_web_page_previews=False,
                 can_change_info=False, can_invite_users=False, can_pin_messages=False,
-                can_manage_topics=False, can_edit_tag=False, until_date=0)
+                can_manage_topics=False, can_edit_tag=False, can_react_to_messages=False,
+                until_date=0)
         elif status == "kicked":
             member["until_date"] = 0
         return member
@@ -2026,10 +2060,17 @@ class FakeBotApi:
         chat = self._target_chat(call, sending=False)
         user_id = self._int(call, "user_id")
         assert user_id is not None
-        status = self._members.get((_chat_key(chat["id"]), user_id), "member")
+        key = (_chat_key(chat["id"]), user_id)
+        status = self._members.get(key, "member")
         user = self._users.get(user_id) or {"id": user_id, "is_bot": False,
                                             "first_name": "User"}
-        return self.member(user, status)  # type: ignore[arg-type]
+        member = self.member(user, status)  # type: ignore[arg-type]
+        for name, value in self._member_fields.get(key, {}).items():
+            if value is None:
+                member.pop(name, None)
+            else:
+                member[name] = value
+        return member
 
     async def _delete_message(self, call: Call) -> bool:
         key, _ = self._known_message(call, editing=False)

@@ -185,6 +185,17 @@ async def test_flood_protection_slows_one_chat_only(api: FakeBotApi, app: WardAp
     assert [shown(c)[:10] for c in calls if c.chat_id == 555] == ["How to use"]
 
 
+async def test_channel_posts_are_not_requests(api: FakeBotApi, app: WardApp) -> None:
+    channel = api.chat(None, "channel")
+    for n in range(25):  # more than the gate allows a chat in a minute
+        post = api.message("/help" if n % 2 else "SW1A 1AA", chat_type="channel")["message"]
+        api.push_update({"edited_channel_post" if n % 5 == 4 else "channel_post": post})
+    [reply] = await ask(api, api.message("/help"))  # updates are handled in order
+    assert "How to use" in shown(reply)
+    assert [c for c in api.calls if c.chat_id == channel["id"]] == []  # no warning posted
+    assert app.bot_data["settings"].flood.tracked() == [USER_ID]  # nothing counted
+
+
 async def test_error_handler_logs_update_id_not_text_and_tells_the_user(
         api: FakeBotApi, app: WardApp, caplog: pytest.LogCaptureFixture) -> None:
     api.fail("sendMessage", times=1, error=bad_request("Bad Request: something broke"))

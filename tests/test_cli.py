@@ -6,6 +6,7 @@ import functools
 import gzip
 import json
 import os
+import stat
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.console import save_new
 from tests import raw
 from tests.conftest import TEST_DATA
 from tests.postcodes_io_fake import unused_base_url
@@ -225,10 +227,37 @@ def test_a_missing_url_or_dead_server_is_rejected(config: Path, file_server: str
 
 
 def test_console_saves_pictures_and_downloads(config: Path, tmp_path: Path) -> None:
-    done = run(config, stdin="SE1 7PB\n5\n7\n/quit\n", env={"TMPDIR": str(tmp_path)})
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    # Another user of the machine plants the folder the console used to write to, as a link
+    # to a place of theirs (or to files of the user's they want overwritten).
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    (temp / "wardwatch").symlink_to(planted, target_is_directory=True)
+    done = run(config, stdin="SE1 7PB\n5\n7\n/quit\n", env={"TMPDIR": str(temp)})
     assert done.returncode == 0, done.stderr
+    assert f"Pictures and downloads are saved in a new private folder in {temp}" in done.stdout
     saved = [Path(line.removeprefix("(saved to ").removesuffix(")"))
              for line in done.stdout.splitlines() if line.startswith("(saved to ")]
     assert [p.suffix for p in saved] == [".png", ".csv", ".json", ".xlsx"]
-    assert all(p.parent == tmp_path / "wardwatch" and p.stat().st_size > 0 for p in saved)
+    [folder] = {p.parent for p in saved}
+    assert folder.parent == temp and folder.name.startswith("wardwatch-")
+    assert not folder.is_symlink() and stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 and p.stat().st_size > 0
+               for p in saved)
     assert saved[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert list(planted.iterdir()) == []  # nothing written through the planted link
+
+
+def test_console_files_never_go_through_a_planted_link(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "wardwatch-map.png").symlink_to(victim)
+    first = save_new(folder, "wardwatch-map.png", b"PNG one")
+    second = save_new(folder, "../../wardwatch-map.png", b"PNG two")
+    assert victim.read_text() == "precious"
+    assert (first.name, second.name) == ("wardwatch-map-2.png", "wardwatch-map-3.png")
+    assert first.read_bytes() == b"PNG one" and second.read_bytes() == b"PNG two"
+    assert first.parent == second.parent == folder

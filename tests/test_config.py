@@ -58,6 +58,8 @@ def test_token_from_env_wins_and_never_shows(tmp_path: Path) -> None:
     ("[nonsense]\n", "unknown section"),
     ("[telegram]\ncolour = 1\n", "unknown key"),
     ("[telegram]\nport = 99999\n", "[telegram] port"),
+    ('[telegram]\nwebhook_secret = "has spaces"\n', "[telegram] webhook_secret"),
+    (f'[telegram]\nwebhook_secret = "{"x" * 257}"\n', "[telegram] webhook_secret"),
     ('[schedule]\ncheck_time = "7am"\n', "[schedule] check_time"),
     ("[admins]\nids = ['me']\n", "[admins] ids"),
     ("[sources]\nward_crime = 3\n", "[sources] ward_crime"),

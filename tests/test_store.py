@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
@@ -131,3 +133,31 @@ def test_missing_kinds_lists_what_has_no_version(tmp_path: Path) -> None:
     store.write_versions(conn, {"ward_crime": crime([202401], 1)})
     missing = store.missing_kinds(conn)
     assert "ward_crime" not in missing and "postcodes" in missing
+
+
+def test_a_new_store_and_its_folder_are_the_users_alone(tmp_path: Path) -> None:
+    # It holds chat ids: owner-only whatever the umask (a common one lets everyone read).
+    previous = os.umask(0o022)
+    try:
+        path = tmp_path / "data" / "wardwatch" / "s.sqlite3"
+        conn = store.connect(path)
+        store.write_versions(conn, {"ward_crime": crime([202401], 1)})
+        reader = store.connect(path)  # a second connection: the -shm file is shared
+        try:
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()}
+            folder = stat.S_IMODE(path.parent.stat().st_mode)
+        finally:
+            reader.close()
+            conn.close()
+    finally:
+        os.umask(previous)
+    assert folder == 0o700
+    assert modes == {"s.sqlite3": 0o600, "s.sqlite3-wal": 0o600, "s.sqlite3-shm": 0o600}
+
+
+def test_an_existing_store_keeps_its_modes(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    store.connect(path).close()
+    path.chmod(0o640)  # the operator's choice (a backup group, say): left alone
+    store.connect(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640

@@ -133,6 +133,24 @@ async def test_the_subscribe_and_stop_buttons(api: FakeBotApi, app: WardApp) -> 
     assert await stored(app, USER_ID) == ()
 
 
+async def test_a_subscribe_button_with_a_district_not_in_its_ward_is_refused(
+        api: FakeBotApi, app: WardApp) -> None:
+    [answer] = await ask(api, api.message("N1 9AA"))
+    [follow] = [data for _, data in buttons(answer) if data.startswith("sub:")]
+    prefix, district = follow.rsplit(":", 1)
+    assert district == "N1"
+    # A district that does not exist, and a real one with no postcode in this ward.
+    for forged in (f"{prefix}:ZZ9", f"{prefix}:BR1"):
+        [alert] = await ask(api, api.callback_query(forged), "answerCallbackQuery")
+        assert alert.params["text"] == texts.BAD_BUTTON, forged
+        assert alert.params["show_alert"] is True
+    assert api.sent("sendMessage") == [answer]
+    assert await stored(app, USER_ID) == ()
+    [done] = await ask(api, api.callback_query(follow))  # the genuine button still works
+    assert shown(done).startswith("Done: this chat now follows Caledonian")
+    assert [s.district for s in await stored(app, USER_ID)] == ["N1"]
+
+
 async def test_in_groups_only_administrators_change_subscriptions(api: FakeBotApi,
                                                                   app: WardApp) -> None:
     member, owner, admin = 31, 32, 33
@@ -262,3 +280,61 @@ def test_button_data_round_trips() -> None:
                 "sub:E05013806:x:SW1A", "m:E05013806:7"):
         assert keyboards.parse_follow(bad) is None, bad
     assert keyboards.parse("sub:E05013806:7:SW1A") is None  # not a drill-down either
+
+
+# Every status getChatMember answers, in the shape Telegram sends it (the fake's `member`),
+# and variants: anonymous administrators, a restricted user who is no longer a member, and a
+# restricted member as an older Bot API server describes one (without can_react_to_messages,
+# which PTB 22.8 requires of a ChatMemberRestricted).
+MEMBER_CASES = [
+    pytest.param("creator", {}, True, id="creator"),
+    pytest.param("creator", {"is_anonymous": True}, True, id="creator-anonymous"),
+    pytest.param("administrator", {}, True, id="administrator"),
+    pytest.param("administrator", {"is_anonymous": True}, True, id="administrator-anonymous"),
+    pytest.param("member", {}, False, id="member"),
+    pytest.param("restricted", {}, False, id="restricted"),
+    pytest.param("restricted", {"is_member": False}, False, id="restricted-not-a-member"),
+    pytest.param("restricted", {"can_react_to_messages": None}, False,
+                 id="restricted-older-bot-api"),
+    pytest.param("left", {}, False, id="left"),
+    pytest.param("kicked", {}, False, id="kicked"),
+]
+
+
+@pytest.mark.parametrize(("status", "fields", "admin"), MEMBER_CASES)
+async def test_every_member_status_gets_its_answer(api: FakeBotApi, app: WardApp, status: str,
+                                                  fields: dict[str, Any], admin: bool) -> None:
+    api.set_member(SUPERGROUP_ID, 41, "administrator")
+    assert "Done" in await say(api, "/subscribe N1 9AA", SUPERGROUP_ID, "supergroup", 41)
+    api.set_member(SUPERGROUP_ID, 81, status, **fields)  # type: ignore[arg-type]
+    replies = [await say(api, text, SUPERGROUP_ID, "supergroup", 81)
+               for text in ("/subscribe BR1 1AA", "/unsubscribe N1 9AA", "/forget")]
+    assert all(c.ok for c in api.sent("getChatMember"))
+    if admin:
+        assert replies[0].startswith("Done: this chat now follows Bromley Town")
+        assert replies[1].startswith("Done: this chat no longer follows Caledonian")
+        assert replies[2].startswith("Done: I have erased everything I stored for this chat "
+                                     "(1 subscription)")
+        assert await stored(app, SUPERGROUP_ID) == ()
+    else:
+        assert replies == [plain(texts.GROUP_ADMINS_ONLY), plain(texts.GROUP_ADMINS_ONLY),
+                           plain(texts.FORGET_ADMINS_ONLY)]
+        assert [s.ward_code for s in await stored(app, SUPERGROUP_ID)] == [ward_of("N1 9AA")]
+    # The Stop following button asks the same question.
+    [alert] = await ask(api, api.callback_query(f"unsub:{ward_of('N1 9AA')}",
+                                                chat_id=SUPERGROUP_ID, chat_type="supergroup",
+                                                user_id=81), "answerCallbackQuery")
+    assert alert.params.get("text") == (texts.NOT_FOLLOWED_ALERT if admin
+                                        else texts.GROUP_ADMINS_ONLY_ALERT)
+
+
+async def test_a_message_sent_as_a_channel_may_not_change_subscriptions(
+        api: FakeBotApi, app: WardApp) -> None:
+    channel = api.chat(-1002222222222, "channel", title="Someone's channel")
+    for text, refusal in (("/subscribe BR1 1AA", texts.GROUP_ADMINS_ONLY),
+                          ("/forget", texts.FORGET_ADMINS_ONLY)):
+        reply = await say(api, text, SUPERGROUP_ID, "supergroup", 136817688,
+                          sender_chat=channel)
+        assert reply == plain(refusal)
+    assert api.sent("getChatMember") == []  # a channel is no member to ask about
+    assert await stored(app, SUPERGROUP_ID) == ()

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,38 @@ T = TypeVar("T")
 
 class StoreError(Exception):
     """The store file cannot be opened or created: not SQLite, corrupt, or no permission."""
+
+
+class StoreWriteError(StoreError):
+    """A change could not be written to the store (the disk is full, the file is read-only to
+    this user, another process holds it locked, or the disk reported an error); SQLite rolls
+    the change back, so what the store held before is intact."""
+
+    def __init__(self, path: Path, code: int, detail: str) -> None:
+        self.path = path
+        self.code = code  # SQLite's primary result code, a key of WRITE_FAILURES
+        self.detail = detail  # SQLite's own words
+        super().__init__(f"cannot write to the store at {path}: {WRITE_FAILURES[code]} "
+                         f"(SQLite: {detail})")
+
+
+# SQLite's primary result codes that mean a write could not be made, in words.
+WRITE_FAILURES: Final[dict[int, str]] = {
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_READONLY: "it is read-only to this user",
+    sqlite3.SQLITE_BUSY: "another process holds it locked",
+    sqlite3.SQLITE_LOCKED: "another process holds it locked",
+    sqlite3.SQLITE_IOERR: "the disk reported an error",
+}
+
+
+def write_failure(exc: BaseException, path: Path | str) -> StoreWriteError | None:
+    """The StoreWriteError an SQLite error stands for, or None if it is not a write failure."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if not isinstance(exc, sqlite3.OperationalError) or not isinstance(code, int):
+        return None
+    primary = code & 0xFF
+    return StoreWriteError(Path(path), primary, str(exc)) if primary in WRITE_FAILURES else None
 
 
 class StaleDataError(Exception):
@@ -69,10 +102,21 @@ class LoadInput:
     sources: tuple[SourceFile, ...]
 
 
+def _create_owner_only(path: Path) -> None:
+    """Create the store's folder (0700) and an empty file (0600) if they are missing: the store
+    holds chat ids, so it is the user's alone whatever the umask. SQLite makes the -wal and
+    -shm files with the database file's permissions. An existing file or folder is left as
+    it is."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def connect(path: Path | str) -> sqlite3.Connection:
     """Open (creating or migrating as needed) the store at `path` and return a connection."""
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _create_owner_only(Path(path))
     conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -311,7 +355,9 @@ class Store:
             self._db = await aiosqlite.connect(self.path)
             await self._db.execute("PRAGMA journal_mode=WAL")
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot use the store at {self.path}: {exc}") from exc
+            await self.close()
+            raise (write_failure(exc, self.path)
+                   or StoreError(f"cannot use the store at {self.path}: {exc}")) from exc
 
     async def close(self) -> None:
         if self._db is not None:
@@ -326,11 +372,17 @@ class Store:
 
     def _run(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         def job() -> T:
-            conn = connect(self.path)
             try:
-                return fn(conn)
-            finally:
-                conn.close()
+                conn = connect(self.path)
+                try:
+                    return fn(conn)
+                finally:
+                    conn.close()
+            except sqlite3.OperationalError as exc:
+                failure = write_failure(exc, self.path)
+                if failure is None:
+                    raise
+                raise failure from exc
 
         return asyncio.ensure_future(asyncio.to_thread(job))
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Concatenate, Final, Literal, ParamSpec, TypeVar
 
-from datastore.storage.store import connect, transaction, versions
+from datastore.storage.store import connect, transaction, versions, write_failure
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -353,11 +353,19 @@ class ChatStore:
 
     async def run(self, fn: Callable[Concatenate[sqlite3.Connection, P], T],
                   *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run `fn(connection, *args, **kwargs)` in the store's thread and return its result."""
+        """Run `fn(connection, *args, **kwargs)` in the store's thread and return its result.
+        A change the store cannot write (disk full, read-only, locked) raises StoreWriteError;
+        nothing of it is kept."""
         if self._executor is None or self._conn is None:
             raise RuntimeError("the chat store is not open")
         call = functools.partial(fn, self._conn, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        except sqlite3.OperationalError as exc:
+            failure = write_failure(exc, self.path)
+            if failure is None:
+                raise
+            raise failure from exc
 
 
 @asynccontextmanager

@@ -24,7 +24,7 @@ from datastore.errors import LoadError
 from datastore.query.figures import month_label
 from datastore.services import Services, open_services
 from datastore.storage.store import (
-    StaleDataError,
+    RefusedUnlessForced,
     StoreError,
     StoreWriteError,
     Version,
@@ -186,14 +186,16 @@ async def cmd_load(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         # No paths: the configured sources, or (none configured) the bundled snapshot.
         srcs = args.sources or list(cfg.sources.all())
         try:
-            loaded = await svc.load(srcs, force=args.force, progress=progress)
-            if loaded:
+            report = await svc.load(srcs, force=args.force, progress=progress)
+            if report.versions:
                 print("Loaded:")
-                for v in loaded:
+                for v in report.versions:
                     print("  " + describe(v))
+                for note in report.notes:
+                    print(f"  repaired: {note}")
             else:
                 print("Nothing new: every file is already loaded (--force loads it again).")
-        except (LoadError, StaleDataError) as exc:
+        except (LoadError, RefusedUnlessForced) as exc:
             print(f"wardwatch load: rejected: {exc}", file=sys.stderr)
             print("The data being served is unchanged.", file=sys.stderr)
             return 1

@@ -87,6 +87,20 @@ class SourcesConfig:
 
 
 @dataclass(frozen=True)
+class PublishersConfig:
+    """Where the published data is followed from (a mirror or a local server can stand in)."""
+
+    enabled: bool = True
+    london_datastore: str = "https://data.london.gov.uk"
+    police_uk: str = "https://data.police.uk"
+    crime_dataset: str = "exy3m"
+    stop_search_dataset: str = "e6yjz"
+    use_of_force_dataset: str = "use-of-force"
+    contact: str = ""  # an address for the publishers, sent in the User-Agent
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
 class PostcodesConfig:
     base_url: str = "https://api.postcodes.io"
     timeout: float = 2.0
@@ -117,6 +131,7 @@ class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     postcodes: PostcodesConfig = field(default_factory=PostcodesConfig)
+    publishers: PublishersConfig = field(default_factory=PublishersConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     admin_ids: frozenset[int] = frozenset()
@@ -131,6 +146,10 @@ _KNOWN: dict[str, set[str]] = {
         "boundaries",
     },
     "postcodes": {"base_url", "timeout"},
+    "publishers": {
+        "enabled", "london_datastore", "police_uk", "crime_dataset", "stop_search_dataset",
+        "use_of_force_dataset", "contact", "timeout",
+    },
     "schedule": {"check_time", "timezone"},
     "admins": {"ids"},
     "limits": {
@@ -187,6 +206,30 @@ def _limits(table: Mapping[str, Any], where: str) -> LimitsConfig:
     return LimitsConfig(**values)
 
 
+def _publishers(table: Mapping[str, Any], where: str) -> PublishersConfig:
+    """[publishers]: base URLs (http or https), dataset ids, a contact, a timeout."""
+    default = PublishersConfig()
+    enabled = table.get("enabled", default.enabled)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{where}: [publishers] enabled must be true or false")
+    texts: dict[str, str] = {}
+    for key in ("london_datastore", "police_uk", "crime_dataset", "stop_search_dataset",
+                "use_of_force_dataset", "contact"):
+        value = _str(table, key, "publishers", where, getattr(default, key)).strip()
+        if key in ("london_datastore", "police_uk"):
+            if not value.startswith(("http://", "https://")):
+                raise ConfigError(f"{where}: [publishers] {key} must be an http(s) URL")
+            value = value.rstrip("/")
+        elif key != "contact" and not value:
+            raise ConfigError(f"{where}: [publishers] {key} must not be empty")
+        texts[key] = value
+    timeout = table.get("timeout", default.timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 600:
+        raise ConfigError(f"{where}: [publishers] timeout must be a number of seconds, "
+                          "more than 0 and at most 600")
+    return PublishersConfig(enabled=enabled, timeout=float(timeout), **texts)
+
+
 def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = None,
           env: Mapping[str, str] | None = None) -> Config:
     """Build a Config from parsed TOML; relative paths are taken from `base`."""
@@ -238,6 +281,8 @@ def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = 
         timeout=float(timeout),
     )
 
+    publishers = _publishers(_table(raw, "publishers", where), where)
+
     sc = _table(raw, "schedule", where)
     check_time = _str(sc, "check_time", "schedule", where, "07:00")
     hh, _, mm = check_time.partition(":")
@@ -263,6 +308,7 @@ def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = 
         telegram=telegram,
         sources=sources,
         postcodes=postcodes,
+        publishers=publishers,
         schedule=schedule,
         limits=limits,
         admin_ids=frozenset(ids),

@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class LoadReport:
+    """What a load made current, and what it had to repair to do so."""
+
+    versions: list[Version]
+    notes: list[str]
+
+
 @dataclass
 class Services:
     """What handlers and commands reach: one store, one view of its current data, one client."""
@@ -70,11 +78,12 @@ class Services:
         return await self.store.run(lambda c: forget_chat(c, chat_id))
 
     async def load(self, srcs: Sequence[str], *, force: bool = False,
-                   progress: Progress | None = None) -> list[Version]:
+                   progress: Progress | None = None) -> LoadReport:
         """Read, validate and load sources as new current versions, then refresh the view.
 
         A kind whose files are exactly those of its current version (same SHA-256) is left
-        alone unless `force`: loading the same files twice changes nothing.
+        alone unless `force`: loading the same files twice changes nothing.  The report says
+        what became current and what the loaders had to change to accept a file.
         """
         current = await self.store.versions()
         known = None
@@ -86,10 +95,11 @@ class Services:
         loads = await asyncio.to_thread(
             sources.read_sources, srcs, known_wards=known, progress=progress, loaded=loaded)
         if not loads:
-            return []
+            return LoadReport([], [])
         done = await self.store.write(loads, force=force)
         await self.refresh_view()
-        return done
+        return LoadReport(done, [f"{kind}: {note}" for kind, item in loads.items()
+                                 for note in item.data.notes])
 
 
 async def ensure_loaded(store: Store, progress: Progress | None = None) -> list[Version]:

@@ -289,6 +289,8 @@ def answer_html(answer: Answer) -> str:
         sections.append(crime_block(answer.crime))
     if answer.rate:
         sections.append(rate_block(answer.rate))
+    elif answer.crime:
+        sections.append([f"<i>{texts.NO_RATE}</i>"])
     if answer.stop_search:
         sections.append(stop_search_block(answer.stop_search, month))
     if answer.taser:

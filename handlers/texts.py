@@ -38,6 +38,11 @@ BOROUGH_FILE_NOTE: Final = (
     "little above the sum of the borough's wards."
 )
 
+NO_RATE: Final = (
+    "No 12-month rate: the current data does not hold all of the last 12 months, and a rate "
+    "over fewer months would mislead."
+)
+
 NO_BOROUGH_CRIME: Final = "No borough crime figures are loaded."
 
 # A figure this many months or more older than the crime figures says how much older.

@@ -308,3 +308,22 @@ async def test_the_mets_own_stop_search_extract_gives_totals(db_copy: Path) -> N
     assert f"Stop and search in Hackney, September 2026: {ss.total} search" in text
     assert "police.uk's open API" not in text
     assert render.answer_json(answer, text)["stop_search"]["complete"] is True
+
+
+async def test_a_store_with_a_month_missing_still_answers(db_copy: Path) -> None:
+    """Written around the loaders (which now refuse such a file): the view must not crash on
+    data it did not expect; an answer it cannot compute says so."""
+    loads = sources.read_sources([str(raw.WARD_CRIME)])
+    item = loads["ward_crime"]
+    frame = item.data.frame[item.data.frame["month"] != 202510]
+    months = tuple(m for m in item.data.months if m != 202510)
+    gappy = {"ward_crime": store.LoadInput(
+        store.Loaded("ward_crime", "gap.csv", frame, months), item.sources)}
+    conn = store.connect(db_copy)
+    store.write_versions(conn, gappy, force=True)
+    view = DataView.build(conn)
+    conn.close()
+    answer = await lookup.answer("E8 1DY", view, None)
+    assert answer.status == "ok" and answer.crime is not None and answer.rate is None
+    assert "No 12-month rate" in render.strip_html(render.answer_html(answer))
+    assert not view.has_twelve_months()

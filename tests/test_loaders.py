@@ -1249,3 +1249,23 @@ def test_the_most_complete_source_wins_a_month(tmp_path: Path) -> None:
         in_month = combined.frame[combined.frame["month"] == 202409]
         assert set(in_month["source"]) == {"bulk"}
         assert len(in_month) == (bulk.frame["month"] == 202409).sum()
+
+
+def test_a_self_crossing_polygon_is_repaired_and_the_load_says_so(tmp_path: Path) -> None:
+    """A bow-tie ring (its edges cross) is invalid: it is repaired with make_valid, and the
+    load report names the area, never silently."""
+    obj = _json(BOROUGHS_GEO)
+    feature = obj["features"][2]
+    (x0, y0, x1, y1) = shapely.bounds(shapely.from_geojson(json.dumps(feature["geometry"])))
+    feature["geometry"] = {"type": "Polygon", "coordinates": [[
+        [x0, y0], [x1, y1], [x1, y0], [x0, y1], [x0, y0]]]}  # crosses itself
+    path = tmp_path / "boroughs.geojson"
+    path.write_text(json.dumps(obj), encoding="utf-8")
+    loaded = read_file(path)
+    code = feature["properties"]["borough_code"]
+    [note] = loaded.notes
+    assert note.startswith(f"feature 3 ({code}): the shape was invalid (Self-intersection")
+    assert note.endswith("and was repaired (shapely make_valid)")
+    fixed = shapely.from_geojson(loaded.frame.loc[2, "geometry"])
+    assert fixed.is_valid and fixed.area > 0
+    assert read_file(BOROUGHS_GEO).notes == ()

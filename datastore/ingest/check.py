@@ -21,7 +21,7 @@ from datastore.query.figures import month_label
 from datastore.query.view import DataView
 from datastore.services import Services
 from datastore.storage.kinds import Kind
-from datastore.storage.store import LoadInput, StaleDataError, Version, versions
+from datastore.storage.store import LoadInput, RefusedUnlessForced, Version, versions
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ async def check_sources(services: Services, srcs: Sequence[str], *, trigger: Tri
             detail = _loaded_detail(loaded, before)
         else:
             result, detail = "unchanged", describe_sources(peeked, before)
-    except (LoadError, StaleDataError) as exc:
+    except (LoadError, RefusedUnlessForced) as exc:
         result, detail = "rejected", str(exc)
     except Exception as exc:  # a bug or the disk: logged, reported, and the data unchanged
         log.exception("the data check failed")

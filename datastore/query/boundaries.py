@@ -106,7 +106,7 @@ def ward_map(view: DataView, bounds: Boundaries, ward_code: str) -> AreaMap | No
     None when the ward has no boundary or the data has no 12 full months.
     """
     ward = bounds.wards.get(ward_code)
-    if ward is None or figures.window(view.latest_month)[0] not in view.months:
+    if ward is None or not view.has_twelve_months():
         return None
     rates, london = view.ward_rates(), view.london_rate()
     areas = tuple(_map_area(a, rates.get(a.code), london) for a in bounds.wards.values()
@@ -118,7 +118,7 @@ def ward_map(view: DataView, bounds: Boundaries, ward_code: str) -> AreaMap | No
 def london_map(view: DataView, bounds: Boundaries) -> AreaMap | None:
     """Every borough of the Met's area with its 12-month rate (its MPS wards' crimes ÷ their
     residents) against London's; None when the data has no 12 full months."""
-    if figures.window(view.latest_month)[0] not in view.months or not bounds.boroughs:
+    if not view.has_twelve_months() or not bounds.boroughs:
         return None
     rates, london = view.borough_rates(), view.london_rate()
     areas = tuple(_map_area(a, rates.get(a.code), london) for a in bounds.boroughs.values())

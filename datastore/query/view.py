@@ -305,8 +305,8 @@ class DataView:
         wards' population.  None when the data has no 12 full months or no population.
         """
         last = self.latest_month if last is None else last
-        if figures.window(last)[0] not in self.months or ward_code not in self.wards:
-            return None
+        if not self.has_twelve_months(last) or ward_code not in self.wards:
+            return None  # 12 months are not all in the data: no rate rather than a wrong one
         first, london_total, london_pop, rates, totals, ranks = self._window(last)
         if ward_code not in rates:
             return None
@@ -327,6 +327,13 @@ class DataView:
             rank=ranks[ward_code],
             of=len(rates),
         )
+
+    def has_twelve_months(self, last: int | None = None) -> bool:
+        """Whether the 12 months ending at `last` (default the latest) are all in the data."""
+        if not self.months:
+            return False
+        last = self.latest_month if last is None else last
+        return set(figures.window(last)) <= set(self.months)
 
     def ward_rates(self, last: int | None = None) -> dict[str, float]:
         """Every MPS ward's 12-month rate per 1,000 residents."""

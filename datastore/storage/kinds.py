@@ -67,6 +67,8 @@ class Loaded:
     frame: pd.DataFrame
     # All month columns the file publishes (crime), or the months its records cover.
     months: tuple[int, ...] = ()
+    # What the loader had to change to accept the file (e.g. a repaired shape), in words.
+    notes: tuple[str, ...] = ()
 
     @property
     def first_month(self) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 # Every data table carries version_id: a load writes a whole new version beside the current one
 # and flips `dataset_version.status` in the same transaction.
@@ -136,8 +136,30 @@ UPDATE stop_search SET source = 'bulk' WHERE version_id IN (
     SELECT id FROM dataset_version WHERE kind = 'stop_search' AND sources LIKE '%.csv%');
 """
 
+# Version 4: what is known of each published feed (the releases the publishers list, the one
+# the current data came from, the last success and failure): the daily check reads it to skip
+# what it has, and /status and the answers' freshness notes report it.
+PUBLISHER_SCHEMA_V4: Final = """
+CREATE TABLE IF NOT EXISTS publisher_state (
+    feed             TEXT PRIMARY KEY,  -- e.g. 'ward_crime', 'stop_search_police_uk'
+    publisher        TEXT NOT NULL,     -- 'London Datastore' or 'data.police.uk'
+    last_checked     TEXT,              -- ISO 8601, UTC: every check, whatever its result
+    last_success     TEXT,              -- the last check that reached the publisher and
+                                        -- understood its answer
+    last_failure     TEXT,
+    failure          TEXT,              -- why the last failure failed
+    release_title    TEXT,              -- the newest release the publisher lists
+    release_period   TEXT,              -- its period, as the publisher says it
+    fingerprint      TEXT,              -- of the release the current data came from
+    url              TEXT,              -- that release's download URL
+    etag             TEXT,              -- its ETag and Last-Modified, for a conditional GET
+    last_modified    TEXT,
+    not_public_until TEXT               -- a feed that needs a login is asked again after this
+);
+"""
+
 # A new store is made at the latest version in one go.
-SCHEMA: Final = DATA_SCHEMA + CHAT_SCHEMA_V2
+SCHEMA: Final = DATA_SCHEMA + CHAT_SCHEMA_V2 + PUBLISHER_SCHEMA_V4
 
 # MIGRATIONS[n] turns a store of version n - 1 into version n, keeping its data; they run in
 # order, in one transaction.  A store older than the first migration's base held only
@@ -145,6 +167,7 @@ SCHEMA: Final = DATA_SCHEMA + CHAT_SCHEMA_V2
 MIGRATIONS: Final[dict[int, str]] = {
     2: CHAT_SCHEMA_V2,
     3: MIGRATION_V3,
+    4: PUBLISHER_SCHEMA_V4,
 }
 FIRST_MIGRATABLE: Final = min(MIGRATIONS) - 1
 

@@ -70,8 +70,21 @@ def write_failure(exc: BaseException, path: Path | str) -> StoreWriteError | Non
     return StoreWriteError(Path(path), primary, str(exc)) if primary in WRITE_FAILURES else None
 
 
-class StaleDataError(Exception):
+class RefusedUnlessForced(Exception):
+    """A load that looks wrong against the current data; `--force` loads it anyway."""
+
+
+class StaleDataError(RefusedUnlessForced):
     """A file's latest month is older than the data already current (load with force to allow)."""
+
+
+class ShrunkDataError(RefusedUnlessForced):
+    """A new version holds far less than the current one: an area missing, or a fraction of
+    its rows (a truncated, filtered or broken extract)."""
+
+
+# A new version holding fewer rows than this share of the current one's is refused.
+MIN_ROW_SHARE: Final = 0.5
 
 
 @dataclass(frozen=True)
@@ -273,14 +286,8 @@ def write_versions(
     if not force:
         for kind, item in loads.items():
             old = current.get(kind)
-            last = item.data.last_month
-            if old and old.last_month and last and last < old.last_month:
-                raise StaleDataError(
-                    f"{', '.join(s.name for s in item.sources)}: its latest month "
-                    f"{last // 100}-{last % 100:02d} is older than the current {kind} data "
-                    f"({old.last_month // 100}-{old.last_month % 100:02d}); "
-                    "use --force to load it anyway"
-                )
+            if old is not None:
+                _check_against(conn, kind, item, old)
     new_ids: dict[Kind, int] = {}
     with transaction(conn):
         for kind, item in loads.items():
@@ -305,6 +312,44 @@ def write_versions(
             conn.execute("UPDATE dataset_version SET status='current' WHERE id=?", (vid,))
     done = versions(conn)
     return [done[k] for k in new_ids]
+
+
+def _areas(conn: sqlite3.Connection, kind: Kind, version_id: int) -> set[str]:
+    """The areas a crime version covers: every ward, or every London borough (the borough
+    extract's Unknown and airport rows are in none, and the Met dropped the airports)."""
+    if kind == "ward_crime":
+        return {r[0] for r in conn.execute(
+            "SELECT DISTINCT ward_code FROM ward_crime WHERE version_id=?", (version_id,))}
+    return {r[0] for r in conn.execute(
+        "SELECT DISTINCT borough_name FROM borough_crime WHERE version_id=? AND borough_name IN "
+        "(SELECT lad_name FROM borough_population)", (version_id,))}
+
+
+def _check_against(conn: sqlite3.Connection, kind: Kind, item: LoadInput, old: Version) -> None:
+    """Refuse a version that is older than, or far smaller than, the current one."""
+    names = ", ".join(s.name for s in item.sources)
+    last = item.data.last_month
+    if old.last_month and last and last < old.last_month:
+        raise StaleDataError(
+            f"{names}: its latest month {last // 100}-{last % 100:02d} is older than the "
+            f"current {kind} data ({old.last_month // 100}-{old.last_month % 100:02d}); "
+            "use --force to load it anyway"
+        )
+    if kind in ("ward_crime", "borough_crime"):
+        column = "ward_code" if kind == "ward_crime" else "borough_name"
+        missing = sorted(_areas(conn, kind, old.id) - set(item.data.frame[column]))
+        if missing:
+            what = "ward" if kind == "ward_crime" else "borough"
+            shown = ", ".join(missing[:10]) + (", …" if len(missing) > 10 else "")
+            raise ShrunkDataError(
+                f"{names}: it lacks {len(missing)} {what}{'s' if len(missing) > 1 else ''} of "
+                f"the current data: {shown}; every {what} the Met publishes should be there. "
+                "Use --force to load it anyway")
+    rows = len(item.data.frame)
+    if rows < MIN_ROW_SHARE * old.rows:
+        raise ShrunkDataError(
+            f"{names}: it holds {rows:,} rows, under half the current {kind} data's "
+            f"{old.rows:,}: a truncated or partial file? Use --force to load it anyway")
 
 
 def _prune(conn: sqlite3.Connection, kind: str) -> None:

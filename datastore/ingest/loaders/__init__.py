@@ -133,9 +133,17 @@ def read_file(
     if actual is None:  # unreachable: checked above; narrows the type
         raise unknown(src, "its header matches none")
     wards = set(known_wards) if known_wards is not None else None
-    frame, months = _load(found, actual, wards, borough_boundaries)
+    notes: tuple[str, ...] = ()
+    if actual in _BOUNDARY_KINDS:
+        _expect(found, "json", actual)
+        frame, notes = _boundaries.load(src.label, found.payload, actual)
+        months: tuple[int, ...] = ()
+    else:
+        frame, months = _load(found, actual, wards, borough_boundaries)
+    if frame.empty:
+        raise LoadError(src.label, "the file holds no rows, only its header")
     frame = frame[list(COLUMNS[actual])].reset_index(drop=True)
-    return Loaded(kind=actual, source=src.name, frame=frame, months=months)
+    return Loaded(kind=actual, source=src.name, frame=frame, months=months, notes=notes)
 
 
 def _expect(found: Sniffed, fmt: str, kind: Kind) -> None:
@@ -185,9 +193,6 @@ def _load(
         if kind == "borough_population":
             return _population.load_borough(_table(found, _population.BOROUGH_COLUMNS)), ()
         return _postcodes.load(_table(found, _postcodes.COLUMNS)), ()
-    if kind in _BOUNDARY_KINDS:
-        _expect(found, "json", kind)
-        return _boundaries.load(src.label, found.payload, kind), ()
     if kind == "stop_search":
         boundaries = borough_boundaries if borough_boundaries is not None else (
             DEFAULT_BOROUGH_BOUNDARIES

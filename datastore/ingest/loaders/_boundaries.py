@@ -2,7 +2,8 @@
 
 For GeoJSON, a LoadError's row is the 1-based feature number and its column the property
 (or ``geometry``).  Each geometry must be a (Multi)Polygon; an invalid one is repaired with
-``shapely.make_valid``, keeping only its polygonal parts, and the repaired shape is stored.
+``shapely.make_valid``, keeping only its polygonal parts; the repaired shape is stored and the
+load reports it (``Loaded.notes``), naming the area.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
 
 
-def load(label: str, obj: dict[str, Any], kind: str) -> pd.DataFrame:
+def load(label: str, obj: dict[str, Any], kind: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The areas as a frame, and a note for each shape that had to be repaired."""
     _check_crs(label, obj)
     features = obj.get("features")
     if not isinstance(features, list) or not features:
@@ -141,10 +143,11 @@ def load(label: str, obj: dict[str, Any], kind: str) -> pd.DataFrame:
             f"coordinates ({xmin:.0f}..{xmax:.0f}, {ymin:.0f}..{ymax:.0f}) are not WGS84 "
             "longitude/latitude in Great Britain",
         )
+    notes: list[str] = []
     for i in np.flatnonzero(~shapely.is_valid(geoms)).tolist():
         fixed = _polygonal(shapely.make_valid(geoms[i]))
+        reason = shapely.is_valid_reason(geoms[i])
         if fixed is None or not fixed.is_valid:
-            reason = shapely.is_valid_reason(geoms[i])
             raise LoadError(
                 label,
                 f"the geometry is invalid and cannot be repaired: {reason}",
@@ -152,6 +155,8 @@ def load(label: str, obj: dict[str, Any], kind: str) -> pd.DataFrame:
                 column="geometry",
             )
         texts[int(i)] = str(shapely.to_geojson(fixed))
+        notes.append(f"feature {int(i) + 1} ({codes[int(i)]}): the shape was invalid ({reason}) "
+                     "and was repaired (shapely make_valid)")
     return pd.DataFrame(
         {
             "code": v.as_str(codes),
@@ -160,7 +165,7 @@ def load(label: str, obj: dict[str, Any], kind: str) -> pd.DataFrame:
             "lad_name": v.as_str(lad_names),
             "geometry": v.as_str(texts),
         }
-    )
+    ), tuple(notes)
 
 
 def shapes(frame: pd.DataFrame) -> np.ndarray:

@@ -1,0 +1,102 @@
+"""What is known of each published feed: plain SQL functions on the `publisher_state` table.
+
+A feed is one thing the daily check follows (a dataset of one publisher): the ward and the
+borough crime extracts, the Met's stop-and-search extract, police.uk's stop-and-search months
+and the Met's use of force.  Each check records, per feed, when it ran, whether it reached the
+publisher and understood it, the newest release the publisher lists, and the release the
+current data came from (its fingerprint, URL, ETag and Last-Modified), so that nothing is
+downloaded twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from datastore.storage.store import transaction
+
+Feed = Literal["ward_crime", "borough_crime", "stop_search_mps", "stop_search_police_uk",
+               "taser"]
+FEEDS: Final[tuple[Feed, ...]] = ("ward_crime", "borough_crime", "stop_search_mps",
+                                  "stop_search_police_uk", "taser")
+LONDON_DATASTORE: Final = "London Datastore"
+POLICE_UK: Final = "data.police.uk"
+PUBLISHER: Final[dict[Feed, str]] = {
+    "ward_crime": LONDON_DATASTORE, "borough_crime": LONDON_DATASTORE,
+    "stop_search_mps": LONDON_DATASTORE, "stop_search_police_uk": POLICE_UK,
+    "taser": LONDON_DATASTORE,
+}
+# The kind of dataset each feed loads.
+KIND: Final[dict[Feed, str]] = {
+    "ward_crime": "ward_crime", "borough_crime": "borough_crime",
+    "stop_search_mps": "stop_search", "stop_search_police_uk": "stop_search",
+    "taser": "taser",
+}
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """One feed as the last checks left it; times are ISO 8601 UTC text."""
+
+    feed: str
+    publisher: str
+    last_checked: str | None = None
+    last_success: str | None = None
+    last_failure: str | None = None
+    failure: str | None = None
+    release_title: str | None = None
+    release_period: str | None = None
+    fingerprint: str | None = None
+    url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_public_until: str | None = None
+
+    def failing(self) -> bool:
+        """Whether the latest check of the feed failed."""
+        return self.last_failure is not None and (
+            self.last_success is None or self.last_failure > self.last_success)
+
+    def resting(self, now: datetime) -> bool:
+        """A feed that needs a login is left alone until its `not_public_until`."""
+        return self.not_public_until is not None and now.isoformat() < self.not_public_until
+
+
+_COLUMNS: Final = tuple(f.name for f in fields(FeedState))
+
+
+def feed_states(conn: sqlite3.Connection) -> dict[str, FeedState]:
+    """Every feed's state, by feed (feeds never checked are absent)."""
+    rows = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM publisher_state").fetchall()
+    return {row[0]: FeedState(*row) for row in rows}
+
+
+def feed_state(conn: sqlite3.Connection, feed: Feed) -> FeedState:
+    """A feed's state (an empty one if it was never checked)."""
+    return feed_states(conn).get(feed) or FeedState(feed, PUBLISHER[feed])
+
+
+def save_states(conn: sqlite3.Connection, states: list[FeedState]) -> None:
+    """Write feeds' states, each replacing the one before."""
+    marks = ", ".join("?" * len(_COLUMNS))
+    with transaction(conn):
+        conn.executemany(
+            f"INSERT OR REPLACE INTO publisher_state ({', '.join(_COLUMNS)}) VALUES ({marks})",
+            [tuple(getattr(s, c) for c in _COLUMNS) for s in states])
+
+
+def succeeded(state: FeedState, now: datetime, **changes: Any) -> FeedState:
+    """The state after a check that reached the publisher and understood it."""
+    stamp = now.isoformat(timespec="seconds")
+    return replace(state, last_checked=stamp, last_success=stamp, not_public_until=None,
+                   **changes)
+
+
+def failed(state: FeedState, now: datetime, reason: str,
+           not_public_until: str | None = None) -> FeedState:
+    """The state after a check that could not use what the publisher answered."""
+    stamp = now.isoformat(timespec="seconds")
+    return replace(state, last_checked=stamp, last_failure=stamp, failure=reason,
+                   not_public_until=not_public_until)

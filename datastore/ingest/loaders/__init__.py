@@ -55,7 +55,14 @@ from datastore.ingest.loaders import (
     _taser,
 )
 from datastore.ingest.loaders import _values as v
-from datastore.ingest.loaders._detect import Sniffed, sniff, unknown, unknown_header
+from datastore.ingest.loaders._detect import (
+    MAX_BYTES,
+    MAX_ROWS,
+    Sniffed,
+    sniff,
+    unknown,
+    unknown_header,
+)
 from datastore.ingest.loaders._source import CsvTable, decode_text, read_csv_table, read_xlsx
 from datastore.storage.kinds import COLUMNS, KINDS, TASER_TYPES, Kind, Loaded
 
@@ -63,6 +70,7 @@ __all__ = [
     "COLUMNS",
     "DEFAULT_BOROUGH_BOUNDARIES",
     "KINDS",
+    "MAX_BYTES",
     "TASER_TYPES",
     "Kind",
     "LoadError",
@@ -84,7 +92,7 @@ _BOUNDARY_KINDS = frozenset({"ward_boundaries", "borough_boundaries"})
 
 def detect_kind(path: str | Path) -> Kind:
     """The kind of a data file, recognised from its content (header, JSON shape)."""
-    found = sniff(path)
+    found = sniff(path, full=False)
     if found.kind is None:
         raise unknown_header(found.src, found.header)
     return found.kind
@@ -93,7 +101,7 @@ def detect_kind(path: str | Path) -> Kind:
 def peek_months(path: str | Path) -> tuple[Kind | None, tuple[int, ...]]:
     """A file's kind, and for a crime extract the months its header names (sorted), without
     reading its rows; other kinds give no months.  Nothing is validated: read_file does that."""
-    found = sniff(path)
+    found = sniff(path, full=False)
     months: list[int] = []
     if found.kind in ("ward_crime", "borough_crime"):
         for name in found.header:
@@ -123,7 +131,7 @@ def read_file(
     """
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
-    found = sniff(path)
+    found = sniff(path, kind)
     src = found.src
     if found.kind is None and kind is None:
         raise unknown_header(src, found.header)
@@ -170,7 +178,8 @@ def _table(
     if usecols is not None:
         usecols = [c for c in usecols if c in found.header]  # the loader names what is missing
     return read_csv_table(
-        found.src, delimiter=found.delimiter, encoding=encoding, usecols=usecols
+        found.src, delimiter=found.delimiter, encoding=encoding, usecols=usecols,
+        max_rows=MAX_ROWS[found.kind] if found.kind else None,
     )
 
 

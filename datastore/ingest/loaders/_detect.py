@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from datastore.errors import LoadError
 from datastore.ingest.loaders import _boundaries, _crime, _population, _stop_search, _taser
@@ -41,6 +41,25 @@ ACCEPTED = (
     "borough_boundaries (GeoJSON FeatureCollection with borough_code properties)",
 )
 _FIRST_TEXT = re.compile(rb"\S")
+
+MIB: Final = 1 << 20
+# The largest file of each kind, decompressed, that is read: far above the real ones (the
+# ward extract is about 4 MB, the postcode table 25 MB, the Met's stop-and-search extract
+# 50-70 MB, a Use of Force year about 75 MB), so only a broken or hostile file is refused.
+MAX_BYTES: Final[dict[Kind, int]] = {
+    "ward_crime": 64 * MIB, "borough_crime": 16 * MIB, "ward_population": 16 * MIB,
+    "borough_population": 16 * MIB, "postcodes": 256 * MIB, "stop_search": 512 * MIB,
+    "taser": 512 * MIB, "ward_boundaries": 256 * MIB, "borough_boundaries": 64 * MIB,
+}
+# And the most rows a CSV of each kind is read with (the real ones: ward crime 18,700, the
+# postcode table 181,000, the Met's stop-and-search extract some 300,000).
+MAX_ROWS: Final[dict[Kind, int]] = {
+    "ward_crime": 200_000, "borough_crime": 20_000, "ward_population": 100_000,
+    "borough_population": 1_000, "postcodes": 2_000_000, "stop_search": 5_000_000,
+    "taser": 5_000_000, "ward_boundaries": 100_000, "borough_boundaries": 10_000,
+}
+DEFAULT_MAX_BYTES: Final = 64 * MIB  # a file whose kind is not recognised
+JSON_KINDS: Final[tuple[Kind, ...]] = ("stop_search", "ward_boundaries", "borough_boundaries")
 
 
 @dataclass(frozen=True)
@@ -130,21 +149,38 @@ def classify_json(src: Source, obj: Any) -> Kind:
     raise unknown(src, f"a JSON {type(obj).__name__}")
 
 
-def sniff(path: str | Path) -> Sniffed:
-    """Open a file and recognise it; a CSV/xlsx it cannot place comes back with kind None."""
-    src = open_source(path)
-    if src.is_zip:
+# How much of a file is read to recognise it (its header, or the start of its JSON).
+HEAD_BYTES: Final = 64 * 1024
+
+
+def sniff(path: str | Path, kind: Kind | None = None, *, full: bool = True) -> Sniffed:
+    """Open a file and recognise it; a CSV/xlsx it cannot place comes back with kind None.
+
+    The kind is recognised from the file's first bytes; then (with `full`) the whole file is
+    read, refused unread if it is larger than any real file of its kind (or of `kind`, the
+    kind the caller expects) could be.  Without `full` only the start is read (a CSV's
+    header; JSON and xlsx are always read whole, up to the largest cap).
+    """
+    head = open_source(path, head=HEAD_BYTES)
+    if head.is_zip:
+        src = open_source(path, max_bytes=MAX_BYTES["taser"], what="xlsx")
         sheet = read_xlsx(src, _taser.UOF_SHEET, header_only=True)
         if _taser.is_uof(sheet.header):
             return Sniffed(src, "taser", "xlsx", sheet.header, taser_format="uof")
         return Sniffed(src, None, "xlsx", sheet.header)
-    check_not_utf16(src)
-    first = _FIRST_TEXT.search(src.data)
-    if first is not None and src.data[first.start() : first.start() + 1] in (b"[", b"{"):
+    check_not_utf16(head)
+    first = _FIRST_TEXT.search(head.data)
+    if first is not None and head.data[first.start() : first.start() + 1] in (b"[", b"{"):
+        src = open_source(path, max_bytes=max(MAX_BYTES[k] for k in JSON_KINDS), what="JSON")
         text, _ = decode_text(src)
         obj = parse_json(src, text)
-        return Sniffed(src, classify_json(src, obj), "json", [], payload=obj)
-    line = header_line(src)
+        found_kind = classify_json(src, obj)
+        if len(src.data) > MAX_BYTES[found_kind]:
+            raise LoadError(src.label, f"the file is larger than "
+                            f"{MAX_BYTES[found_kind] >> 20} MB, far above any real "
+                            f"{found_kind} file: refused unread")
+        return Sniffed(src, found_kind, "json", [], payload=obj)
+    line = header_line(head)
     try:
         text_line = line.decode("utf-8")
     except UnicodeDecodeError:
@@ -157,7 +193,12 @@ def sniff(path: str | Path) -> Sniffed:
         semi_found = classify_header(semi)
         if semi_found is not None:
             header, found, delimiter = semi, semi_found, ";"
+    capped = found[0] if found is not None else kind
+    src = head
+    if full:
+        src = open_source(path, max_bytes=MAX_BYTES[capped] if capped else DEFAULT_MAX_BYTES,
+                          what=capped or "")
     if found is None:
         return Sniffed(src, None, "csv", header, delimiter)
-    kind, taser_format = found
-    return Sniffed(src, kind, "csv", header, delimiter, taser_format=taser_format)
+    found_kind, taser_format = found
+    return Sniffed(src, found_kind, "csv", header, delimiter, taser_format=taser_format)

@@ -8,7 +8,6 @@ being row 1) and the column.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 import warnings
@@ -16,7 +15,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -41,45 +40,93 @@ class Source:
     name: str  # the bare file name
     data: bytes
     gzipped: bool
+    partial: bool = False  # only the file's first bytes (enough to recognise it)
 
     @property
     def is_zip(self) -> bool:
         return self.data.startswith(ZIP_MAGIC)
 
 
-def open_source(path: str | Path) -> Source:
-    """Read a file; gunzip it when its first bytes are the gzip magic (whatever its name)."""
+MIB: Final = 1 << 20
+_CHUNK: Final = 1 << 20
+
+
+def _too_large(label: str, max_bytes: int, what: str, gzipped: bool) -> LoadError:
+    once = " once decompressed" if gzipped else ""
+    return LoadError(
+        label, f"the file is larger than {max_bytes // MIB} MB{once}, far above any real "
+        f"{what or 'data'} file: refused unread")
+
+
+def _gunzip(label: str, fh: BinaryIO, limit: int) -> bytes:
+    """Decompress a gzip stream (several members allowed) up to `limit` bytes; one byte more
+    means the limit was passed (the caller refuses the file)."""
+    out = bytearray()
+    z = zlib.decompressobj(wbits=31)
+    try:
+        while len(out) <= limit:
+            chunk = z.unconsumed_tail or fh.read(_CHUNK)
+            if not chunk:
+                break
+            out += z.decompress(chunk, limit + 1 - len(out))
+            if z.eof:
+                rest = z.unused_data + fh.read(_CHUNK) if z.unused_data else fh.read(_CHUNK)
+                if not rest.strip(b"\x00"):
+                    return bytes(out)
+                if not rest.startswith(GZIP_MAGIC):
+                    raise LoadError(label, "the gzip data is followed by bytes that are not gzip")
+                z = zlib.decompressobj(wbits=31)
+                out += z.decompress(rest, limit + 1 - len(out))
+    except zlib.error as e:
+        raise LoadError(label, f"the gzip data is corrupt: {e}") from None
+    if not z.eof and len(out) <= limit:
+        raise LoadError(label, "the gzip data ends early: the file is truncated (cut short)")
+    return bytes(out)
+
+
+def open_source(path: str | Path, *, max_bytes: int | None = None, head: int | None = None,
+                what: str = "") -> Source:
+    """Read a file; gunzip it when its first bytes are the gzip magic (whatever its name).
+
+    `max_bytes`: a file larger than this (decompressed) is refused without being read whole
+    (a gzip that expands to gigabytes stops at the limit).  `head`: read only the first
+    `head` decompressed bytes (to recognise the file); the Source is then `partial`.
+    """
     p = Path(path)
     label = str(path)
     try:
-        raw = p.read_bytes()
+        with p.open("rb") as fh:
+            magic = fh.read(2)
+            fh.seek(0)
+            gzipped = magic == GZIP_MAGIC
+            if gzipped:
+                limit = head if head is not None else max_bytes
+                data = _gunzip(label, fh, limit if limit is not None else 1 << 62)
+                if head is None and max_bytes is not None and len(data) > max_bytes:
+                    raise _too_large(label, max_bytes, what, True)
+                data = data[:head] if head is not None else data
+            else:
+                if head is None and max_bytes is not None and p.stat().st_size > max_bytes:
+                    raise _too_large(label, max_bytes, what, False)
+                data = fh.read() if head is None else fh.read(head)
     except FileNotFoundError:
         raise LoadError(label, "no such file") from None
+    except IsADirectoryError:
+        raise LoadError(label, "is a folder, not a file") from None
     except OSError as e:
         raise LoadError(label, f"cannot read the file: {e.strerror or e}") from None
-    if not raw:
+    if not data and not gzipped:
         raise LoadError(label, "the file is empty")
-    gzipped = raw.startswith(GZIP_MAGIC)
-    if gzipped:
-        try:
-            data = gzip.decompress(raw)
-        except EOFError:
-            raise LoadError(
-                label, "the gzip data ends early: the file is truncated (cut short)"
-            ) from None
-        except (OSError, zlib.error) as e:
-            raise LoadError(label, f"the gzip data is corrupt: {e}") from None
-    elif p.name.lower().endswith(".gz"):
+    if not gzipped and p.name.lower().endswith(".gz"):
         raise LoadError(
             label, "the name ends in .gz but the content is not gzip data (no gzip magic bytes)"
         )
-    else:
-        data = raw
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM) :]
     if not data or data.isspace():
         raise LoadError(label, "the file is empty" + (" once decompressed" if gzipped else ""))
-    return Source(label=label, name=p.name, data=data, gzipped=gzipped)
+    return Source(label=label, name=p.name, data=data, gzipped=gzipped,
+                  partial=head is not None)
 
 
 def check_not_utf16(src: Source) -> None:
@@ -237,6 +284,7 @@ def read_csv_table(
     delimiter: str = ",",
     encoding: str = "utf-8",
     usecols: Sequence[str] | None = None,
+    max_rows: int | None = None,
 ) -> CsvTable:
     """Read a CSV with every column as text, checking that every row has the header's width.
 
@@ -245,6 +293,9 @@ def read_csv_table(
     at the end of the file is reported as truncation).
     """
     records = _scan_records(src, delimiter)
+    if max_rows is not None and len(records.lines) - 1 > max_rows:
+        raise LoadError(src.label, f"the file has {len(records.lines) - 1:,} rows, more than "
+                        f"the {max_rows:,} any real file of its kind could hold: refused")
     if records.blank[0]:
         raise LoadError(src.label, "the first line is blank: the header is missing", row=1)
     header_text = header_line(src).decode(encoding)

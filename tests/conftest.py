@@ -17,6 +17,11 @@ from handlers.context import WardApp
 from tests.bot_harness import polling_bot
 from tests.fake_bot_api import FakeBotApi
 from tests.postcodes_io_fake import postcodes_io_fake  # noqa: F401 - a shared fixture
+from tests.publishers_fake import (  # noqa: F401 - shared fixtures
+    london_datastore_fake,
+    police_uk_fake,
+    publishers_http,
+)
 
 # PTB 22 warns on every RetryAfter unless asked for timedelta values; pytest makes warnings
 # errors, so the tests opt in to the behaviour PTB 23 will have.

@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="add crime by minor type and stop and search in full (text only)")
     ask.add_argument("postcode", help="a postcode, or - to read one query per line from stdin")
     sub.add_parser("run", help="run the Telegram bot (needs a token)")
+    sub.add_parser("update", help="fetch what the publishers have newer now (London Datastore, "
+                   "data.police.uk) and print what became current")
     sub.add_parser("console", help="chat with the bot in this terminal (no Telegram needed)")
 
     chart = sub.add_parser("chart", help="draw the chart of a postcode's crime month by month "
@@ -116,6 +118,10 @@ def cmd_run(cfg: config_mod.Config) -> int:
     if tg.token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    # What the daily check does (each feed, each download) goes to the log.
+    ingest = logging.getLogger("datastore.ingest")
+    if ingest.getEffectiveLevel() > logging.INFO:
+        ingest.setLevel(logging.INFO)
     if tg.mode == "webhook" and not tg.webhook_url:
         print(WEBHOOK_NEEDS_URL, file=sys.stderr)
         return 2
@@ -178,6 +184,36 @@ def describe(v: Version) -> str:
     if v.first_month and v.last_month:
         months = f"{month_label(v.first_month)} to {month_label(v.last_month)}"
     return f"{v.kind:<19} {months:<21} {v.rows:>9,} rows   {', '.join(s.name for s in v.sources)}"
+
+
+async def cmd_update(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    """Follow the publishers now, as the bot's daily check does, with progress."""
+    import httpx
+
+    from datastore.ingest.check import check_publishers
+    from datastore.ingest.publishers import user_agent
+
+    progress = _progress(sys.stderr)
+    pub = cfg.publishers
+    async with services(cfg, progress) as svc:
+        svc.following = True
+        async with httpx.AsyncClient(timeout=pub.timeout, follow_redirects=True,
+                                     headers={"User-Agent": user_agent(pub.contact or None)}
+                                     ) as http:
+            result = await check_publishers(svc, http, pub.sites(), trigger="update",
+                                            progress=progress)
+        feeds = result.feeds.outcomes if result.feeds is not None else ()
+        for outcome in feeds:
+            line = f"{texts.FEED_NAMES.get(outcome.feed, outcome.feed)}: {outcome.result}"
+            print(line + (f" — {outcome.detail}" if outcome.detail else ""))
+        if result.feeds is None:
+            print(f"wardwatch update: {result.record.detail}", file=sys.stderr)
+        current = await svc.store.versions()
+        print("Current data:")
+        for kind in sorted(current):
+            print("  " + describe(current[kind]))
+    bad = [o for o in feeds if o.result in ("failed", "rejected")]
+    return 1 if bad or result.feeds is None else 0
 
 
 async def cmd_load(cfg: config_mod.Config, args: argparse.Namespace) -> int:
@@ -299,8 +335,8 @@ async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"load": cmd_load, "ask": cmd_ask, "console": cmd_console, "chart": cmd_media,
-            "map": cmd_media, "export": cmd_media}
+COMMANDS = {"load": cmd_load, "update": cmd_update, "ask": cmd_ask, "console": cmd_console,
+            "chart": cmd_media, "map": cmd_media, "export": cmd_media}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

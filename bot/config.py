@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
 
+from datastore.ingest.follow import Publishers
+
 ENV_CONFIG = "WARDWATCH_CONFIG"
 ENV_TOKEN = "WARDWATCH_TOKEN"
 # What Telegram accepts as a webhook's secret_token.
@@ -98,6 +100,11 @@ class PublishersConfig:
     use_of_force_dataset: str = "use-of-force"
     contact: str = ""  # an address for the publishers, sent in the User-Agent
     timeout: float = 60.0
+
+    def sites(self) -> Publishers:
+        """Where the publishers are and what to follow, for the check."""
+        return Publishers(self.london_datastore, self.police_uk, self.crime_dataset,
+                          self.stop_search_dataset, self.use_of_force_dataset)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from typing import Final
 from zoneinfo import ZoneInfo
 
+import httpx
+from datastore.ingest.publishers import user_agent
 from telegram import Bot
 from telegram.error import TelegramError
 from telegram.request import BaseRequest, HTTPXRequest
@@ -19,7 +22,8 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.config import Config
 from bot.fanout import Fanout, FanoutReport, SendSettings, prepare_messages
 from bot.ratelimit import Limits
-from datastore.ingest.check import Trigger, check_sources, previous_baseline
+from datastore.ingest.check import Trigger, check_publishers, check_sources, previous_baseline
+from datastore.ingest.follow import Publishers
 from datastore.services import Services
 from datastore.storage import subscriptions
 from datastore.storage.subscriptions import ChatStore, open_chat_store
@@ -30,6 +34,11 @@ log = logging.getLogger(__name__)
 
 CHECK_JOB: Final = "daily-data-check"
 RESUME_JOB: Final = "resume-digests"
+START_JOB: Final = "start-up-check"
+# A start-up check runs this many seconds after start when no check reached the publishers
+# in the last START_CHECK_AFTER.
+START_CHECK_DELAY: Final = 5.0
+START_CHECK_AFTER: Final = timedelta(hours=20)
 # bot_data key: the transport build_application was given (console, tests), for digests too.
 DIGEST_REQUEST_KEY: Final = "digest_request"
 DEFAULT_BASE_URL: Final = "https://api.telegram.org/bot"  # PTB's default
@@ -47,8 +56,10 @@ class DigestService:
     """The monthly check and the digest sender: one check at a time, one fan-out at a time."""
 
     def __init__(self, services: Services, chats: ChatStore, bot: Bot, settings: SendSettings,
-                 sources: Sequence[str], notify: Notify) -> None:
+                 sources: Sequence[str], notify: Notify,
+                 publishers: tuple[httpx.AsyncClient, Publishers] | None = None) -> None:
         self._services = services
+        self._publishers = publishers
         self._chats = chats
         self._bot = bot
         self._settings = settings
@@ -72,7 +83,13 @@ class DigestService:
         """Check the sources, load a newer month, and queue and start its digests.  After a
         scheduled check that changed something or failed, the operators are told."""
         async with self._check_lock:
-            check = await check_sources(self._services, self._sources, trigger=trigger)
+            # Data another process loaded (`wardwatch load` or `update`) reaches answers now.
+            await self._services.sync_view()
+            if self._publishers is not None:
+                http, where = self._publishers
+                check = await check_publishers(self._services, http, where, trigger=trigger)
+            else:
+                check = await check_sources(self._services, self._sources, trigger=trigger)
             queued = await self.queue_due()
         if trigger == "schedule" and check.result != "unchanged":
             await self._notify(digest_text.reload_html(check, queued))
@@ -81,6 +98,7 @@ class DigestService:
     async def queue_due(self) -> tuple[int, int] | None:
         """Queue the digests of a newly current month (loaded by the check or by `wardwatch
         load`), then make sure pending digests are being sent.  Returns (month, queued)."""
+        await self._services.sync_view()  # digests are made from the current data
         month = await self._chats.run(subscriptions.digest_due)
         queued = None
         if month is not None:
@@ -171,6 +189,21 @@ async def resume_digests(context: WardContext) -> None:
     await _service(context).queue_due()
 
 
+async def start_check(context: WardContext) -> None:
+    """Soon after start-up, when following the publishers and no check has reached them in
+    the last day (a new install, or a bot that was down): catch up now, not at 07:00."""
+    await _service(context).check_now("start")
+
+
+def due_at_start(services: Services, now: datetime) -> bool:
+    """Whether a start-up check is due: following, and no feed reached in START_CHECK_AFTER."""
+    if not services.following:
+        return False
+    times = [datetime.fromisoformat(s.last_success) for s in services.feeds.values()
+             if s.last_success]
+    return not times or now - max(times) > START_CHECK_AFTER
+
+
 async def open_digests(app: WardApp, cfg: Config, stack: AsyncExitStack) -> DigestService:
     """Open the chat store and the digest sender for the life of `stack`; schedule the jobs."""
     chats = await stack.enter_async_context(open_chat_store(cfg.storage_path))
@@ -193,7 +226,17 @@ async def open_digests(app: WardApp, cfg: Config, stack: AsyncExitStack) -> Dige
 
     services: Services = app.bot_data[SERVICES_KEY]
     sources = cfg.sources.ward_crime + cfg.sources.borough_crime
-    service = DigestService(services, chats, bot, send_settings(cfg), sources, notify)
+    # Follow the publishers unless [sources] names the crime files to check.
+    services.following = cfg.publishers.enabled and not sources
+    publishers = None
+    if services.following:
+        pub = cfg.publishers
+        http = await stack.enter_async_context(httpx.AsyncClient(
+            timeout=pub.timeout, follow_redirects=True,
+            headers={"User-Agent": user_agent(pub.contact or None)}))
+        publishers = (http, pub.sites())
+    service = DigestService(services, chats, bot, send_settings(cfg), sources, notify,
+                            publishers)
     stack.push_async_callback(service.close)
     app.bot_data[CHATS_KEY] = chats
     app.bot_data[DIGESTS_KEY] = service
@@ -207,4 +250,7 @@ async def open_digests(app: WardApp, cfg: Config, stack: AsyncExitStack) -> Dige
     app.job_queue.run_daily(daily_check, dtime(hour, minute, tzinfo=zone), name=CHECK_JOB,
                             job_kwargs=late)
     app.job_queue.run_once(resume_digests, when=0, name=RESUME_JOB, job_kwargs=late)
+    if due_at_start(services, datetime.now(UTC)):
+        app.job_queue.run_once(start_check, when=START_CHECK_DELAY, name=START_JOB,
+                               job_kwargs=late)
     return service

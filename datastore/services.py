@@ -7,14 +7,17 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 from datastore.ingest import sources
+from datastore.ingest.state import FeedState, feed_states
 from datastore.query import lookup
 from datastore.query.boundaries import Boundaries, read_boundaries
+from datastore.query.freshness import Freshness, PublisherCheck, freshness
 from datastore.query.postcodes import PostcodesIo
 from datastore.query.view import DataView
 from datastore.storage.kinds import Kind
@@ -44,6 +47,8 @@ class Services:
     _view_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _boundaries: Boundaries | None = None
     _boundaries_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    following: bool = False  # the daily check follows the publishers (not [sources] files)
+    feeds: dict[str, FeedState] = field(default_factory=dict)  # as the last check left them
 
     async def refresh_view(self) -> DataView:
         """Rebuild the view from the store's current versions and swap it in whole."""
@@ -51,14 +56,39 @@ class Services:
             self.view = await self.store.run(DataView.build)
         return self.view
 
-    async def answer(self, text: str) -> lookup.Answer:
-        """The answer to a resident's text, from the current view."""
-        return await lookup.answer(text, self.view, self.postcodes)
+    async def sync_view(self) -> bool:
+        """Rebuild the view if the store's current versions are no longer the view's (another
+        process, `wardwatch load` or `update`, loaded data); whether it did."""
+        current = await self.store.versions()
+        held = {kind: v.id for kind, v in self.view.versions.items()}
+        if {kind: v.id for kind, v in current.items()} == held:
+            return False
+        await self.refresh_view()
+        return True
+
+    async def refresh_feeds(self) -> None:
+        """Read what the checks recorded of each publisher's feeds."""
+        self.feeds = await self.store.run(feed_states)
+
+    def freshness(self, now: datetime | None = None) -> Freshness:
+        """How fresh the current crime figures are at `now` (default: the clock)."""
+        checks = [PublisherCheck(s.publisher, _parse_time(s.last_success))
+                  for s in self.feeds.values() if s.not_public_until is None]
+        month = self.view.latest_month if self.view.months else None
+        return freshness(now or datetime.now(UTC), month, checks, following=self.following)
+
+    async def answer(self, text: str, now: datetime | None = None) -> lookup.Answer:
+        """The answer to a resident's text, from the current view, saying how fresh it is."""
+        answer = await lookup.answer(text, self.view, self.postcodes)
+        if answer.status != "ok":
+            return answer
+        return replace(answer, freshness=self.freshness(now))
 
     async def borough_answer(self, code: str) -> lookup.Answer:
         """The answer for a whole borough, by its code (E09…)."""
         view = self.view
-        return lookup.figures_for(lookup.borough_resolution(code, code, view), view)
+        answer = lookup.figures_for(lookup.borough_resolution(code, code, view), view)
+        return replace(answer, freshness=self.freshness())
 
     async def boundaries(self, view: DataView | None = None) -> Boundaries:
         """The ward and borough shapes of a view's versions (default the current view),
@@ -116,6 +146,10 @@ async def ensure_loaded(store: Store, progress: Progress | None = None) -> list[
     return await store.write(wanted)
 
 
+def _parse_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
 def remove_store_files(path: Path) -> None:
     """Delete a store file and the -wal and -shm files beside it."""
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
@@ -158,7 +192,9 @@ async def open_services(
         remote = None
         if postcodes_url:
             remote = PostcodesIo(client, base_url=postcodes_url, timeout=postcodes_timeout)
-        yield Services(store, view, client, remote)
+        services = Services(store, view, client, remote)
+        await services.refresh_feeds()
+        yield services
     finally:
         if http is None:
             await client.aclose()

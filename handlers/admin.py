@@ -57,5 +57,8 @@ async def status_command(update: Update, context: WardContext) -> None:
     last = await context.services.store.run(check.last_check)
     subs = await context.chats.run(subscriptions.subscription_counts)
     deliveries = await context.chats.run(subscriptions.delivery_counts)
+    services = context.services
+    await services.refresh_feeds()
+    feeds = digest_text.feed_lines(services.feeds, current, services.following)
     await message.reply_html(digest_text.status_html(current, last, subs, deliveries,
-                                                     context.digests.sending))
+                                                     context.digests.sending, feeds))

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from datastore.ingest.check import CheckRecord, CheckResult
+from datastore.ingest.state import KIND, FeedState
 from datastore.query.digest import Digest, RiseTest
 from datastore.query.figures import month_name
 from datastore.storage.store import Version
@@ -162,16 +163,55 @@ def reload_html(result: CheckResult, queued: tuple[int, int] | None) -> str:
         lines = [f"<b>The new data was {'rejected' if rec.result == 'rejected' else 'not loaded'}"
                  f"</b>: {esc(rec.detail)}",
                  f"Answers keep using the current data (ward crime to {_month(rec.ward_month)})."]
+    if result.feeds is not None:
+        lines.append("<b>Each publisher's feed</b>:")
+        lines += [f"• {esc(texts.FEED_NAMES.get(o.feed, o.feed))}: {esc(o.result)}"
+                  + (f" — {esc(o.detail)}" if o.detail else "") for o in result.feeds.outcomes]
     if queued is not None:
         month, count = queued
         lines.append(f"Digests for {month_name(month)}: {plural(count, 'message')} queued.")
     return fit("\n".join(lines))
 
 
+def _stamp(iso: str | None) -> str:
+    return esc(iso.replace("T", " ").replace("+00:00", " UTC")) if iso else "never"
+
+
+def feed_lines(feeds: Mapping[str, FeedState], current: Mapping[str, Version],
+               following: bool) -> list[str]:
+    """Per publisher and dataset: the last success, the last failure and why, the newest
+    release the publisher lists, and what is current here."""
+    if not following:
+        return ["<b>Publishers</b>: not followed (the check reads the [sources] files)"]
+    lines = ["<b>Publishers</b>"]
+    for feed, name in texts.FEED_NAMES.items():
+        s = feeds.get(feed)
+        kind = str(KIND.get(feed, feed))  # type: ignore[call-overload]
+        here = current.get(kind)
+        now = f"here: to {_month(here.last_month)}" if here and here.last_month else "here: none"
+        if s is None:
+            lines.append(f"• {esc(name)}: not checked yet; {now}")
+            continue
+        line = f"• {esc(name)}: last reached {_stamp(s.last_success)}"
+        if s.release_title:
+            period = f" ({esc(s.release_period)})" if s.release_period else ""
+            line += f"; newest listed: {esc(s.release_title)}{period}"
+        line += f"; {now}"
+        if s.not_public_until:
+            line += f"; not public, asked again after {esc(s.not_public_until[:10])}"
+        if s.failing():
+            line += f". <b>Failing</b> since {_stamp(s.last_failure)}: {esc(s.failure or '')}"
+        elif s.last_failure:
+            line += f". Last failure {_stamp(s.last_failure)}: {esc(s.failure or '')}"
+        lines.append(line)
+    return lines
+
+
 def status_html(current: Mapping[str, Version], last: CheckRecord | None,
                 subs: SubscriptionCounts, deliveries: DeliveryCounts,
-                sending: bool) -> str:
-    """/status: what is current, the last check, subscriptions and the latest digests."""
+                sending: bool, feeds: Sequence[str] = ()) -> str:
+    """/status: what is current, the last check, each publisher's feeds, subscriptions and
+    the latest digests."""
     lines = ["<b>Current data</b>"]
     for kind in KIND_NAMES:
         v = current.get(kind)
@@ -182,6 +222,7 @@ def status_html(current: Mapping[str, Version], last: CheckRecord | None,
         loaded = v.loaded_at.replace("T", " ").replace("+00:00", " UTC")
         lines.append(f"• {KIND_NAMES[kind]}: {months}, loaded {esc(loaded)}")
     lines.append("<b>Last check</b>: " + (check_line(last) if last else "none yet"))
+    lines += feeds
     lines.append(f"<b>Subscriptions</b>: {n(subs.active)} active, {n(subs.paused)} paused, "
                  f"in {plural(subs.chats, 'chat')}")
     if deliveries.month is None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Final
 
 from datastore.query.figures import month_label, month_name, months_between
+from datastore.query.freshness import Freshness
 from datastore.query.lookup import Answer, Resolution
 from datastore.query.models import (
     AreaMonth,
@@ -271,6 +273,29 @@ def problem_message(res: Resolution) -> str:
     return f"{pc} {texts.UNAVAILABLE}"
 
 
+def _day(when: datetime) -> str:
+    return f"{when.day} {when.strftime('%B %Y')}"
+
+
+def freshness_line(f: Freshness | None) -> str | None:
+    """A plain warning when newer figures may exist than the ones shown, else None."""
+    if f is None or not f.stale:
+        return None
+    parts = []
+    if f.behind and f.latest_month is not None:
+        parts.append(f"Newer figures may exist: these run to {month_name(f.latest_month)}, and "
+                     "the Met publishes each month within about five weeks of its end.")
+    elif f.unchecked:
+        parts.append("Newer figures may exist.")
+    if f.following:
+        if f.last_checked is None:
+            parts.append("The publishers have not been reached yet.")
+        else:
+            parts.append(f"The publishers were last reached on {_day(f.last_checked)}"
+                         + (", over three days ago." if f.unchecked else "."))
+    return "⚠️ <i>" + " ".join(parts) + "</i>"
+
+
 def answer_html(answer: Answer) -> str:
     """The whole reply to a postcode or a borough, as Telegram HTML under 4,096 characters."""
     res = answer.resolution
@@ -285,6 +310,8 @@ def answer_html(answer: Answer) -> str:
         header += f" The Met files this ward's crime under {esc(answer.ward_borough)}."
     month = answer.crime.month if answer.crime else None
     sections: list[Sequence[str]] = [[header]]
+    if fresh := freshness_line(answer.freshness):
+        sections.append([fresh])
     if answer.crime:
         sections.append(crime_block(answer.crime))
     if answer.rate:
@@ -305,6 +332,8 @@ def borough_html(answer: Answer) -> str:
     crime = answer.crime
     sections: list[Sequence[str]] = [[
         f"<b>{esc(res.borough_name)}</b>: the whole borough, from the Met's borough figures."]]
+    if fresh := freshness_line(answer.freshness):
+        sections.append([fresh])
     if crime is None:
         sections.append([texts.NO_BOROUGH_CRIME])
     else:
@@ -412,6 +441,13 @@ def answer_json(answer: Answer, message: str) -> dict[str, Any]:
         if borough and answer.ward_month is not None:
             c["ward_figures_month"] = month_label(answer.ward_month)
         out["crime"] = c
+    f = answer.freshness
+    if f is not None:
+        out["freshness"] = {
+            "latest_month": _month(f.latest_month), "stale": f.stale, "behind": f.behind,
+            "following": f.following, "unchecked": f.unchecked,
+            "last_checked": f.last_checked.isoformat() if f.last_checked else None,
+        }
     out["stop_search"] = stop_search_json(answer.stop_search, month,
                                           answer.sources.get("stop_search", ()))
     out["taser"] = taser_json(answer.taser, month, answer.sources.get("taser", ()))

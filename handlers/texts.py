@@ -343,3 +343,13 @@ CHECK_RUNNING: Final = (
 )
 
 CHECKING: Final = "Checking the sources for a newer month now; I'll report here when done."
+
+# -- the publishers' feeds (/status, `wardwatch update`) -----------------------------------------
+
+FEED_NAMES: Final = {
+    "ward_crime": "Ward crime (London Datastore)",
+    "borough_crime": "Borough crime (London Datastore)",
+    "stop_search_mps": "Stop and search, the Met's extract (London Datastore)",
+    "stop_search_police_uk": "Stop and search (data.police.uk)",
+    "taser": "Use of force (London Datastore)",
+}

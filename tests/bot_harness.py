@@ -12,6 +12,7 @@ from bot.config import (
     Config,
     LimitsConfig,
     PostcodesConfig,
+    PublishersConfig,
     Secret,
     SourcesConfig,
     TelegramConfig,
@@ -22,7 +23,9 @@ from tests.fake_bot_api import Call, FakeBotApi, parse_html
 
 def config_for(api: FakeBotApi, db: Path, *, admin_ids: Iterable[int] = (),
                postcodes_url: str = "", sources: SourcesConfig | None = None,
-               limits: LimitsConfig | None = None) -> Config:
+               limits: LimitsConfig | None = None,
+               publishers: PublishersConfig | None = None) -> Config:
+    # Tests that follow publishers point them at local fakes; the others never follow.
     return Config(
         storage_path=db,
         telegram=TelegramConfig(token=Secret(api.token), base_url=api.base_url),
@@ -30,6 +33,7 @@ def config_for(api: FakeBotApi, db: Path, *, admin_ids: Iterable[int] = (),
         sources=sources or SourcesConfig(),
         limits=limits or LimitsConfig(),
         admin_ids=frozenset(admin_ids),
+        publishers=publishers or PublishersConfig(enabled=False),
     )
 
 

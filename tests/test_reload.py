@@ -3,6 +3,8 @@ read in full."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from datastore.ingest.check import (
@@ -10,7 +12,7 @@ from datastore.ingest.check import (
     bundled_crime_files,
     describe_sources,
     newer_kinds,
-    read_newer,
+    peek_newer,
 )
 from datastore.ingest.loaders import peek_months
 from datastore.storage.store import Version
@@ -50,17 +52,17 @@ def test_newer_kinds(peeked: list[tuple[str, int | None]], current: dict[str, in
     assert newer_kinds(files, have) == expected
 
 
-def test_only_the_newer_files_are_read() -> None:
+def test_only_the_newer_files_are_read(tmp_path: Path) -> None:
     current = {"ward_crime": version("ward_crime", 202601),
                "borough_crime": version("borough_crime", 202606)}
-    loads, peeked = read_newer([str(NEW_WARD_CRIME), str(BOROUGH), str(POPULATION)], current,
-                               None)
-    assert set(loads) == {"ward_crime"}
-    assert loads["ward_crime"].data.last_month == 202603
+    jobs, peeked = peek_newer([str(NEW_WARD_CRIME), str(BOROUGH), str(POPULATION)], current,
+                              tmp_path)
+    assert [(j.kind, j.paths, j.names) for j in jobs] == [
+        ("ward_crime", (str(NEW_WARD_CRIME),), (str(NEW_WARD_CRIME),))]
     assert [(p.kind, p.last_month) for p in peeked] == [
         ("ward_crime", 202603), ("borough_crime", 202606), ("borough_population", None)]
     assert describe_sources(peeked, current) == (
         "ward_crime: source 2026-03, current 2026-01; borough_crime: source 2026-06, current "
         f"2026-06; not crime extracts, ignored: {POPULATION}")
-    nothing, _ = read_newer([str(OLD_WARD_CRIME)], current, None)
-    assert nothing == {}
+    nothing, _ = peek_newer([str(OLD_WARD_CRIME)], current, tmp_path)
+    assert nothing == []

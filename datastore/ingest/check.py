@@ -1,7 +1,7 @@
-"""The monthly check: do the crime sources hold a newer month than the current data?  If so,
-load them as new versions (validated like any load: a bad file is rejected and nothing
-changes), and keep a log of every check.  Also what the previous version said, for digests
-that note revisions."""
+"""The daily check: follow the publishers (follow.py), or, when `[sources]` names files, ask
+those for a newer month; load what is newer as new versions in a child process (validated
+like any load: a bad file is rejected and nothing changes), refresh the view, and keep a log
+of every check.  Also what the previous version said, for digests that note revisions."""
 
 from __future__ import annotations
 
@@ -9,24 +9,29 @@ import asyncio
 import logging
 import sqlite3
 import tempfile
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Literal
 
+import httpx
+
 from datastore.errors import LoadError
 from datastore.ingest import loaders, sources
+from datastore.ingest.follow import FollowReport, Loader, Publishers, follow
+from datastore.ingest.worker import LoadJob, run_loads
 from datastore.query.figures import month_label
 from datastore.query.view import DataView
 from datastore.services import Services
 from datastore.storage.kinds import Kind
-from datastore.storage.store import LoadInput, RefusedUnlessForced, Version, versions
+from datastore.storage.store import RefusedUnlessForced, Version, versions
 
 log = logging.getLogger(__name__)
 
 Result = Literal["loaded", "unchanged", "rejected", "failed"]
-Trigger = Literal["schedule", "admin", "start"]
+Trigger = Literal["schedule", "admin", "start", "update"]
+Progress = Callable[[str], None]
 
 # The kinds whose sources publish a new month each month, and which the check looks at.
 CRIME_KINDS: Final[tuple[Kind, ...]] = ("ward_crime", "borough_crime")
@@ -52,6 +57,7 @@ class CheckResult:
     record: CheckRecord
     loaded: tuple[Version, ...] = ()
     ward_month_before: int | None = None
+    feeds: FollowReport | None = None  # a check of the publishers: what each feed did
 
     @property
     def result(self) -> str:
@@ -111,30 +117,22 @@ def describe_sources(peeked: Sequence[Peeked], current: Mapping[str, Version]) -
     return "; ".join(parts) or "no crime extract among the sources"
 
 
-def read_newer(srcs: Sequence[str], current: Mapping[str, Version],
-               known_wards: Collection[str] | None
-               ) -> tuple[dict[Kind, LoadInput], list[Peeked]]:
-    """Fetch the sources once, peek at each header, and read and validate only the files of
-    kinds with a newer month.  Synchronous: run it in a worker thread."""
-    with tempfile.TemporaryDirectory(prefix="wardwatch-check-") as tmp:
-        paths, names = sources.materialise(srcs, Path(tmp))
-        peeked = []
-        for path in paths:
-            kind, months = loaders.peek_months(path)
-            peeked.append(Peeked(names.get(path, path.name), kind, months[-1] if months else None))
-        newer = newer_kinds(peeked, current)
-        wanted = [path for path, p in zip(paths, peeked, strict=True) if p.kind in newer]
-        if not wanted:
-            return {}, peeked
-        return sources.read_all(wanted, known_wards=known_wards, names=names), peeked
-
-
-def known_wards(view: DataView) -> set[str] | None:
-    """The ward codes a crime file is checked against (as `Services.load` does)."""
-    if "ward_population" not in view.versions:
-        return None
-    return (set(view.ward_population) | set(view.wards)
-            | {row[1] for row in view.postcodes.values()})
+def peek_newer(srcs: Sequence[str], current: Mapping[str, Version], workdir: Path
+               ) -> tuple[list[LoadJob], list[Peeked]]:
+    """Fetch the sources into `workdir` (URLs), peek at each header, and make a load job for
+    each kind with a newer month.  Synchronous: run it in a worker thread."""
+    paths, names = sources.materialise(srcs, workdir)
+    peeked = []
+    for path in paths:
+        kind, months = loaders.peek_months(path)
+        peeked.append(Peeked(names.get(path, path.name), kind, months[-1] if months else None))
+    newer = newer_kinds(peeked, current)
+    jobs = []
+    for kind in newer:
+        wanted = [(path, p) for path, p in zip(paths, peeked, strict=True) if p.kind == kind]
+        latest = max(wanted, key=lambda pair: pair[1].last_month or 0)  # one extract a kind
+        jobs.append(LoadJob(kind, (str(latest[0]),), (latest[1].name,)))
+    return jobs, peeked
 
 
 def _loaded_detail(loaded: Sequence[Version], before: Mapping[str, Version]) -> str:
@@ -147,35 +145,89 @@ def _loaded_detail(loaded: Sequence[Version], before: Mapping[str, Version]) -> 
     return "; ".join(parts)
 
 
+async def _finish(services: Services, stamp: str, trigger: Trigger, result: Result,
+                  detail: str, loaded: tuple[Version, ...], ward_before: int | None,
+                  feeds: FollowReport | None = None) -> CheckResult:
+    if loaded:
+        await services.refresh_view()
+    after = services.view.versions.get("ward_crime")
+    record = CheckRecord(stamp, trigger, result, detail, after.last_month if after else None)
+    await services.store.run(lambda conn: record_check(conn, record))
+    return CheckResult(record, loaded, ward_before, feeds)
+
+
 async def check_sources(services: Services, srcs: Sequence[str], *, trigger: Trigger,
-                        now: datetime | None = None) -> CheckResult:
+                        now: datetime | None = None, load: Loader = run_loads) -> CheckResult:
     """Check the sources (none: the bundled snapshot's crime extracts) for a newer month and
-    load what is newer; log the check.  Never raises for a bad file or a failed download: the
-    result says `rejected` and the current data stays current."""
+    load what is newer (in a child process: answers go on meanwhile); log the check.  Never
+    raises for a bad file or a failed download: the result says `rejected` and the current
+    data stays current."""
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     before = await services.store.versions()
     ward_before = before["ward_crime"].last_month if "ward_crime" in before else None
     chosen = list(srcs) or [str(p) for p in bundled_crime_files()]
     loaded: tuple[Version, ...] = ()
     try:
-        loads, peeked = await asyncio.to_thread(read_newer, chosen, before,
-                                                known_wards(services.view))
-        if loads:
-            loaded = tuple(await services.store.write(loads))
-            await services.refresh_view()
-            result: Result = "loaded"
-            detail = _loaded_detail(loaded, before)
+        with tempfile.TemporaryDirectory(prefix="wardwatch-check-") as tmp:
+            jobs, peeked = await asyncio.to_thread(peek_newer, chosen, before, Path(tmp))
+            outcomes = await load(services.store.path, jobs)
+        loaded = tuple(o.version for o in outcomes if o.version is not None)
+        refused = [o for o in outcomes if o.result in ("rejected", "failed")]
+        if refused:
+            result: Result = "rejected" if any(o.result == "rejected" for o in refused) \
+                else "failed"
+            detail = "; ".join(o.detail for o in refused)
+            if loaded:
+                detail = _loaded_detail(loaded, before) + "; " + detail
+        elif loaded:
+            result, detail = "loaded", _loaded_detail(loaded, before)
         else:
             result, detail = "unchanged", describe_sources(peeked, before)
+        if loaded and result != "loaded":
+            result = "loaded"
     except (LoadError, RefusedUnlessForced) as exc:
         result, detail = "rejected", str(exc)
     except Exception as exc:  # a bug or the disk: logged, reported, and the data unchanged
         log.exception("the data check failed")
         result, detail = "failed", f"{type(exc).__name__}: {exc}"
-    after = services.view.versions.get("ward_crime")
-    record = CheckRecord(stamp, trigger, result, detail, after.last_month if after else None)
-    await services.store.run(lambda conn: record_check(conn, record))
-    return CheckResult(record, loaded, ward_before)
+    return await _finish(services, stamp, trigger, result, detail, loaded, ward_before)
+
+
+async def check_publishers(services: Services, http: httpx.AsyncClient, where: Publishers, *,
+                           trigger: Trigger, now: datetime | None = None,
+                           load: Loader = run_loads,
+                           progress: Progress | None = None) -> CheckResult:
+    """Follow the publishers (follow.py): every feed on its own; log the check.  The result
+    is `loaded` if any feed loaded, else `rejected` / `failed` if any was, else `unchanged`;
+    the detail says what each feed did."""
+    when = now or datetime.now(UTC)
+    stamp = when.isoformat(timespec="seconds")
+    before = await services.store.versions()
+    ward_before = before["ward_crime"].last_month if "ward_crime" in before else None
+    try:
+        report = await follow(services.store, http, where, now=when, load=load,
+                              progress=progress)
+    except Exception as exc:  # a bug or the disk: logged, reported, and the data unchanged
+        log.exception("the publishers check failed")
+        return await _finish(services, stamp, trigger, "failed",
+                             f"{type(exc).__name__}: {exc}", (), ward_before)
+    finally:
+        await services.refresh_feeds()
+    results = {o.result for o in report.outcomes}
+    result: Result = ("loaded" if report.loaded else "rejected" if "rejected" in results
+                      else "failed" if "failed" in results else "unchanged")
+    detail = "; ".join(f"{o.feed}: {o.result}" + (f" ({o.detail})" if o.detail else "")
+                       for o in report.outcomes)
+    return await _finish(services, stamp, trigger, result, detail, report.loaded, ward_before,
+                         report)
+
+
+def known_wards(view: DataView) -> set[str] | None:
+    """The ward codes a crime file is checked against (as `Services.load` does)."""
+    if "ward_population" not in view.versions:
+        return None
+    return (set(view.ward_population) | set(view.wards)
+            | {row[1] for row in view.postcodes.values()})
 
 
 # -- the log of checks ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -27,8 +28,13 @@ def bundled_files() -> list[Path]:
 
 
 def sha256(path: Path) -> str:
+    """The SHA-256 of a file's content: of its decompressed bytes when it is gzip, so the
+    same data bundled gzipped and downloaded plain (as the Datastore serves it) is one."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        fh = gzip.open(raw) if gzipped else raw
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
+from datastore.query.freshness import Freshness
 from datastore.query.models import (
     AreaMonth,
     AreaRate,
@@ -81,6 +82,7 @@ class Answer:
     notes: tuple[str, ...] = field(default=())
     # The files each figure comes from, by kind of dataset (for `ask --json`).
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    freshness: Freshness | None = None  # whether newer figures may exist (Services sets it)
 
     @property
     def status(self) -> Status:

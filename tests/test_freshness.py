@@ -1,0 +1,82 @@
+"""How fresh the figures are, with the clock passed in: behind the Met's monthly cycle, or a
+publisher not reached for days; and the plain words an answer then carries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from datastore.query.freshness import PublisherCheck, freshness, month_end
+from handlers.render import freshness_line, strip_html
+
+MARCH_2026 = 202603
+
+
+def at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=UTC)
+
+
+def test_a_month_ends_at_the_first_of_the_next() -> None:
+    assert month_end(202603) == at("2026-04-01")
+    assert month_end(202612) == at("2027-01-01")
+
+
+@pytest.mark.parametrize(("now", "behind"), [
+    ("2026-04-20", False),  # three weeks after the month: the Met has not published yet
+    ("2026-05-26", False),  # eight weeks less a day
+    ("2026-05-28", True),  # over eight weeks: a newer month is probably out
+    ("2026-12-01", True),
+])
+def test_behind_the_mets_monthly_cycle(now: str, behind: bool) -> None:
+    f = freshness(at(now), MARCH_2026, [], following=False)
+    assert f.behind is behind and f.stale is behind
+    assert not f.unchecked  # not following: no check to be late
+
+
+def checks(datastore: str | None, police: str | None) -> list[PublisherCheck]:
+    return [PublisherCheck("London Datastore", at(datastore) if datastore else None),
+            PublisherCheck("London Datastore", None),  # another of its feeds, never reached
+            PublisherCheck("data.police.uk", at(police) if police else None)]
+
+
+@pytest.mark.parametrize(("datastore", "police", "unchecked", "last"), [
+    ("2026-04-19", "2026-04-18", False, "2026-04-18"),
+    ("2026-04-19", "2026-04-16", True, "2026-04-16"),  # police.uk not reached for 4 days
+    ("2026-04-19", None, True, None),  # police.uk never reached
+    (None, None, True, None),
+])
+def test_a_publisher_not_reached_for_over_three_days(datastore: str | None, police: str | None,
+                                                     unchecked: bool, last: str | None) -> None:
+    f = freshness(at("2026-04-20"), MARCH_2026, checks(datastore, police), following=True)
+    assert f.unchecked is unchecked and f.stale is unchecked and not f.behind
+    assert f.last_checked == (at(last) if last else None)
+
+
+def test_the_words_when_behind_and_checked() -> None:
+    f = freshness(at("2026-12-01"), MARCH_2026, checks("2026-11-30", "2026-11-30"),
+                  following=True)
+    assert strip_html(freshness_line(f) or "") == (
+        "⚠️ Newer figures may exist: these run to March 2026, and the Met publishes each month "
+        "within about five weeks of its end. The publishers were last reached on 30 November "
+        "2026.")
+
+
+def test_the_words_when_a_publisher_is_late() -> None:
+    f = freshness(at("2026-04-20"), MARCH_2026, checks("2026-04-10", "2026-04-10"),
+                  following=True)
+    assert strip_html(freshness_line(f) or "") == (
+        "⚠️ Newer figures may exist. The publishers were last reached on 10 April 2026, over "
+        "three days ago.")
+
+
+def test_the_words_when_never_reached_and_not_following() -> None:
+    never = freshness(at("2026-12-01"), MARCH_2026, [], following=True)
+    assert strip_html(freshness_line(never) or "").endswith(
+        "The publishers have not been reached yet.")
+    offline = freshness(at("2026-12-01"), MARCH_2026, [], following=False)
+    assert "publishers" not in (freshness_line(offline) or "")
+    fresh = freshness(at("2026-04-20"), MARCH_2026, [], following=False)
+    assert freshness_line(fresh) is None
+    assert freshness_line(None) is None
+    assert fresh.last_checked is None and timedelta(0) < at("2026-04-20") - month_end(202603)

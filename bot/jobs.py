@@ -91,7 +91,7 @@ class DigestService:
             else:
                 check = await check_sources(self._services, self._sources, trigger=trigger)
             queued = await self.queue_due()
-        if trigger == "schedule" and check.result != "unchanged":
+        if trigger in ("schedule", "start") and check.result != "unchanged":
             await self._notify(digest_text.reload_html(check, queued))
         return Reload(check, queued)
 

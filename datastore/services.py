@@ -70,11 +70,13 @@ class Services:
         """Read what the checks recorded of each publisher's feeds."""
         self.feeds = await self.store.run(feed_states)
 
-    def freshness(self, now: datetime | None = None) -> Freshness:
-        """How fresh the current crime figures are at `now` (default: the clock)."""
+    def freshness(self, now: datetime | None = None, month: int | None = None) -> Freshness:
+        """How fresh crime figures to `month` (default: the ward figures' latest) are at
+        `now` (default: the clock)."""
         checks = [PublisherCheck(s.publisher, _parse_time(s.last_success))
                   for s in self.feeds.values() if s.not_public_until is None]
-        month = self.view.latest_month if self.view.months else None
+        if month is None and self.view.months:
+            month = self.view.latest_month
         return freshness(now or datetime.now(UTC), month, checks, following=self.following)
 
     async def answer(self, text: str, now: datetime | None = None) -> lookup.Answer:
@@ -82,13 +84,15 @@ class Services:
         answer = await lookup.answer(text, self.view, self.postcodes)
         if answer.status != "ok":
             return answer
-        return replace(answer, freshness=self.freshness(now))
+        month = answer.crime.month if answer.crime is not None else None
+        return replace(answer, freshness=self.freshness(now, month))
 
     async def borough_answer(self, code: str) -> lookup.Answer:
         """The answer for a whole borough, by its code (E09…)."""
         view = self.view
         answer = lookup.figures_for(lookup.borough_resolution(code, code, view), view)
-        return replace(answer, freshness=self.freshness())
+        month = answer.crime.month if answer.crime is not None else None
+        return replace(answer, freshness=self.freshness(month=month))
 
     async def boundaries(self, view: DataView | None = None) -> Boundaries:
         """The ward and borough shapes of a view's versions (default the current view),

@@ -82,8 +82,8 @@ async def test_private_postcode_answer_and_every_button(api: FakeBotApi, app: Wa
     bc = raw.borough_crime()
     june = int(bc.loc[bc["BOCU"] == "Westminster", "202606"].sum())
     assert shown(detail).startswith(
-        "Westminster: the whole borough, from the Met's borough figures.\n\n"
-        f"Crime recorded in June 2026: {june:,}")
+        "Westminster: the whole borough, from the Met's borough figures.\n\n")
+    assert f"\nCrime recorded in June 2026: {june:,}" in shown(detail)
     assert "The borough figures run to June 2026, later than the ward figures (to March 2026)" \
         in shown(detail)
     assert len(api.sent("answerCallbackQuery")) == 4

@@ -33,7 +33,8 @@ def test_a_newer_extract_loads_and_the_same_one_again_is_unchanged(behind_copy: 
     job = LoadJob("ward_crime", (str(path),), ("MPS Ward Level Crime (most recent 24 months).csv",))
     [outcome] = load_jobs(str(behind_copy), [job])
     assert outcome.result == "loaded" and outcome.version is not None
-    assert outcome.version.last_month == 202603
+    assert (outcome.version.first_month, outcome.version.last_month) == (202403, 202603)
+    assert outcome.version.rows == len(raw.ward_crime()) * len(raw.month_columns())  # as published
     assert [s.name for s in outcome.version.sources] == list(job.names)
     [again] = load_jobs(str(behind_copy), [job])
     assert again.result == "unchanged"

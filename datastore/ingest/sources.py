@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import tempfile
@@ -34,9 +35,9 @@ def sha256(path: Path) -> str:
     with path.open("rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
-        fh = gzip.open(raw) if gzipped else raw
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
+        with gzip.open(raw) if gzipped else contextlib.nullcontext(raw) as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
     return digest.hexdigest()
 
 

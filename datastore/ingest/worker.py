@@ -139,7 +139,9 @@ def _one(conn: sqlite3.Connection, job: LoadJob, known: set[str] | None) -> Load
             if before is not None and current is not None:
                 parts.insert(0, before)
                 files = (*current.sources, *digests)[-KEEP_SOURCES:]
-        data = _trim(loaders.combine(job.kind, parts))
+        data = loaders.combine(job.kind, parts)
+        if job.extend:  # only months added to months are trimmed; an extract is as published
+            data = _trim(data)
         [version] = write_versions(conn, {job.kind: LoadInput(data, files)})
         return LoadOutcome(job.kind, "loaded", "", version, data.notes)
     except (LoadError, RefusedUnlessForced) as exc:

@@ -296,7 +296,7 @@ async def test_the_mets_own_stop_search_extract_gives_totals(db_copy: Path) -> N
     fixture = Path(__file__).parent / "data" / "loaders" / "mps_stop_search_dashboard_sample.csv"
     rows = pd.read_csv(fixture, dtype=str, keep_default_na=False)
     conn = store.connect(db_copy)
-    store.write_versions(conn, sources.read_sources([str(fixture)]))
+    store.write_versions(conn, sources.read_sources([str(fixture)]), force=True)  # 8 rows
     view = DataView.build(conn)
     conn.close()
     answer = await lookup.answer("E8 1DY", view, None)

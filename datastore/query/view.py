@@ -106,6 +106,53 @@ class _WardRows:
     stop: int
 
 
+STOP_SEARCH_FIELDS: Final = ("type", "object_of_search", "legislation", "outcome", "age_range",
+                              "officer_ethnicity", "self_ethnicity", "gender")
+# A month from several sources (a combined version never holds one) reads as the most complete.
+_SOURCE_ORDER: Final = ("mps", "bulk", "api")
+
+
+@dataclass(frozen=True)
+class StopSearchMonth:
+    """The latest stop-and-search month, counted in SQL: per borough, per field, per value
+    (largest first; an empty value is "Not stated")."""
+
+    month: int | None
+    source: StopSearchSource
+    totals: dict[str, int]
+    boroughs: dict[str, dict[str, dict[str, int]]]
+    no_location: int  # Met-wide searches that month with no location
+
+
+def _stop_search_month(conn: sqlite3.Connection, version_id: int) -> StopSearchMonth:
+    """Sum the version's latest month by borough and field in SQLite: the records themselves
+    (hundreds of thousands with the Met's extract) are never held in memory."""
+    (month,) = conn.execute("SELECT MAX(month) FROM stop_search WHERE version_id=?",
+                            (version_id,)).fetchone()
+    if month is None:
+        return StopSearchMonth(None, "api", {}, {}, 0)
+    where = "WHERE version_id=? AND month=?"
+    params = (version_id, month)
+    found = {r[0] for r in conn.execute(
+        f"SELECT DISTINCT source FROM stop_search {where}", params)}
+    source: StopSearchSource = next(
+        (s for s in _SOURCE_ORDER if s in found), "api")  # type: ignore[assignment]
+    totals = {str(b): int(n) for b, n in conn.execute(
+        f"SELECT borough, SUM(count) FROM stop_search {where} GROUP BY borough", params)}
+    boroughs: dict[str, dict[str, dict[str, int]]] = {}
+    for column in STOP_SEARCH_FIELDS:
+        rows = conn.execute(
+            f"SELECT borough, CASE {column} WHEN '' THEN 'Not stated' ELSE {column} END AS v, "
+            f"SUM(count) AS n FROM stop_search {where} GROUP BY borough, v "
+            "ORDER BY borough, n DESC, v", params)
+        for borough, value, count in rows:
+            boroughs.setdefault(str(borough), {}).setdefault(column, {})[str(value)] = int(count)
+    (no_location,) = conn.execute(
+        f"SELECT COALESCE(SUM(count), 0) FROM stop_search {where} AND has_location=0",
+        params).fetchone()
+    return StopSearchMonth(int(month), source, totals, boroughs, int(no_location))
+
+
 @dataclass(eq=False)  # hashed by identity: its lru_caches key on the view itself
 class DataView:
     """The current data, indexed for answering; build with `DataView.build(conn)`."""
@@ -123,7 +170,7 @@ class DataView:
     postcodes: dict[str, tuple[str, str, str, str, str, float | None, float | None]]
     postcode_list: list[str]
     postcode_xy: np.ndarray
-    stop_search: pd.DataFrame
+    stop_search: StopSearchMonth  # the latest month's counts, summed in SQL
     taser: pd.DataFrame
     # Borough crime (the Met's borough extract) as a matrix like the wards'.
     borough_months: tuple[int, ...]
@@ -165,9 +212,7 @@ class DataView:
         known = ~(np.isnan(lat) | np.isnan(lon))
         xy = np.column_stack((np.where(known, lon * KM_PER_LON, np.inf),
                               np.where(known, lat * KM_PER_LAT, np.inf)))
-        stop = _frame(conn, "SELECT month, borough, type, object_of_search, legislation, outcome, "
-                      "age_range, officer_ethnicity, self_ethnicity, gender, has_location, "
-                      "source, count FROM stop_search WHERE version_id=?", (vid("stop_search"),))
+        stop = _stop_search_month(conn, vid("stop_search"))
         taser = _frame(conn, "SELECT area_type, area_name, period_start, period_end, "
                        "period_label, deployment_type, deployments, subjects FROM taser "
                        "WHERE version_id=?", (vid("taser"),))
@@ -517,34 +562,25 @@ class DataView:
 
     @property
     def stop_search_month(self) -> int | None:
-        return int(self.stop_search["month"].max()) if len(self.stop_search) else None
+        return self.stop_search.month
 
     @lru_cache(maxsize=256)  # noqa: B019 - see _window
-    def stop_search_summary(
-        self, borough: str, month: int | None = None
-    ) -> StopSearchSummary | None:
-        """Searches that took place in a borough in a month (default the latest month)."""
-        month = self.stop_search_month if month is None else month
-        if month is None:
+    def stop_search_summary(self, borough: str) -> StopSearchSummary | None:
+        """Searches that took place in a borough in the latest month of the data."""
+        ss = self.stop_search
+        if ss.month is None:
             return None
-        in_month = self.stop_search[self.stop_search["month"] == month]
-        here = in_month[in_month["borough"] == borough]
+        counts = ss.boroughs.get(borough, {})
 
         def by(column: str) -> dict[str, int]:
-            sums = here.assign(key=here[column].replace("", "Not stated")).groupby("key")[
-                "count"].sum()
-            return dict(sorted(((str(k), int(v)) for k, v in sums.items()),
-                               key=lambda kv: (-kv[1], kv[0])))
+            return dict(counts.get(column, {}))
 
-        sources = set(in_month["source"])
-        source: StopSearchSource = min(
-            sources, key=lambda s: {"mps": 0, "bulk": 1, "api": 2}.get(s, 3), default="api")
         return StopSearchSummary(
             borough=borough,
-            month=int(month),
-            total=int(here["count"].sum()),
-            source=source,
-            complete=source != "api",
+            month=ss.month,
+            total=ss.totals.get(borough, 0),
+            source=ss.source,
+            complete=ss.source != "api",
             by_type=by("type"),
             by_object=by("object_of_search"),
             by_legislation=by("legislation"),
@@ -553,7 +589,7 @@ class DataView:
             by_officer_ethnicity=by("officer_ethnicity"),
             by_self_ethnicity=by("self_ethnicity"),
             by_gender=by("gender"),
-            no_location=int(in_month.loc[in_month["has_location"] == 0, "count"].sum()),
+            no_location=ss.no_location,
         )
 
     # -- taser --------------------------------------------------------------------------------

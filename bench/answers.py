@@ -50,7 +50,7 @@ def main() -> None:
         view = DataView.build(conn)
         conn.close()
         rng = random.Random(2026)
-        queries = rng.sample(view.postcode_list, n)
+        queries = rng.sample(view.postcodes.postcodes(), n)
         asyncio.run(in_process(view, queries[:500]))  # warm the per-view caches
         timings = asyncio.run(in_process(view, queries))
         ms = [t * 1000 for t in timings]

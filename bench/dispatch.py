@@ -65,7 +65,7 @@ async def run(n: int, db: Path) -> None:
                             request=LocalBotApi(count), rate_limit=False)
     async with running(app):
         view: DataView = app.bot_data["services"].view
-        raw = updates(n, view.postcode_list, list(view.wards), view.crime_version)
+        raw = updates(n, view.postcodes.postcodes(), list(view.wards), view.crime_version)
         objects = [Update.de_json(u, app.bot) for u in raw]
         for u in objects[:500]:  # warm the per-view caches
             await app.process_update(u)

@@ -134,7 +134,7 @@ def main() -> None:
           f"{len(view.postcodes):,} postcodes, {len(view.wards):,} Met wards")
 
     rng = random.Random(2026)
-    postcodes = list(view.postcodes)
+    postcodes = view.postcodes.postcodes()
     sentences = [rng.choice(TEMPLATES).format(rng.choice(WRITINGS)(p))
                  for p in rng.sample(postcodes, n)]
     names = name_queries(rng, view, 5_000)

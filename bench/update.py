@@ -83,7 +83,7 @@ async def serve(db: str, datastore_url: str, police_url: str) -> None:
     async with open_services(Path(db), postcodes_url=None) as svc, httpx.AsyncClient(
             timeout=120, headers={"User-Agent": USER_AGENT}) as http:
         svc.following = True
-        postcodes = random.Random(1).sample(list(svc.view.postcodes), 5000)
+        postcodes = random.Random(1).sample(svc.view.postcodes.postcodes(), 5000)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         lags: list[float] = []
         answers = 0

@@ -14,7 +14,6 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 import httpx
-from datastore.ingest.publishers import user_agent
 from telegram import Bot
 from telegram.error import TelegramError
 from telegram.request import BaseRequest, HTTPXRequest
@@ -24,6 +23,7 @@ from bot.fanout import Fanout, FanoutReport, SendSettings, prepare_messages
 from bot.ratelimit import Limits
 from datastore.ingest.check import Trigger, check_publishers, check_sources, previous_baseline
 from datastore.ingest.follow import Publishers
+from datastore.ingest.publishers import user_agent
 from datastore.services import Services
 from datastore.storage import subscriptions
 from datastore.storage.subscriptions import ChatStore, open_chat_store

@@ -21,7 +21,14 @@ from datastore.query.freshness import Freshness, PublisherCheck, freshness
 from datastore.query.postcodes import PostcodesIo
 from datastore.query.view import DataView
 from datastore.storage.kinds import Kind
-from datastore.storage.store import LoadInput, Store, Version, forget_chat, missing_kinds
+from datastore.storage.store import (
+    LoadInput,
+    Store,
+    Version,
+    forget_chat,
+    known_wards,
+    missing_kinds,
+)
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +127,7 @@ class Services:
         what became current and what the loaders had to change to accept a file.
         """
         current = await self.store.versions()
-        known = None
-        if "ward_population" in current:
-            known = (set(self.view.ward_population) | set(self.view.wards)
-                     | {row[1] for row in self.view.postcodes.values()})
+        known = await self.store.run(known_wards)
         loaded = None if force else {
             kind: frozenset(s.sha256 for s in v.sources) for kind, v in current.items()}
         loads = await asyncio.to_thread(

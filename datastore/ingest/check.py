@@ -22,7 +22,6 @@ from datastore.ingest import loaders, sources
 from datastore.ingest.follow import FollowReport, Loader, Publishers, follow
 from datastore.ingest.worker import LoadJob, run_loads
 from datastore.query.figures import month_label
-from datastore.query.view import DataView
 from datastore.services import Services
 from datastore.storage.kinds import Kind
 from datastore.storage.store import RefusedUnlessForced, Version, versions
@@ -220,14 +219,6 @@ async def check_publishers(services: Services, http: httpx.AsyncClient, where: P
                        for o in report.outcomes)
     return await _finish(services, stamp, trigger, result, detail, report.loaded, ward_before,
                          report)
-
-
-def known_wards(view: DataView) -> set[str] | None:
-    """The ward codes a crime file is checked against (as `Services.load` does)."""
-    if "ward_population" not in view.versions:
-        return None
-    return (set(view.ward_population) | set(view.wards)
-            | {row[1] for row in view.postcodes.values()})
 
 
 # -- the log of checks ------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from datastore.storage.store import (
     StoreError,
     Version,
     connect,
+    known_wards,
     versions,
     write_failure,
     write_versions,
@@ -70,19 +71,6 @@ class LoadOutcome:
     detail: str
     version: Version | None = None
     notes: tuple[str, ...] = ()
-
-
-def known_wards(conn: sqlite3.Connection) -> set[str] | None:
-    """The ward codes a ward file is checked against: those of the current postcodes, ward
-    residents and ward crime (None before the store holds any)."""
-    current = versions(conn)
-    codes: set[str] = set()
-    for kind in ("postcodes", "ward_population", "ward_crime"):
-        if kind in current:
-            codes |= {r[0] for r in conn.execute(
-                f"SELECT DISTINCT ward_code FROM {kind} WHERE version_id=?",
-                (current[kind].id,))}
-    return codes or None
 
 
 def current_loaded(conn: sqlite3.Connection, kind: Kind) -> Loaded | None:

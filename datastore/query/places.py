@@ -428,12 +428,13 @@ class PlaceIndex:
         for code, rows in view.wards.items():
             if code in view.ward_lad:
                 wards[code] = (code, rows.name, *view.ward_lad[code])
-        for _oc, wc, wn, lc, ln, _lat, _lon in view.postcodes.values():
+        table = list(view.postcodes.rows())
+        for _pc, _oc, wc, wn, lc, ln in table:
             if lc == CITY_OF_LONDON and wc not in wards:
                 wards[wc] = (wc, wn, lc, ln)
         boroughs = {w[2]: w[3] for w in wards.values()}
         return cls.build(
-            ((pc, row[1], row[3]) for pc, row in view.postcodes.items()),
+            ((pc, wc, lc) for pc, _oc, wc, _wn, lc, _ln in table),
             wards.values(),
             boroughs.items(),
         )

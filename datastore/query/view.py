@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
 from datastore.query import figures
+from datastore.query.memo import memo
 from datastore.query.models import (
     BoroughMonth,
     BoroughRate,
@@ -32,48 +33,20 @@ from datastore.query.models import (
     WardRate,
     WardTrend,
 )
+from datastore.query.postcode_table import PostcodeTable
+from datastore.storage import blobs
+from datastore.storage.blobs import CrimeMatrix
 from datastore.storage.store import Version, versions
-
-KM_PER_LAT: Final = 111.2
-KM_PER_LON: Final = 69.6  # at London's latitude
 
 
 def _frame(conn: sqlite3.Connection, sql: str, params: tuple[int, ...]) -> pd.DataFrame:
     return pd.read_sql_query(sql, conn, params=params)
 
 
-def _crime_matrix(
-    conn: sqlite3.Connection, table: str, heads: str, version_id: int
-) -> tuple[tuple[int, ...], list[tuple[str, ...]], np.ndarray]:
-    """A crime version as (months, the head columns of each row, counts matrix): one row per
-    (area, major, minor), one column per month.
-
-    The store writes crime rows sorted by area, major, minor, month (every published row has
-    every month column), so the counts in rowid order reshape straight into the matrix.
-    """
-    months = tuple(m for (m,) in conn.execute(
-        f"SELECT DISTINCT month FROM {table} WHERE version_id=? ORDER BY month",
-        (version_id,)))
-    rows = conn.execute(
-        f"SELECT {heads} FROM {table} WHERE version_id=? AND month=? ORDER BY rowid",
-        (version_id, months[0] if months else 0)).fetchall()
-    counts = np.fromiter(
-        (c for (c,) in conn.execute(
-            f"SELECT count FROM {table} WHERE version_id=? ORDER BY rowid", (version_id,))),
-        dtype=np.int64)
-    if counts.size != len(rows) * len(months):
-        raise ValueError(f"{table} version {version_id} is not one row per month per type")
-    matrix = counts.reshape(len(rows), len(months)) if rows else np.zeros((0, 0), np.int64)
-    return months, rows, matrix
-
-
-def _ranges(codes: list[str]) -> dict[str, tuple[int, int]]:
-    """Each area's (first, last + 1) row in a matrix sorted by area."""
-    out: dict[str, tuple[int, int]] = {}
-    for i, code in enumerate(codes):
-        start = out[code][0] if code in out else i
-        out[code] = (start, i + 1)
-    return out
+def _crime_matrix(conn: sqlite3.Connection, kind: str, version_id: int) -> CrimeMatrix:
+    """A crime version's matrix: from its blobs, or (loaded before they existed) its rows."""
+    found = blobs.crime_matrix(blobs.read(conn, version_id))
+    return found if found is not None else blobs.crime_matrix_from_rows(conn, kind, version_id)
 
 
 def _breakdown(
@@ -153,31 +126,28 @@ def _stop_search_month(conn: sqlite3.Connection, version_id: int) -> StopSearchM
     return StopSearchMonth(int(month), source, totals, boroughs, int(no_location))
 
 
-@dataclass(eq=False)  # hashed by identity: its lru_caches key on the view itself
+@dataclass(eq=False)  # hashed by identity; its caches live in the instance (memo.py)
 class DataView:
     """The current data, indexed for answering; build with `DataView.build(conn)`."""
 
     versions: Mapping[str, Version]
     months: tuple[int, ...]
     # Ward crime as a matrix: one row per (ward, major, minor), one column per month.
-    crime_keys: list[tuple[str, str]]
+    crime_rows: CrimeMatrix
     crime_matrix: np.ndarray
     wards: dict[str, _WardRows]
     ward_population: dict[str, int]
     ward_lad: dict[str, tuple[str, str]]  # ward -> (borough code, name), from the postcodes
     borough_population: dict[str, int]  # by borough name
     borough_codes: dict[str, str]  # borough name -> code (E09…)
-    postcodes: dict[str, tuple[str, str, str, str, str, float | None, float | None]]
-    postcode_list: list[str]
-    postcode_xy: np.ndarray
+    postcodes: PostcodeTable  # read from the store as needed; coordinates in memory
     stop_search: StopSearchMonth  # the latest month's counts, summed in SQL
     taser: pd.DataFrame
     # Borough crime (the Met's borough extract) as a matrix like the wards'.
     borough_months: tuple[int, ...]
-    borough_keys: list[tuple[str, str]]
+    borough_crime_rows: CrimeMatrix
     borough_matrix: np.ndarray
     borough_rows: dict[str, tuple[int, int]]  # by the name the extract uses
-    _district_wards: dict[str, list[DistrictWard]] = field(default_factory=dict)
     _ward_totals: np.ndarray | None = None
 
     # -- construction -------------------------------------------------------------------------
@@ -190,72 +160,50 @@ class DataView:
         def vid(kind: str) -> int:
             return current[kind].id if kind in current else -1
 
-        months, heads, matrix = _crime_matrix(
-            conn, "ward_crime", "ward_code, ward_name, borough_name, major, minor",
-            vid("ward_crime"))
-        wards = {code: _WardRows(name, borough, start, stop)
-                 for code, (start, stop) in _ranges([h[0] for h in heads]).items()
-                 for name, borough in [heads[start][1:3]]}
-        b_months, b_heads, b_matrix = _crime_matrix(
-            conn, "borough_crime", "borough_name, major, minor", vid("borough_crime"))
+        ward_rows = _crime_matrix(conn, "ward_crime", vid("ward_crime"))
+        starts = ward_rows.starts.tolist()
+        wards = {code: _WardRows(name, borough, starts[i], starts[i + 1])
+                 for i, (code, name, borough) in enumerate(ward_rows.areas)}
+        b_rows = _crime_matrix(conn, "borough_crime", vid("borough_crime"))
+        b_starts = b_rows.starts.tolist()
         pop = conn.execute("SELECT ward_code, population FROM ward_population "
                            "WHERE version_id=?", (vid("ward_population"),)).fetchall()
         bpop = conn.execute("SELECT lad_code, lad_name, population FROM borough_population "
                             "WHERE version_id=?", (vid("borough_population"),)).fetchall()
-        rows = conn.execute(
-            "SELECT postcode, outcode, ward_code, ward_name, lad_code, lad_name, lat, lon "
-            "FROM postcodes WHERE version_id=? ORDER BY rowid", (vid("postcodes"),)).fetchall()
-        postcodes = {r[0]: r[1:] for r in rows}
-        # Equirectangular x/y in km: good enough to find the nearest postcode within London.
-        lat = np.array([np.nan if r[6] is None else r[6] for r in rows], dtype=float)
-        lon = np.array([np.nan if r[7] is None else r[7] for r in rows], dtype=float)
-        known = ~(np.isnan(lat) | np.isnan(lon))
-        xy = np.column_stack((np.where(known, lon * KM_PER_LON, np.inf),
-                              np.where(known, lat * KM_PER_LAT, np.inf)))
+        postcodes = PostcodeTable.open(conn, vid("postcodes"))
         stop = _stop_search_month(conn, vid("stop_search"))
         taser = _frame(conn, "SELECT area_type, area_name, period_start, period_end, "
                        "period_label, deployment_type, deployments, subjects FROM taser "
                        "WHERE version_id=?", (vid("taser"),))
         return cls(
             versions=current,
-            months=months,
-            crime_keys=[(h[3], h[4]) for h in heads],
-            crime_matrix=matrix,
+            months=ward_rows.months,
+            crime_rows=ward_rows,
+            crime_matrix=ward_rows.counts,
             wards=wards,
             ward_population={str(c): int(n) for c, n in pop},
-            ward_lad={r[2]: (r[4], r[5]) for r in rows},
+            ward_lad=postcodes.ward_boroughs(),
             borough_population={str(name): int(n) for _code, name, n in bpop},
             borough_codes={str(name): str(code) for code, name, _n in bpop},
             postcodes=postcodes,
-            postcode_list=[r[0] for r in rows],
-            postcode_xy=xy,
             stop_search=stop,
             taser=taser,
-            borough_months=b_months,
-            borough_keys=[(h[1], h[2]) for h in b_heads],
-            borough_matrix=b_matrix,
-            borough_rows=_ranges([h[0] for h in b_heads]),
+            borough_months=b_rows.months,
+            borough_crime_rows=b_rows,
+            borough_matrix=b_rows.counts,
+            borough_rows={name: (b_starts[i], b_starts[i + 1])
+                          for i, (name,) in enumerate(b_rows.areas)},
         )
 
     # -- postcodes ----------------------------------------------------------------------------
 
     def place(self, postcode: str) -> Place | None:
         """The place of a normalised postcode in the offline table, or None."""
-        row = self.postcodes.get(postcode)
-        if row is None:
-            return None
-        oc, wc, wn, lc, ln, lat, lon = row
-        return Place(postcode, oc, wc, wn, lc, ln, lat, lon)
+        return self.postcodes.place(postcode)
 
     def nearest_postcode(self, lat: float, lon: float) -> tuple[Place, float] | None:
         """The postcode in the offline table nearest to a point, and its distance in km."""
-        if not self.postcode_list:
-            return None
-        d = ((self.postcode_xy[:, 0] - lon * KM_PER_LON) ** 2
-             + (self.postcode_xy[:, 1] - lat * KM_PER_LAT) ** 2)
-        best = int(np.argmin(d))
-        place = self.place(self.postcode_list[best])
-        return (place, float(np.sqrt(d[best]))) if place else None
+        return self.postcodes.nearest(lat, lon)
 
     def has_district(self, outcode: str) -> bool:
         """Whether any London postcode is in this district."""
@@ -263,29 +211,20 @@ class DataView:
 
     def district_wards(self, outcode: str) -> list[DistrictWard]:
         """The wards with postcodes in a district, most postcodes first."""
-        if not self._district_wards:
-            counts: dict[str, dict[tuple[str, str, str], int]] = {}
-            for oc, wc, wn, _lc, ln, _la, _lo in self.postcodes.values():
-                bucket = counts.setdefault(oc, {})
-                bucket[(wc, wn, ln)] = bucket.get((wc, wn, ln), 0) + 1
-            for oc, bucket in counts.items():
-                self._district_wards[oc] = [
-                    DistrictWard(wc, wn, ln, n)
-                    for (wc, wn, ln), n in sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0]))
-                ]
-        return self._district_wards.get(outcode, [])
+        return list(self.postcodes.district_wards(outcode))
 
     def district_example(self, outcode: str) -> str | None:
         """A real postcode in the district (the first in the table), for a worked example."""
-        prefix = outcode + " "
-        return next((p for p in self.postcode_list if p.startswith(prefix)), None)
+        return self.postcodes.district_example(outcode)
 
     # -- crime --------------------------------------------------------------------------------
 
     def categories(self) -> dict[str, list[str]]:
         """The major crime types in the current data, each with its minor types."""
         out: dict[str, set[str]] = {}
-        for major, minor in self.crime_keys:
+        rows = self.crime_rows
+        for major, minor in {(rows.majors[a], rows.minors[b]) for a, b in
+                             zip(rows.major_idx.tolist(), rows.minor_idx.tolist(), strict=True)}:
             out.setdefault(major, set()).add(minor)
         return {k: sorted(v) for k, v in sorted(out.items())}
 
@@ -317,18 +256,18 @@ class DataView:
         sums = self.crime_matrix[rows.start:rows.stop].sum(axis=0)
         return [MonthTotal(m, int(t)) for m, t in zip(self.months, sums, strict=True)]
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - see _window
+    @memo(4096)
     def ward_month(self, ward_code: str, month: int | None = None) -> WardMonth:
         """The ward's crime in a month (default the latest), by major and minor type."""
         month = self.latest_month if month is None else month
         rows = self.wards[ward_code]
         total, previous, by_major, by_minor = _breakdown(
-            self.crime_keys[rows.start:rows.stop], self.crime_matrix[rows.start:rows.stop],
+            self.crime_rows.keys(rows.start, rows.stop), self.crime_matrix[rows.start:rows.stop],
             self.months, self.months.index(month))
         return WardMonth(month=month, total=total, previous=previous, by_major=by_major,
                          by_minor=by_minor, ward_code=ward_code, ward_name=rows.name)
 
-    @lru_cache(maxsize=8)  # noqa: B019 - the view is immutable and lives as long as its cache
+    @memo(8)
     def _window(
         self, last: int
     ) -> tuple[int, int, int, dict[str, float], dict[str, int], dict[str, int]]:
@@ -342,7 +281,7 @@ class DataView:
         rates = {c: figures.rate_per_1000(t, self.ward_population[c]) for c, t in with_pop.items()}
         return months[0], london_total, london_pop, rates, totals, figures.ranks(rates)
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - see _window
+    @memo(4096)
     def ward_rate(self, ward_code: str, last: int | None = None) -> WardRate | None:
         """The ward's 12-month rate per 1,000 residents against the London average.
 
@@ -420,7 +359,7 @@ class DataView:
     def borough_latest_month(self) -> int | None:
         return self.borough_months[-1] if self.borough_months else None
 
-    @lru_cache(maxsize=64)  # noqa: B019 - see _window
+    @memo(64)
     def borough_month(self, code: str, month: int | None = None) -> BoroughMonth | None:
         """A borough's crime in a month of the borough extract (default its latest)."""
         name = self.boroughs.get(code)
@@ -429,12 +368,12 @@ class DataView:
             return None
         start, stop = self.borough_rows[name]
         total, previous, by_major, by_minor = _breakdown(
-            self.borough_keys[start:stop], self.borough_matrix[start:stop],
+            self.borough_crime_rows.keys(start, stop), self.borough_matrix[start:stop],
             self.borough_months, self.borough_months.index(month))
         return BoroughMonth(month=month, total=total, previous=previous, by_major=by_major,
                             by_minor=by_minor, borough_code=code, borough_name=name)
 
-    @lru_cache(maxsize=8)  # noqa: B019 - see _window
+    @memo(8)
     def _borough_window(self, last: int) -> tuple[dict[str, int], dict[str, float]] | None:
         months = figures.window(last)
         if not set(months) <= set(self.borough_months):
@@ -449,7 +388,7 @@ class DataView:
                  for code, t in totals.items()}
         return totals, rates
 
-    @lru_cache(maxsize=64)  # noqa: B019 - see _window
+    @memo(64)
     def borough_rate(self, code: str, last: int | None = None) -> BoroughRate | None:
         """A borough's 12-month rate per 1,000 residents from the borough extract, against
         London on the same basis: the 32 boroughs' crimes ÷ their Census 2021 residents."""
@@ -489,7 +428,7 @@ class DataView:
         return figures.complete_months(
             {m: int(t) for m, t in zip(self.months, totals, strict=True)})
 
-    @lru_cache(maxsize=256)  # noqa: B019 - see _window
+    @memo(256)
     def ward_trend(self, ward_code: str) -> WardTrend:
         """The ward's crime in every complete month, and per 1,000 residents beside its
         borough's and London's on the same basis (MPS wards' crimes ÷ their residents)."""
@@ -536,7 +475,7 @@ class DataView:
         block = self.crime_matrix[rows.start:rows.stop]
         crime = tuple(
             CrimeRow(major, minor, tuple(int(c) for c in counts))
-            for (major, minor), counts in zip(self.crime_keys[rows.start:rows.stop], block,
+            for (major, minor), counts in zip(self.crime_rows.keys(rows.start, rows.stop), block,
                                               strict=True))
         lad_code, lad_name = self.ward_lad.get(ward_code, ("", rows.borough_name))
         complete = set(self.complete_months)
@@ -564,7 +503,7 @@ class DataView:
     def stop_search_month(self) -> int | None:
         return self.stop_search.month
 
-    @lru_cache(maxsize=256)  # noqa: B019 - see _window
+    @memo(256)
     def stop_search_summary(self, borough: str) -> StopSearchSummary | None:
         """Searches that took place in a borough in the latest month of the data."""
         ss = self.stop_search
@@ -594,7 +533,7 @@ class DataView:
 
     # -- taser --------------------------------------------------------------------------------
 
-    @lru_cache(maxsize=64)  # noqa: B019 - see _window
+    @memo(64)
     def taser_history(self, borough: str | None = None) -> tuple[TaserSummary, ...]:
         """Every period's taser figures for the borough if published, else for the force;
         latest first."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 
 # Every data table carries version_id: a load writes a whole new version beside the current one
 # and flips `dataset_version.status` in the same transaction.
@@ -158,8 +158,18 @@ CREATE TABLE IF NOT EXISTS publisher_state (
 );
 """
 
+# Version 5: compact copies of a version's data for building the view fast (blobs.py), and
+# postcodes by district.  Versions loaded before it have no blobs: the view reads their rows.
+BLOB_SCHEMA_V5: Final = """
+CREATE TABLE IF NOT EXISTS version_blob (
+    version_id INTEGER NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (version_id, name)
+);
+CREATE INDEX IF NOT EXISTS postcodes_by_outcode ON postcodes (version_id, outcode);
+"""
+
 # A new store is made at the latest version in one go.
-SCHEMA: Final = DATA_SCHEMA + CHAT_SCHEMA_V2 + PUBLISHER_SCHEMA_V4
+SCHEMA: Final = DATA_SCHEMA + CHAT_SCHEMA_V2 + PUBLISHER_SCHEMA_V4 + BLOB_SCHEMA_V5
 
 # MIGRATIONS[n] turns a store of version n - 1 into version n, keeping its data; they run in
 # order, in one transaction.  A store older than the first migration's base held only
@@ -168,6 +178,7 @@ MIGRATIONS: Final[dict[int, str]] = {
     2: CHAT_SCHEMA_V2,
     3: MIGRATION_V3,
     4: PUBLISHER_SCHEMA_V4,
+    5: BLOB_SCHEMA_V5,
 }
 FIRST_MIGRATABLE: Final = min(MIGRATIONS) - 1
 

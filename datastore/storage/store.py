@@ -21,6 +21,7 @@ from typing import Final, TypeVar
 import aiosqlite
 import pandas as pd
 
+from datastore.storage import blobs
 from datastore.storage.kinds import COLUMNS, Kind, Loaded
 from datastore.storage.schema import (
     CHAT_TABLES,
@@ -247,11 +248,14 @@ def _insert(conn: sqlite3.Connection, kind: Kind, frame: pd.DataFrame, version_i
     columns = COLUMNS[kind]
     if kind in SORTED_KINDS:
         frame = frame.sort_values(SORTED_KINDS[kind], kind="stable")
+        blobs.write(conn, version_id, blobs.crime_blobs(kind, frame))
     marks = ", ".join("?" * (len(columns) + 1))
     conn.executemany(
         f"INSERT INTO {kind} (version_id, {', '.join(columns)}) VALUES ({marks})",
         _records(frame, kind, version_id),
     )
+    if kind == "postcodes":
+        blobs.write(conn, version_id, blobs.postcode_blobs(conn, version_id))
 
 
 @contextmanager
@@ -359,7 +363,21 @@ def _prune(conn: sqlite3.Connection, kind: str) -> None:
         (kind,),
     ).fetchall():
         conn.execute(f"DELETE FROM {kind} WHERE version_id=?", (vid,))
+        conn.execute("DELETE FROM version_blob WHERE version_id=?", (vid,))
         conn.execute("DELETE FROM dataset_version WHERE id=?", (vid,))
+
+
+def known_wards(conn: sqlite3.Connection) -> set[str] | None:
+    """The ward codes a ward file is checked against: those of the current postcodes, ward
+    residents and ward crime (None before the store holds any)."""
+    current = versions(conn)
+    codes: set[str] = set()
+    for kind in ("postcodes", "ward_population", "ward_crime"):
+        if kind in current:
+            codes |= {r[0] for r in conn.execute(
+                f"SELECT DISTINCT ward_code FROM {kind} WHERE version_id=?",
+                (current[kind].id,))}
+    return codes or None
 
 
 def is_empty(conn: sqlite3.Connection) -> bool:

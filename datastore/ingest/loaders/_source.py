@@ -58,9 +58,9 @@ def _too_large(label: str, max_bytes: int, what: str, gzipped: bool) -> LoadErro
         f"{what or 'data'} file: refused unread")
 
 
-def _gunzip(label: str, fh: BinaryIO, limit: int) -> bytes:
-    """Decompress a gzip stream (several members allowed) up to `limit` bytes; one byte more
-    means the limit was passed (the caller refuses the file)."""
+def _gunzip(label: str, fh: BinaryIO, limit: int) -> bytes | None:
+    """Decompress a gzip stream (several members allowed) up to `limit` bytes; None when it
+    holds more (stopped at once: never more than the limit in memory)."""
     out = bytearray()
     z = zlib.decompressobj(wbits=31)
     try:
@@ -79,8 +79,22 @@ def _gunzip(label: str, fh: BinaryIO, limit: int) -> bytes:
                 out += z.decompress(rest, limit + 1 - len(out))
     except zlib.error as e:
         raise LoadError(label, f"the gzip data is corrupt: {e}") from None
-    if not z.eof and len(out) <= limit:
+    if len(out) > limit:
+        return None
+    if not z.eof:
         raise LoadError(label, "the gzip data ends early: the file is truncated (cut short)")
+    return bytes(out)
+
+
+def _gunzip_head(label: str, fh: BinaryIO, head: int) -> bytes:
+    """The first `head` decompressed bytes of a gzip stream."""
+    z = zlib.decompressobj(wbits=31)
+    out = bytearray()
+    try:
+        while len(out) < head and (chunk := z.unconsumed_tail or fh.read(64 * 1024)):
+            out += z.decompress(chunk, head - len(out))
+    except zlib.error as e:
+        raise LoadError(label, f"the gzip data is corrupt: {e}") from None
     return bytes(out)
 
 
@@ -100,11 +114,13 @@ def open_source(path: str | Path, *, max_bytes: int | None = None, head: int | N
             fh.seek(0)
             gzipped = magic == GZIP_MAGIC
             if gzipped:
-                limit = head if head is not None else max_bytes
-                data = _gunzip(label, fh, limit if limit is not None else 1 << 62)
-                if head is None and max_bytes is not None and len(data) > max_bytes:
-                    raise _too_large(label, max_bytes, what, True)
-                data = data[:head] if head is not None else data
+                if head is not None:
+                    data = _gunzip_head(label, fh, head)
+                else:
+                    found = _gunzip(label, fh, max_bytes if max_bytes is not None else 1 << 62)
+                    if found is None:
+                        raise _too_large(label, max_bytes or 0, what, True)
+                    data = found
             else:
                 if head is None and max_bytes is not None and p.stat().st_size > max_bytes:
                     raise _too_large(label, max_bytes, what, False)

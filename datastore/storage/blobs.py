@@ -1,0 +1,151 @@
+"""Compact copies of a version's data, written with it, so the view can be built fast.
+
+The long tables (one row per ward, crime type and month; one per postcode) are what queries
+and downloads read; building the in-memory view from them means half a million Python tuples,
+seconds of work that holds the interpreter in a bot that must keep answering.  So each load
+also writes, per version, what the view needs as a few blobs: a crime matrix's counts (int32,
+rows x months), its row heads and months (JSON), and the postcodes' rowids and coordinates
+(NumPy arrays).  Reading them back is a copy, not a parse.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+# The head columns of each crime kind's rows, in the order the store sorts them.
+HEADS: Final[dict[str, tuple[str, ...]]] = {
+    "ward_crime": ("ward_code", "ward_name", "borough_name", "major", "minor"),
+    "borough_crime": ("borough_name", "major", "minor"),
+}
+
+
+def _array(values: npt.NDArray[np.generic]) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, values, allow_pickle=False)
+    return buf.getvalue()
+
+
+def _load(data: bytes) -> npt.NDArray[np.generic]:
+    loaded: npt.NDArray[np.generic] = np.load(io.BytesIO(data), allow_pickle=False)
+    return loaded
+
+
+def write(conn: sqlite3.Connection, version_id: int, blobs: dict[str, bytes]) -> None:
+    conn.executemany("INSERT OR REPLACE INTO version_blob (version_id, name, data) "
+                     "VALUES (?, ?, ?)", [(version_id, k, v) for k, v in blobs.items()])
+
+
+def read(conn: sqlite3.Connection, version_id: int) -> dict[str, bytes]:
+    return {str(name): bytes(data) for name, data in conn.execute(
+        "SELECT name, data FROM version_blob WHERE version_id=?", (version_id,))}
+
+
+@dataclass(frozen=True, eq=False)
+class CrimeMatrix:
+    """A crime version as the view holds it: one row per (area, major, minor), sorted by
+    area, one column per month; the categories as indices into two short lists."""
+
+    months: tuple[int, ...]
+    areas: list[tuple[str, ...]]  # each area's columns (code, name, borough / name)
+    starts: npt.NDArray[np.int64]  # the first row of each area, and the row count last
+    majors: list[str]
+    minors: list[str]
+    major_idx: npt.NDArray[np.int16]
+    minor_idx: npt.NDArray[np.int16]
+    counts: npt.NDArray[np.int64]
+
+    def keys(self, start: int, stop: int) -> list[tuple[str, str]]:
+        """(major, minor) of rows start..stop."""
+        return [(self.majors[a], self.minors[b]) for a, b in
+                zip(self.major_idx[start:stop].tolist(), self.minor_idx[start:stop].tolist(),
+                    strict=True)]
+
+
+def _matrix(kind: str, heads: pd.DataFrame, months: list[int],
+            counts: npt.NDArray[np.int64]) -> CrimeMatrix:
+    area_cols = list(HEADS[kind][:-2])
+    codes = heads[area_cols[0]].to_numpy(dtype=object)
+    change = np.flatnonzero(codes[1:] != codes[:-1]) + 1 if len(codes) else np.array([], int)
+    starts = np.concatenate(([0], change, [len(codes)])).astype(np.int64) if len(codes) \
+        else np.zeros(1, np.int64)
+    areas = [tuple(str(v) for v in row) for row in
+             heads[area_cols].iloc[starts[:-1]].to_numpy(dtype=object).tolist()]
+    major_codes, majors = pd.factorize(heads["major"].to_numpy(dtype=object))
+    minor_codes, minors = pd.factorize(heads["minor"].to_numpy(dtype=object))
+    return CrimeMatrix(tuple(months), areas, starts, [str(m) for m in majors],
+                       [str(m) for m in minors], major_codes.astype(np.int16),
+                       minor_codes.astype(np.int16), counts.astype(np.int64))
+
+
+def crime_blobs(kind: str, frame: pd.DataFrame) -> dict[str, bytes]:
+    """The matrix of a crime frame sorted as the store writes it (area, major, minor, month;
+    every row with every month)."""
+    months = sorted({int(m) for m in frame["month"]})
+    heads = frame[list(HEADS[kind])].iloc[::len(months)] if months else frame.head(0)
+    counts = frame["count"].to_numpy(dtype=np.int64)
+    if len(months) * len(heads) != len(counts):
+        raise ValueError(f"{kind}: not one row per month per type")
+    m = _matrix(kind, heads, months, counts.reshape(len(heads), len(months)))
+    return {
+        "meta": json.dumps({"months": months, "areas": m.areas, "majors": m.majors,
+                            "minors": m.minors}).encode(),
+        "starts": _array(m.starts),
+        "major_idx": _array(m.major_idx),
+        "minor_idx": _array(m.minor_idx),
+        "counts": _array(m.counts.astype(np.int32)),
+    }
+
+
+def crime_matrix(blobs: dict[str, bytes]) -> CrimeMatrix | None:
+    """A crime version's matrix from its blobs, or None if it has none."""
+    if not {"meta", "starts", "major_idx", "minor_idx", "counts"} <= set(blobs):
+        return None
+    meta = json.loads(blobs["meta"])
+    return CrimeMatrix(
+        tuple(int(m) for m in meta["months"]), [tuple(a) for a in meta["areas"]],
+        _load(blobs["starts"]).astype(np.int64), list(meta["majors"]), list(meta["minors"]),
+        _load(blobs["major_idx"]).astype(np.int16), _load(blobs["minor_idx"]).astype(np.int16),
+        _load(blobs["counts"]).astype(np.int64))
+
+
+def crime_matrix_from_rows(conn: sqlite3.Connection, kind: str,
+                           version_id: int) -> CrimeMatrix:
+    """The same from a version's rows, for versions loaded before the blobs existed."""
+    frame = pd.read_sql_query(
+        f"SELECT {', '.join(HEADS[kind])}, month, count FROM {kind} WHERE version_id=? "
+        "ORDER BY rowid", conn, params=(version_id,))
+    months = sorted({int(m) for m in frame["month"]})
+    heads = frame.iloc[::len(months)] if months else frame.head(0)
+    counts = frame["count"].to_numpy(dtype=np.int64)
+    if len(months) * len(heads) != len(counts):
+        raise ValueError(f"{kind} version {version_id} is not one row per month per type")
+    return _matrix(kind, heads.reset_index(drop=True), months,
+                   counts.reshape(len(heads), len(months)))
+
+
+def postcode_blobs(conn: sqlite3.Connection, version_id: int) -> dict[str, bytes]:
+    """The rowids and coordinates of a postcodes version, in rowid order (NaN: unknown)."""
+    rows = np.array(conn.execute(
+        "SELECT rowid, COALESCE(lat, 'nan'), COALESCE(lon, 'nan') FROM postcodes "
+        "WHERE version_id=? ORDER BY rowid", (version_id,)).fetchall(), dtype=float)
+    rows = rows.reshape(-1, 3)
+    return {"rowids": _array(rows[:, 0].astype(np.int64)),
+            "points": _array(rows[:, 1:].astype(np.float32))}
+
+
+def postcode_points(blobs: dict[str, bytes]
+                    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None:
+    """(rowids, [lat, lon] per row) from a postcodes version's blobs, or None."""
+    if not {"rowids", "points"} <= set(blobs):
+        return None
+    rowids: npt.NDArray[np.int64] = _load(blobs["rowids"]).astype(np.int64)
+    points: npt.NDArray[np.float32] = _load(blobs["points"]).astype(np.float32)
+    return rowids, points

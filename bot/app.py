@@ -30,7 +30,7 @@ from bot import jobs
 from bot.config import Config
 from bot.logs import quiet_noisy_loggers
 from datastore.services import open_services
-from handlers import admin, errors, info, keyboards, lookup, media, subscribe
+from handlers import admin, choices, errors, info, keyboards, lookup, media, places, subscribe
 from handlers.context import SERVICES_KEY, SETTINGS_KEY, BotSettings, WardApp, WardContext
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,10 @@ log = logging.getLogger(__name__)
 _EXIT_KEY: Final = "_exit_stack"
 
 COMMANDS: Final = (
-    ("postcode", "Crime figures for a postcode"),
-    ("trend", "A chart of a postcode's crime month by month"),
-    ("map", "A map of a postcode's borough against London"),
+    ("postcode", "Crime figures for a postcode, ward or borough"),
+    ("compare", "Two places side by side"),
+    ("trend", "A chart of a ward's crime month by month"),
+    ("map", "A map of a borough's wards against London"),
     ("export", "A postcode's figures as CSV, JSON and Excel files"),
     ("types", "What the crime types mean"),
     ("about", "Sources, limits and what is stored"),
@@ -75,11 +76,14 @@ def register(app: WardApp) -> None:
     app.add_handler(CommandHandler("trend", media.trend_command, filters=new))
     app.add_handler(CommandHandler("map", media.map_command, filters=new))
     app.add_handler(CommandHandler("export", media.export_command, filters=new))
+    app.add_handler(CommandHandler("compare", places.compare_command, filters=new))
     # The picture and download buttons before the generic drill-down, which takes the rest.
     app.add_handler(CallbackQueryHandler(media.button, pattern=keyboards.MEDIA_PATTERN))
     # Subscribe / Stop following buttons, also before the generic drill-down.
     app.add_handler(CallbackQueryHandler(subscribe.button,
                                          pattern=keyboards.SUBSCRIPTION_PATTERN))
+    # A place chosen from buttons (a near-miss, an ambiguous name, a district's wards).
+    app.add_handler(CallbackQueryHandler(places.pick, pattern=choices.PICK_PATTERN))
     app.add_handler(CallbackQueryHandler(lookup.drill_down))
     # The bot blocked, removed or re-added; a group upgraded to a supergroup.
     app.add_handler(ChatMemberHandler(subscribe.membership_changed,

@@ -312,11 +312,15 @@ async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
             made = await media_files.area_map(svc, None)
         else:
             answer = await svc.answer(query)
-            place = answer.resolution.place
-            if answer.status != "ok" or place is None:
+            res = answer.resolution
+            place = res.place
+            if args.command == "map" and answer.status == "ok" and res.area == "borough" \
+                    and res.borough_code:
+                made = await media_files.area_map(svc, res.borough_code)  # its wards
+            elif answer.status != "ok" or place is None:
                 print(render.strip_html(render.answer_html(answer)))
                 return 0
-            if args.command == "map":
+            elif args.command == "map":
                 made = await media_files.area_map(svc, place.ward_code)
             elif args.command == "chart":
                 made = await media_files.trend(svc, place.ward_code)

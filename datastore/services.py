@@ -89,17 +89,28 @@ class Services:
     async def answer(self, text: str, now: datetime | None = None) -> lookup.Answer:
         """The answer to a resident's text, from the current view, saying how fresh it is."""
         answer = await lookup.answer(text, self.view, self.postcodes)
+        return self._fresh(answer, now)
+
+    def _fresh(self, answer: lookup.Answer, now: datetime | None = None) -> lookup.Answer:
+        if answer.status == "compare":
+            return replace(answer, parts=tuple(self._fresh(p, now) for p in answer.parts))
         if answer.status != "ok":
             return answer
         month = answer.crime.month if answer.crime is not None else None
         return replace(answer, freshness=self.freshness(now, month))
 
+    async def place_answer(self, kind: str, code: str) -> lookup.Answer:
+        """The answer for a place chosen from buttons: "ward" (E05…), "borough" (E09…) or
+        "postcode" ("E8 1DY")."""
+        view = self.view
+        if kind == "postcode":
+            return await self.answer(code)
+        resolve = lookup.ward_resolution if kind == "ward" else lookup.borough_resolution
+        return self._fresh(lookup.figures_for(resolve(code, code, view), view))
+
     async def borough_answer(self, code: str) -> lookup.Answer:
         """The answer for a whole borough, by its code (E09…)."""
-        view = self.view
-        answer = lookup.figures_for(lookup.borough_resolution(code, code, view), view)
-        month = answer.crime.month if answer.crime is not None else None
-        return replace(answer, freshness=self.freshness(month=month))
+        return await self.place_answer("borough", code)
 
     async def boundaries(self, view: DataView | None = None) -> Boundaries:
         """The ward and borough shapes of a view's versions (default the current view),

@@ -10,7 +10,7 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 
 from datastore.query.lookup import Answer
-from handlers import keyboards, render, texts
+from handlers import keyboards, render, reply, texts
 from handlers.context import WardContext
 
 log = logging.getLogger(__name__)
@@ -20,15 +20,7 @@ MAX_LOCATION_KM: Final = 2.0
 
 
 async def _reply(message: Message, context: WardContext, answer: Answer, prefix: str = "") -> None:
-    text = render.answer_html(answer)
-    markup = None
-    place = answer.resolution.place
-    if answer.status == "ok" and place is not None:
-        markup = keyboards.answer_keyboard(place.ward_code, context.services.view.crime_version)
-        markup = keyboards.with_follow(markup, place.ward_code,
-                                       context.services.view.crime_version, place.outcode)
-    await message.reply_html(render.fit(prefix + text), reply_markup=markup,
-                             disable_web_page_preview=True)
+    await reply.reply(message, context, answer, prefix)
 
 
 async def postcode_text(update: Update, context: WardContext) -> None:
@@ -88,8 +80,13 @@ async def drill_down(update: Update, context: WardContext) -> None:
         summary = view.stop_search_summary(borough)
         text = (render.stop_search_detail_html(summary, month) if summary
                 else "No stop-and-search data.")
-    elif drill.action == keyboards.BOROUGH:
-        text = render.answer_html(await context.services.borough_answer(lad_code))
+    elif drill.action == keyboards.BOROUGH:  # the borough's answer, with its wards' buttons
+        answer = await context.services.borough_answer(lad_code)
+        if isinstance(query.message, Message):
+            await reply.reply(query.message, context, answer)
+        else:
+            await reply.send(context, update.effective_chat.id, answer)
+        return
     else:
         text = render.taser_detail_html(view.taser_history(borough), month)
     if isinstance(query.message, Message):

@@ -10,7 +10,7 @@ from typing import Final
 from telegram import InputFile, Message, Update
 from telegram.error import TelegramError
 
-from handlers import keyboards, render, texts
+from handlers import keyboards, render, reply, texts
 from handlers.context import WardContext
 from handlers.exports import FORMATS
 from handlers.media_files import LONDON, MediaFile, area_map, export, trend
@@ -49,12 +49,22 @@ async def _command(update: Update, context: WardContext, action: str) -> None:
         await _deliver(context, message, action, None, "")
         return
     answer = await context.services.answer(text)
-    reply = render.answer_html(answer)
-    place = answer.resolution.place
-    if answer.status != "ok" or place is None:  # the same message as the answer gives
-        await message.reply_html(reply, disable_web_page_preview=True)
+    res = answer.resolution
+    if action == keyboards.MAP and answer.status == "ok" and res.area == "borough" \
+            and res.borough_code:  # a borough's wards
+        await _deliver(context, message, action, res.borough_code, render.answer_html(answer))
         return
-    await _deliver(context, message, action, place.ward_code, reply)
+    place = res.place
+    if answer.status != "ok" or place is None:
+        # The answer's own message (a choice, a borough's wards to pick for a chart), with
+        # its buttons: a ward chosen there answers with the chart and download buttons.
+        if answer.status == "ok":
+            prefix = f"<i>{texts.BY_WARD.format(what=WHAT[action])}</i>\n\n"
+            await reply.reply(message, context, answer, prefix)
+        else:
+            await reply.reply(message, context, answer)
+        return
+    await _deliver(context, message, action, place.ward_code, render.answer_html(answer))
 
 
 async def button(update: Update, context: WardContext) -> None:

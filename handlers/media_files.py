@@ -106,16 +106,21 @@ async def trend(services: Services, ward_code: str,
 
 async def area_map(services: Services, ward_code: str | None,
                    cache: MediaCache | None = None) -> MediaFile | None:
-    """The map of a ward's borough, or of London's boroughs for None; None when the data has
-    no 12 full months (or no boundary for the ward)."""
+    """The map of a ward's borough (a borough's own wards for a borough code, E09…), or of
+    London's boroughs for None; None when the data has no 12 full months (or no boundary for
+    the ward)."""
     view = services.view
     key = ("map", ward_code or LONDON)
     cached = cache.get(version_key(view), key) if cache is not None else None
     if cached is not None:
         return cached
     bounds = await services.boundaries(view)
-    area_map = (boundaries.london_map(view, bounds) if ward_code is None
-                else boundaries.ward_map(view, bounds, ward_code))
+    if ward_code is None:
+        area_map = boundaries.london_map(view, bounds)
+    elif ward_code.startswith("E09"):
+        area_map = boundaries.borough_map(view, bounds, ward_code)
+    else:
+        area_map = boundaries.ward_map(view, bounds, ward_code)
     if area_map is None:
         return None
     found = area_map

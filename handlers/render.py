@@ -21,6 +21,7 @@ from datastore.query.models import (
     WardMonth,
     WardRate,
 )
+from datastore.query.places import Candidate
 from handlers import texts
 
 TELEGRAM_LIMIT: Final = 4096
@@ -243,7 +244,13 @@ def problem_message(res: Resolution) -> str:
     """The message for every status but `ok`."""
     pc = f"<b>{esc(res.postcode or res.outcode or '')}</b>"
     if res.status == "invalid":
-        return texts.INVALID
+        if res.invalid_kind == "other":
+            return texts.NOT_A_PLACE
+        return texts.POSTCODE_SHAPE if res.invalid_kind == "postcode" else texts.INVALID
+    if res.status == "choose":
+        return choose_message(res)
+    if res.status == "compare":
+        return texts.COMPARE_NEEDS_TWO
     if res.status == "outcode":
         count = len(res.district_wards)
         return (f"<b>{esc(res.outcode)}</b> is a postcode district covering "
@@ -269,8 +276,29 @@ def problem_message(res: Resolution) -> str:
         base = texts.NOT_FOUND if res.via_postcodes_io else texts.NOT_FOUND_OFFLINE
         wards = (f" Wards in {esc(res.outcode)} include {_wards_list(res, 6)}."
                  if res.district_wards else "")
-        return f"{pc} {base}{wards}"
+        close = ""
+        if res.candidates:
+            close = " Did you mean " + " or ".join(
+                f"<b>{esc(c.code)}</b> ({esc(c.name)})" if c.name else f"<b>{esc(c.code)}</b>"
+                for c in res.candidates) + "?"
+        return f"{pc} {base}{close}{wards}"
     return f"{pc} {texts.UNAVAILABLE}"
+
+
+def candidate_label(c: Candidate) -> str:
+    """A place offered to choose, in words: "E8 1DY (Hackney Central)", "Hackney (borough)",
+    "Hackney Central (ward, Hackney)"."""
+    if c.kind == "postcode":
+        return f"{c.code} ({c.name})" if c.name else c.code
+    if c.kind == "borough":
+        return f"{c.name} (borough)"
+    return f"{c.name} (ward, {c.borough_name})"
+
+
+def choose_message(res: Resolution) -> str:
+    """A near-miss or an ambiguous name: what was understood, the choices as buttons."""
+    head = texts.CHOOSE_NEAR_MISS if res.choose_reason == "near_miss" else texts.CHOOSE_AMBIGUOUS
+    return head + "\n" + "\n".join(f"• {esc(candidate_label(c))}" for c in res.candidates)
 
 
 def _day(when: datetime) -> str:
@@ -301,11 +329,14 @@ def answer_html(answer: Answer) -> str:
     res = answer.resolution
     if res.status == "ok" and res.area == "borough":
         return borough_html(answer)
+    if res.status == "compare":
+        return compare_html(answer)
     place = res.place
     if res.status != "ok" or place is None:
         return problem_message(res)
     header = (f"<b>{esc(place.postcode)}</b> is in <b>{esc(place.ward_name)}</b> ward, "
-              f"{esc(place.lad_name)}.")
+              f"{esc(place.lad_name)}." if place.postcode else
+              f"<b>{esc(place.ward_name)}</b> ward, {esc(place.lad_name)}.")
     if answer.ward_borough and answer.ward_borough != place.lad_name:
         header += f" The Met files this ward's crime under {esc(answer.ward_borough)}."
     month = answer.crime.month if answer.crime else None
@@ -355,6 +386,60 @@ def borough_html(answer: Answer) -> str:
     return fit("\n\n".join("\n".join(s) for s in sections))
 
 
+def area_name(answer: Answer) -> str:
+    """The name of the area an `ok` answer is about: "Hackney Central (Hackney)", "Hackney"."""
+    res = answer.resolution
+    if res.area == "borough":
+        return res.borough_name or ""
+    place = res.place
+    return f"{place.ward_name} ({place.lad_name})" if place else ""
+
+
+def _per_1000(count: int, population: int) -> float:
+    return count * 1000 / population if population else 0.0
+
+
+def compare_html(answer: Answer) -> str:
+    """Two places side by side: latest month, 12-month rate, band, and the crime types in
+    which they differ most per 1,000 residents."""
+    parts = answer.parts
+    if len(parts) != 2 or any(p.status != "ok" for p in parts):
+        lines = [texts.COMPARE_NEEDS_TWO]
+        for p in parts:
+            what = f"<b>{esc(p.resolution.query)}</b>: "
+            lines.append("• " + (what + esc(area_name(p)) if p.status == "ok"
+                                 else what + problem_message(p.resolution)))
+        return fit("\n".join(lines))
+    a, b = parts
+    lines = [f"<b>{esc(area_name(a))}</b> and <b>{esc(area_name(b))}</b>, side by side"]
+    if a.area != b.area:
+        lines.append(f"<i>{texts.COMPARE_MIXED_AREAS}</i>")
+    for p in parts:
+        line = f"<b>{esc(area_name(p))}</b>"
+        if p.crime is not None:
+            line += f": {n(p.crime.total)} crimes in {month_name(p.crime.month)}"
+            if p.crime.previous is not None:
+                line += f" ({change_phrase(p.crime.total, p.crime.previous.total)})"
+        if p.rate is not None:
+            line += (f"; {p.rate.rate:,.1f} per 1,000 residents over the last 12 months, "
+                     f"{p.rate.band} the London average (rank {n(p.rate.rank)} of "
+                     f"{n(p.rate.of)})")
+        lines.append("• " + line + ".")
+    ca, cb = a.crime, b.crime
+    if ca and cb and a.rate and b.rate:
+        pa, pb = a.rate.population, b.rate.population
+        gaps = {m: (_per_1000(ca.by_major.get(m, 0), pa), _per_1000(cb.by_major.get(m, 0), pb))
+                for m in set(ca.by_major) | set(cb.by_major)}
+        diffs = sorted(gaps, key=lambda m: (-abs(gaps[m][0] - gaps[m][1]), m))[:3]
+        when = (month_name(ca.month) if ca.month == cb.month
+                else f"{month_name(ca.month)} and {month_name(cb.month)}")
+        lines.append(f"<b>Largest differences</b> per 1,000 residents, {when}:")
+        for m in diffs:
+            lines.append(f"• {esc(category(m))}: {gaps[m][0]:,.2f} against {gaps[m][1]:,.2f}")
+    lines.append(f"<i>{texts.ATTRIBUTION}</i>")
+    return fit("\n".join(lines))
+
+
 def fit(text: str, limit: int = TELEGRAM_LIMIT) -> str:
     """Cut text to Telegram's limit at a line boundary, keeping the HTML balanced."""
     if len(text) <= limit:
@@ -386,9 +471,15 @@ def answer_json(answer: Answer, message: str) -> dict[str, Any]:
     out: dict[str, Any] = {"query": res.query, "status": res.status, "message": message}
     place = res.place
     borough = res.status == "ok" and res.area == "borough"
+    if res.status == "compare":
+        out["parts"] = [answer_json(p, strip_html(answer_html(p))) for p in answer.parts]
+        return out
     if res.status != "ok" or (place is None and not borough):
         if res.postcode:
             out["postcode"] = res.postcode
+        if res.candidates:
+            out["candidates"] = [{"kind": c.kind, "code": c.code, "name": c.name,
+                                  "borough": c.borough_name} for c in res.candidates]
         if res.status == "outcode":
             out["outcode"] = res.outcode
             out["wards"] = [{"code": w.ward_code, "name": w.ward_name, "borough": w.lad_name}
@@ -402,7 +493,8 @@ def answer_json(answer: Answer, message: str) -> dict[str, Any]:
     if borough:
         out["borough"] = {"code": res.borough_code, "name": res.borough_name}
     elif place is not None:
-        out["postcode"] = place.postcode
+        if place.postcode:
+            out["postcode"] = place.postcode
         out["ward"] = {"code": place.ward_code, "name": place.ward_name}
         out["borough"] = {"code": place.lad_code, "name": place.lad_name}
     crime_kind, population_kind = (("borough_crime", "borough_population") if borough

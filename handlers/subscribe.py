@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from telegram import Chat, Message, Update
 from telegram.constants import ChatMemberStatus
 
-from datastore.query.lookup import resolve
+from datastore.query.lookup import Answer, resolve
 from datastore.query.view import DataView
 from datastore.storage import subscriptions
-from handlers import digest_text, keyboards, membership, render, texts
+from handlers import choices, digest_text, keyboards, membership, render, texts
 from handlers.context import WardContext
 from handlers.digest_text import WardNames
 
@@ -52,9 +52,10 @@ async def subscribe_command(update: Update, context: WardContext) -> None:
         return
     services = context.services
     res = await resolve(" ".join(context.args), services.view, services.postcodes)
-    if res.status != "ok" or res.place is None:
-        await message.reply_html(f"{render.problem_message(res)}\n\n"
-                                 f"{texts.SUBSCRIBE_NEEDS_POSTCODE}")
+    if res.status != "ok" or res.place is None:  # a choice, a borough: its buttons to pick
+        text = texts.SUBSCRIBE_BY_WARD if res.status == "ok" else render.problem_message(res)
+        await message.reply_html(f"{text}\n\n{texts.SUBSCRIBE_NEEDS_POSTCODE}",
+                                 reply_markup=choices.markup_for(Answer(res), services.view))
         return
     ward = res.place.ward_code
     result = await context.chats.run(subscriptions.subscribe, message.chat.id, message.chat.type,
@@ -81,7 +82,8 @@ async def unsubscribe_command(update: Update, context: WardContext) -> None:
     services = context.services
     res = await resolve(" ".join(context.args), services.view, services.postcodes)
     if res.status != "ok" or res.place is None:
-        await message.reply_html(f"{render.problem_message(res)}\n\n{texts.UNSUBSCRIBE_USAGE}")
+        text = texts.SUBSCRIBE_BY_WARD if res.status == "ok" else render.problem_message(res)
+        await message.reply_html(f"{text}\n\n{texts.UNSUBSCRIBE_USAGE}")
         return
     ward = res.place.ward_code
     removed = await context.chats.run(subscriptions.unsubscribe, chat_id, ward)

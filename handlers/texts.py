@@ -96,6 +96,27 @@ INVALID: Final = (
     f"<code>{EXAMPLE_POSTCODE}</code>."
 )
 
+# A message that names no place at all: a greeting, "help", thanks.
+NOT_A_PLACE: Final = (
+    "I answer with the police's published figures for a place in London. Send a postcode "
+    f"(<code>{EXAMPLE_POSTCODE}</code>), a ward or borough name (<code>Hackney Central</code>, "
+    "<code>Camden</code>), or share a location. /help lists everything I do."
+)
+
+# A postcode attempt with no real postcode close to it.
+POSTCODE_SHAPE: Final = (
+    "That doesn't look like a London postcode I know. A full postcode has a district and a "
+    f"second half of a digit and two letters, for example <code>{EXAMPLE_POSTCODE}</code> or "
+    "<code>E8 1DY</code>."
+)
+
+CHOOSE_NEAR_MISS: Final = "I don't know that postcode. Did you mean one of these?"
+CHOOSE_AMBIGUOUS: Final = "Several places answer to that. Which one?"
+COMPARE_NEEDS_TWO: Final = "I can only compare two places I can answer for:"
+COMPARE_MIXED_AREAS: Final = (
+    "A ward and a borough: the borough's figures come from the Met's borough file, which also "
+    "counts crimes placed in no ward.")
+
 CITY_OF_LONDON: Final = (
     "is in the City of London, which has its own police force, the City of London Police, not "
     "the Met. Its figures are published by the City of London Police (cityoflondon.police.uk) "
@@ -135,8 +156,10 @@ START: Final = (
 
 HELP: Final = (
     "<b>How to use WardWatch</b>\n"
-    f"• Send a postcode (any case or spacing, e.g. <code>sw1a1aa</code>) or share a location.\n"
+    f"• Send a postcode (any case or spacing, e.g. <code>sw1a1aa</code>), a ward or borough "
+    "(<code>Hackney Central</code>, <code>Camden</code>), or share a location.\n"
     f"• <code>/postcode {EXAMPLE_POSTCODE}</code> works in groups too.\n"
+    "• <code>/compare E8 1DY and Camden</code>: two places side by side.\n"
     "• The buttons under an answer show crime by type, stop and search and taser in detail, "
     "a trend chart, a map, and the figures to download.\n"
     f"• <code>/trend {EXAMPLE_POSTCODE}</code>: a chart of the ward's crime month by month "
@@ -240,12 +263,14 @@ ABOUT: Final = (
 # -- pictures and downloads (handlers/media.py) -------------------------------------------------
 
 TREND_USAGE: Final = (
-    f"Send the postcode after the command, for example <code>/trend {EXAMPLE_POSTCODE}</code>."
+    f"Send a postcode or a ward after the command, for example <code>/trend {EXAMPLE_POSTCODE}"
+    "</code> or <code>/trend Hackney Central</code>."
 )
 
 MAP_USAGE: Final = (
-    f"Send the postcode after the command, for example <code>/map {EXAMPLE_POSTCODE}</code>, "
-    "or <code>/map london</code> for every borough."
+    f"Send a postcode, ward or borough after the command, for example <code>/map "
+    f"{EXAMPLE_POSTCODE}</code> or <code>/map Camden</code>, or <code>/map london</code> for "
+    "every borough."
 )
 
 EXPORT_USAGE: Final = (
@@ -307,7 +332,10 @@ RISE_CAVEAT: Final = (
 
 REVISION_NOTE: Final = "the Met revises past months as late reports come in"
 
-SUBSCRIBE_NEEDS_POSTCODE: Final = "To follow a ward, send a full London postcode in it."
+SUBSCRIBE_NEEDS_POSTCODE: Final = (
+    "To follow a ward, send a full London postcode in it or the ward's name, for example "
+    "<code>/subscribe Hackney Central</code>.")
+SUBSCRIBE_BY_WARD: Final = "Digests are sent for one ward at a time: choose one of its wards."
 
 GROUP_ADMINS_ONLY: Final = (
     "Only this group's administrators can change what it follows, so nothing was changed. "
@@ -353,3 +381,11 @@ FEED_NAMES: Final = {
     "stop_search_police_uk": "Stop and search (data.police.uk)",
     "taser": "Use of force (London Datastore)",
 }
+
+COMPARE_USAGE: Final = (
+    "Send two places after the command: postcodes, wards or boroughs, for example "
+    f"<code>/compare {EXAMPLE_POSTCODE} and E8 1DY</code> or <code>/compare Hackney, Camden</code>."
+)
+
+# /trend or /export of a borough: charts and downloads are made for one ward.
+BY_WARD: Final = "The {what} is made for one ward: choose one of the borough's wards below."

@@ -199,7 +199,7 @@ async def test_a_borough_answer_comes_from_the_borough_file(view: DataView) -> N
     bc, months, residents = _borough_raw()
     latest, previous, twelve = months[-1], months[-2], months[-12:]
     hackney = bc[bc["BOCU"] == "Hackney"]
-    answer = await lookup.answer("Hackney", view, None)
+    answer = await lookup.answer("Hackney borough", view, None)
     assert (answer.status, answer.area) == ("ok", "borough")
     crime, rate = answer.crime, answer.rate
     assert crime is not None and rate is not None
@@ -233,13 +233,30 @@ async def test_a_borough_answer_comes_from_the_borough_file(view: DataView) -> N
 
 
 @pytest.mark.parametrize(("text", "code"), [
-    ("hackney", "E09000012"), ("HACKNEY ", "E09000012"), ("London Borough of Hackney", "E09000012"),
+    ("hackney borough", "E09000012"), ("London Borough of Hackney", "E09000012"),
     ("Kensington & Chelsea", "E09000020"), ("kensington and chelsea", "E09000020"),
-    ("Richmond upon Thames", "E09000027"),
+    ("Richmond upon Thames", "E09000027"), ("Westminster", "E09000033"),
 ])
 async def test_borough_names(view: DataView, text: str, code: str) -> None:
     answer = await lookup.answer(text, view, None)
     assert (answer.status, answer.area, answer.resolution.borough_code) == ("ok", "borough", code)
+
+
+@pytest.mark.parametrize("text", ["hackney", "HACKNEY ", "crime in hackney please"])
+async def test_a_borough_that_names_wards_too_offers_a_choice_borough_first(
+        view: DataView, text: str) -> None:
+    answer = await lookup.answer(text, view, None)
+    assert answer.status == "choose" and answer.resolution.choose_reason == "ambiguous"
+    kinds = [(c.kind, c.name) for c in answer.resolution.candidates]
+    assert kinds[0] == ("borough", "Hackney")
+    crime = raw.ward_crime()
+    wards = set(crime.loc[crime["WardName"].str.contains("Hackney"), "WardName"])
+    assert {name for _kind, name in kinds[1:]} == wards
+    assert all(kind == "ward" for kind, _ in kinds[1:])
+    data = render.answer_json(answer, render.strip_html(render.answer_html(answer)))
+    assert data["status"] == "choose"
+    assert data["candidates"][0] == {"kind": "borough", "code": "E09000012", "name": "Hackney",
+                                     "borough": "Hackney"}
 
 
 async def test_the_city_of_london_by_name_is_its_own_force(view: DataView) -> None:

@@ -77,6 +77,33 @@ def test_ask_json_lines_in_order(config: Path) -> None:
     assert objects[-1]["crime"]["total"] == raw.ward_month_total(ward, raw.month_columns()[-1])
 
 
+def test_ask_by_place(config: Path) -> None:
+    """Names, sentences and near-misses, through `ask --json -`: the `choose` status and its
+    candidates, `area` ward or borough."""
+    queries = ["Hackney Central", "hackney", "Hackney borough", "E8 IDY",
+               "my postcode is e8-1dy", "thanks!", "SE15 5AA vs E8 1DY"]
+    done = run(config, "ask", "--json", "-", stdin="\n".join(queries) + "\n")
+    assert done.returncode == 0, done.stderr
+    ward, borough, hackney, near, sentence, thanks, compare = (
+        json.loads(line) for line in done.stdout.splitlines())
+    code = raw.postcode_row("E8 1DY")["Admin_ward_code"]
+    assert (ward["status"], ward["area"], ward["ward"]["code"]) == ("ok", "ward", code)
+    assert "postcode" not in ward
+    assert ward["crime"]["total"] == raw.ward_month_total(code, raw.month_columns()[-1])
+    assert borough["status"] == "choose"
+    assert borough["candidates"][0] == {"kind": "borough", "code": "E09000012",
+                                        "name": "Hackney", "borough": "Hackney"}
+    assert {c["kind"] for c in borough["candidates"][1:]} == {"ward"}
+    assert (hackney["status"], hackney["area"], hackney["crime"]["of"]) == ("ok", "borough", 32)
+    assert "ward" not in hackney
+    assert near["status"] == "choose" and near["candidates"][0]["code"] == "E8 1DY"
+    assert near["candidates"][0]["kind"] == "postcode" and len(near["candidates"]) <= 3
+    assert (sentence["status"], sentence["postcode"]) == ("ok", "E8 1DY")
+    assert thanks["status"] == "invalid"
+    assert compare["status"] == "compare"
+    assert [p["ward"]["name"] for p in compare["parts"]] == ["Rye Lane", "Hackney Central"]
+
+
 def test_ask_json_single(config: Path) -> None:
     done = run(config, "ask", "--json", "N1 9AA")
     data = json.loads(done.stdout)
@@ -150,8 +177,8 @@ def test_console_chat_through_stdin(config: Path) -> None:
     assert "[1] Crime by type   [2] Stop and search   [3] Taser" in out
     assert "Law used:" in out  # button 2 pressed
     assert "Shoplifting: Stealing from a shop." in out
-    assert "doesn't look like a postcode" in out  # "hello", and "9" (no such button)
-    assert out.count("doesn't look like a postcode") == 2
+    # "hello", and "9" (no such button): what the bot understands
+    assert out.count("I answer with the police's published figures for a place") == 2
     assert "postcode district" not in out  # nothing after /quit is read
     assert out.rstrip().endswith("Bye.")
     assert "<b>" not in out

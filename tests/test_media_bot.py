@@ -129,7 +129,7 @@ async def test_stale_and_forged_media_buttons(api: FakeBotApi, app: WardApp) -> 
 
 async def test_problem_postcodes_get_the_answers_messages(api: FakeBotApi, app: WardApp) -> None:
     cases = {
-        "/trend hello there": "doesn't look like a postcode",
+        "/trend hello there": "I answer with the police's published figures for a place",
         "/map E1 6AN": "City of London Police",
         "/export M1 1AE": "outside the Metropolitan Police area",
         "/trend N1 9ZZ": "may be new",

@@ -71,7 +71,7 @@ def test_postcodes_we_cannot_answer_print_the_message_and_write_nothing(
     out = tmp_path / "nothing.png"
     done = run(config, "chart", "hello", "--out", str(out))
     assert done.returncode == 0
-    assert "doesn't look like a postcode" in done.stdout and not out.exists()
+    assert "I answer with the police's published figures" in done.stdout and not out.exists()
     done = run(config, "map", "E1 6AN", "--out", str(out))
     assert done.returncode == 0
     assert "City of London Police" in done.stdout and not out.exists()

@@ -69,9 +69,9 @@ async def test_the_commands_are_in_the_menu(api: FakeBotApi, app: WardApp) -> No
 async def test_subscribe_list_and_unsubscribe_in_a_private_chat(api: FakeBotApi,
                                                                 app: WardApp) -> None:
     assert await say(api, "/subscribe") == plain(texts.SUBSCRIBE_USAGE)
-    assert "doesn't look like a postcode" in await say(api, "/subscribe hello")
+    assert "I answer with the police's published figures" in await say(api, "/subscribe hello")
     district = await say(api, "/subscribe E1")
-    assert "postcode district" in district and texts.SUBSCRIBE_NEEDS_POSTCODE in district
+    assert "postcode district" in district and plain(texts.SUBSCRIBE_NEEDS_POSTCODE) in district
     assert "City of London Police" in await say(api, "/subscribe EC2V 7HH")
     assert "outside the Metropolitan Police area" in await say(api, "/subscribe M1 1AE")
     assert await stored(app, USER_ID) == ()
@@ -101,7 +101,7 @@ async def test_subscribe_list_and_unsubscribe_in_a_private_chat(api: FakeBotApi,
     assert await say(api, "/unsubscribe") == plain(texts.UNSUBSCRIBE_USAGE)
     assert "no longer follows Bromley Town" in await say(api, "/unsubscribe BR1 1AA")
     assert "doesn't follow Bromley Town" in await say(api, "/unsubscribe BR1 1AA")
-    assert "doesn't look like a postcode" in await say(api, "/unsubscribe nonsense")
+    assert "I answer with the police's published figures" in await say(api, "/unsubscribe nonsense")
     assert "4 wards removed" in await say(api, "/unsubscribe ALL")
     assert await stored(app, USER_ID) == ()
     assert "follows no wards" in await say(api, "/unsubscribe all")

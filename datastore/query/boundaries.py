@@ -100,6 +100,20 @@ def _map_area(area: Area, rate: float | None, london: float) -> MapArea:
                    figures.band(rate / london))
 
 
+def borough_map(view: DataView, bounds: Boundaries, lad_code: str) -> AreaMap | None:
+    """A borough's wards, each with its 12-month rate against London's, none highlighted.
+
+    None when no ward of the borough has a boundary or the data has no 12 full months.
+    """
+    wards = [a for a in bounds.wards.values() if a.lad_code == lad_code]
+    if not wards or not view.has_twelve_months():
+        return None
+    rates, london = view.ward_rates(), view.london_rate()
+    areas = tuple(_map_area(a, rates.get(a.code), london) for a in wards)
+    return AreaMap("wards", wards[0].lad_name, areas, None,
+                   figures.window(view.latest_month)[0], view.latest_month, london)
+
+
 def ward_map(view: DataView, bounds: Boundaries, ward_code: str) -> AreaMap | None:
     """The wards of a ward's borough, each with its 12-month rate against London's.
 

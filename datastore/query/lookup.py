@@ -2,6 +2,10 @@
 
 Only a valid postcode in a London district that is missing from the bundled table is sent to
 postcodes.io; everything else is decided offline, so no third party sees most postcodes.
+
+A message that is exactly a postcode or a district is answered without the place resolver; any
+other text (a sentence, a near-miss, a ward or borough name, two places) is read by
+`places.understand` against the view's `PlaceIndex`, built on first need.
 """
 
 from __future__ import annotations
@@ -21,16 +25,25 @@ from datastore.query.models import (
     StopSearchSummary,
     TaserSummary,
 )
-from datastore.query.postcodes import PostcodesIo, Remote, parse_query
+from datastore.query.places import (
+    Candidate,
+    ChooseReason,
+    PlaceIndex,
+    Understanding,
+    understand,
+)
+from datastore.query.postcodes import PostcodesIo, Query, Remote, parse_query
 from datastore.query.view import DataView
 
 log = logging.getLogger(__name__)
 
 Status = Literal[
-    "ok", "invalid", "not_found", "terminated", "outcode", "outside_met", "unavailable"
+    "ok", "invalid", "not_found", "terminated", "outcode", "outside_met", "unavailable",
+    "choose", "compare",
 ]
 STATUSES: Final[tuple[Status, ...]] = (
-    "ok", "invalid", "not_found", "terminated", "outcode", "outside_met", "unavailable"
+    "ok", "invalid", "not_found", "terminated", "outcode", "outside_met", "unavailable",
+    "choose", "compare",
 )
 
 CITY_OF_LONDON_LAD: Final = "E09000001"
@@ -64,6 +77,14 @@ class Resolution:
     area: Area = "ward"
     borough_code: str | None = None  # area "borough": the borough asked about
     borough_name: str | None = None
+    # choose: the places a near-miss or an ambiguous name may mean, best first;
+    # not_found: real postcodes close to the one typed, if any.
+    candidates: tuple[Candidate, ...] = ()
+    choose_reason: ChooseReason | None = None
+    # compare: the two places a message names, each resolved on its own.
+    parts: tuple[Resolution, ...] = ()
+    # invalid: "other" (no place at all: a greeting, thanks) or "postcode" (an attempt at one).
+    invalid_kind: Literal["other", "postcode"] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +104,7 @@ class Answer:
     # The files each figure comes from, by kind of dataset (for `ask --json`).
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     freshness: Freshness | None = None  # whether newer figures may exist (Services sets it)
+    parts: tuple[Answer, ...] = ()  # compare: each place's answer
 
     @property
     def status(self) -> Status:
@@ -128,12 +150,82 @@ def _from_remote(remote: Remote, query: str, postcode: str, outcode: str,
 async def resolve(text: str, view: DataView, remote: PostcodesIo | None) -> Resolution:
     """Resolve a resident's text to a place, offline where possible.  Never raises."""
     query = parse_query(text)
+    if query.kind != "invalid":  # exactly a postcode or a district: no resolver needed
+        return await _resolve_query(query, view, remote)
+    borough = borough_named(text, view) if "borough" in query.text.lower() else None
+    if borough is not None:  # "London Borough of Hackney", "Hackney borough": no doubt
+        return borough_resolution(query.text, borough, view)
+    if not isinstance(text, str) or not text.strip() or not view.months:
+        return Resolution("invalid", query.text, invalid_kind="other")
+    what = understand(text, await _index(view))
+    if what.kind == "compare":
+        parts = [await _from_understanding(p, query.text, view, remote) for p in what.parts]
+        return Resolution("compare", query.text, parts=tuple(parts))
+    return await _from_understanding(what, query.text, view, remote)
+
+
+async def _from_understanding(what: Understanding, original: str, view: DataView,
+                              remote: PostcodesIo | None) -> Resolution:
+    """The resolution of what the place resolver read in a message."""
+    if what.kind == "postcode" and what.postcode:
+        found = await _resolve_query(Query("postcode", what.postcode, original), view, remote)
+        if found.status == "not_found" and what.candidates and not found.candidates:
+            found = replace(found, candidates=what.candidates)
+        return found
+    if what.kind == "district" and what.district:
+        return await _resolve_query(Query("outcode", what.district, original), view, remote)
+    if what.kind == "place" and what.place is not None:
+        return place_resolution(original, what.place, view)
+    if what.kind == "choose" and what.candidates:
+        return Resolution("choose", original, candidates=what.candidates,
+                          choose_reason=what.reason)
+    if what.kind == "postcode_help":
+        return Resolution("invalid", original, invalid_kind="postcode")
+    return Resolution("invalid", original, invalid_kind="other")
+
+
+def place_resolution(query: str, place: Candidate, view: DataView) -> Resolution:
+    """A place chosen by name or button: a postcode, a ward or a borough."""
+    if place.kind == "borough":
+        return borough_resolution(query, place.code, view)
+    if place.kind == "postcode":
+        return Resolution("not_found", query, place.code, place.code.split(" ")[0]) \
+            if view.place(place.code) is None else _postcode_resolution(
+                query, place.code, view)
+    return ward_resolution(query, place.code, view)
+
+
+def _postcode_resolution(query: str, postcode: str, view: DataView) -> Resolution:
+    place = view.place(postcode)
+    outcode = postcode.split(" ")[0]
+    if place is None:
+        return Resolution("not_found", query, postcode, outcode)
+    if place.lad_code == CITY_OF_LONDON_LAD:
+        return Resolution("outside_met", query, postcode, outcode, place=place,
+                          outside="city", outside_area="City of London",
+                          outside_force="City of London Police")
+    if not view.is_met_ward(place.ward_code):
+        return Resolution("not_found", query, postcode, outcode,
+                          reason="ward not in the Met's data")
+    return Resolution("ok", query, postcode, outcode, place=place)
+
+
+def ward_resolution(query: str, ward_code: str, view: DataView) -> Resolution:
+    """A ward asked for by name or button: the Met's ward, with no postcode; its district is
+    the one holding most of its postcodes (what a subscription records)."""
+    place = view.ward_place(ward_code)
+    if place is None:
+        return Resolution("not_found", query, reason="ward not in the Met's data")
+    if place.lad_code == CITY_OF_LONDON_LAD:
+        return Resolution("outside_met", query, outside="city", outside_area="City of London",
+                          outside_force="City of London Police")
+    if not view.is_met_ward(ward_code):
+        return Resolution("not_found", query, reason="ward not in the Met's data")
+    return Resolution("ok", query, outcode=place.outcode, place=place)
+
+
+async def _resolve_query(query: Query, view: DataView, remote: PostcodesIo | None) -> Resolution:
     original = query.text
-    if query.kind == "invalid":
-        borough = borough_named(text, view)
-        if borough is not None:
-            return borough_resolution(original, borough, view)
-        return Resolution("invalid", original)
     if query.kind == "outcode":
         wards = tuple(view.district_wards(query.value))
         if not wards:
@@ -147,28 +239,35 @@ async def resolve(text: str, view: DataView, remote: PostcodesIo | None) -> Reso
 
     postcode = query.value
     outcode = postcode.split(" ")[0]
-    place = view.place(postcode)
-    if place is not None:
-        if place.lad_code == CITY_OF_LONDON_LAD:
-            return Resolution("outside_met", original, postcode, outcode, place=place,
-                              outside="city", outside_area="City of London",
-                              outside_force="City of London Police")
-        if not view.is_met_ward(place.ward_code):
-            return Resolution("not_found", original, postcode, outcode,
-                              reason="ward not in the Met's data")
-        return Resolution("ok", original, postcode, outcode, place=place)
+    if view.place(postcode) is not None:
+        return _postcode_resolution(original, postcode, view)
     if not view.has_district(outcode):
         return Resolution("outside_met", original, postcode, outcode, outside="elsewhere")
     if remote is None:
-        return Resolution("not_found", original, postcode, outcode,
-                          district_wards=tuple(view.district_wards(outcode)[:6]))
+        return await _with_near_misses(Resolution(
+            "not_found", original, postcode, outcode,
+            district_wards=tuple(view.district_wards(outcode)[:6])), view)
     try:
         async with asyncio.timeout(DEADLINE_S):
             found = await remote.lookup(postcode)
     except TimeoutError:
         return Resolution("unavailable", original, postcode, outcode, via_postcodes_io=True,
                           reason="postcodes.io took too long")
-    return _from_remote(found, original, postcode, outcode, view)
+    return await _with_near_misses(_from_remote(found, original, postcode, outcode, view),
+                                   view)
+
+
+async def _with_near_misses(res: Resolution, view: DataView) -> Resolution:
+    """A postcode no one knows, with the real postcodes close to it ("did you mean")."""
+    if res.status != "not_found" or not res.postcode or not view.months:
+        return res
+    return replace(res, candidates=(await _index(view)).near_misses(res.postcode))
+
+
+async def _index(view: DataView) -> PlaceIndex:
+    """The view's place index; its first build (~0.7 s) runs in a thread, off the loop."""
+    return view.place_index() if view.has_place_index else await asyncio.to_thread(
+        view.place_index)
 
 
 def _key(text: str) -> str:
@@ -212,6 +311,8 @@ def figures_for(resolution: Resolution, view: DataView) -> Answer:
             ward_month=view.latest_month if view.months else None,
             sources=_sources(view, "borough_crime", "borough_population"),
         )
+    if resolution.status == "compare":
+        return Answer(resolution, parts=tuple(figures_for(p, view) for p in resolution.parts))
     place = resolution.place
     if resolution.status != "ok" or place is None:
         return Answer(resolution)

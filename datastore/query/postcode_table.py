@@ -107,6 +107,20 @@ class PostcodeTable:
         return tuple(DistrictWard(str(w), str(n), str(b), int(c))  # type: ignore[call-overload]
                      for w, n, b, c in rows)
 
+    @memo(1024)
+    def ward_place(self, ward_code: str) -> Place | None:
+        """A ward as a place with no postcode: its name and borough as the postcodes give
+        them, and the district holding most of its postcodes; None if no postcode is in it."""
+        rows = self._all(
+            "SELECT outcode, ward_name, lad_code, lad_name, COUNT(*) AS n FROM postcodes "
+            "WHERE version_id=? AND ward_code=? GROUP BY outcode, ward_name, lad_code, lad_name "
+            "ORDER BY n DESC, outcode LIMIT 1", (self.version_id, ward_code))
+        if not rows:
+            return None
+        outcode, ward_name, lad_code, lad_name, _n = rows[0]
+        return Place("", str(outcode), ward_code, str(ward_name), str(lad_code), str(lad_name),
+                     None, None)
+
     def district_example(self, outcode: str) -> str | None:
         """A real postcode in the district (the first in the table)."""
         rows = self._all("SELECT postcode FROM postcodes WHERE version_id=? AND outcode=? "

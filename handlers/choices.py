@@ -1,0 +1,94 @@
+"""The buttons that let a resident choose what a message meant — a near-miss postcode, an
+ambiguous name, a district's wards, a borough's wards — and their callback data.  Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from datastore.query.lookup import Answer
+from datastore.query.places import Candidate
+from datastore.query.view import DataView
+from handlers import render
+
+# "pick:<w|b|p>:<code>": a ward (E05…), a borough (E09…) or a postcode without its space.
+PICK_PATTERN: Final = r"^pick:"
+_PICK = re.compile(r"^pick:(?:(w):(E05\d{6})|(b):(E09\d{6})|(p):([A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}))$")
+_KINDS: Final = {"w": "ward", "b": "borough", "p": "postcode"}
+_LETTER: Final = {v: k for k, v in _KINDS.items()}
+MAX_WARD_BUTTONS: Final = 40  # a borough has at most 30 wards; a district rarely 20
+
+
+@dataclass(frozen=True)
+class Pick:
+    kind: Literal["ward", "borough", "postcode"]
+    code: str  # a postcode with its space: "E8 1DY"
+
+
+def parse(data: object) -> Pick | None:
+    """The place a choice button asks for, or None if the data is not one of ours."""
+    if not isinstance(data, str):
+        return None
+    match = _PICK.match(data)
+    if match is None:
+        return None
+    letter, code = next((a, b) for a, b in zip(match.groups()[::2], match.groups()[1::2],
+                                                strict=True) if a)
+    if letter == "p":
+        code = f"{code[:-3]} {code[-3:]}"
+    return Pick(_KINDS[letter], code)  # type: ignore[arg-type]
+
+
+def _data(kind: str, code: str) -> str:
+    return f"pick:{_LETTER[kind]}:{code.replace(' ', '')}"
+
+
+def _rows(buttons: Sequence[InlineKeyboardButton],
+          per_row: int) -> list[list[InlineKeyboardButton]]:
+    return [list(buttons[i:i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def choice_keyboard(candidates: Iterable[Candidate]) -> InlineKeyboardMarkup:
+    """One button per place a message may have meant, best first."""
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(render.candidate_label(c), callback_data=_data(c.kind, c.code))]
+        for c in candidates
+    ])
+
+
+def ward_keyboard(wards: Iterable[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """One button per (ward code, name), two to a row, in the order given."""
+    buttons = [InlineKeyboardButton(name, callback_data=_data("ward", code))
+               for code, name in list(wards)[:MAX_WARD_BUTTONS]]
+    return InlineKeyboardMarkup(_rows(buttons, 2))
+
+
+def borough_wards(view: DataView, lad_code: str) -> list[tuple[str, str]]:
+    """A borough's Met wards, highest 12-month rate first (those with no rate last)."""
+    rates = view.ward_rates() if view.has_twelve_months() else {}
+    wards = [(code, view.wards[code].name) for code, (lad, _name) in view.ward_lad.items()
+             if lad == lad_code and view.is_met_ward(code)]
+    return sorted(wards, key=lambda w: (-rates.get(w[0], -1.0), w[1]))
+
+
+def markup_for(answer: Answer, view: DataView) -> InlineKeyboardMarkup | None:
+    """The buttons for an answer that is not one ward's: choices, a district's wards, a
+    borough's wards; None when there are none."""
+    res = answer.resolution
+    if res.status == "choose" or (res.status == "not_found" and res.candidates):
+        return choice_keyboard(res.candidates)
+    if res.status == "outcode" and res.district_wards:
+        return ward_keyboard((w.ward_code, f"{w.ward_name} ({w.lad_name})")
+                             for w in res.district_wards)
+    if res.status == "ok" and res.area == "borough" and res.borough_code:
+        return ward_keyboard(borough_wards(view, res.borough_code))
+    if res.status == "compare":
+        picks = [c for p in res.parts for c in p.candidates]
+        return choice_keyboard(picks) if picks else None
+    return None
+
+

@@ -84,6 +84,7 @@ def register(app: WardApp) -> None:
                                          pattern=keyboards.SUBSCRIPTION_PATTERN))
     # A place chosen from buttons (a near-miss, an ambiguous name, a district's wards).
     app.add_handler(CallbackQueryHandler(places.pick, pattern=choices.PICK_PATTERN))
+    app.add_handler(CallbackQueryHandler(places.compare_chart, pattern=choices.COMPARE_PATTERN))
     app.add_handler(CallbackQueryHandler(lookup.drill_down))
     # The bot blocked, removed or re-added; a group upgraded to a supergroup.
     app.add_handler(ChatMemberHandler(subscribe.membership_changed,

@@ -17,6 +17,9 @@ from handlers import render
 
 # "pick:<w|b|p>:<code>": a ward (E05…), a borough (E09…) or a postcode without its space.
 PICK_PATTERN: Final = r"^pick:"
+# "cmp:<ward>:<ward>": the two wards of a comparison on one trend chart.
+COMPARE_PATTERN: Final = r"^cmp:"
+_COMPARE = re.compile(r"^cmp:(E05\d{6}):(E05\d{6})$")
 _PICK = re.compile(r"^pick:(?:(w):(E05\d{6})|(b):(E09\d{6})|(p):([A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}))$")
 _KINDS: Final = {"w": "ward", "b": "borough", "p": "postcode"}
 _LETTER: Final = {v: k for k, v in _KINDS.items()}
@@ -41,6 +44,12 @@ def parse(data: object) -> Pick | None:
     if letter == "p":
         code = f"{code[:-3]} {code[-3:]}"
     return Pick(_KINDS[letter], code)  # type: ignore[arg-type]
+
+
+def parse_compare(data: object) -> tuple[str, str] | None:
+    """The two wards a Both trends button asks for, or None if the data is not one of ours."""
+    match = _COMPARE.match(data) if isinstance(data, str) else None
+    return (match.group(1), match.group(2)) if match else None
 
 
 def _data(kind: str, code: str) -> str:
@@ -87,6 +96,11 @@ def markup_for(answer: Answer, view: DataView) -> InlineKeyboardMarkup | None:
     if res.status == "ok" and res.area == "borough" and res.borough_code:
         return ward_keyboard(borough_wards(view, res.borough_code))
     if res.status == "compare":
+        wards = [p.place.ward_code for p in res.parts
+                 if p.status == "ok" and p.area == "ward" and p.place is not None]
+        if len(wards) == 2 and wards[0] != wards[1]:
+            return InlineKeyboardMarkup([[InlineKeyboardButton(
+                "Both trends on one chart", callback_data=f"cmp:{wards[0]}:{wards[1]}")]])
         picks = [c for p in res.parts for c in p.candidates]
         return choice_keyboard(picks) if picks else None
     return None

@@ -104,6 +104,21 @@ async def trend(services: Services, ward_code: str,
     return await _made(view, ("trend", ward_code), make, cache)
 
 
+async def compare_trend(services: Services, first: str, second: str,
+                        cache: MediaCache | None = None) -> MediaFile:
+    """Two MPS wards' crime per 1,000 residents on one chart."""
+    view = services.view
+
+    def make() -> MediaFile:
+        a, b = view.ward_trend(first), view.ward_trend(second)
+        name = (f"wardwatch-compare-{exports.slug(a.ward_name)}-{exports.slug(b.ward_name)}-"
+                f"{month_label(a.months[-1])}.png")
+        return MediaFile("photo", name, pictures.compare_png(a, b),
+                         pictures.compare_caption(a, b))
+
+    return await _made(view, ("compare", f"{first}:{second}"), make, cache)
+
+
 async def area_map(services: Services, ward_code: str | None,
                    cache: MediaCache | None = None) -> MediaFile | None:
     """The map of a ward's borough (a borough's own wards for a borough code, E09…), or of

@@ -179,6 +179,59 @@ def trend_caption(trend: WardTrend) -> str:
     return fit(" ".join(parts), CAPTION_LIMIT)
 
 
+COMPARE_LINES: Final = (WARD_LINE, BOROUGH_LINE)
+
+
+def compare_figure(first: WardTrend, second: WardTrend) -> Figure:
+    """Two wards' crime each month per 1,000 residents on one chart, beside London's."""
+    fig = _new_figure(CHART_SIZE)
+    ax = fig.add_axes((0.085, 0.19, 0.86, 0.6))
+    months = first.months
+    x = np.arange(len(months))
+    for trend, colour, style in ((first, COMPARE_LINES[0], "-"), (second, COMPARE_LINES[1], "--")):
+        label = f"{trend.ward_name} ({trend.lad_name})"
+        if trend.rates is not None:
+            ax.plot(x, trend.rates, color=colour, lw=2.6, ls=style, marker="o", ms=4, label=label)
+    ax.plot(x, first.london_rates, color=LONDON_LINE, lw=2.2, ls=":",
+            label=f"London (all {first.london_wards} Met wards)")
+    ax.set_ylabel("Crimes per 1,000 residents, per month")
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(-0.5, len(x) - 0.5)
+    ax.set_xticks(x, _month_ticks(months), fontsize=8.5)
+    ax.set_xlabel("Month the crime was recorded")
+    ax.grid(axis="y", color="#dddddd", lw=0.8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, frameon=False, fontsize=9.5)
+    fig.text(0.085, 0.94, f"Crime in {first.ward_name} and {second.ward_name}, month by month",
+             fontsize=15, weight="bold")
+    fig.text(0.085, 0.895, f"{_period(months)}. Crimes per 1,000 residents (Census 2021) each "
+             "month.", fontsize=10, color="#333333")
+    fig.text(0.085, 0.025, f"Source: {CRIME_SOURCE}", fontsize=8, color="#444444")
+    return fig
+
+
+def compare_png(first: WardTrend, second: WardTrend) -> bytes:
+    return png(compare_figure(first, second))
+
+
+def compare_caption(first: WardTrend, second: WardTrend) -> str:
+    """The two-ward chart in words (its alt text)."""
+    months = first.months
+    parts = [f"<b>Line chart: crime per 1,000 residents in {esc(first.ward_name)} "
+             f"({esc(first.lad_name)}) and {esc(second.ward_name)} ({esc(second.lad_name)}), "
+             f"each month from {_period(months)}.</b>"]
+    for t in (first, second):
+        if t.rates is None:
+            parts.append(f"{esc(t.ward_name)} has no residents figure, so no rate.")
+        else:
+            parts.append(f"{esc(t.ward_name)} averaged {sum(t.rates) / len(t.rates):.1f} a "
+                         f"month ({t.rates[-1]:.1f} in {month_name(months[-1])}).")
+    london = first.london_rates
+    if london:
+        parts.append(f"London averaged {sum(london) / len(london):.1f}.")
+    return fit(" ".join(parts), CAPTION_LIMIT)
+
+
 # -- the maps ----------------------------------------------------------------------------------
 
 

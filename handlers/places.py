@@ -3,10 +3,16 @@ a borough's wards) answered as if the place had been typed, and /compare."""
 
 from __future__ import annotations
 
-from telegram import Message, Update
+import logging
+
+from telegram import InputFile, Message, Update
+from telegram.error import TelegramError
 
 from handlers import choices, reply, texts
 from handlers.context import WardContext
+from handlers.media_files import compare_trend
+
+log = logging.getLogger(__name__)
 
 
 async def pick(update: Update, context: WardContext) -> None:
@@ -43,3 +49,29 @@ async def compare_command(update: Update, context: WardContext) -> None:
         await message.reply_html(texts.COMPARE_USAGE)
         return
     await reply.reply(message, context, answer)
+
+
+async def compare_chart(update: Update, context: WardContext) -> None:
+    """The Both trends button under a comparison of two wards: one chart of both."""
+    query = update.callback_query
+    if query is None:
+        return
+    wards = choices.parse_compare(query.data)
+    view = context.services.view
+    if wards is None or not all(view.is_met_ward(w) for w in wards):
+        await query.answer(texts.BAD_BUTTON, show_alert=True)
+        return
+    if update.effective_chat is None:
+        await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
+        return
+    await query.answer()
+    chat_id = update.effective_chat.id
+    made = await compare_trend(context.services, *wards, cache=context.settings.media)
+    try:
+        await context.bot.send_photo(chat_id, InputFile(made.data, filename=made.filename),
+                                     caption=made.caption, parse_mode="HTML")
+    except TelegramError as exc:
+        log.warning("could not send %s: %s", made.filename, type(exc).__name__)
+        note = texts.MEDIA_FAILED.format(what="chart")
+        await context.bot.send_message(chat_id, f"<i>{note}</i>\n\n{made.caption}",
+                                       parse_mode="HTML")

@@ -104,6 +104,14 @@ async def test_compare_two_places(api: FakeBotApi, app: WardApp) -> None:
     assert f"{rates[a]:,.1f} per 1,000 residents" in text
     assert f"{rates[b]:,.1f} per 1,000 residents" in text
     assert "Largest differences" in text
+    [(label, data)] = keyboard(reply)
+    assert (label, data) == ("Both trends on one chart", f"cmp:{a}:{b}")
+    [photo] = await ask(api, api.callback_query(data, message_id=reply.result["message_id"]),
+                        "sendPhoto")
+    caption = shown(photo, "caption")
+    assert caption.startswith("Line chart: crime per 1,000 residents in Rye Lane (Southwark) "
+                              "and Hackney Central (Hackney)")
+    assert photo.files and photo.files["photo"].data.startswith(b"\x89PNG")
     [same] = await ask(api, api.message("SE15 5AA vs E8 1DY"))
     assert shown(same) == text
     [usage] = await ask(api, api.message("/compare"))
@@ -127,7 +135,8 @@ async def test_map_trend_and_subscribe_by_name(api: FakeBotApi, app: WardApp) ->
 
 
 async def test_a_forged_choice_button_is_refused(api: FakeBotApi, app: WardApp) -> None:
-    for data in ("pick:w:E09000012", "pick:b:E05009372", "pick:p:NOTAPC", "pick:x:E05009372"):
+    for data in ("pick:w:E09000012", "pick:b:E05009372", "pick:p:NOTAPC", "pick:x:E05009372",
+                 "cmp:E05009372:E05999999", "cmp:E05009372"):
         await ask(api, api.callback_query(data), "answerCallbackQuery")
         last = api.sent("answerCallbackQuery")[-1]
         assert last.params["text"] == texts.BAD_BUTTON and last.params["show_alert"] in (True,

@@ -1,6 +1,8 @@
 """Files far larger than any real one of their kind are refused before they are read whole:
 a small gzip that expands to gigabytes, and a valid header over hundreds of MB of junk.
-Memory is measured in a child process (ru_maxrss), so one test cannot hide another's."""
+Memory is measured in a child process by its VmHWM (/proc/self/status), so one test cannot
+hide another's.  Not ru_maxrss: Linux carries a parent's peak into a forked and exec'd child's
+ru_maxrss, so under a big pytest process every child would report the parent's peak."""
 
 from __future__ import annotations
 
@@ -33,7 +35,6 @@ def _bomb(path: Path, gib: float) -> Path:
 
 def _peak_mb_of_reading(path: Path) -> tuple[str, float]:
     code = textwrap.dedent(f"""
-        import resource
         from datastore.errors import LoadError
         from datastore.ingest.loaders import read_file
         try:
@@ -41,7 +42,9 @@ def _peak_mb_of_reading(path: Path) -> tuple[str, float]:
             print("accepted")
         except LoadError as exc:
             print("refused:", exc.reason)
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        status = open("/proc/self/status").read()
+        kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+        print(int(kb) / 1024)
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300, check=True)

@@ -26,6 +26,7 @@ from datastore.ingest.follow import Publishers
 from datastore.ingest.publishers import user_agent
 from datastore.services import Services
 from datastore.storage import subscriptions
+from datastore.storage.store import WRITE_FAILURES, StoreWriteError
 from datastore.storage.subscriptions import ChatStore, open_chat_store
 from handlers import digest_text
 from handlers.context import CHATS_KEY, DIGESTS_KEY, SERVICES_KEY, Reload, WardApp, WardContext
@@ -116,6 +117,15 @@ class DigestService:
         self._task.add_done_callback(_log_failure)
 
     async def _send_pending(self) -> None:
+        try:
+            await self._send_months()
+        except StoreWriteError as exc:  # a full disk: stop, keep every digest pending, say so
+            counts = await self._chats.run(subscriptions.delivery_counts)
+            log.warning("digests paused, %d pending: %s", counts.pending, exc)
+            await self._notify(digest_text.digests_paused_html(
+                WRITE_FAILURES[exc.code], counts.pending))
+
+    async def _send_months(self) -> None:
         while not self._stopping:
             months = await self._chats.run(subscriptions.pending_months)
             if not months:

@@ -235,3 +235,11 @@ def status_html(current: Mapping[str, Version], last: CheckRecord | None,
                                      for e, c in deliveries.failed_by_error) + ")"
         lines.append(line + ("; sending now" if sending else "") + ".")
     return fit("\n".join(lines))
+
+
+def digests_paused_html(reason: str, pending: int) -> str:
+    """For the operators: the digest sender stopped because the store cannot be written."""
+    return (f"⚠️ <b>Digests paused: the store cannot be written ({esc(reason)}).</b> "
+            f"{plural(pending, 'digest')} {'stays' if pending == 1 else 'stay'} pending: none "
+            "was sent twice or lost. They are sent at the next check (or /reload, or a "
+            "restart) once the store can be written again.")

@@ -106,3 +106,42 @@ async def test_a_digest_unsubscribed_after_queueing_is_not_sent(chats: ChatStore
 def test_retry_after_is_seconds_whichever_way_ptb_gives_it(value: int | float | timedelta,
                                                            seconds: float) -> None:
     assert retry_seconds(value) == seconds
+
+
+async def test_a_store_that_cannot_be_written_pauses_the_digests_plainly(
+        db_copy: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A full disk (here: the chat store turned read-only) while digests are due: nothing is
+    sent (a digest is claimed in the store before it is sent, so none goes twice), every
+    digest stays pending for the next check or start, and the operators are told in words,
+    with no traceback in the log."""
+    from bot.jobs import DigestService
+    from datastore.services import open_services
+
+    told: list[str] = []
+
+    async def notify(text: str) -> None:
+        told.append(text)
+
+    async with open_services(db_copy, postcodes_url=None) as services, \
+            open_chat_store(db_copy) as chat_store, FakeBotApi() as api:
+        month = services.view.latest_month
+        ward = next(iter(services.view.wards))
+        await chat_store.run(subscriptions.subscribe, 7, "private", ward, "E1")
+        await chat_store.run(subscriptions.open_fanout, month)
+        await chat_store.run(lambda conn: conn.execute("PRAGMA query_only = ON"))
+        bot = digest_bot(api)
+        service = DigestService(services, chat_store, bot, SendSettings(Limits(1000, 1000, 100)),
+                                (), notify)
+        service.start()
+        assert service._task is not None
+        await service._task  # ends, does not raise
+        await bot.request.shutdown()
+        assert api.sent("sendMessage") == []
+        await chat_store.run(lambda conn: conn.execute("PRAGMA query_only = OFF"))
+        counts = await chat_store.run(subscriptions.delivery_counts, month)
+    assert (counts.pending, counts.sent, counts.failed) == (1, 0, 0)
+    [note] = told
+    assert "Digests paused: the store cannot be written (it is read-only to this user)" in note
+    assert "1 digest" in note and "stays pending" in note
+    records = [r for r in caplog.records if r.name == "bot.jobs"]
+    assert records and all(r.exc_info is None for r in records)

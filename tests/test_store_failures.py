@@ -220,3 +220,32 @@ async def test_the_bot_on_a_read_only_store_answers_and_says_changes_are_not_sav
                 _out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     assert "Traceback" not in err.decode()
+
+
+# -- the daily check ------------------------------------------------------------------------
+
+async def test_a_check_that_cannot_log_itself_still_says_what_it_found(
+        db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check reads and compares with the store read-only; only its line in the log of
+    checks cannot be written.  The result must be the check's own (the snapshot's files are
+    the current data: unchanged), saying it was not logged, not an error that claims nothing
+    happened."""
+    from datastore.ingest.check import check_sources, last_check
+    from datastore.services import open_services
+
+    async with open_services(db_copy, postcodes_url=None) as svc:
+        real_connect = sqlite3.connect
+
+        def read_only(*args: object, **kwargs: object) -> sqlite3.Connection:
+            conn = real_connect(*args, **kwargs)  # type: ignore[arg-type]
+            conn.execute("PRAGMA query_only = ON")
+            return conn
+
+        monkeypatch.setattr(sqlite3, "connect", read_only)
+        result = await check_sources(svc, [], trigger="admin")
+        monkeypatch.undo()
+        assert result.record.result == "unchanged"
+        assert result.record.detail.endswith(
+            "; this check could not be written to the log of checks: it is read-only to this "
+            "user")
+        assert await svc.store.run(last_check) is None  # nothing logged, nothing half-written

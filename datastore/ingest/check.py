@@ -10,7 +10,7 @@ import logging
 import sqlite3
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Literal
@@ -24,7 +24,13 @@ from datastore.ingest.worker import LoadJob, run_loads
 from datastore.query.figures import month_label
 from datastore.services import Services
 from datastore.storage.kinds import Kind
-from datastore.storage.store import RefusedUnlessForced, Version, versions
+from datastore.storage.store import (
+    WRITE_FAILURES,
+    RefusedUnlessForced,
+    StoreWriteError,
+    Version,
+    versions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +157,12 @@ async def _finish(services: Services, stamp: str, trigger: Trigger, result: Resu
         await services.refresh_view()
     after = services.view.versions.get("ward_crime")
     record = CheckRecord(stamp, trigger, result, detail, after.last_month if after else None)
-    await services.store.run(lambda conn: record_check(conn, record))
+    try:
+        await services.store.run(lambda conn: record_check(conn, record))
+    except StoreWriteError as exc:  # a full disk: what the check did still stands and is said
+        log.warning("the check could not be logged: %s", exc)
+        record = replace(record, detail=f"{record.detail}; this check could not be written to "
+                                        f"the log of checks: {WRITE_FAILURES[exc.code]}")
     return CheckResult(record, loaded, ward_before, feeds)
 
 

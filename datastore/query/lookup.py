@@ -189,9 +189,7 @@ def place_resolution(query: str, place: Candidate, view: DataView) -> Resolution
     if place.kind == "borough":
         return borough_resolution(query, place.code, view)
     if place.kind == "postcode":
-        return Resolution("not_found", query, place.code, place.code.split(" ")[0]) \
-            if view.place(place.code) is None else _postcode_resolution(
-                query, place.code, view)
+        return _postcode_resolution(query, place.code, view)
     return ward_resolution(query, place.code, view)
 
 

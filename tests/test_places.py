@@ -32,7 +32,7 @@ from tests import raw
 
 @pytest.fixture(scope="module")
 def index(view: DataView) -> PlaceIndex:
-    return PlaceIndex.from_view(view)
+    return view.place_index()
 
 
 # -- the raw bundled facts ----------------------------------------------------------------

@@ -21,15 +21,12 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 from itertools import combinations
-from typing import TYPE_CHECKING, Final, Literal
+from typing import Final, Literal
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from datastore.query.postcodes import find_postcodes, outward_code
-
-if TYPE_CHECKING:
-    from datastore.query.view import DataView
 
 __all__ = [
     "CITY_OF_LONDON",
@@ -317,8 +314,9 @@ class _Entry:
 
 @dataclass(eq=False)
 class PlaceIndex:
-    """Everything `understand` needs, built once per data version with `build` or
-    `from_view`; read-only afterwards and safe to share between tasks and threads."""
+    """Everything `understand` needs, built once per data version with `build` (from a
+    DataView: `DataView.place_index`); read-only afterwards and safe to share between tasks
+    and threads."""
 
     # compact postcode ("E81DY") -> index into `_wards_by_index` (-1: ward not known)
     _postcodes: dict[str, int]
@@ -418,25 +416,6 @@ class PlaceIndex:
             _keys=keys,
             _key_entries=[ordered[k] for k in keys],
             _max_words=max((len(k) for k in ngrams), default=1),
-        )
-
-    @classmethod
-    def from_view(cls, view: DataView) -> PlaceIndex:
-        """Index the places of a `DataView`: its postcode table, the Met's wards (names as the
-        Met publishes them) and the City of London's wards from the postcode table."""
-        wards: dict[str, tuple[str, str, str, str]] = {}
-        for code, rows in view.wards.items():
-            if code in view.ward_lad:
-                wards[code] = (code, rows.name, *view.ward_lad[code])
-        table = list(view.postcodes.rows())
-        for _pc, _oc, wc, wn, lc, ln in table:
-            if lc == CITY_OF_LONDON and wc not in wards:
-                wards[wc] = (wc, wn, lc, ln)
-        boroughs = {w[2]: w[3] for w in wards.values()}
-        return cls.build(
-            ((pc, wc, lc) for pc, _oc, wc, _wn, lc, _ln in table),
-            wards.values(),
-            boroughs.items(),
         )
 
     # -- postcodes ------------------------------------------------------------------------

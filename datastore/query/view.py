@@ -34,7 +34,7 @@ from datastore.query.models import (
     WardRate,
     WardTrend,
 )
-from datastore.query.places import PlaceIndex
+from datastore.query.places import CITY_OF_LONDON, PlaceIndex
 from datastore.query.postcode_table import PostcodeTable
 from datastore.storage import blobs
 from datastore.storage.blobs import CrimeMatrix
@@ -222,8 +222,23 @@ class DataView:
         first need (about 0.7 s; callers on the event loop build it in a thread)."""
         with self._index_lock:
             if self._places is None:
-                self._places = PlaceIndex.from_view(self)
+                self._places = self._build_place_index()
             return self._places
+
+    def _build_place_index(self) -> PlaceIndex:
+        """Index the postcode table, the Met's wards (names as the Met publishes them) and
+        the City of London's wards from the postcode table."""
+        wards: dict[str, tuple[str, str, str, str]] = {}
+        for code, rows in self.wards.items():
+            if code in self.ward_lad:
+                wards[code] = (code, rows.name, *self.ward_lad[code])
+        table = list(self.postcodes.rows())
+        for _pc, _oc, wc, wn, lc, ln in table:
+            if lc == CITY_OF_LONDON and wc not in wards:
+                wards[wc] = (wc, wn, lc, ln)
+        boroughs = {w[2]: w[3] for w in wards.values()}
+        return PlaceIndex.build(((pc, wc, lc) for pc, _oc, wc, _wn, lc, _ln in table),
+                                wards.values(), boroughs.items())
 
     @property
     def has_place_index(self) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 import httpx
 
@@ -22,17 +22,31 @@ from datastore.ingest import loaders, sources
 from datastore.ingest.follow import FollowReport, Loader, Publishers, follow
 from datastore.ingest.worker import LoadJob, run_loads
 from datastore.query.figures import month_label
-from datastore.services import Services
+from datastore.query.view import DataView
 from datastore.storage.kinds import Kind
 from datastore.storage.store import (
     WRITE_FAILURES,
     RefusedUnlessForced,
+    Store,
     StoreWriteError,
     Version,
     versions,
 )
 
 log = logging.getLogger(__name__)
+
+
+class Served(Protocol):
+    """What a check needs of the running services (datastore/services.py `Services`): the
+    store, and the in-memory view and feed states to refresh after a load.  A protocol, so
+    ingest does not import the services that are built on it."""
+
+    store: Store
+    view: DataView
+
+    async def refresh_view(self) -> DataView: ...
+
+    async def refresh_feeds(self) -> None: ...
 
 Result = Literal["loaded", "unchanged", "rejected", "failed"]
 Trigger = Literal["schedule", "admin", "start", "update"]
@@ -150,7 +164,7 @@ def _loaded_detail(loaded: Sequence[Version], before: Mapping[str, Version]) -> 
     return "; ".join(parts)
 
 
-async def _finish(services: Services, stamp: str, trigger: Trigger, result: Result,
+async def _finish(services: Served, stamp: str, trigger: Trigger, result: Result,
                   detail: str, loaded: tuple[Version, ...], ward_before: int | None,
                   feeds: FollowReport | None = None) -> CheckResult:
     if loaded:
@@ -166,7 +180,7 @@ async def _finish(services: Services, stamp: str, trigger: Trigger, result: Resu
     return CheckResult(record, loaded, ward_before, feeds)
 
 
-async def check_sources(services: Services, srcs: Sequence[str], *, trigger: Trigger,
+async def check_sources(services: Served, srcs: Sequence[str], *, trigger: Trigger,
                         now: datetime | None = None, load: Loader = run_loads) -> CheckResult:
     """Check the sources (none: the bundled snapshot's crime extracts) for a newer month and
     load what is newer (in a child process: answers go on meanwhile); log the check.  Never
@@ -203,7 +217,7 @@ async def check_sources(services: Services, srcs: Sequence[str], *, trigger: Tri
     return await _finish(services, stamp, trigger, result, detail, loaded, ward_before)
 
 
-async def check_publishers(services: Services, http: httpx.AsyncClient, where: Publishers, *,
+async def check_publishers(services: Served, http: httpx.AsyncClient, where: Publishers, *,
                            trigger: Trigger, now: datetime | None = None,
                            load: Loader = run_loads,
                            progress: Progress | None = None) -> CheckResult:

@@ -41,7 +41,7 @@ COMMANDS: Final = (
     ("postcode", "Crime figures for a postcode"),
     ("trend", "A chart of a postcode's crime month by month"),
     ("map", "A map of a postcode's borough against London"),
-    ("export", "A postcode's figures as CSV, JSON and Excel files"),
+    ("export", "A postcode's figures as a CSV, Excel or JSON file"),
     ("types", "What the crime types mean"),
     ("about", "Sources, limits and what is stored"),
     ("subscribe", "Get a ward's figures every month"),

@@ -112,7 +112,8 @@ class LocalBotApi(BaseRequest):
         result: object = True
         if api_method == "getMe":
             result = BOT_USER
-        elif api_method in ("sendMessage", "editMessageText", "sendPhoto", "sendDocument"):
+        elif api_method in ("sendMessage", "editMessageText", "editMessageReplyMarkup",
+                            "sendPhoto", "sendDocument"):
             if request_data is not None and request_data.contains_files and self.files:
                 params = {**params, "saved": self._save(request_data)}
             self.show(api_method, params)
@@ -131,6 +132,7 @@ class Console:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.buttons: list[tuple[str, str]] = []  # (label, callback data) of the last answer
+        self.markup: dict[str, Any] | None = None  # its keyboard, as Telegram would show it
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(10_000)
 
@@ -138,13 +140,19 @@ class Console:
         if method == "answerCallbackQuery":
             print(f"  ({params['text']})", file=self.out)
             return
-        print("\n" + strip_html(str(params.get("text") or params.get("caption") or "")),
-              file=self.out)
+        if method == "editMessageText":  # Telegram redraws the message in place
+            print("\n" + EDITED, file=self.out)
+        if method == "editMessageReplyMarkup":
+            print("\n" + NEW_BUTTONS, file=self.out)
+        else:
+            print("\n" + strip_html(str(params.get("text") or params.get("caption") or "")),
+                  file=self.out)
         for path in params.get("saved", []):
             print(f"(saved to {path})", file=self.out)
         markup = params.get("reply_markup")
         if markup:
             data = json.loads(markup) if isinstance(markup, str) else markup
+            self.markup = data
             self.buttons = [(b["text"], b.get("callback_data", "")) for row in
                             data.get("inline_keyboard", []) for b in row]
             labels = "   ".join(f"[{i}] {label}" for i, (label, _) in
@@ -160,7 +168,8 @@ class Console:
                 "id": str(next(self._update_ids)), "from": YOU, "chat_instance": "console",
                 "data": self.buttons[int(text) - 1][1],
                 "message": {"message_id": 1, "date": int(time.time()), "chat": CHAT,
-                            "from": BOT_USER, "text": "…"}}}
+                            "from": BOT_USER, "text": "…",
+                            **({"reply_markup": self.markup} if self.markup else {})}}}
         message: dict[str, Any] = {"message_id": next(self._message_ids),
                                    "date": int(time.time()), "chat": CHAT, "from": YOU,
                                    "text": text}
@@ -169,6 +178,9 @@ class Console:
                                     "length": len(text.split()[0])}]
         return {"update_id": next(self._update_ids), "message": message}
 
+
+EDITED: Final = "↻ (the message above, redrawn in place)"
+NEW_BUTTONS: Final = "↻ (the message above, new buttons)"
 
 INTRO: Final = (
     "WardWatch console: the bot as it answers in Telegram, here in your terminal.\n"

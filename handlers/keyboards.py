@@ -8,22 +8,32 @@ from typing import Final, Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-# Callback data is "<action>:<ward code>:<data version>", well under Telegram's 64 bytes.
+# Callback data is "<action>:<ward code>:<data version>[:<extra>]", well under Telegram's 64
+# bytes. The extra part is the postcode the answer was for, without its space (so Summary can
+# show it again), or a download's format.
+SUMMARY: Final = "a"  # the short first answer
 MINOR: Final = "m"
 STOP_SEARCH: Final = "s"
 TASER: Final = "t"
 BOROUGH: Final = "b"  # the ward's borough, from the Met's borough figures
+SOURCES: Final = "l"  # sources and limits
+# The views a tap shows in place of the message (editMessageText), in the order of the buttons.
 ACTIONS: Final = {MINOR: "Crime by type", STOP_SEARCH: "Stop and search", TASER: "Taser",
-                  BOROUGH: "Borough"}
-# The second row: a picture or the figures as files (handlers/media.py answers these).
+                  BOROUGH: "Borough", SOURCES: "Sources and limits"}
+BACK_LABEL: Final = "« Summary"
+# A picture or the figures as files (handlers/media.py answers these): new messages.
 TREND: Final = "c"
 MAP: Final = "p"
 EXPORT: Final = "x"
 MEDIA_ACTIONS: Final = {TREND: "Trend chart", MAP: "Map", EXPORT: "Download figures"}
 MEDIA_PATTERN: Final = r"^[cpx]:"
+# The formats "Download figures" offers, by the name in the button's data.
+EXPORT_FORMATS: Final = {"csv": "CSV", "xlsx": "Excel", "json": "JSON"}
 
-Action = Literal["m", "s", "t", "b", "c", "p", "x"]
-_DATA = re.compile(r"^([mstbcpx]):(E05\d{6}):(\d{1,12})$")
+Action = Literal["a", "m", "s", "t", "b", "l", "c", "p", "x"]
+_DATA = re.compile(
+    r"^([amstblcpx]):(E05\d{6}):(\d{1,12})(?::([A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}|csv|xlsx|json))?$")
+_POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})$")
 
 
 @dataclass(frozen=True)
@@ -31,15 +41,47 @@ class Drill:
     action: Action
     ward_code: str
     version: int
+    extra: str | None = None
+
+    @property
+    def postcode(self) -> str | None:
+        """The answer's postcode ("SW1A 1AA"), if the button carries one."""
+        match = _POSTCODE.match(self.extra or "")
+        return f"{match.group(1)} {match.group(2)}" if match else None
+
+    @property
+    def fmt(self) -> str | None:
+        """A download's format ("csv", "xlsx", "json"), if the button names one."""
+        return self.extra if self.extra in EXPORT_FORMATS else None
 
 
-def answer_keyboard(ward_code: str, version: int) -> InlineKeyboardMarkup:
-    """The buttons under an answer."""
-    return InlineKeyboardMarkup([
-        [InlineKeyboardButton(label, callback_data=f"{action}:{ward_code}:{version}")
-         for action, label in row.items()]
-        for row in (ACTIONS, MEDIA_ACTIONS)
-    ])
+def _data(action: str, ward_code: str, version: int, extra: str | None) -> str:
+    return f"{action}:{ward_code}:{version}" + (f":{extra}" if extra else "")
+
+
+def answer_keyboard(ward_code: str, version: int, postcode: str | None = None,
+                    showing: str = SUMMARY) -> InlineKeyboardMarkup:
+    """The buttons under an answer or one of its views: the other views (with « Summary first
+    on every view but the summary), then the pictures and the download."""
+    extra = postcode.replace(" ", "") if postcode else None
+
+    def button(action: str, label: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=_data(action, ward_code, version, extra))
+
+    views = [button(a, label) for a, label in ACTIONS.items() if a != showing]
+    if showing != SUMMARY:
+        views.insert(0, button(SUMMARY, BACK_LABEL))
+    rows = [views[:3], views[3:]]
+    rows.append([button(a, label) for a, label in MEDIA_ACTIONS.items()])
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+def format_keyboard(ward_code: str, version: int,
+                    back: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup:
+    """"Download figures" pressed: one button per format, then the keyboard it was under."""
+    row = [InlineKeyboardButton(f"⬇ {label}", callback_data=_data(EXPORT, ward_code, version, fmt))
+           for fmt, label in EXPORT_FORMATS.items()]
+    return InlineKeyboardMarkup([row, *(back.inline_keyboard if back else ())])
 
 
 def parse(data: object) -> Drill | None:
@@ -49,8 +91,8 @@ def parse(data: object) -> Drill | None:
     match = _DATA.match(data)
     if match is None:
         return None
-    action, ward, version = match.groups()
-    return Drill(action, ward, int(version))  # type: ignore[arg-type]
+    action, ward, version, extra = match.groups()
+    return Drill(action, ward, int(version), extra)  # type: ignore[arg-type]
 
 
 # -- following a ward (handlers/subscribe.py) --------------------------------------------------

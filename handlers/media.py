@@ -7,8 +7,9 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from telegram import InputFile, Message, Update
-from telegram.error import TelegramError
+from telegram import CallbackQuery, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, TelegramError
 
 from handlers import keyboards, render, texts
 from handlers.context import WardContext
@@ -33,7 +34,8 @@ async def map_command(update: Update, context: WardContext) -> None:
 
 
 async def export_command(update: Update, context: WardContext) -> None:
-    """/export <postcode>: every figure of the ward as CSV, JSON and XLSX."""
+    """/export <postcode> [csv|xlsx|json]: every figure of the ward as one file; without a
+    format, buttons ask for one."""
     await _command(update, context, keyboards.EXPORT)
 
 
@@ -44,21 +46,30 @@ async def _command(update: Update, context: WardContext, action: str) -> None:
     if not context.args:
         await message.reply_html(USAGE[action])
         return
-    text = " ".join(context.args)
+    args = list(context.args)
+    fmt = args.pop().lower() if action == keyboards.EXPORT and len(args) > 1 and \
+        args[-1].lower() in keyboards.EXPORT_FORMATS else None
+    text = " ".join(args)
     if action == keyboards.MAP and text.strip().lower() == LONDON:
         await _deliver(context, message, action, None, "")
         return
     answer = await context.services.answer(text)
-    reply = render.answer_html(answer)
     place = answer.resolution.place
     if answer.status != "ok" or place is None:  # the same message as the answer gives
-        await message.reply_html(reply, disable_web_page_preview=True)
+        await message.reply_html(render.answer_html(answer), disable_web_page_preview=True)
         return
-    await _deliver(context, message, action, place.ward_code, reply)
+    if action == keyboards.EXPORT and fmt is None:  # one format, asked for with buttons
+        version = context.services.view.crime_version
+        await message.reply_html(
+            f"{render.summary_html(answer)}\n\n{texts.CHOOSE_FORMAT}",
+            reply_markup=keyboards.format_keyboard(place.ward_code, version, None),
+            disable_web_page_preview=True)
+        return
+    await _deliver(context, message, action, place.ward_code, render.answer_html(answer), fmt)
 
 
 async def button(update: Update, context: WardContext) -> None:
-    """A Trend chart, Map or Download figures button under an answer."""
+    """A Trend chart, Map or Download figures button under an answer, or a format button."""
     query = update.callback_query
     if query is None:
         return
@@ -73,14 +84,39 @@ async def button(update: Update, context: WardContext) -> None:
     if where is None:  # no chat to send the files to (an inline-mode message)
         await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
         return
+    if drill.action == keyboards.EXPORT and drill.fmt is None:
+        await query.answer(texts.CHOOSE_FORMAT_ALERT)
+        await _ask_format(context, query, where, drill)
+        return
     await query.answer(texts.STALE_BUTTON if drill.version != view.crime_version else None)
     ward = drill.ward_code
     borough = view.ward_lad.get(ward, ("", view.wards[ward].borough_name))[1]
     text = render.ward_html(view.ward_month(ward), view.ward_rate(ward), borough)
-    await _deliver(context, where, drill.action, ward, text)
+    await _deliver(context, where, drill.action, ward, text, drill.fmt)
 
 
-async def _files(context: WardContext, action: str, ward_code: str | None) -> list[MediaFile]:
+async def _ask_format(context: WardContext, query: CallbackQuery, where: Message | int,
+                      drill: keyboards.Drill) -> None:
+    """Put one button per format above the message's buttons (a new message if it can't)."""
+    version = context.services.view.crime_version
+    current = where.reply_markup if isinstance(where, Message) else None
+    kept = [row for row in (current.inline_keyboard if current else ())
+            if not any((d := keyboards.parse(b.callback_data)) and d.fmt for b in row)]
+    markup = keyboards.format_keyboard(drill.ward_code, version, InlineKeyboardMarkup(kept))
+    if isinstance(where, Message):
+        try:
+            await query.edit_message_reply_markup(markup)
+            return
+        except BadRequest as exc:
+            if "not modified" in exc.message:
+                return
+            log.info("could not edit a keyboard, sending a new message: %s", exc.message)
+        where = where.chat_id
+    await context.bot.send_message(where, texts.CHOOSE_FORMAT, reply_markup=markup)
+
+
+async def _files(context: WardContext, action: str, ward_code: str | None,
+                 fmt: str | None = None) -> list[MediaFile]:
     services, cache = context.services, context.settings.media
     if action == keyboards.MAP:
         found = await area_map(services, ward_code, cache)
@@ -88,13 +124,20 @@ async def _files(context: WardContext, action: str, ward_code: str | None) -> li
     assert ward_code is not None
     if action == keyboards.TREND:
         return [await trend(services, ward_code, cache)]
-    return [await export(services, ward_code, fmt, cache) for fmt in FORMATS]
+    return [await export(services, ward_code, f, cache) for f in FORMATS if f == fmt]
 
 
 async def _deliver(context: WardContext, where: Message | int, action: str,
-                   ward_code: str | None, text: str) -> None:
-    """Make the files and send them; if one can't be sent, send the text and a note."""
-    files = await _files(context, action, ward_code)
+                   ward_code: str | None, text: str, fmt: str | None = None) -> None:
+    """Make the files and send them, the chat told meanwhile that a photo or a file is on its
+    way; if one can't be sent, send the text and a note."""
+    chat_id = where.chat_id if isinstance(where, Message) else where
+    busy = ChatAction.UPLOAD_DOCUMENT if action == keyboards.EXPORT else ChatAction.UPLOAD_PHOTO
+    try:
+        await context.bot.send_chat_action(chat_id, busy)
+    except TelegramError as exc:  # only a courtesy: the files still go
+        log.info("could not show %s: %s", busy, type(exc).__name__)
+    files = await _files(context, action, ward_code, fmt)
     if not files:
         await _send_text(context, where, "\n\n".join(filter(None, [texts.NO_MAP, text])))
         return

@@ -569,3 +569,151 @@ def ward_html(crime: WardMonth, rate: WardRate | None, borough: str) -> str:
         sections.append(rate_block(rate))
     sections.append([f"<i>{texts.ATTRIBUTION}</i>"])
     return fit("\n\n".join("\n".join(s) for s in sections))
+
+
+# -- the short first answer and the views its buttons show in its place ----------------------
+
+SUMMARY_LIMIT: Final = 900  # one phone screen
+
+
+def _short_freshness(f: Freshness | None) -> str | None:
+    """One line when newer figures may exist; the full wording is under Sources and limits."""
+    if f is None or not f.stale:
+        return None
+    if f.behind and f.latest_month is not None:
+        return f"⚠️ <i>These run to {month_name(f.latest_month)}; newer figures may exist.</i>"
+    if f.following and f.last_checked is not None:
+        return f"⚠️ <i>Newer figures may exist: publishers last reached {_day(f.last_checked)}.</i>"
+    return "⚠️ <i>Newer figures may exist.</i>"
+
+
+def _month_line(crime: AreaMonth) -> str:
+    line = f"<b>{month_name(crime.month)}</b>: {plural(crime.total, 'crime')} recorded"
+    if crime.previous is not None:
+        before = month_name(crime.previous.month).split()[0]
+        line += (f", {change_phrase(crime.total, crime.previous.total)} on {before} "
+                 f"({n(crime.previous.total)})")
+    return line + "."
+
+
+def _rate_line(rate: AreaRate) -> str:
+    areas = "boroughs" if isinstance(rate, BoroughRate) else "wards"
+    line = (f"<b>12 months to {month_name(rate.last_month)}</b>: {rate.rate:,.1f} per 1,000 "
+            f"residents, {_ratio(rate.ratio)}× London's {rate.london_rate:,.1f}: "
+            f"<b>{rate.band} the London average</b>, rank {n(rate.rank)} of {n(rate.of)} "
+            f"{areas} (1 = highest).")
+    if rate.band == "well above":
+        line += f"\n<i>{texts.BUSY_PLACE_SHORT}</i>"
+    return line
+
+
+def _lag(month: int, crime_month: int | None) -> str:
+    if crime_month is None or months_between(month, crime_month) < texts.FRESH_MONTHS:
+        return ""
+    return f" ({age_phrase(months_between(month, crime_month))} older)"
+
+
+def display(label: str) -> str:
+    """A published label as the bot shows it."""
+    return label
+
+
+def stop_search_line(ss: StopSearchSummary, crime_month: int | None) -> str:
+    """Stop and search in one line: the borough, month, how many and the commonest outcome."""
+    head = f"<b>Stop and search</b>, {esc(ss.borough)}, {month_name(ss.month)}" \
+           f"{_lag(ss.month, crime_month)}: "
+    if ss.complete:
+        head += plural(ss.total, "search", "searches")
+    else:
+        head += f"a sample of {plural(ss.total, 'record')} (police.uk holds about a third)"
+    if ss.total and ss.by_outcome:
+        outcome, count = next(iter(ss.by_outcome.items()))
+        head += f"; {_percent(count, ss.total)} {esc(display(outcome).lower())}"
+    return head + "."
+
+
+def taser_line(t: TaserSummary, crime_month: int | None) -> str:
+    """Taser in one line: the area, period, deployments and how many were fired."""
+    where = "whole Met" if t.area_type == "force" else f"{esc(t.name)} borough"
+    end = int(t.period_end.replace("-", ""))
+    line = (f"<b>Taser</b>, {where}, {esc(t.period_label)}{_lag(end, crime_month)}: "
+            f"{plural(t.deployments, 'deployment')}")
+    if "fired" in t.by_type:
+        line += f", {n(t.by_type['fired'])} fired"
+    return line + "."
+
+
+def summary_html(answer: Answer) -> str:
+    """The first answer to a postcode or a borough: one phone screen (about 900 characters);
+    everything else is a button away."""
+    res = answer.resolution
+    place = res.place
+    borough = res.status == "ok" and res.area == "borough"
+    if res.status != "ok" or (place is None and not borough):
+        return problem_message(res)
+    if borough:
+        head = f"<b>{esc(res.borough_name)}</b>: the whole borough (the Met's borough figures)."
+    else:
+        assert place is not None
+        head = (f"<b>{esc(place.postcode)}</b>: " if place.postcode else "") + (
+            f"<b>{esc(place.ward_name)}</b> ward, {esc(place.lad_name)}.")
+    lines = [head]
+    if fresh := _short_freshness(answer.freshness):
+        lines.append(fresh)
+    crime = answer.crime
+    month = crime.month if crime is not None else None
+    body: list[str] = []
+    if crime is not None:
+        body.append(_month_line(crime))
+    elif borough:
+        body.append(texts.NO_BOROUGH_CRIME)
+    if answer.rate is not None:
+        body.append(_rate_line(answer.rate))
+    elif crime is not None:
+        body.append(f"<i>{texts.NO_RATE_SHORT}</i>")
+    if borough and crime is not None and answer.ward_month is not None \
+            and crime.month != answer.ward_month:
+        body.append(f"<i>The borough figures run to {month_name(crime.month)}; the ward "
+                    f"figures to {month_name(answer.ward_month)}.</i>")
+    if answer.stop_search is not None:
+        body.append(stop_search_line(answer.stop_search, month))
+    if answer.taser is not None:
+        body.append(taser_line(answer.taser, month))
+    return fit("\n".join(lines) + "\n\n" + "\n".join(body) + f"\n\n<i>{texts.SUMMARY_FOOT}</i>")
+
+
+def sources_html(answer: Answer) -> str:
+    """Sources and limits: the basis of every figure in the summary, and how fresh it is."""
+    borough = answer.resolution.area == "borough"
+    out = ["<b>Sources and limits</b>"]
+    if fresh := freshness_line(answer.freshness):
+        out.append(fresh)
+    out.append("<b>Crime</b>: " + (texts.BOROUGH_CRIME_BASIS if borough
+                                   else texts.WARD_CRIME_BASIS) + ".")
+    out.append("<b>Rates</b>: crimes in the last 12 months per 1,000 "
+               f"{texts.RESIDENTS_BASIS}; London average: "
+               f"{texts.BOROUGH_LONDON_BASIS if borough else texts.WARD_LONDON_BASIS}. "
+               + (texts.BOROUGH_RATE_NOTE if borough else texts.WARD_RATE_NOTE))
+    if answer.rate is not None and answer.rate.band == "well above":
+        out.append(texts.BUSY_PLACE_NOTE)
+    ss = answer.stop_search
+    if ss is not None:
+        notes = [STOP_SEARCH_SOURCES[ss.source] + "."]
+        if not ss.complete:
+            notes.append(texts.STOP_SEARCH_PARTIAL)
+        notes.append(texts.STOP_SEARCH_NOTE)
+        if ss.borough in texts.CENTRAL_BOROUGHS:
+            notes.append(texts.CENTRAL_ETHNICITY_NOTE)
+        out.append("<b>Stop and search</b>: " + " ".join(notes))
+    t = answer.taser
+    if t is not None:
+        source = (texts.TASER_FORCE_SOURCE if t.area_type == "force"
+                  else texts.TASER_BOROUGH_SOURCE)
+        notes = [source + "."]
+        if t.area_type == "force":
+            notes.append(texts.TASER_FORCE_NOTE)
+        notes.append(texts.TASER_COUNTING_NOTE)
+        out.append("<b>Taser</b>: " + " ".join(notes))
+    out.append(texts.LIMITS)
+    out.append(f"<i>{texts.ATTRIBUTION}</i>")
+    return fit("\n\n".join(out))

@@ -43,6 +43,19 @@ NO_RATE: Final = (
     "over fewer months would mislead."
 )
 
+NO_RATE_SHORT: Final = "No 12-month rate: the data does not hold all of the last 12 months."
+
+# Under the short first answer (handlers/render.py: summary_html).
+SUMMARY_FOOT: Final = "The buttons show crime by type, stop and search, taser and the sources."
+
+LIMITS: Final = (
+    "<b>Limits</b>: some crimes have no location and are in no ward; most fraud is recorded by "
+    "Action Fraud, not the Met; the City of London has its own force and is not in these "
+    "figures; the Met revises past months as late reports come in."
+)
+
+NO_STOP_SEARCH: Final = "No stop-and-search figures are loaded for this borough."
+
 NO_BOROUGH_CRIME: Final = "No borough crime figures are loaded."
 
 # A figure this many months or more older than the crime figures says how much older.
@@ -137,12 +150,13 @@ HELP: Final = (
     "<b>How to use WardWatch</b>\n"
     f"• Send a postcode (any case or spacing, e.g. <code>sw1a1aa</code>) or share a location.\n"
     f"• <code>/postcode {EXAMPLE_POSTCODE}</code> works in groups too.\n"
-    "• The buttons under an answer show crime by type, stop and search and taser in detail, "
-    "a trend chart, a map, and the figures to download.\n"
+    "• The buttons under an answer show crime by type, stop and search, taser, the borough "
+    "and the sources in its place (« Summary goes back), and send a trend chart, a map or the "
+    "figures as a file.\n"
     f"• <code>/trend {EXAMPLE_POSTCODE}</code>: a chart of the ward's crime month by month "
     "against its borough and London. <code>/map SW1A 1AA</code>: the borough's wards shaded "
     "against the London average (<code>/map london</code>: every borough). "
-    "<code>/export SW1A 1AA</code>: every figure as CSV, JSON and Excel files.\n"
+    "<code>/export SW1A 1AA</code>: every figure as a CSV, Excel or JSON file.\n"
     f"• <code>/subscribe {EXAMPLE_POSTCODE}</code>: this chat gets that ward's figures each "
     "month when the Met publishes them (up to 5 wards; in a group, admins decide). "
     "/subscriptions lists them; /unsubscribe stops one or all.\n"
@@ -249,8 +263,12 @@ MAP_USAGE: Final = (
 )
 
 EXPORT_USAGE: Final = (
-    f"Send the postcode after the command, for example <code>/export {EXAMPLE_POSTCODE}</code>."
+    f"Send the postcode after the command, for example <code>/export {EXAMPLE_POSTCODE}</code>"
+    f" (add <code>csv</code>, <code>xlsx</code> or <code>json</code> for one format at once)."
 )
+
+CHOOSE_FORMAT: Final = "Which format would you like the figures in? Press one button."
+CHOOSE_FORMAT_ALERT: Final = "Choose a format: CSV, Excel or JSON."
 
 MEDIA_FAILED: Final = (
     "I couldn't send the {what} just now, so here are the figures as text. Please try again "

@@ -56,37 +56,43 @@ async def test_private_postcode_answer_and_every_button(api: FakeBotApi, app: Wa
     latest = raw.month_columns()[-1]
     [reply] = await ask(api, api.message("  sw1a1aa "))
     assert reply.ok
-    assert "SW1A 1AA is in St James's ward, Westminster." in shown(reply)
-    assert f"{raw.ward_month_total(ward, latest):,}" in shown(reply)
-    assert len(shown(reply)) <= 4096
+    assert shown(reply).startswith("SW1A 1AA: St James's ward, Westminster.")
+    assert f"{raw.ward_month_total(ward, latest):,} crimes" in shown(reply)
+    assert len(shown(reply)) <= 900
     data = buttons(reply)
     # The Subscribe button (tests/test_subscriptions_bot.py presses it); the rest drill down.
     [follow] = [d for d in data if keyboards.parse_follow(d)]
     assert keyboards.parse_follow(follow) == keyboards.Follow(True, ward, "SW1A")
     data = [d for d in data if d != follow]
     assert [keyboards.parse(d).action for d in data] == [  # type: ignore[union-attr]
-        "m", "s", "t", "b", "c", "p", "x"]  # c, p, x: tests/test_media_bot.py presses them
+        "m", "s", "t", "b", "l", "c", "p", "x"]  # c, p, x: tests/test_media_bot.py presses them
     assert all(len(d.encode()) <= 64 for d in data)
+    assert {keyboards.parse(d).postcode for d in data} == {"SW1A 1AA"}  # type: ignore[union-attr]
     message_id = reply.result["message_id"]
 
-    minor, stop, taser, borough, *_pictures = data
-    [detail] = await ask(api, api.callback_query(minor, message_id=message_id))
+    minor, stop, taser, borough, *_rest = data
+    [detail] = await ask(api, api.callback_query(minor, message_id=message_id),
+                         "editMessageText")
     for name in raw.ward_crime().query("WardCode == @ward and `" + latest + "` > 0")[
             "MinorText"].str.lower().str.capitalize().unique()[:3]:
         assert name.split()[0] in shown(detail)
-    [detail] = await ask(api, api.callback_query(stop, message_id=message_id))
+    [detail] = await ask(api, api.callback_query(stop, message_id=message_id),
+                         "editMessageText")
     assert "Law used" in shown(detail) and "Westminster" in shown(detail)
-    [detail] = await ask(api, api.callback_query(taser, message_id=message_id))
+    [detail] = await ask(api, api.callback_query(taser, message_id=message_id),
+                         "editMessageText")
     assert "Earlier periods" in shown(detail) and "angled drive stun" in shown(detail)
-    [detail] = await ask(api, api.callback_query(borough, message_id=message_id))
+    [detail] = await ask(api, api.callback_query(borough, message_id=message_id),
+                         "editMessageText")
     bc = raw.borough_crime()
     june = int(bc.loc[bc["BOCU"] == "Westminster", "202606"].sum())
     assert shown(detail).startswith(
-        "Westminster: the whole borough, from the Met's borough figures.\n\n")
-    assert f"\nCrime recorded in June 2026: {june:,}" in shown(detail)
-    assert "The borough figures run to June 2026, later than the ward figures (to March 2026)" \
+        "Westminster: the whole borough (the Met's borough figures).")
+    assert f"\nJune 2026: {june:,} crimes recorded" in shown(detail)
+    assert "The borough figures run to June 2026; the ward figures to March 2026." \
         in shown(detail)
     assert len(api.sent("answerCallbackQuery")) == 4
+    assert len(api.sent("sendMessage")) == 1  # every view edited the one answer
 
 
 async def test_forged_and_stale_buttons_are_answered_gracefully(api: FakeBotApi,
@@ -100,8 +106,8 @@ async def test_forged_and_stale_buttons_are_answered_gracefully(api: FakeBotApi,
     before = len(api.sent("sendMessage"))
     [note] = await ask(api, api.callback_query(f"m:{ward}:999999"), "answerCallbackQuery")
     assert note.params["text"] == texts.STALE_BUTTON
-    [detail] = (await api.wait_for("sendMessage", count=before + 1))[before:]
-    assert "Crime by type" in shown(detail)
+    [detail] = await api.wait_for("editMessageText")
+    assert "Crime by type" in shown(detail) and len(api.sent("sendMessage")) == before
 
 
 async def test_problem_postcodes_get_clear_messages(api: FakeBotApi, app: WardApp) -> None:

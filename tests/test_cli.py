@@ -146,9 +146,11 @@ def test_console_chat_through_stdin(config: Path) -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "WardWatch console" in out
-    assert "SW1A 1AA is in St James's ward, Westminster." in out
+    assert "SW1A 1AA: St James's ward, Westminster." in out
     assert "[1] Crime by type   [2] Stop and search   [3] Taser" in out
-    assert "Law used:" in out  # button 2 pressed
+    assert "Law used:" in out  # button 2 pressed: the answer redrawn in place
+    assert out.index("redrawn in place") < out.index("Law used:")
+    assert "[1] « Summary   [2] Crime by type   [3] Taser" in out
     assert "Shoplifting: Stealing from a shop." in out
     assert "doesn't look like a postcode" in out  # "hello", and "9" (no such button)
     assert out.count("doesn't look like a postcode") == 2
@@ -234,7 +236,8 @@ def test_console_saves_pictures_and_downloads(config: Path, tmp_path: Path) -> N
     planted = tmp_path / "planted"
     planted.mkdir()
     (temp / "wardwatch").symlink_to(planted, target_is_directory=True)
-    done = run(config, stdin="SE1 7PB\n5\n7\n/quit\n", env={"TMPDIR": str(temp)})
+    # The trend chart (6), then Download figures (8) and its CSV, JSON and Excel buttons.
+    done = run(config, stdin="SE1 7PB\n6\n8\n1\n3\n2\n/quit\n", env={"TMPDIR": str(temp)})
     assert done.returncode == 0, done.stderr
     assert f"Pictures and downloads are saved in a new private folder in {temp}" in done.stdout
     saved = [Path(line.removeprefix("(saved to ").removesuffix(")"))

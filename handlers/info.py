@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
-from handlers import membership, render, texts
+from handlers import keyboards, lookup, membership, render, texts
 from handlers.context import WardContext
 
 
@@ -20,10 +20,41 @@ async def help_command(update: Update, context: WardContext) -> None:
         await update.effective_message.reply_html(texts.HELP)
 
 
+def _types_view(context: WardContext, major: str) -> tuple[str, InlineKeyboardMarkup] | None:
+    """The list of major types (major "") or one type's kinds; None for a type the current
+    data does not hold."""
+    categories = context.services.view.categories()
+    if not major:
+        return render.types_html(categories), keyboards.types_keyboard(
+            [(m, render.category(m)) for m in categories])
+    if major not in categories:
+        return None
+    return (render.types_detail_html(major, categories[major]),
+            keyboards.types_back_keyboard())
+
+
 async def types(update: Update, context: WardContext) -> None:
-    if update.effective_message:
-        text = render.types_html(context.services.view.categories())
-        await update.effective_message.reply_html(text)
+    """/types: the current data's major crime types, a button each for its kinds."""
+    shown = _types_view(context, "")
+    if update.effective_message and shown:
+        await update.effective_message.reply_html(shown[0], reply_markup=shown[1])
+
+
+async def types_button(update: Update, context: WardContext) -> None:
+    """A /types button: one type's kinds, or the list again, in place of the message."""
+    query = update.callback_query
+    if query is None:
+        return
+    major = keyboards.parse_types(query.data)
+    shown = _types_view(context, major) if major is not None else None
+    if shown is None:
+        await query.answer(texts.BAD_BUTTON, show_alert=True)
+        return
+    if update.effective_chat is None:  # no chat to answer in (an inline-mode message)
+        await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
+        return
+    await query.answer()
+    await lookup.show_in_place(update, context, *shown)
 
 
 async def about(update: Update, context: WardContext) -> None:

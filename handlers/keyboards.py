@@ -95,6 +95,31 @@ def parse(data: object) -> Drill | None:
     return Drill(action, ward, int(version), extra)  # type: ignore[arg-type]
 
 
+# -- /types: "ty:" lists the major types, "ty:<major type as published>" shows its kinds -------
+TYPES: Final = "ty"
+TYPES_PATTERN: Final = r"^ty:"
+TYPES_BACK_LABEL: Final = "« All types"
+
+
+def types_keyboard(majors: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """One button per (published major type, label shown), two to a row."""
+    buttons = [InlineKeyboardButton(label, callback_data=f"{TYPES}:{major}"[:64])
+               for major, label in majors]
+    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+
+
+def types_back_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(TYPES_BACK_LABEL,
+                                                       callback_data=f"{TYPES}:")]])
+
+
+def parse_types(data: object) -> str | None:
+    """The major type a /types button asks for ("" for the list), None if not ours."""
+    if not isinstance(data, str) or not data.startswith(f"{TYPES}:"):
+        return None
+    return data[len(TYPES) + 1:]
+
+
 # -- following a ward (handlers/subscribe.py) --------------------------------------------------
 # "sub:<ward code>:<data version>:<postcode district>" under an answer; "unsub:<ward code>"
 # beside each ward /subscriptions lists and under each digest.

@@ -22,6 +22,7 @@ from datastore.query.models import (
     WardRate,
 )
 from handlers import texts
+from handlers.names import display
 
 TELEGRAM_LIMIT: Final = 4096
 
@@ -29,9 +30,6 @@ TASER_LABELS: Final = {
     "drawn": "drawn", "aimed": "aimed", "red_dot": "red dot", "arced": "arced",
     "fired": "fired", "drive_stun": "drive stun", "angled_drive_stun": "angled drive stun",
 }
-
-_ACRONYMS: Final = frozenset({"nfib", "asb", "hmrc", "dvla"})
-
 
 def esc(value: object) -> str:
     """Escape any data string for Telegram HTML."""
@@ -44,14 +42,9 @@ def n(value: int) -> str:
 
 
 def category(name: str) -> str:
-    """The Met's upper-case category names in sentence case: 'THEFT FROM A PERSON' -> 'Theft
-    from a person'."""
-    words = name.strip().lower().split()
-    if not words:
-        return name
-    out = [w.upper() if w in _ACRONYMS else w for w in words]
-    out[0] = out[0][:1].upper() + out[0][1:]
-    return " ".join(out)
+    """A crime category as the bot shows it (handlers/names.py: the one table of display
+    names); kept under this name for the renderers that call it."""
+    return display(name)
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
@@ -154,7 +147,7 @@ def _shares(items: Mapping[str, int], total: int, limit: int = 5) -> str:
     if total <= 0:
         return ""
     shown = list(items.items())[:limit]
-    parts = [f"{esc(k)} {_percent(v, total)}" for k, v in shown]
+    parts = [f"{esc(display(k))} {_percent(v, total)}" for k, v in shown]
     rest = sum(v for _, v in list(items.items())[limit:])
     if rest:
         parts.append(f"others {_percent(rest, total)}")
@@ -510,17 +503,30 @@ def lines(items: Iterable[str]) -> str:
 
 
 def types_html(categories: Mapping[str, Iterable[str]]) -> str:
-    """The crime types in the current data, each with a plain-English line where we have one."""
+    """/types: the current data's major crime types, each with a plain-English line; a
+    button per type gives its kinds (types_detail_html)."""
     from handlers.glossary import gloss
 
-    out = ["<b>Crime types</b> (as the Met names them in the current data)"]
-    for major, minors in categories.items():
-        line = f"\n<b>{esc(category(major))}</b>"
+    out = ["<b>Crime types</b> in the current figures"]
+    for major in categories:
         g = gloss(major, major=True)
-        out.append(line + (f": {esc(g)}" if g else ""))
-        for minor in minors:
-            g = gloss(minor, major=False)
-            out.append(f"• {esc(category(minor))}" + (f": {esc(g)}" if g else ""))
+        out.append(f"• <b>{esc(category(major))}</b>" + (f": {esc(g)}" if g else ""))
+    out.append(f"\n<i>{texts.TYPES_FOOT}</i>")
+    return fit("\n".join(out))
+
+
+def types_detail_html(major: str, minors: Iterable[str]) -> str:
+    """One major type's kinds: the name shown, the Met's own label, and what it means."""
+    from handlers.glossary import gloss
+
+    g = gloss(major, major=True)
+    out = [f"<b>{esc(category(major))}</b>" + (f": {esc(g)}" if g else ""),
+           f"<i>The Met's label: {esc(major)}</i>", ""]
+    for minor in minors:
+        g = gloss(minor, major=False)
+        shown = category(minor)
+        out.append(f"• <b>{esc(shown)}</b>" + (f": {esc(g)}" if g else "")
+                   + f" <i>({esc(minor)})</i>")
     return fit("\n".join(out))
 
 
@@ -611,11 +617,6 @@ def _lag(month: int, crime_month: int | None) -> str:
     if crime_month is None or months_between(month, crime_month) < texts.FRESH_MONTHS:
         return ""
     return f" ({age_phrase(months_between(month, crime_month))} older)"
-
-
-def display(label: str) -> str:
-    """A published label as the bot shows it."""
-    return label
 
 
 def stop_search_line(ss: StopSearchSummary, crime_month: int | None) -> str:

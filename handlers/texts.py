@@ -164,6 +164,11 @@ HELP: Final = (
     "and what I store. /forget erases everything stored for this chat."
 )
 
+TYPES_FOOT: Final = (
+    "Press a type for its kinds, each with the label the Met publishes (downloads keep those "
+    "labels)."
+)
+
 POSTCODE_USAGE: Final = (
     f"Send the postcode after the command, for example <code>/postcode {EXAMPLE_POSTCODE}</code>."
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers import keyboards, texts
+from handlers import keyboards, names, texts
 from handlers.context import WardApp
 from tests import raw
 from tests.bot_harness import ask, polling_bot, shown
@@ -74,8 +74,8 @@ async def test_private_postcode_answer_and_every_button(api: FakeBotApi, app: Wa
     [detail] = await ask(api, api.callback_query(minor, message_id=message_id),
                          "editMessageText")
     for name in raw.ward_crime().query("WardCode == @ward and `" + latest + "` > 0")[
-            "MinorText"].str.lower().str.capitalize().unique()[:3]:
-        assert name.split()[0] in shown(detail)
+            "MinorText"].unique()[:3]:
+        assert f"• {names.display(name)}: " in shown(detail)
     [detail] = await ask(api, api.callback_query(stop, message_id=message_id),
                          "editMessageText")
     assert "Law used" in shown(detail) and "Westminster" in shown(detail)
@@ -174,7 +174,7 @@ async def test_edits_stickers_photos_and_unknown_commands(api: FakeBotApi, app: 
 
 async def test_types_and_forget(api: FakeBotApi, app: WardApp) -> None:
     [reply] = await ask(api, api.message("/types"))
-    assert "Shoplifting: Stealing from a shop." in shown(reply)
+    assert "• Theft: Stealing without force" in shown(reply)
     assert "Theft" in shown(reply) and len(shown(reply)) <= 4096
     [reply] = await ask(api, api.message("/forget"))
     assert shown(reply).startswith("Done: I have erased everything")

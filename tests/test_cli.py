@@ -142,7 +142,7 @@ def test_no_command_with_a_token_says_how_to_run(config: Path) -> None:
 
 def test_console_chat_through_stdin(config: Path) -> None:
     """`wardwatch` with no token: the console, through the same Application and handlers."""
-    done = run(config, stdin="/start\nsw1a1aa\n2\n/types\nhello\n9\n/quit\nE1\n")
+    done = run(config, stdin="/start\nsw1a1aa\n2\n/types\nhello\n99\n/quit\nE1\n")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "WardWatch console" in out
@@ -151,8 +151,8 @@ def test_console_chat_through_stdin(config: Path) -> None:
     assert "Law used:" in out  # button 2 pressed: the answer redrawn in place
     assert out.index("redrawn in place") < out.index("Law used:")
     assert "[1] « Summary   [2] Crime by type   [3] Taser" in out
-    assert "Shoplifting: Stealing from a shop." in out
-    assert "doesn't look like a postcode" in out  # "hello", and "9" (no such button)
+    assert "• Theft: Stealing without force" in out
+    assert "doesn't look like a postcode" in out  # "hello", and "99" (no such button)
     assert out.count("doesn't look like a postcode") == 2
     assert "postcode district" not in out  # nothing after /quit is read
     assert out.rstrip().endswith("Bye.")

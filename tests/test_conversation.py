@@ -4,9 +4,13 @@ picture or a file is made (sendChatAction). The real Application polls the fake 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
-from handlers import keyboards, texts
+import pytest
+
+from handlers import keyboards, names, texts
 from handlers.context import WardApp
 from tests import raw
 from tests.bot_harness import ask, shown
@@ -123,3 +127,58 @@ async def test_download_figures_asks_for_one_format_and_files_are_announced(
     [json_doc] = await ask(api, api.message("/export SW1A 1AA json"), "sendDocument")
     assert json_doc.files["document"].filename.endswith(".json")  # type: ignore[union-attr]
     assert len(api.sent("sendDocument")) == 2
+
+
+# -- plain words for the published labels (handlers/names.py) ----------------------------------
+
+@pytest.mark.parametrize(("published", "shown_as"), [
+    ("RES BURGLARY OF A HOME", "Burglary of a home"),
+    ("THEFT OR UNAUTH TAKING OF A MOTOR VEH", "Theft or taking of a vehicle"),
+    ("A no further action disposal", "No further action"),
+    ("THEFT FROM THE PERSON", "Theft from the person"),  # no entry: sentence case
+    ("NFIB FRAUD", "Fraud passed to Action Fraud (NFIB)"),
+    ("Arrest", "Arrest"),  # as published
+])
+def test_display_names(published: str, shown_as: str) -> None:
+    assert names.display(published) == shown_as
+
+
+async def test_views_show_plain_words_and_downloads_keep_the_published_labels(
+        api: FakeBotApi, app: WardApp) -> None:
+    [reply] = await ask(api, api.message("E8 1DY"))
+    assert "% no further action." in shown(reply)
+    message_id = reply.result["message_id"]
+    [minor] = await ask(api, api.callback_query(data_for(reply, "Crime by type"),
+                                                message_id=message_id), "editMessageText")
+    assert "• Burglary of a home: " in shown(minor) and "Res burglary" not in shown(minor)
+    assert "• Theft or taking of a vehicle: " in shown(minor)
+    [stop] = await ask(api, api.callback_query(data_for(minor, "Stop and search"),
+                                               message_id=message_id), "editMessageText")
+    assert "Outcome: No further action " in shown(stop) and "disposal" not in shown(stop)
+    [doc] = await ask(api, api.message("/export E8 1DY csv"), "sendDocument")
+    rows_ = list(csv.DictReader(io.StringIO(doc.files["document"].data.decode("utf-8-sig"))))
+    assert "RES BURGLARY OF A HOME" in {r["subcategory"] for r in rows_}
+    assert "A no further action disposal" in {r["subcategory"] for r in rows_}
+
+
+async def test_types_is_short_with_a_button_per_major_type(api: FakeBotApi,
+                                                           app: WardApp) -> None:
+    categories = app.bot_data["services"].view.categories()
+    [reply] = await ask(api, api.message("/types"))
+    assert len(shown(reply)) <= 1500
+    assert [line.split(":")[0] for line in shown(reply).splitlines() if line.startswith("• ")] \
+        == [f"• {names.display(m)}" for m in categories]
+    pressed = {label: data for row in rows(reply) for label, data in row}
+    assert list(pressed) == [names.display(m) for m in categories]
+    [burglary] = await ask(api, api.callback_query(pressed["Burglary"],
+                                                   message_id=reply.result["message_id"]),
+                           "editMessageText")
+    text = shown(burglary)
+    assert text.startswith("Burglary: ") and "The Met's label: BURGLARY" in text
+    assert "• Burglary of a home: Burglary of someone's home. (RES BURGLARY OF A HOME)" in text
+    [back] = await ask(api, api.callback_query(data_for(burglary, keyboards.TYPES_BACK_LABEL),
+                                               message_id=reply.result["message_id"]),
+                       "editMessageText")
+    assert shown(back) == shown(reply)
+    [alert] = await ask(api, api.callback_query("ty:NOT A TYPE"), "answerCallbackQuery")
+    assert alert.params["text"] == texts.BAD_BUTTON

@@ -3,13 +3,20 @@ in post_init and closed in post_shutdown."""
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from telegram import BotCommand, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -30,13 +37,15 @@ from bot import jobs
 from bot.config import Config
 from bot.logs import quiet_noisy_loggers
 from datastore.services import open_services
-from handlers import admin, errors, info, keyboards, lookup, media, subscribe
+from handlers import admin, errors, info, keyboards, lookup, media, subscribe, texts
 from handlers.context import SERVICES_KEY, SETTINGS_KEY, BotSettings, WardApp, WardContext
 
 log = logging.getLogger(__name__)
 
 _EXIT_KEY: Final = "_exit_stack"
 
+# The command menus, per BotCommandScope: private chats, groups, and group administrators
+# (who also manage what the group follows). In a group only commands reach the bot.
 COMMANDS: Final = (
     ("postcode", "Crime figures for a postcode"),
     ("trend", "A chart of a postcode's crime month by month"),
@@ -50,6 +59,27 @@ COMMANDS: Final = (
     ("forget", "Erase everything stored for this chat"),
     ("help", "How to use WardWatch"),
     ("start", "What WardWatch does"),
+)
+GROUP_COMMANDS: Final = (
+    ("postcode", "Crime figures for a postcode"),
+    ("trend", "A chart of a postcode's crime month by month"),
+    ("map", "A map of a postcode's borough against London"),
+    ("subscriptions", "The wards this group follows"),
+    ("types", "What the crime types mean"),
+    ("about", "Sources, limits and what is stored"),
+    ("help", "The commands in a group"),
+)
+ADMIN_COMMANDS: Final = (
+    *GROUP_COMMANDS[:4],
+    ("subscribe", "This group gets a ward's figures every month"),
+    ("unsubscribe", "Stop following a ward"),
+    ("forget", "Erase everything stored for this group"),
+    *GROUP_COMMANDS[4:],
+)
+MENUS: Final = (
+    (BotCommandScopeAllPrivateChats(), COMMANDS),
+    (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
+    (BotCommandScopeAllChatAdministrators(), ADMIN_COMMANDS),
 )
 
 
@@ -106,10 +136,26 @@ async def _post_init(app: WardApp) -> None:
         postcodes_timeout=cfg.postcodes.timeout))
     app.bot_data[_EXIT_KEY] = stack
     await jobs.open_digests(app, cfg, stack)
-    try:
-        await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
-    except TelegramError as exc:  # not essential: the bot works without the menu
-        log.warning("could not register the command menu: %s", type(exc).__name__)
+    await _describe(app)
+
+
+async def _describe(app: WardApp) -> None:
+    """The command menus and the "What can this bot do?" texts. Each is tried on its own and
+    none is essential: the bot works without them."""
+    calls: list[tuple[str, Callable[[], Awaitable[bool]]]] = [
+        (f"the {scope.type} command menu",
+         functools.partial(app.bot.set_my_commands, [BotCommand(c, d) for c, d in menu],
+                           scope=scope))
+        for scope, menu in MENUS]
+    calls.append(("the description",
+                  functools.partial(app.bot.set_my_description, texts.BOT_DESCRIPTION)))
+    calls.append(("the short description", functools.partial(
+        app.bot.set_my_short_description, texts.BOT_SHORT_DESCRIPTION)))
+    for what, call in calls:
+        try:
+            await call()
+        except TelegramError as exc:
+            log.warning("could not set %s: %s", what, type(exc).__name__)
 
 
 async def _post_shutdown(app: WardApp) -> None:

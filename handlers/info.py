@@ -5,19 +5,36 @@ from __future__ import annotations
 from typing import Final
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 
-from handlers import keyboards, lookup, membership, render, texts
+from handlers import keyboards, lookup, media, membership, render, texts
 from handlers.context import WardContext
 
 
+def _in_group(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
 async def start(update: Update, context: WardContext) -> None:
-    if update.effective_message:
-        await update.effective_message.reply_html(texts.START)
+    """/start: what the bot does (in a group, what it does there); /start x-<ward>, a deep
+    link from a group's Download figures button, offers that ward's download here."""
+    message = update.effective_message
+    if message is None:
+        return
+    payload = context.args[0] if context.args else ""
+    if not _in_group(update) and (ward := keyboards.parse_start(payload, "x")) and \
+            context.services.view.is_met_ward(ward):
+        await media.offer_formats(message, context, lookup.ward_answer(context, ward))
+        return
+    await message.reply_html(texts.GROUP_START if _in_group(update) else texts.START)
 
 
 async def help_command(update: Update, context: WardContext) -> None:
+    """/help: the commands of this kind of chat."""
     if update.effective_message:
-        await update.effective_message.reply_html(texts.HELP)
+        await update.effective_message.reply_html(
+            texts.GROUP_HELP if _in_group(update) else texts.HELP)
 
 
 def _types_view(context: WardContext, major: str) -> tuple[str, InlineKeyboardMarkup] | None:

@@ -95,6 +95,26 @@ def parse(data: object) -> Drill | None:
     return Drill(action, ward, int(version), extra)  # type: ignore[arg-type]
 
 
+# -- deep links: t.me/<bot>?start=<payload> ---------------------------------------------------
+# "x-<ward code>": a group's Download figures, continued in a private chat.
+_START = re.compile(r"^([a-z])-(E05\d{6})$")
+
+
+def start_link(bot_username: str, kind: str, ward_code: str) -> str:
+    """The deep link that opens a private chat with the bot at /start <kind>-<ward>."""
+    return f"https://t.me/{bot_username}?start={kind}-{ward_code}"
+
+
+def parse_start(payload: str, kind: str) -> str | None:
+    """The ward code of a /start payload of this kind, or None."""
+    match = _START.match(payload)
+    return match.group(2) if match and match.group(1) == kind else None
+
+
+def link_keyboard(label: str, url: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=url)]])
+
+
 # -- /types: "ty:" lists the major types, "ty:<major type as published>" shows its kinds -------
 TYPES: Final = "ty"
 TYPES_PATTERN: Final = r"^ty:"

@@ -7,10 +7,11 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.constants import ChatAction
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, TelegramError
 
+from datastore.query.lookup import Answer
 from handlers import keyboards, render, texts
 from handlers.context import WardContext
 from handlers.exports import FORMATS
@@ -58,14 +59,30 @@ async def _command(update: Update, context: WardContext, action: str) -> None:
     if answer.status != "ok" or place is None:  # the same message as the answer gives
         await message.reply_html(render.answer_html(answer), disable_web_page_preview=True)
         return
+    if action == keyboards.EXPORT and _in_group(message.chat):  # files go to a private chat
+        url = keyboards.start_link(context.bot.username, "x", place.ward_code)
+        await message.reply_html(texts.GROUP_DOWNLOAD_LINK,
+                                 reply_markup=keyboards.link_keyboard(texts.PRIVATE_BUTTON, url))
+        return
     if action == keyboards.EXPORT and fmt is None:  # one format, asked for with buttons
-        version = context.services.view.crime_version
-        await message.reply_html(
-            f"{render.summary_html(answer)}\n\n{texts.CHOOSE_FORMAT}",
-            reply_markup=keyboards.format_keyboard(place.ward_code, version, None),
-            disable_web_page_preview=True)
+        await offer_formats(message, context, answer)
         return
     await _deliver(context, message, action, place.ward_code, render.answer_html(answer), fmt)
+
+
+def _in_group(chat: Chat | None) -> bool:
+    return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+async def offer_formats(message: Message, context: WardContext, answer: Answer) -> None:
+    """The ward's summary and one button per format (/export, a group's deep link)."""
+    place = answer.resolution.place
+    assert place is not None
+    version = context.services.view.crime_version
+    await message.reply_html(
+        f"{render.summary_html(answer)}\n\n{texts.CHOOSE_FORMAT}",
+        reply_markup=keyboards.format_keyboard(place.ward_code, version, None),
+        disable_web_page_preview=True)
 
 
 async def button(update: Update, context: WardContext) -> None:
@@ -83,6 +100,10 @@ async def button(update: Update, context: WardContext) -> None:
         update.effective_chat.id if update.effective_chat else None)
     if where is None:  # no chat to send the files to (an inline-mode message)
         await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
+        return
+    if drill.action == keyboards.EXPORT and _in_group(update.effective_chat):
+        # Files would flood the group: Telegram opens a private chat at the download.
+        await query.answer(url=keyboards.start_link(context.bot.username, "x", drill.ward_code))
         return
     if drill.action == keyboards.EXPORT and drill.fmt is None:
         await query.answer(texts.CHOOSE_FORMAT_ALERT)

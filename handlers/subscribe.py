@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from telegram import Chat, Message, Update
-from telegram.constants import ChatMemberStatus
+from telegram.constants import ChatMemberStatus, ChatType
 
 from datastore.query.lookup import resolve
 from datastore.query.view import DataView
@@ -151,7 +151,7 @@ async def button(update: Update, context: WardContext) -> None:
 
 async def membership_changed(update: Update, context: WardContext) -> None:
     """The bot was blocked or removed (pause the chat's digests), or unblocked or added back
-    (resume them)."""
+    (resume them); added to a group, it says once what it does there."""
     change = update.my_chat_member
     if change is None:
         return
@@ -162,6 +162,8 @@ async def membership_changed(update: Update, context: WardContext) -> None:
         await context.chats.run(subscriptions.set_chat_state, change.chat.id, "paused")
     elif gone_before and not gone_now:
         await context.chats.run(subscriptions.set_chat_state, change.chat.id, "active")
+        if change.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):  # added: say it once
+            await context.bot.send_message(change.chat.id, texts.GROUP_WELCOME)
 
 
 async def chat_migrated(update: Update, context: WardContext) -> None:

@@ -169,6 +169,53 @@ TYPES_FOOT: Final = (
     "labels)."
 )
 
+# -- groups (neighbourhood watches) ------------------------------------------------------------
+
+GROUP_WELCOME: Final = (
+    "<b>Hello! I'm WardWatch</b>: the Metropolitan Police's published crime figures for any "
+    "London postcode.\n"
+    f"• Anyone here: <code>/postcode {EXAMPLE_POSTCODE}</code> for a ward's figures; its "
+    "buttons change that one answer in place.\n"
+    f"• An administrator: <code>/subscribe {EXAMPLE_POSTCODE}</code> and this group gets the "
+    "ward's figures each month when the Met publishes them (up to 5 wards).\n"
+    "I only see commands addressed to me here, not your conversation. /help lists them."
+)
+
+GROUP_START: Final = (
+    "<b>WardWatch</b> answers here with the Met's published crime figures for a London "
+    f"postcode: <code>/postcode {EXAMPLE_POSTCODE}</code>. In a group I see only commands, so "
+    "a postcode on its own is not read. /help lists the group's commands."
+)
+
+GROUP_HELP: Final = (
+    "<b>WardWatch in a group</b>\n"
+    f"• <code>/postcode {EXAMPLE_POSTCODE}</code>: a ward's figures; the buttons under the "
+    "answer change it in place. Downloads continue in a private chat with me.\n"
+    f"• <code>/trend {EXAMPLE_POSTCODE}</code>, <code>/map {EXAMPLE_POSTCODE}</code>: a chart "
+    "or a map.\n"
+    "• /subscriptions: the wards this group follows.\n"
+    f"• Administrators: <code>/subscribe {EXAMPLE_POSTCODE}</code> (the ward's figures here "
+    "each month), <code>/unsubscribe</code>, /forget (erase what I store for the group).\n"
+    "• /types, /about: the crime types; sources, limits and what I store."
+)
+
+GROUP_DOWNLOAD_LINK: Final = (
+    "Downloads come in a private chat with me, so they don't fill the group: press the button."
+)
+PRIVATE_BUTTON: Final = "Continue in a private chat"
+
+BOT_DESCRIPTION: Final = (
+    "WardWatch tells you what the Metropolitan Police publish about your part of London. Send "
+    "a postcode (or share a location) for your ward's crime last month and over a year "
+    "against the London average, stop and search in the borough and taser use. Follow a ward "
+    "for a digest each month; add me to a neighbourhood group and its admins can subscribe "
+    "it. Official open data (Met Police, police.uk, ONS); nothing you look up is stored."
+)
+
+BOT_SHORT_DESCRIPTION: Final = (
+    "London crime figures for your postcode, from the Met's open data: ward, borough, trends."
+)
+
 POSTCODE_USAGE: Final = (
     f"Send the postcode after the command, for example <code>/postcode {EXAMPLE_POSTCODE}</code>."
 )
@@ -184,6 +231,8 @@ SLOW_DOWN: Final = (
     "You're sending requests faster than I can answer them fairly. Please wait a minute and "
     "try again."
 )
+
+SLOW_DOWN_SHORT: Final = "Too many requests: please wait a minute."
 
 ERROR: Final = (
     "Sorry, something went wrong on my side while answering that. Please try again in a moment."

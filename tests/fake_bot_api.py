@@ -58,7 +58,11 @@ State and realism (Telegram's own error texts):
   "message to edit not found" / "message to delete not found".  Editing to identical text and
   markup is "message is not modified: ...".
 * ``answerCallbackQuery`` needs a pushed, not yet answered query id; ``text`` is at most 200
-  characters (``MESSAGE_TOO_LONG``).
+  characters (``MESSAGE_TOO_LONG``); a ``url`` must be the bot's own
+  ``https://t.me/<bot>?start=…`` link (``URL_INVALID``), as outside games.
+* ``setMyCommands`` keeps one menu per scope and language (``api.commands(scope_type)``);
+  ``setMyDescription``/``setMyShortDescription`` keep their texts per language in
+  ``api.descriptions`` (at most 512 / 120 characters) and ``getMy…`` read them back.
 * A pushed ``my_chat_member`` with the bot ``kicked``/``left`` makes later sends to that chat
   fail with 403 ("bot was blocked by the user", "bot was kicked from the group chat", ...); a
   pushed ``migrate_to`` message makes sends to the old group id fail with ``migrate_to_chat_id``.
@@ -847,6 +851,9 @@ class FakeBotApi:
         self._migrated: dict[str, int] = {}
         self._callback_queries: dict[str, bool] = {}  # id → answered
         self._commands: dict[str, list[JSON]] = {}
+        # setMyDescription / setMyShortDescription, by language code ("" for every language).
+        self.descriptions: dict[str, dict[str, str]] = {"description": {},
+                                                         "short_description": {}}
         self._files: dict[str, JSON] = {}  # file_id → {"data", "file_path", "file_unique_id"}
         self._file_paths: dict[str, bytes] = {}
         self._counter = itertools.count(1)
@@ -869,6 +876,10 @@ class FakeBotApi:
             "setMyCommands": self._set_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "getMyCommands": self._get_my_commands,
+            "setMyDescription": self._set_my_description,
+            "getMyDescription": self._get_my_description,
+            "setMyShortDescription": self._set_my_short_description,
+            "getMyShortDescription": self._get_my_short_description,
             "sendMessage": self._send_message,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
@@ -1944,6 +1955,39 @@ class FakeBotApi:
             {"command": c["command"], "description": c["description"]} for c in commands]
         return True
 
+    def _set_text(self, call: Call, field: str, limit: int) -> bool:
+        text = str(call.params.get(field) or "")
+        if len(text) > limit:  # Telegram's limits: 512 and 120 characters
+            raise ApiError(400, f"Bad Request: {field.upper()}_INVALID")
+        language = str(call.params.get("language_code") or "")
+        if text:
+            self.descriptions[field][language] = text
+        else:  # an empty text removes the one for that language
+            self.descriptions[field].pop(language, None)
+        return True
+
+    def _get_text(self, call: Call, field: str) -> JSON:
+        texts = self.descriptions[field]
+        return {field: texts.get(str(call.params.get("language_code") or ""), texts.get("", ""))}
+
+    async def _set_my_description(self, call: Call) -> bool:
+        return self._set_text(call, "description", 512)
+
+    async def _get_my_description(self, call: Call) -> JSON:
+        return self._get_text(call, "description")
+
+    async def _set_my_short_description(self, call: Call) -> bool:
+        return self._set_text(call, "short_description", 120)
+
+    async def _get_my_short_description(self, call: Call) -> JSON:
+        return self._get_text(call, "short_description")
+
+    def commands(self, scope: str = "default", language_code: str = "") -> list[JSON]:
+        """The command menu set for a scope type ("all_private_chats", "all_group_chats",
+        "all_chat_administrators", "default") and language."""
+        key = json.dumps([{"type": scope}, language_code], sort_keys=True)
+        return copy.deepcopy(self._commands.get(key, []))
+
     async def _delete_my_commands(self, call: Call) -> bool:
         self._commands.pop(self._commands_key(call), None)
         return True
@@ -2008,6 +2052,10 @@ class FakeBotApi:
                                 "or query ID is invalid")
         if len(str(call.params.get("text") or "")) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        url = str(call.params.get("url") or "")
+        if url and not url.startswith(f"https://t.me/{self.bot_user['username']}?start="):
+            # Outside games, only the bot's own t.me link with a start parameter is accepted.
+            raise ApiError(400, "Bad Request: URL_INVALID")
         self._callback_queries[query_id] = True
         return True
 

@@ -34,8 +34,7 @@ def buttons(call: Call) -> list[str]:
 
 
 async def test_start_help_and_the_command_menu(api: FakeBotApi, app: WardApp) -> None:
-    [menu] = api.sent("setMyCommands")
-    names = [c["command"] for c in menu.params["commands"]]
+    names = [c["command"] for c in api.commands("all_private_chats")]
     assert {"postcode", "types", "about", "forget", "help", "start"} <= set(names)
     [reply] = await ask(api, api.message("/start"))
     assert texts.EXAMPLE_POSTCODE in shown(reply) and reply.params["parse_mode"] == "HTML"
@@ -142,7 +141,7 @@ async def test_groups_use_the_postcode_command(api: FakeBotApi, app: WardApp) ->
         api.push_update(update)
     [marker] = await ask(api, api.message("/help", chat_id=GROUP_ID, chat_type="group"))
     assert [c.method for c in api.calls[before:] if c.method != "getUpdates"] == ["sendMessage"]
-    assert "How to use" in shown(marker)
+    assert "WardWatch in a group" in shown(marker)
 
 
 async def test_location_and_venue(api: FakeBotApi, app: WardApp) -> None:

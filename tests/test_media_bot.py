@@ -36,8 +36,7 @@ def buttons(call: Call) -> list[list[str]]:
 
 
 async def test_the_command_menu_lists_the_new_commands(api: FakeBotApi, app: WardApp) -> None:
-    [menu] = api.sent("setMyCommands")
-    assert {"trend", "map", "export"} <= {c["command"] for c in menu.params["commands"]}
+    assert {"trend", "map", "export"} <= {c["command"] for c in api.commands("all_private_chats")}
     [reply] = await ask(api, api.message("/help"), "sendMessage")
     assert "/trend SW1A 1AA" in shown(reply) and "/map london" in shown(reply)
 

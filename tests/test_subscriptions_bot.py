@@ -60,8 +60,9 @@ async def stored(app: WardApp, chat_id: int) -> tuple[Subscription, ...]:
 
 
 async def test_the_commands_are_in_the_menu(api: FakeBotApi, app: WardApp) -> None:
-    [menu] = api.sent("setMyCommands")
-    names = {c["command"] for c in menu.params["commands"]}
+    names = {c["command"] for scope in ("all_private_chats", "all_group_chats",
+                                        "all_chat_administrators")
+             for c in api.commands(scope)}
     assert {"subscribe", "subscriptions", "unsubscribe"} <= names
     assert not {"reload", "status"} & names  # operators' commands stay out of the menu
 
@@ -243,8 +244,9 @@ async def test_blocking_removing_and_coming_back_pause_and_resume(api: FakeBotAp
     assert await states() == ({"paused"}, {"paused"})
     api.push_update(api.my_chat_member(USER_ID, "kicked", "member"))  # unblocked
     assert await states() == ({"active"}, {"paused"})
-    api.push_update(api.my_chat_member(GROUP_ID, "left", "member", user_id=61))  # added back
-    assert await states() == ({"active"}, {"active"})
+    [hello] = await ask(api, api.my_chat_member(GROUP_ID, "left", "member", user_id=61))
+    assert hello.chat_id == GROUP_ID and shown(hello) == parse_html(texts.GROUP_WELCOME)[0]
+    assert await states() == ({"active"}, {"active"})  # added back
     api.push_update(api.my_chat_member(GROUP_ID, "member", "administrator", user_id=61))
     assert await states() == ({"active"}, {"active"})  # promoted: nothing to change
     # A paused chat that subscribes again is evidently reachable: all of it resumes.

@@ -111,6 +111,7 @@ def register(app: WardApp) -> None:
     app.add_handler(CallbackQueryHandler(subscribe.button,
                                          pattern=keyboards.SUBSCRIPTION_PATTERN))
     app.add_handler(CallbackQueryHandler(info.types_button, pattern=keyboards.TYPES_PATTERN))
+    app.add_handler(CallbackQueryHandler(info.forget_button, pattern=keyboards.FORGET_PATTERN))
     app.add_handler(CallbackQueryHandler(lookup.drill_down))
     # The bot blocked, removed or re-added; a group upgraded to a supergroup.
     app.add_handler(ChatMemberHandler(subscribe.membership_changed,

@@ -71,6 +71,33 @@ def unsubscribed_all_html(count: int) -> str:
     return f"Done: this chat no longer follows any ward ({plural(count, 'ward')} removed)."
 
 
+# What /forget says it erased, by table.
+FORGOTTEN_LABELS: Final = {"subscription": "subscription", "delivery": "digest record"}
+
+
+def forget_question_html(subs: Sequence[Subscription], names: WardNames) -> str:
+    """/forget's question: what pressing Erase would erase."""
+    if not subs:
+        what = texts.FORGET_NOTHING_FOLLOWED
+    else:
+        wards = "; ".join(ward_label(s.ward_code, names) for s in subs)
+        what = (f"the {plural(len(subs), 'ward')} this chat follows ({wards}), so its monthly "
+                "digests stop, and the record of the digests sent here")
+    return texts.FORGET_QUESTION.format(what=what)
+
+
+def forgotten_html(erased: Mapping[str, int], subs: Sequence[Subscription],
+                   names: WardNames) -> str:
+    """/forget done: what was erased, in words."""
+    what = ", ".join(plural(count, FORGOTTEN_LABELS.get(name, name))
+                     for name, count in erased.items()) or "the request counter"
+    text = texts.FORGOTTEN.format(what=esc(what))
+    if subs:
+        wards = "; ".join(ward_label(s.ward_code, names) for s in subs)
+        text += f" This chat no longer follows {wards}."
+    return text
+
+
 def subscriptions_html(subs: Sequence[Subscription], names: WardNames) -> str:
     """/subscriptions: what the chat follows, each with its district and state."""
     if not subs:

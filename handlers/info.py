@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
-from handlers import keyboards, lookup, media, membership, render, texts
+from datastore.storage import subscriptions
+from handlers import digest_text, keyboards, lookup, media, membership, render, texts
 from handlers.context import WardContext
+from handlers.subscribe import ward_names
 
 
 def _in_group(update: Update) -> bool:
@@ -79,13 +79,9 @@ async def about(update: Update, context: WardContext) -> None:
         await update.effective_message.reply_html(texts.ABOUT, disable_web_page_preview=True)
 
 
-# What /forget says it erased, by table.
-FORGOTTEN_LABELS: Final = {"subscription": "subscription", "delivery": "digest record"}
-
-
 async def forget(update: Update, context: WardContext) -> None:
-    """Erase everything stored for this chat, then confirm.  In a group that stops its
-    digests, so only its administrators may."""
+    """/forget: ask, with a button, before erasing everything stored for this chat.  In a
+    group that stops its digests, so only its administrators may."""
     chat, message = update.effective_chat, update.effective_message
     if chat is None or message is None:
         return
@@ -95,11 +91,40 @@ async def forget(update: Update, context: WardContext) -> None:
         await message.reply_html(texts.FORGET_ADMINS_ONLY if verdict == "refused"
                                  else texts.ADMIN_CHECK_FAILED)
         return
+    subs = await context.chats.run(subscriptions.for_chat, chat.id)
+    names = ward_names(context.services.view, [s.ward_code for s in subs])
+    await message.reply_html(digest_text.forget_question_html(subs, names),
+                             reply_markup=keyboards.forget_keyboard())
+
+
+async def forget_button(update: Update, context: WardContext) -> None:
+    """Erase or Cancel under /forget's question: the question becomes the answer."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None:
+        return
+    choice = keyboards.parse_forget(query.data)
+    if choice is None:
+        await query.answer(texts.BAD_BUTTON, show_alert=True)
+        return
+    if chat is None:  # no chat to erase (an inline-mode message)
+        await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
+        return
+    verdict = await membership.may_change(context.bot, chat, query.from_user)
+    if verdict != "allowed":
+        await query.answer(texts.FORGET_ADMINS_ONLY_ALERT if verdict == "refused"
+                           else texts.ADMIN_CHECK_FAILED_ALERT, show_alert=True)
+        return
+    if not choice:
+        await query.answer()
+        await lookup.show_in_place(update, context, texts.FORGET_CANCELLED, None)
+        return
+    subs = await context.chats.run(subscriptions.for_chat, chat.id)
+    names = ward_names(context.services.view, [s.ward_code for s in subs])
     erased = await context.services.forget_chat(chat.id)
     context.settings.flood.forget(chat.id)
-    what = ", ".join(render.plural(n, FORGOTTEN_LABELS.get(name, name))
-                     for name, n in erased.items()) or "the request counter"
-    await message.reply_html(texts.FORGOTTEN.format(what=render.esc(what)))
+    await query.answer()
+    await lookup.show_in_place(update, context,
+                               digest_text.forgotten_html(erased, subs, names), None)
 
 
 async def unknown_command(update: Update, context: WardContext) -> None:

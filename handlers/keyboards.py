@@ -115,6 +115,21 @@ def link_keyboard(label: str, url: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=url)]])
 
 
+# -- /forget's question: "forget:yes" erases, "forget:no" cancels -----------------------------
+FORGET_PATTERN: Final = r"^forget:"
+
+
+def forget_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton("Erase everything", callback_data="forget:yes"),
+        InlineKeyboardButton("Cancel", callback_data="forget:no")]])
+
+
+def parse_forget(data: object) -> bool | None:
+    """True for Erase, False for Cancel, None if not ours."""
+    return {"forget:yes": True, "forget:no": False}.get(data) if isinstance(data, str) else None
+
+
 # -- /types: "ty:" lists the major types, "ty:<major type as published>" shows its kinds -------
 TYPES: Final = "ty"
 TYPES_PATTERN: Final = r"^ty:"
@@ -144,6 +159,7 @@ def parse_types(data: object) -> str | None:
 # "sub:<ward code>:<data version>:<postcode district>" under an answer; "unsub:<ward code>"
 # beside each ward /subscriptions lists and under each digest.
 FOLLOW: Final = "sub"
+UNDO_LABEL: Final = "Undo: follow it again"
 UNFOLLOW: Final = "unsub"
 SUBSCRIPTION_PATTERN: Final = r"^(sub|unsub):"
 _FOLLOW = re.compile(r"^sub:(E05\d{6}):(\d{1,12}):([A-Z]{1,2}\d[A-Z\d]?)$")
@@ -173,6 +189,12 @@ def unfollow_keyboard(wards: list[tuple[str, str]]) -> InlineKeyboardMarkup:
         [InlineKeyboardButton(f"Stop following {label}", callback_data=f"{UNFOLLOW}:{code}")]
         for code, label in wards
     ])
+
+
+def undo_keyboard(ward_code: str, version: int, district: str) -> InlineKeyboardMarkup:
+    """Under "no longer follows": follow the ward again, with the district it had."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        UNDO_LABEL, callback_data=f"{FOLLOW}:{ward_code}:{version}:{district}")]])
 
 
 def parse_follow(data: object) -> Follow | None:

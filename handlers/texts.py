@@ -267,6 +267,15 @@ FORGOTTEN: Final = (
     "postcodes you send."
 )
 
+FORGET_QUESTION: Final = (
+    "This erases everything I store for this chat: {what}. Nothing else is kept about you (I "
+    "keep no record of the postcodes you send). Erase it?"
+)
+FORGET_NOTHING_FOLLOWED: Final = (
+    "this chat follows no wards, so that is only the short-lived count of its requests")
+FORGET_CANCELLED: Final = "Cancelled: nothing was erased."
+FORGET_ADMINS_ONLY_ALERT: Final = "Only this group's administrators can erase what I store for it."
+
 ABOUT: Final = (
     "<b>About WardWatch</b>\n"
     "<b>Sources</b>: recorded crime by ward and borough from the Metropolitan Police Service "
@@ -343,14 +352,17 @@ SUBSCRIBE_USAGE: Final = (
 
 UNSUBSCRIBE_USAGE: Final = (
     f"Send the postcode of the ward to stop following, for example <code>/unsubscribe "
-    f"{EXAMPLE_POSTCODE}</code>, or <code>/unsubscribe all</code>. /subscriptions lists what "
-    "this chat follows, with a button to remove each."
+    f"{EXAMPLE_POSTCODE}</code>, or the ward as /subscriptions shows it, or <code>/unsubscribe "
+    "all</code>. /unsubscribe on its own lists what this chat follows, with a button to remove "
+    "each."
 )
 
 NO_SUBSCRIPTIONS: Final = (
     f"This chat follows no wards yet. Send <code>/subscribe {EXAMPLE_POSTCODE}</code> (with "
     "your postcode) to get that ward's figures each month."
 )
+
+LATEST_DIGEST: Final = "Here is its latest digest, as it will come each month:"
 
 SUBSCRIPTIONS_HINT: Final = "Press a button below to stop following a ward."
 

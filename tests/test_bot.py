@@ -176,7 +176,10 @@ async def test_types_and_forget(api: FakeBotApi, app: WardApp) -> None:
     assert "• Theft: Stealing without force" in shown(reply)
     assert "Theft" in shown(reply) and len(shown(reply)) <= 4096
     [reply] = await ask(api, api.message("/forget"))
-    assert shown(reply).startswith("Done: I have erased everything")
+    assert shown(reply).startswith("This erases everything I store for this chat")
+    [done] = await ask(api, api.callback_query("forget:yes", message_id=reply.result["message_id"]),
+                       "editMessageText")
+    assert shown(done).startswith("Done: I have erased everything")
 
 
 async def test_flood_protection_slows_one_chat_only(api: FakeBotApi, app: WardApp) -> None:

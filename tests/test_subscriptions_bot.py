@@ -50,6 +50,20 @@ async def say(api: FakeBotApi, text: str, chat_id: int = USER_ID, chat_type: str
     return shown(reply)
 
 
+async def forget(api: FakeBotApi, chat_id: int = USER_ID, chat_type: str = "private",
+                 user_id: int | None = None) -> str:
+    """/forget, then its Erase button: the answer it is edited into."""
+    user = user_id if user_id is not None else chat_id
+    [question] = await ask(api, api.message("/forget", chat_id=chat_id,
+                                            chat_type=chat_type,  # type: ignore[arg-type]
+                                            user_id=user))
+    assert shown(question).startswith("This erases everything I store for this chat")
+    [edit] = await ask(api, api.callback_query(
+        "forget:yes", chat_id=chat_id, chat_type=chat_type,  # type: ignore[arg-type]
+        user_id=user, message_id=question.result["message_id"]), "editMessageText")
+    return shown(edit)
+
+
 def ward_of(postcode: str) -> str:
     return str(raw.postcode_row(postcode)["Admin_ward_code"])
 
@@ -99,7 +113,7 @@ async def test_subscribe_list_and_unsubscribe_in_a_private_chat(api: FakeBotApi,
     assert [data for _, data in buttons(listing)] == [
         f"unsub:{ward_of(pc)}" for pc in ("SW1A 1AA", "BR1 1AA", "N1 9AA", "SE1 7PB", "W12 8ER")]
 
-    assert await say(api, "/unsubscribe") == plain(texts.UNSUBSCRIBE_USAGE)
+    assert (await say(api, "/unsubscribe")).startswith("This chat follows 5 wards")
     assert "no longer follows Bromley Town" in await say(api, "/unsubscribe BR1 1AA")
     assert "doesn't follow Bromley Town" in await say(api, "/unsubscribe BR1 1AA")
     assert "doesn't look like a postcode" in await say(api, "/unsubscribe nonsense")
@@ -214,7 +228,7 @@ async def test_forget_erases_subscriptions_and_delivery_history(api: FakeBotApi,
     chats: ChatStore = app.bot_data[CHATS_KEY]
     await chats.run(subscriptions.open_fanout, 202603)
     await chats.run(subscriptions.mark, USER_ID, ward_of("SW1A 1AA"), 202603, "sent")
-    reply = await say(api, "/forget")
+    reply = await forget(api)
     assert "(2 subscriptions, 2 digest records)" in reply
     assert await stored(app, USER_ID) == ()
     assert (await chats.run(subscriptions.delivery_counts, 202603)).sent == 0
@@ -224,7 +238,7 @@ async def test_forget_erases_subscriptions_and_delivery_history(api: FakeBotApi,
     assert "Done" in await say(api, "/subscribe N1 9AA", GROUP_ID, "group", 52)
     assert await say(api, "/forget", GROUP_ID, "group", 51) == plain(texts.FORGET_ADMINS_ONLY)
     assert len(await stored(app, GROUP_ID)) == 1
-    assert "(1 subscription)" in await say(api, "/forget", GROUP_ID, "group", 52)
+    assert "(1 subscription)" in await forget(api, GROUP_ID, "group", 52)
     assert await stored(app, GROUP_ID) == ()
 
 
@@ -315,9 +329,9 @@ async def test_every_member_status_gets_its_answer(api: FakeBotApi, app: WardApp
     if admin:
         assert replies[0].startswith("Done: this chat now follows Bromley Town")
         assert replies[1].startswith("Done: this chat no longer follows Caledonian")
-        assert replies[2].startswith("Done: I have erased everything I stored for this chat "
-                                     "(1 subscription)")
-        assert await stored(app, SUPERGROUP_ID) == ()
+        assert replies[2].startswith("This erases everything I store for this chat")
+        # /unsubscribe removed Caledonian; /forget only asked, so Bromley Town stays.
+        assert [s.ward_code for s in await stored(app, SUPERGROUP_ID)] == [ward_of("BR1 1AA")]
     else:
         assert replies == [plain(texts.GROUP_ADMINS_ONLY), plain(texts.GROUP_ADMINS_ONLY),
                            plain(texts.FORGET_ADMINS_ONLY)]

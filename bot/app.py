@@ -27,6 +27,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -37,7 +38,7 @@ from bot import jobs
 from bot.config import Config
 from bot.logs import quiet_noisy_loggers
 from datastore.services import open_services
-from handlers import admin, errors, info, keyboards, lookup, media, subscribe, texts
+from handlers import admin, errors, info, inline, keyboards, lookup, media, subscribe, texts
 from handlers.context import SERVICES_KEY, SETTINGS_KEY, BotSettings, WardApp, WardContext
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,8 @@ def register(app: WardApp) -> None:
     app.add_handler(ChatMemberHandler(subscribe.membership_changed,
                                       ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, subscribe.chat_migrated))
+    # `@bot <postcode>` in any chat (inline mode, enabled with @BotFather): offline only.
+    app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_handler(MessageHandler(new & (filters.LOCATION | filters.VENUE), lookup.location))
     private = filters.ChatType.PRIVATE
     # Commands not ours (or for another bot, /start@OtherBot) after ours had their chance.

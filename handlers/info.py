@@ -17,17 +17,25 @@ def _in_group(update: Update) -> bool:
 
 
 async def start(update: Update, context: WardContext) -> None:
-    """/start: what the bot does (in a group, what it does there); /start x-<ward>, a deep
-    link from a group's Download figures button, offers that ward's download here."""
+    """/start: what the bot does (in a group, what it does there). Deep links: /start
+    w-<ward> (Share) gives the ward's answer; /start x-<ward>, from a group's Download
+    figures button, offers that ward's download here."""
     message = update.effective_message
     if message is None:
         return
     payload = context.args[0] if context.args else ""
-    if not _in_group(update) and (ward := keyboards.parse_start(payload, "x")) and \
-            context.services.view.is_met_ward(ward):
+    view = context.services.view
+    if (ward := keyboards.parse_start(payload, keyboards.WARD_LINK)) and view.is_met_ward(ward):
+        await lookup.ward_link(message, context, ward)
+        return
+    if not _in_group(update) and (ward := keyboards.parse_start(
+            payload, keyboards.DOWNLOAD_LINK)) and view.is_met_ward(ward):
         await media.offer_formats(message, context, lookup.ward_answer(context, ward))
         return
-    await message.reply_html(texts.GROUP_START if _in_group(update) else texts.START)
+    if _in_group(update):
+        await message.reply_html(texts.GROUP_START)
+        return
+    await message.reply_html(texts.START, reply_markup=keyboards.location_keyboard())
 
 
 async def help_command(update: Update, context: WardContext) -> None:
@@ -122,6 +130,7 @@ async def forget_button(update: Update, context: WardContext) -> None:
     names = ward_names(context.services.view, [s.ward_code for s in subs])
     erased = await context.services.forget_chat(chat.id)
     context.settings.flood.forget(chat.id)
+    context.settings.replies.forget(chat.id)
     await query.answer()
     await lookup.show_in_place(update, context,
                                digest_text.forgotten_html(erased, subs, names), None)

@@ -5,8 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Final, Literal
+from urllib.parse import quote
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 
 # Callback data is "<action>:<ward code>:<data version>[:<extra>]", well under Telegram's 64
 # bytes. The extra part is the postcode the answer was for, without its space (so Summary can
@@ -96,7 +102,11 @@ def parse(data: object) -> Drill | None:
 
 
 # -- deep links: t.me/<bot>?start=<payload> ---------------------------------------------------
+# "w-<ward code>": the ward's answer with its Subscribe button (what Share gives);
 # "x-<ward code>": a group's Download figures, continued in a private chat.
+WARD_LINK: Final = "w"
+DOWNLOAD_LINK: Final = "x"
+SHARE_LABEL: Final = "Share"
 _START = re.compile(r"^([a-z])-(E05\d{6})$")
 
 
@@ -111,8 +121,24 @@ def parse_start(payload: str, kind: str) -> str | None:
     return match.group(2) if match and match.group(1) == kind else None
 
 
+def share_url(link: str, text: str) -> str:
+    """Telegram's share page for a link: the user picks a chat to send it to."""
+    return f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(text, safe='')}"
+
+
 def link_keyboard(label: str, url: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=url)]])
+
+
+# -- the reply keyboard of a private chat -------------------------------------------------------
+SEND_LOCATION: Final = "📍 Send my location"
+
+
+def location_keyboard() -> ReplyKeyboardMarkup:
+    """Below the text field in a private chat: share a location instead of typing a postcode."""
+    return ReplyKeyboardMarkup([[KeyboardButton(SEND_LOCATION, request_location=True)]],
+                               resize_keyboard=True,
+                               input_field_placeholder="A postcode, e.g. SW1A 1AA")
 
 
 # -- /forget's question: "forget:yes" erases, "forget:no" cancels -----------------------------
@@ -176,11 +202,14 @@ class Follow:
 
 
 def with_follow(markup: InlineKeyboardMarkup, ward_code: str, version: int,
-                district: str) -> InlineKeyboardMarkup:
-    """The keyboard with a Subscribe button for the ward added as its last row."""
-    button = InlineKeyboardButton(
-        "Subscribe: monthly figures", callback_data=f"{FOLLOW}:{ward_code}:{version}:{district}")
-    return InlineKeyboardMarkup([*markup.inline_keyboard, [button]])
+                district: str, share: str | None = None) -> InlineKeyboardMarkup:
+    """The keyboard with a Subscribe button for the ward (and a Share button opening `share`)
+    added as its last row."""
+    row = [InlineKeyboardButton(
+        "Subscribe: monthly figures", callback_data=f"{FOLLOW}:{ward_code}:{version}:{district}")]
+    if share:
+        row.append(InlineKeyboardButton(SHARE_LABEL, url=share))
+    return InlineKeyboardMarkup([*markup.inline_keyboard, row])
 
 
 def unfollow_keyboard(wards: list[tuple[str, str]]) -> InlineKeyboardMarkup:

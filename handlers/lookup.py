@@ -29,24 +29,56 @@ def answer_markup(context: WardContext, answer: Answer) -> InlineKeyboardMarkup 
         return None
     version = context.services.view.crime_version
     markup = keyboards.answer_keyboard(place.ward_code, version, place.postcode or None)
-    return keyboards.with_follow(markup, place.ward_code, version, place.outcode)
+    if not place.outcode:  # no district to follow it with
+        return markup
+    return keyboards.with_follow(markup, place.ward_code, version, place.outcode,
+                                 share_link(context, place.ward_code, place.ward_name))
+
+
+def share_link(context: WardContext, ward_code: str, ward_name: str) -> str:
+    """Telegram's share page for the deep link to a ward's answer (t.me/<bot>?start=w-…)."""
+    link = keyboards.start_link(context.bot.username, keyboards.WARD_LINK, ward_code)
+    return keyboards.share_url(link, texts.SHARE_TEXT.format(ward=ward_name))
 
 
 def ward_answer(context: WardContext, ward_code: str) -> Answer:
-    """A ward's answer without a postcode (a button from before buttons carried one)."""
+    """A ward's answer without a postcode (a deep link, or a button from before buttons
+    carried one); its district is the ward's commonest."""
     services = context.services
     view = services.view
     lad_code, lad_name = view.ward_lad.get(ward_code, ("", view.wards[ward_code].borough_name))
-    place = Place("", "", ward_code, view.wards[ward_code].name, lad_code, lad_name, None, None)
+    place = Place("", view.ward_district(ward_code) or "", ward_code, view.wards[ward_code].name,
+                  lad_code, lad_name, None, None)
     answer = figures_for(Resolution("ok", ward_code, place=place), view)
     return replace(answer, freshness=services.freshness())
 
 
+async def ward_link(message: Message, context: WardContext, ward_code: str) -> None:
+    """/start w-<ward>: the ward's answer, with its Subscribe button."""
+    await _reply(message, context, ward_answer(context, ward_code))
+
+
 async def _reply(message: Message, context: WardContext, answer: Answer, prefix: str = "") -> None:
-    """The short first answer, with the buttons that show the rest in its place."""
-    await message.reply_html(render.fit(prefix + render.summary_html(answer)),
-                             reply_markup=answer_markup(context, answer),
-                             disable_web_page_preview=True)
+    """The short first answer, with the buttons that show the rest in its place.  The reply to
+    a message that was edited (a typo corrected) is edited in turn, when the bot still has it."""
+    text = render.fit(prefix + render.summary_html(answer))
+    markup = answer_markup(context, answer)
+    replies = context.settings.replies
+    earlier = replies.reply_to(message.chat_id, message.message_id) \
+        if message.edit_date is not None else None
+    if earlier is not None:
+        try:
+            await context.bot.edit_message_text(text, message.chat_id, earlier,
+                                                reply_markup=markup,
+                                                disable_web_page_preview=True)
+            return
+        except BadRequest as exc:
+            if "not modified" in exc.message:  # edited to the same postcode
+                return
+            log.info("could not edit an earlier reply, sending a new one: %s", exc.message)
+    sent = await message.reply_html(text, reply_markup=markup, disable_web_page_preview=True)
+    if message.chat.type == ChatType.PRIVATE:
+        replies.remember(message.chat_id, message.message_id, sent.message_id)
 
 
 async def postcode_text(update: Update, context: WardContext) -> None:
@@ -118,8 +150,7 @@ async def _view(context: WardContext, drill: keyboards.Drill,
     lad_code, borough = view.ward_lad.get(ward, ("", ""))
     month = view.latest_month
     if drill.action == keyboards.SUMMARY:
-        return render.summary_html(answer), (keyboards.with_follow(
-            markup, ward, view.crime_version, place.outcode) if place.outcode else markup)
+        return render.summary_html(answer), answer_markup(context, answer) or markup
     if drill.action == keyboards.MINOR:
         text = render.minor_html(view.ward_month(ward))
     elif drill.action == keyboards.STOP_SEARCH:

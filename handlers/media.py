@@ -60,7 +60,7 @@ async def _command(update: Update, context: WardContext, action: str) -> None:
         await message.reply_html(render.answer_html(answer), disable_web_page_preview=True)
         return
     if action == keyboards.EXPORT and _in_group(message.chat):  # files go to a private chat
-        url = keyboards.start_link(context.bot.username, "x", place.ward_code)
+        url = keyboards.start_link(context.bot.username, keyboards.DOWNLOAD_LINK, place.ward_code)
         await message.reply_html(texts.GROUP_DOWNLOAD_LINK,
                                  reply_markup=keyboards.link_keyboard(texts.PRIVATE_BUTTON, url))
         return
@@ -103,7 +103,8 @@ async def button(update: Update, context: WardContext) -> None:
         return
     if drill.action == keyboards.EXPORT and _in_group(update.effective_chat):
         # Files would flood the group: Telegram opens a private chat at the download.
-        await query.answer(url=keyboards.start_link(context.bot.username, "x", drill.ward_code))
+        await query.answer(url=keyboards.start_link(
+            context.bot.username, keyboards.DOWNLOAD_LINK, drill.ward_code))
         return
     if drill.action == keyboards.EXPORT and drill.fmt is None:
         await query.answer(texts.CHOOSE_FORMAT_ALERT)

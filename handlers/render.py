@@ -593,7 +593,8 @@ def _short_freshness(f: Freshness | None) -> str | None:
     return "⚠️ <i>Newer figures may exist.</i>"
 
 
-def _month_line(crime: AreaMonth) -> str:
+def month_line(crime: AreaMonth) -> str:
+    """The latest month's total and its change, in one line."""
     line = f"<b>{month_name(crime.month)}</b>: {plural(crime.total, 'crime')} recorded"
     if crime.previous is not None:
         before = month_name(crime.previous.month).split()[0]
@@ -644,7 +645,7 @@ def taser_line(t: TaserSummary, crime_month: int | None) -> str:
     return line + "."
 
 
-def summary_html(answer: Answer) -> str:
+def summary_html(answer: Answer, foot: str = texts.SUMMARY_FOOT) -> str:
     """The first answer to a postcode or a borough: one phone screen (about 900 characters);
     everything else is a button away."""
     res = answer.resolution
@@ -665,7 +666,7 @@ def summary_html(answer: Answer) -> str:
     month = crime.month if crime is not None else None
     body: list[str] = []
     if crime is not None:
-        body.append(_month_line(crime))
+        body.append(month_line(crime))
     elif borough:
         body.append(texts.NO_BOROUGH_CRIME)
     if answer.rate is not None:
@@ -680,7 +681,7 @@ def summary_html(answer: Answer) -> str:
         body.append(stop_search_line(answer.stop_search, month))
     if answer.taser is not None:
         body.append(taser_line(answer.taser, month))
-    return fit("\n".join(lines) + "\n\n" + "\n".join(body) + f"\n\n<i>{texts.SUMMARY_FOOT}</i>")
+    return fit("\n".join(lines) + "\n\n" + "\n".join(body) + f"\n\n<i>{foot}</i>")
 
 
 def sources_html(answer: Answer) -> str:

@@ -142,7 +142,8 @@ START: Final = (
     "<b>WardWatch</b> tells you what the Metropolitan Police publish about your part of London: "
     "crime in your ward last month and over a year against the London average, stop and search "
     "in your borough, and taser use.\n\n"
-    f"Send me a postcode, for example <code>{EXAMPLE_POSTCODE}</code>, or share a location. "
+    f"Send me a postcode, for example <code>{EXAMPLE_POSTCODE}</code>, or press "
+    "<b>Send my location</b> below. "
     "In a group, use <code>/postcode SW1A 1AA</code>.\n/help lists everything I can do."
 )
 
@@ -215,6 +216,12 @@ BOT_DESCRIPTION: Final = (
 BOT_SHORT_DESCRIPTION: Final = (
     "London crime figures for your postcode, from the Met's open data: ward, borough, trends."
 )
+
+INLINE_HINT: Final = "Type a full London postcode, e.g. SW1A 1AA"
+INLINE_FOOT: Final = "From WardWatch: open it for crime by type, stop and search and sources."
+OPEN_BOT: Final = "Open in WardWatch"
+
+SHARE_TEXT: Final = "{ward} ward's crime figures from the Met, and a monthly digest: WardWatch"
 
 POSTCODE_USAGE: Final = (
     f"Send the postcode after the command, for example <code>/postcode {EXAMPLE_POSTCODE}</code>."

@@ -30,7 +30,8 @@ from tests.fake_bot_api import (
 def buttons(call: Call) -> list[str]:
     markup = call.params.get("reply_markup")
     data = json.loads(markup) if isinstance(markup, str) else markup
-    return [b["callback_data"] for row in (data or {}).get("inline_keyboard", []) for b in row]
+    return [b["callback_data"] for row in (data or {}).get("inline_keyboard", []) for b in row
+            if "callback_data" in b]  # not the Share button (a link)
 
 
 async def test_start_help_and_the_command_menu(api: FakeBotApi, app: WardApp) -> None:

@@ -142,12 +142,14 @@ def test_no_command_with_a_token_says_how_to_run(config: Path) -> None:
 
 def test_console_chat_through_stdin(config: Path) -> None:
     """`wardwatch` with no token: the console, through the same Application and handlers."""
-    done = run(config, stdin="/start\nsw1a1aa\n2\n/types\nhello\n99\n/quit\nE1\n")
+    done = run(config, stdin="/start\nsw1a1aa\n10\n2\n/types\nhello\n99\n/quit\nE1\n")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "WardWatch console" in out
     assert "SW1A 1AA: St James's ward, Westminster." in out
     assert "[1] Crime by type   [2] Stop and search   [3] Taser" in out
+    assert "Keyboard: [📍 Send my location]" in out  # /start's reply keyboard
+    assert "[10] Share ↗" in out and "(a link: https://t.me/share/url?url=" in out
     assert "Law used:" in out  # button 2 pressed: the answer redrawn in place
     assert out.index("redrawn in place") < out.index("Law used:")
     assert "[1] « Summary   [2] Crime by type   [3] Taser" in out

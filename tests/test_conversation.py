@@ -44,7 +44,7 @@ async def test_the_first_answer_fits_a_screen_and_its_buttons_edit_it_in_place(
     assert "newer figures may exist" in text  # the bundled data is months old by now
     assert [[label for label, _ in row] for row in rows(reply)] == [
         ["Crime by type", "Stop and search", "Taser"], ["Borough", "Sources and limits"],
-        ["Trend chart", "Map", "Download figures"], ["Subscribe: monthly figures"]]
+        ["Trend chart", "Map", "Download figures"], ["Subscribe: monthly figures", "Share"]]
     message_id = reply.result["message_id"]
     sent_before = len(api.sent("sendMessage"))
 

@@ -19,7 +19,7 @@ CALEDONIAN = str(raw.postcode_row("N1 9AA")["Admin_ward_code"])
 def labels(call: Call) -> dict[str, str]:
     markup = call.params.get("reply_markup")
     data = json.loads(markup) if isinstance(markup, str) else markup
-    return {b["text"]: b["callback_data"] for row in (data or {}).get("inline_keyboard", [])
+    return {b["text"]: b.get("callback_data", "") for row in (data or {}).get("inline_keyboard", [])
             for b in row}
 
 

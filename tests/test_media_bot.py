@@ -32,7 +32,8 @@ def picture(call: Call) -> Image.Image:
 def buttons(call: Call) -> list[list[str]]:
     markup = call.params.get("reply_markup")
     data = json.loads(markup) if isinstance(markup, str) else markup
-    return [[b["callback_data"] for b in row] for row in (data or {}).get("inline_keyboard", [])]
+    return [[b.get("callback_data", "") for b in row]
+            for row in (data or {}).get("inline_keyboard", [])]
 
 
 async def test_the_command_menu_lists_the_new_commands(api: FakeBotApi, app: WardApp) -> None:

@@ -157,8 +157,9 @@ async def test_subscribing_on_a_full_disk_says_the_change_was_not_saved(
     assert parse_html(reply.text or "")[0] == parse_html(texts.NOT_SAVED)[0]
     [answer] = await ask(api, api.message("N1 9AA"))  # still answering
     assert "Caledonian" in shown(answer)
-    follow = next(b["callback_data"] for row in answer.params["reply_markup"]["inline_keyboard"]
-                  for b in row if b["callback_data"].startswith("sub:"))
+    follow = next(b["callback_data"]
+                  for row in answer.params["reply_markup"]["inline_keyboard"]
+                  for b in row if b.get("callback_data", "").startswith("sub:"))
     [alert] = await ask(api, api.callback_query(follow, message_id=answer.result["message_id"]),
                         "answerCallbackQuery")
     assert alert.params["text"] == texts.NOT_SAVED_ALERT and alert.params["show_alert"] is True

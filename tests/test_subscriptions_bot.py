@@ -37,8 +37,8 @@ def plain(html: str) -> str:
 def buttons(call: Call) -> list[tuple[str, str]]:
     markup = call.params.get("reply_markup")
     data = json.loads(markup) if isinstance(markup, str) else markup
-    return [(b["text"], b["callback_data"]) for row in (data or {}).get("inline_keyboard", [])
-            for b in row]
+    return [(b["text"], b.get("callback_data", ""))
+            for row in (data or {}).get("inline_keyboard", []) for b in row]
 
 
 

@@ -113,6 +113,14 @@ class PostcodeTable:
                          "ORDER BY rowid LIMIT 1", (self.version_id, outcode))
         return str(rows[0][0]) if rows else None
 
+    @memo(512)
+    def ward_district(self, ward_code: str) -> str | None:
+        """The postcode district with the most postcodes in a ward (for a link to the ward)."""
+        rows = self._all("SELECT outcode FROM postcodes WHERE version_id=? AND ward_code=? "
+                         "GROUP BY outcode ORDER BY COUNT(*) DESC, outcode LIMIT 1",
+                         (self.version_id, ward_code))
+        return str(rows[0][0]) if rows else None
+
     def ward_boroughs(self) -> dict[str, tuple[str, str]]:
         """Each ward's borough (code, name), as the postcodes place them."""
         return {str(w): (str(c), str(n)) for w, c, n in self._all(

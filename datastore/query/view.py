@@ -213,6 +213,10 @@ class DataView:
         """The wards with postcodes in a district, most postcodes first."""
         return list(self.postcodes.district_wards(outcode))
 
+    def ward_district(self, ward_code: str) -> str | None:
+        """The postcode district with the most postcodes in a ward."""
+        return self.postcodes.ward_district(ward_code)
+
     def district_example(self, outcode: str) -> str | None:
         """A real postcode in the district (the first in the table), for a worked example."""
         return self.postcodes.district_example(outcode)

@@ -47,8 +47,9 @@ SOURCES = SourcesConfig(ward_crime=(str(NEW_WARD_CRIME),))
 
 
 def digests(api: FakeBotApi) -> list[Call]:
-    """Digest messages Telegram accepted."""
-    return [c for c in api.sent("sendMessage") if c.ok and texts.DIGEST_FOOTER in shown(c)]
+    """Digest messages Telegram accepted (not the latest digest a /subscribe reply carries)."""
+    return [c for c in api.sent("sendMessage") if c.ok and texts.DIGEST_FOOTER in shown(c)
+            and texts.LATEST_DIGEST not in shown(c)]
 
 
 async def sending_done(app: WardApp) -> DigestService:

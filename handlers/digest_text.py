@@ -138,6 +138,10 @@ def digest_html(d: Digest) -> str:
         total += (f", {change_phrase(d.total, d.previous.total)} on "
                   f"{month_name(d.previous.month)} ({n(d.previous.total)})")
     lines.append(total + ".")
+    if d.since_month is not None and d.new_months:
+        months = ", ".join(f"{month_name(m.month).split()[0]} {n(m.total)}"
+                           for m in d.new_months)
+        lines.append(f"Since {month_name(d.since_month)}: {months}.")
     if d.rises:
         lines.append(f"Rose most: {_changes(d.rises)}.")
     if d.falls:

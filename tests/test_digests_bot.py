@@ -104,6 +104,8 @@ def expected_digest_lines(ward: str) -> tuple[list[str], bool]:
     change = (f"up {now - before:,}" if now > before else f"down {before - now:,}"
               if now < before else "no change")
     lines = [f"Crimes recorded: {now:,}, {change} on February 2026 ({before:,})."]
+    # The data moved on from January to March: the digest covers both new months.
+    lines.append(f"Since January 2026: February {before:,}, March {now:,}.")
     rows = wc[wc["WardCode"] == ward].groupby("MinorText")[["202602", "202603"]].sum()
     diffs = (rows["202603"] - rows["202602"]).astype(int)
     ups = sorted(((-int(c), str(name)) for name, c in diffs.items() if c > 0))[:3]

@@ -14,6 +14,7 @@ from datastore.storage.store import Version
 from datastore.storage.subscriptions import (
     MAX_WARDS,
     DeliveryCounts,
+    PauseCause,
     SubscribeResult,
     Subscription,
     SubscriptionCounts,
@@ -98,7 +99,8 @@ def forgotten_html(erased: Mapping[str, int], subs: Sequence[Subscription],
     return text
 
 
-def subscriptions_html(subs: Sequence[Subscription], names: WardNames) -> str:
+def subscriptions_html(subs: Sequence[Subscription], names: WardNames,
+                       paused_because: PauseCause = "removed") -> str:
     """/subscriptions: what the chat follows, each with its district and state."""
     if not subs:
         return texts.NO_SUBSCRIPTIONS
@@ -107,7 +109,9 @@ def subscriptions_html(subs: Sequence[Subscription], names: WardNames) -> str:
         state = " — <i>paused</i>" if s.state == "paused" else ""
         lines.append(f"• {ward_label(s.ward_code, names)} (from {esc(s.district)}){state}")
     if any(s.state == "paused" for s in subs):
-        lines.append(f"<i>{texts.PAUSED_NOTE}</i>")
+        note = texts.PAUSED_SEND_FAILED if paused_because == "send_failed" \
+            else texts.PAUSED_REMOVED
+        lines.append(f"<i>{note}</i>")
     lines.append(texts.SUBSCRIPTIONS_HINT)
     return fit("\n".join(lines))
 

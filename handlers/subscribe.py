@@ -132,7 +132,10 @@ async def subscriptions_command(update: Update, context: WardContext) -> None:
     names = ward_names(context.services.view, [s.ward_code for s in subs])
     labels = [(s.ward_code, names.get(s.ward_code, (s.ward_code, ""))[0]) for s in subs]
     markup = keyboards.unfollow_keyboard(labels) if labels else None
-    await message.reply_html(digest_text.subscriptions_html(subs, names), reply_markup=markup)
+    cause = await context.chats.run(subscriptions.pause_cause, message.chat.id) \
+        if any(s.state == "paused" for s in subs) else "removed"
+    await message.reply_html(digest_text.subscriptions_html(subs, names, cause),
+                             reply_markup=markup)
 
 
 async def _say(update: Update, context: WardContext, chat: Chat, text: str,

@@ -379,9 +379,14 @@ DIGEST_WHEN: Final = (
     "A digest comes here each month, as soon as the Met publishes new figures."
 )
 
-PAUSED_NOTE: Final = (
-    "Paused: I couldn't reach this chat when digests went out (I was blocked or removed). "
+# Why a chat's digests are paused, as /subscriptions says it.
+PAUSED_REMOVED: Final = (
+    "Paused: Telegram told me this chat blocked or removed me, so no digests are sent here. "
     "Subscribing again here turns them back on."
+)
+PAUSED_SEND_FAILED: Final = (
+    "Paused: the last digest could not be delivered here (Telegram refused it: I was blocked "
+    "or removed, or the chat was gone). Subscribing again here turns them back on."
 )
 
 DIGEST_FOOTER: Final = (

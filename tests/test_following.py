@@ -101,3 +101,21 @@ async def test_forget_asks_first_and_says_what_it_erased(api: FakeBotApi, app: W
     [alert] = await ask(api, press, "answerCallbackQuery")
     assert alert.params["text"] == texts.FORGET_ADMINS_ONLY_ALERT
     assert await followed(app, GROUP_ID) == [CALEDONIAN]
+
+
+async def test_subscriptions_says_why_digests_are_paused(api: FakeBotApi, app: WardApp) -> None:
+    chats = app.bot_data[CHATS_KEY]
+    await ask(api, api.message("/subscribe N1 9AA"))
+    # Paused as my_chat_member pauses it (Telegram said the bot was blocked), nothing refused.
+    await chats.run(subscriptions.set_chat_state, USER_ID, "paused")
+    [listing] = await ask(api, api.message("/subscriptions"))
+    assert "— paused" in shown(listing)
+    assert shown(listing).split("\n")[-2] == texts.PAUSED_REMOVED
+    # Paused because Telegram refused a digest.
+    await chats.run(subscriptions.subscribe, USER_ID, "private", CALEDONIAN, "N1")
+    await chats.run(subscriptions.open_fanout, 202603)
+    await chats.run(subscriptions.claim, USER_ID, CALEDONIAN, 202603)
+    await chats.run(subscriptions.fail_chat, USER_ID, CALEDONIAN, 202603,
+                    "Forbidden: bot was blocked by the user")
+    [listing] = await ask(api, api.message("/subscriptions"))
+    assert shown(listing).split("\n")[-2] == texts.PAUSED_SEND_FAILED

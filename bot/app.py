@@ -3,13 +3,20 @@ in post_init and closed in post_shutdown."""
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from telegram import BotCommand, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -20,6 +27,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -30,19 +38,33 @@ from bot import jobs
 from bot.config import Config
 from bot.logs import quiet_noisy_loggers
 from datastore.services import open_services
-from handlers import admin, choices, errors, info, keyboards, lookup, media, places, subscribe
+from handlers import (
+    admin,
+    choices,
+    errors,
+    info,
+    inline,
+    keyboards,
+    lookup,
+    media,
+    places,
+    subscribe,
+    texts,
+)
 from handlers.context import SERVICES_KEY, SETTINGS_KEY, BotSettings, WardApp, WardContext
 
 log = logging.getLogger(__name__)
 
 _EXIT_KEY: Final = "_exit_stack"
 
+# The command menus, per BotCommandScope: private chats, groups, and group administrators
+# (who also manage what the group follows). In a group only commands reach the bot.
 COMMANDS: Final = (
     ("postcode", "Crime figures for a postcode, ward or borough"),
     ("compare", "Two places side by side"),
     ("trend", "A chart of a ward's crime month by month"),
     ("map", "A map of a borough's wards against London"),
-    ("export", "A postcode's figures as CSV, JSON and Excel files"),
+    ("export", "A ward's figures as a CSV, Excel or JSON file"),
     ("types", "What the crime types mean"),
     ("about", "Sources, limits and what is stored"),
     ("subscribe", "Get a ward's figures every month"),
@@ -51,6 +73,28 @@ COMMANDS: Final = (
     ("forget", "Erase everything stored for this chat"),
     ("help", "How to use WardWatch"),
     ("start", "What WardWatch does"),
+)
+GROUP_COMMANDS: Final = (
+    ("postcode", "Crime figures for a postcode, ward or borough"),
+    ("compare", "Two places side by side"),
+    ("trend", "A chart of a ward's crime month by month"),
+    ("map", "A map of a borough's wards against London"),
+    ("subscriptions", "The wards this group follows"),
+    ("types", "What the crime types mean"),
+    ("about", "Sources, limits and what is stored"),
+    ("help", "The commands in a group"),
+)
+ADMIN_COMMANDS: Final = (
+    *GROUP_COMMANDS[:5],
+    ("subscribe", "This group gets a ward's figures every month"),
+    ("unsubscribe", "Stop following a ward"),
+    ("forget", "Erase everything stored for this group"),
+    *GROUP_COMMANDS[5:],
+)
+MENUS: Final = (
+    (BotCommandScopeAllPrivateChats(), COMMANDS),
+    (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
+    (BotCommandScopeAllChatAdministrators(), ADMIN_COMMANDS),
 )
 
 
@@ -85,11 +129,15 @@ def register(app: WardApp) -> None:
     # A place chosen from buttons (a near-miss, an ambiguous name, a district's wards).
     app.add_handler(CallbackQueryHandler(places.pick, pattern=choices.PICK_PATTERN))
     app.add_handler(CallbackQueryHandler(places.compare_chart, pattern=choices.COMPARE_PATTERN))
+    app.add_handler(CallbackQueryHandler(info.types_button, pattern=keyboards.TYPES_PATTERN))
+    app.add_handler(CallbackQueryHandler(info.forget_button, pattern=keyboards.FORGET_PATTERN))
     app.add_handler(CallbackQueryHandler(lookup.drill_down))
     # The bot blocked, removed or re-added; a group upgraded to a supergroup.
     app.add_handler(ChatMemberHandler(subscribe.membership_changed,
                                       ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, subscribe.chat_migrated))
+    # `@bot <postcode>` in any chat (inline mode, enabled with @BotFather): offline only.
+    app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_handler(MessageHandler(new & (filters.LOCATION | filters.VENUE), lookup.location))
     private = filters.ChatType.PRIVATE
     # Commands not ours (or for another bot, /start@OtherBot) after ours had their chance.
@@ -110,10 +158,26 @@ async def _post_init(app: WardApp) -> None:
         postcodes_timeout=cfg.postcodes.timeout))
     app.bot_data[_EXIT_KEY] = stack
     await jobs.open_digests(app, cfg, stack)
-    try:
-        await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
-    except TelegramError as exc:  # not essential: the bot works without the menu
-        log.warning("could not register the command menu: %s", type(exc).__name__)
+    await _describe(app)
+
+
+async def _describe(app: WardApp) -> None:
+    """The command menus and the "What can this bot do?" texts. Each is tried on its own and
+    none is essential: the bot works without them."""
+    calls: list[tuple[str, Callable[[], Awaitable[bool]]]] = [
+        (f"the {scope.type} command menu",
+         functools.partial(app.bot.set_my_commands, [BotCommand(c, d) for c, d in menu],
+                           scope=scope))
+        for scope, menu in MENUS]
+    calls.append(("the description",
+                  functools.partial(app.bot.set_my_description, texts.BOT_DESCRIPTION)))
+    calls.append(("the short description", functools.partial(
+        app.bot.set_my_short_description, texts.BOT_SHORT_DESCRIPTION)))
+    for what, call in calls:
+        try:
+            await call()
+        except TelegramError as exc:
+            log.warning("could not set %s: %s", what, type(exc).__name__)
 
 
 async def _post_shutdown(app: WardApp) -> None:

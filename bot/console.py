@@ -112,7 +112,8 @@ class LocalBotApi(BaseRequest):
         result: object = True
         if api_method == "getMe":
             result = BOT_USER
-        elif api_method in ("sendMessage", "editMessageText", "sendPhoto", "sendDocument"):
+        elif api_method in ("sendMessage", "editMessageText", "editMessageReplyMarkup",
+                            "sendPhoto", "sendDocument"):
             if request_data is not None and request_data.contains_files and self.files:
                 params = {**params, "saved": self._save(request_data)}
             self.show(api_method, params)
@@ -130,7 +131,9 @@ class Console:
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
-        self.buttons: list[tuple[str, str]] = []  # (label, callback data) of the last answer
+        # (label, callback data, link) of the last answer's buttons; a link button has no data
+        self.buttons: list[tuple[str, str, str]] = []
+        self.markup: dict[str, Any] | None = None  # its keyboard, as Telegram would show it
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(10_000)
 
@@ -138,29 +141,44 @@ class Console:
         if method == "answerCallbackQuery":
             print(f"  ({params['text']})", file=self.out)
             return
-        print("\n" + strip_html(str(params.get("text") or params.get("caption") or "")),
-              file=self.out)
+        if method == "editMessageText":  # Telegram redraws the message in place
+            print("\n" + EDITED, file=self.out)
+        if method == "editMessageReplyMarkup":
+            print("\n" + NEW_BUTTONS, file=self.out)
+        else:
+            print("\n" + strip_html(str(params.get("text") or params.get("caption") or "")),
+                  file=self.out)
         for path in params.get("saved", []):
             print(f"(saved to {path})", file=self.out)
         markup = params.get("reply_markup")
-        if markup:
-            data = json.loads(markup) if isinstance(markup, str) else markup
-            self.buttons = [(b["text"], b.get("callback_data", "")) for row in
-                            data.get("inline_keyboard", []) for b in row]
-            labels = "   ".join(f"[{i}] {label}" for i, (label, _) in
+        data = (json.loads(markup) if isinstance(markup, str) else markup) if markup else {}
+        if "keyboard" in data:  # a reply keyboard, below the text field in Telegram
+            keys = "   ".join(f"[{b['text']}]" for row in data["keyboard"] for b in row)
+            print(f"\nKeyboard: {keys}   (in Telegram; here, type a postcode)", file=self.out)
+        if "inline_keyboard" in data:
+            self.markup = data
+            self.buttons = [(b["text"], b.get("callback_data", ""), b.get("url", ""))
+                            for row in data["inline_keyboard"] for b in row]
+            labels = "   ".join(f"[{i}] {label}{' ↗' if url else ''}" for i, (label, _, url) in
                                  enumerate(self.buttons, 1))
             print(f"\nButtons: {labels}   (type a number to press one)", file=self.out)
         print(file=self.out, flush=True)
 
-    def update_for(self, line: str) -> dict[str, Any]:
-        """The Telegram update a typed line stands for."""
+    def update_for(self, line: str) -> dict[str, Any] | None:
+        """The Telegram update a typed line stands for; None for a link button (Telegram
+        opens the link: the console prints it)."""
         text = line.strip()
+        if text.isdigit() and 1 <= int(text) <= len(self.buttons) and \
+                self.buttons[int(text) - 1][2]:
+            print(f"\n(a link: {self.buttons[int(text) - 1][2]})\n", file=self.out, flush=True)
+            return None
         if text.isdigit() and 1 <= int(text) <= len(self.buttons):
             return {"update_id": next(self._update_ids), "callback_query": {
                 "id": str(next(self._update_ids)), "from": YOU, "chat_instance": "console",
                 "data": self.buttons[int(text) - 1][1],
                 "message": {"message_id": 1, "date": int(time.time()), "chat": CHAT,
-                            "from": BOT_USER, "text": "…"}}}
+                            "from": BOT_USER, "text": "…",
+                            **({"reply_markup": self.markup} if self.markup else {})}}}
         message: dict[str, Any] = {"message_id": next(self._message_ids),
                                    "date": int(time.time()), "chat": CHAT, "from": YOU,
                                    "text": text}
@@ -169,6 +187,9 @@ class Console:
                                     "length": len(text.split()[0])}]
         return {"update_id": next(self._update_ids), "message": message}
 
+
+EDITED: Final = "↻ (the message above, redrawn in place)"
+NEW_BUTTONS: Final = "↻ (the message above, new buttons)"
 
 INTRO: Final = (
     "WardWatch console: the bot as it answers in Telegram, here in your terminal.\n"
@@ -195,6 +216,8 @@ async def run_console(cfg: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.
                 break
             if not line.strip():
                 continue
-            await app.process_update(Update.de_json(console.update_for(line), app.bot))
+            update = console.update_for(line)
+            if update is not None:
+                await app.process_update(Update.de_json(update, app.bot))
     print("Bye.", file=out, flush=True)
     return 0

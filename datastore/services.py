@@ -102,11 +102,18 @@ class Services:
     async def place_answer(self, kind: str, code: str) -> lookup.Answer:
         """The answer for a place chosen from buttons: "ward" (E05…), "borough" (E09…) or
         "postcode" ("E8 1DY")."""
-        view = self.view
         if kind == "postcode":
             return await self.answer(code)
-        resolve = lookup.ward_resolution if kind == "ward" else lookup.borough_resolution
-        return self._fresh(lookup.figures_for(resolve(code, code, view), view))
+        if kind == "ward":
+            return self.ward_answer(code)
+        view = self.view
+        return self._fresh(lookup.figures_for(lookup.borough_resolution(code, code, view), view))
+
+    def ward_answer(self, code: str) -> lookup.Answer:
+        """The answer for a ward by its code (E05…), with no postcode: its district is the one
+        holding most of its postcodes."""
+        view = self.view
+        return self._fresh(lookup.figures_for(lookup.ward_resolution(code, code, view), view))
 
     async def borough_answer(self, code: str) -> lookup.Answer:
         """The answer for a whole borough, by its code (E09…)."""

@@ -12,6 +12,7 @@ from datastore.services import Services
 from datastore.storage.subscriptions import ChatStore
 from handlers.flood import FloodGate
 from handlers.media_files import MediaCache
+from handlers.replies import Replies
 
 SERVICES_KEY: Final = "services"
 SETTINGS_KEY: Final = "settings"
@@ -26,6 +27,7 @@ class BotSettings:
     admin_ids: frozenset[int] = frozenset()
     flood: FloodGate = field(default_factory=FloodGate)
     media: MediaCache = field(default_factory=MediaCache)  # pictures and downloads made
+    replies: Replies = field(default_factory=Replies)  # an edited message edits its reply
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datastore.storage.store import Version
 from datastore.storage.subscriptions import (
     MAX_WARDS,
     DeliveryCounts,
+    PauseCause,
     SubscribeResult,
     Subscription,
     SubscriptionCounts,
@@ -71,7 +72,35 @@ def unsubscribed_all_html(count: int) -> str:
     return f"Done: this chat no longer follows any ward ({plural(count, 'ward')} removed)."
 
 
-def subscriptions_html(subs: Sequence[Subscription], names: WardNames) -> str:
+# What /forget says it erased, by table.
+FORGOTTEN_LABELS: Final = {"subscription": "subscription", "delivery": "digest record"}
+
+
+def forget_question_html(subs: Sequence[Subscription], names: WardNames) -> str:
+    """/forget's question: what pressing Erase would erase."""
+    if not subs:
+        what = texts.FORGET_NOTHING_FOLLOWED
+    else:
+        wards = "; ".join(ward_label(s.ward_code, names) for s in subs)
+        what = (f"the {plural(len(subs), 'ward')} this chat follows ({wards}), so its monthly "
+                "digests stop, and the record of the digests sent here")
+    return texts.FORGET_QUESTION.format(what=what)
+
+
+def forgotten_html(erased: Mapping[str, int], subs: Sequence[Subscription],
+                   names: WardNames) -> str:
+    """/forget done: what was erased, in words."""
+    what = ", ".join(plural(count, FORGOTTEN_LABELS.get(name, name))
+                     for name, count in erased.items()) or "the request counter"
+    text = texts.FORGOTTEN.format(what=esc(what))
+    if subs:
+        wards = "; ".join(ward_label(s.ward_code, names) for s in subs)
+        text += f" This chat no longer follows {wards}."
+    return text
+
+
+def subscriptions_html(subs: Sequence[Subscription], names: WardNames,
+                       paused_because: PauseCause = "removed") -> str:
     """/subscriptions: what the chat follows, each with its district and state."""
     if not subs:
         return texts.NO_SUBSCRIPTIONS
@@ -80,7 +109,9 @@ def subscriptions_html(subs: Sequence[Subscription], names: WardNames) -> str:
         state = " — <i>paused</i>" if s.state == "paused" else ""
         lines.append(f"• {ward_label(s.ward_code, names)} (from {esc(s.district)}){state}")
     if any(s.state == "paused" for s in subs):
-        lines.append(f"<i>{texts.PAUSED_NOTE}</i>")
+        note = texts.PAUSED_SEND_FAILED if paused_because == "send_failed" \
+            else texts.PAUSED_REMOVED
+        lines.append(f"<i>{note}</i>")
     lines.append(texts.SUBSCRIPTIONS_HINT)
     return fit("\n".join(lines))
 
@@ -111,6 +142,10 @@ def digest_html(d: Digest) -> str:
         total += (f", {change_phrase(d.total, d.previous.total)} on "
                   f"{month_name(d.previous.month)} ({n(d.previous.total)})")
     lines.append(total + ".")
+    if d.since_month is not None and d.new_months:
+        months = ", ".join(f"{month_name(m.month).split()[0]} {n(m.total)}"
+                           for m in d.new_months)
+        lines.append(f"Since {month_name(d.since_month)}: {months}.")
     if d.rises:
         lines.append(f"Rose most: {_changes(d.rises)}.")
     if d.falls:

@@ -1,9 +1,14 @@
-"""Per-chat flood protection: a sliding window of requests, the clock passed in."""
+"""Flood protection per private chat or per member of a group: a sliding window of requests,
+the clock passed in."""
 
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+
+# What is counted: a private chat by its id; a member of a group by (group id, user id).
+Key = Hashable
 
 
 @dataclass
@@ -27,9 +32,9 @@ class FloodGate:
     limit: int = 20
     window: float = 60.0
     max_chats: int = 10_000
-    _chats: OrderedDict[int, _Chat] = field(default_factory=OrderedDict)
+    _chats: OrderedDict[Key, _Chat] = field(default_factory=OrderedDict)
 
-    def allow(self, chat_id: int, now: float) -> bool:
+    def allow(self, chat_id: Key, now: float) -> bool:
         """Record a request at `now`; False if the chat is over its limit."""
         chat = self._chats.pop(chat_id, None)
         self._prune(now, room=1)
@@ -45,7 +50,7 @@ class FloodGate:
         times.append(now)
         return True
 
-    def should_warn(self, chat_id: int, now: float) -> bool:
+    def should_warn(self, chat_id: Key, now: float) -> bool:
         """True once per window for a chat that is over its limit (so warnings don't flood)."""
         chat = self._chats.get(chat_id)
         if chat is None:  # not tracked (forgotten since): warn, remember nothing
@@ -56,13 +61,16 @@ class FloodGate:
         return True
 
     def forget(self, chat_id: int) -> None:
+        """Drop a chat's counts: a private chat's, or every member's of a group."""
         self._chats.pop(chat_id, None)
+        for key in [k for k in self._chats if isinstance(k, tuple) and k[0] == chat_id]:
+            del self._chats[key]
 
     def __len__(self) -> int:
         """How many chats are tracked."""
         return len(self._chats)
 
-    def tracked(self) -> list[int]:
+    def tracked(self) -> list[Key]:
         """The chats tracked, least recently seen first."""
         return list(self._chats)
 

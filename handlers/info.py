@@ -2,28 +2,84 @@
 
 from __future__ import annotations
 
-from typing import Final
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 
-from telegram import Update
-
-from handlers import membership, render, texts
+from datastore.storage import subscriptions
+from handlers import digest_text, keyboards, lookup, media, membership, render, texts
 from handlers.context import WardContext
+from handlers.subscribe import ward_names
+
+
+def _in_group(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
 async def start(update: Update, context: WardContext) -> None:
-    if update.effective_message:
-        await update.effective_message.reply_html(texts.START)
+    """/start: what the bot does (in a group, what it does there). Deep links: /start
+    w-<ward> (Share) gives the ward's answer; /start x-<ward>, from a group's Download
+    figures button, offers that ward's download here."""
+    message = update.effective_message
+    if message is None:
+        return
+    payload = context.args[0] if context.args else ""
+    view = context.services.view
+    if (ward := keyboards.parse_start(payload, keyboards.WARD_LINK)) and view.is_met_ward(ward):
+        await lookup.ward_link(message, context, ward)
+        return
+    if not _in_group(update) and (ward := keyboards.parse_start(
+            payload, keyboards.DOWNLOAD_LINK)) and view.is_met_ward(ward):
+        await media.offer_formats(message, context, lookup.ward_answer(context, ward))
+        return
+    if _in_group(update):
+        await message.reply_html(texts.GROUP_START)
+        return
+    await message.reply_html(texts.START, reply_markup=keyboards.location_keyboard())
 
 
 async def help_command(update: Update, context: WardContext) -> None:
+    """/help: the commands of this kind of chat."""
     if update.effective_message:
-        await update.effective_message.reply_html(texts.HELP)
+        await update.effective_message.reply_html(
+            texts.GROUP_HELP if _in_group(update) else texts.HELP)
+
+
+def _types_view(context: WardContext, major: str) -> tuple[str, InlineKeyboardMarkup] | None:
+    """The list of major types (major "") or one type's kinds; None for a type the current
+    data does not hold."""
+    categories = context.services.view.categories()
+    if not major:
+        return render.types_html(categories), keyboards.types_keyboard(
+            [(m, render.category(m)) for m in categories])
+    if major not in categories:
+        return None
+    return (render.types_detail_html(major, categories[major]),
+            keyboards.types_back_keyboard())
 
 
 async def types(update: Update, context: WardContext) -> None:
-    if update.effective_message:
-        text = render.types_html(context.services.view.categories())
-        await update.effective_message.reply_html(text)
+    """/types: the current data's major crime types, a button each for its kinds."""
+    shown = _types_view(context, "")
+    if update.effective_message and shown:
+        await update.effective_message.reply_html(shown[0], reply_markup=shown[1])
+
+
+async def types_button(update: Update, context: WardContext) -> None:
+    """A /types button: one type's kinds, or the list again, in place of the message."""
+    query = update.callback_query
+    if query is None:
+        return
+    major = keyboards.parse_types(query.data)
+    shown = _types_view(context, major) if major is not None else None
+    if shown is None:
+        await query.answer(texts.BAD_BUTTON, show_alert=True)
+        return
+    if update.effective_chat is None:  # no chat to answer in (an inline-mode message)
+        await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
+        return
+    await query.answer()
+    await lookup.show_in_place(update, context, *shown)
 
 
 async def about(update: Update, context: WardContext) -> None:
@@ -31,13 +87,9 @@ async def about(update: Update, context: WardContext) -> None:
         await update.effective_message.reply_html(texts.ABOUT, disable_web_page_preview=True)
 
 
-# What /forget says it erased, by table.
-FORGOTTEN_LABELS: Final = {"subscription": "subscription", "delivery": "digest record"}
-
-
 async def forget(update: Update, context: WardContext) -> None:
-    """Erase everything stored for this chat, then confirm.  In a group that stops its
-    digests, so only its administrators may."""
+    """/forget: ask, with a button, before erasing everything stored for this chat.  In a
+    group that stops its digests, so only its administrators may."""
     chat, message = update.effective_chat, update.effective_message
     if chat is None or message is None:
         return
@@ -47,11 +99,41 @@ async def forget(update: Update, context: WardContext) -> None:
         await message.reply_html(texts.FORGET_ADMINS_ONLY if verdict == "refused"
                                  else texts.ADMIN_CHECK_FAILED)
         return
+    subs = await context.chats.run(subscriptions.for_chat, chat.id)
+    names = ward_names(context.services.view, [s.ward_code for s in subs])
+    await message.reply_html(digest_text.forget_question_html(subs, names),
+                             reply_markup=keyboards.forget_keyboard())
+
+
+async def forget_button(update: Update, context: WardContext) -> None:
+    """Erase or Cancel under /forget's question: the question becomes the answer."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None:
+        return
+    choice = keyboards.parse_forget(query.data)
+    if choice is None:
+        await query.answer(texts.BAD_BUTTON, show_alert=True)
+        return
+    if chat is None:  # no chat to erase (an inline-mode message)
+        await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
+        return
+    verdict = await membership.may_change(context.bot, chat, query.from_user)
+    if verdict != "allowed":
+        await query.answer(texts.FORGET_ADMINS_ONLY_ALERT if verdict == "refused"
+                           else texts.ADMIN_CHECK_FAILED_ALERT, show_alert=True)
+        return
+    if not choice:
+        await query.answer()
+        await lookup.show_in_place(update, context, texts.FORGET_CANCELLED, None)
+        return
+    subs = await context.chats.run(subscriptions.for_chat, chat.id)
+    names = ward_names(context.services.view, [s.ward_code for s in subs])
     erased = await context.services.forget_chat(chat.id)
     context.settings.flood.forget(chat.id)
-    what = ", ".join(render.plural(n, FORGOTTEN_LABELS.get(name, name))
-                     for name, n in erased.items()) or "the request counter"
-    await message.reply_html(texts.FORGOTTEN.format(what=render.esc(what)))
+    context.settings.replies.forget(chat.id)
+    await query.answer()
+    await lookup.show_in_place(update, context,
+                               digest_text.forgotten_html(erased, subs, names), None)
 
 
 async def unknown_command(update: Update, context: WardContext) -> None:

@@ -6,17 +6,29 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 
 from datastore.query.lookup import Answer
-from handlers import keyboards, render, reply, texts
+from handlers import choices, keyboards, render, reply, texts
 from handlers.context import WardContext
 
 log = logging.getLogger(__name__)
 
 # A shared location farther than this from every London postcode is not in London.
 MAX_LOCATION_KM: Final = 2.0
+
+
+def ward_answer(context: WardContext, ward_code: str) -> Answer:
+    """A ward's answer without a postcode (a deep link, or a button from before buttons
+    carried one); its district is the one with most of its postcodes."""
+    return context.services.ward_answer(ward_code)
+
+
+async def ward_link(message: Message, context: WardContext, ward_code: str) -> None:
+    """/start w-<ward>: the ward's answer, with its Subscribe button."""
+    await _reply(message, context, ward_answer(context, ward_code))
 
 
 async def _reply(message: Message, context: WardContext, answer: Answer, prefix: str = "") -> None:
@@ -58,41 +70,77 @@ async def location(update: Update, context: WardContext) -> None:
 
 
 async def drill_down(update: Update, context: WardContext) -> None:
-    """A button under an answer: crime by minor type, stop and search, taser in detail, or
-    the ward's borough from the Met's borough figures."""
+    """A button under an answer: the summary, crime by type, stop and search, taser, the
+    ward's borough or the sources and limits, shown in place of the message."""
     query = update.callback_query
     if query is None:
         return
     drill = keyboards.parse(query.data)
     view = context.services.view
-    if drill is None or not view.is_met_ward(drill.ward_code):
+    shown = await _view(context, drill) if drill is not None and view.is_met_ward(
+        drill.ward_code) else None
+    if drill is None or shown is None:
         await query.answer(texts.BAD_BUTTON, show_alert=True)
         return
     if update.effective_chat is None:  # no chat to answer in (an inline-mode message)
         await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
         return
     await query.answer(texts.STALE_BUTTON if drill.version != view.crime_version else None)
-    lad_code, borough = view.ward_lad.get(drill.ward_code, ("", ""))
+    await show_in_place(update, context, *shown)
+
+
+async def _view(context: WardContext, drill: keyboards.Drill,
+                ) -> tuple[str, InlineKeyboardMarkup] | None:
+    """The text and buttons of the view a button asks for; None for a forged button (its
+    postcode not in its ward)."""
+    services = context.services
+    view, ward = services.view, drill.ward_code
+    answer = (await services.answer(drill.postcode) if drill.postcode
+              else ward_answer(context, ward))
+    place = answer.resolution.place
+    if place is None or place.ward_code != ward:
+        return None
+    markup = keyboards.answer_keyboard(ward, view.crime_version, drill.postcode, drill.action)
+    lad_code, borough = view.ward_lad.get(ward, ("", ""))
     month = view.latest_month
+    if drill.action == keyboards.SUMMARY:
+        return render.summary_html(answer), reply.answer_markup(context, answer) or markup
     if drill.action == keyboards.MINOR:
-        text = render.minor_html(view.ward_month(drill.ward_code))
+        text = render.minor_html(view.ward_month(ward))
     elif drill.action == keyboards.STOP_SEARCH:
         summary = view.stop_search_summary(borough)
         text = (render.stop_search_detail_html(summary, month) if summary
-                else "No stop-and-search data.")
-    elif drill.action == keyboards.BOROUGH:  # the borough's answer, with its wards' buttons
-        answer = await context.services.borough_answer(lad_code)
-        if isinstance(query.message, Message):
-            await reply.reply(query.message, context, answer)
-        else:
-            await reply.send(context, update.effective_chat.id, answer)
-        return
+                else texts.NO_STOP_SEARCH)
+    elif drill.action == keyboards.BOROUGH:  # the borough, with its wards as buttons too
+        borough_answer = await services.borough_answer(lad_code)
+        text = render.summary_html(borough_answer)
+        wards = choices.markup_for(borough_answer, view)
+        if wards is not None:
+            markup = InlineKeyboardMarkup([*markup.inline_keyboard, *wards.inline_keyboard])
+    elif drill.action == keyboards.SOURCES:
+        text = render.sources_html(answer)
     else:
         text = render.taser_detail_html(view.taser_history(borough), month)
-    if isinstance(query.message, Message):
-        await query.message.reply_html(text, disable_web_page_preview=True)
-    else:  # a message too old for Telegram to include: its chat is still known
-        await context.bot.send_message(update.effective_chat.id, text)
+    return text, markup
+
+
+async def show_in_place(update: Update, context: WardContext, text: str,
+                        markup: InlineKeyboardMarkup | None) -> None:
+    """Edit the message whose button was pressed to show `text`; one that can no longer be
+    edited (too old, inaccessible) gets a new message instead."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is not None and isinstance(query.message, Message):
+        try:
+            await query.edit_message_text(render.fit(text), reply_markup=markup,
+                                          disable_web_page_preview=True)
+            return
+        except BadRequest as exc:
+            if "not modified" in exc.message:  # pressed twice: it already shows this
+                return
+            log.info("could not edit a message, sending a new one: %s", exc.message)
+    if chat is not None:
+        await context.bot.send_message(chat.id, render.fit(text), reply_markup=markup,
+                                       disable_web_page_preview=True)
 
 
 async def not_text(update: Update, context: WardContext) -> None:

@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from telegram import InputFile, Message, Update
-from telegram.error import TelegramError
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.constants import ChatAction, ChatType
+from telegram.error import BadRequest, TelegramError
 
+from datastore.query.lookup import Answer
 from handlers import keyboards, render, reply, texts
 from handlers.context import WardContext
 from handlers.exports import FORMATS
@@ -33,7 +35,8 @@ async def map_command(update: Update, context: WardContext) -> None:
 
 
 async def export_command(update: Update, context: WardContext) -> None:
-    """/export <postcode>: every figure of the ward as CSV, JSON and XLSX."""
+    """/export <postcode> [csv|xlsx|json]: every figure of the ward as one file; without a
+    format, buttons ask for one."""
     await _command(update, context, keyboards.EXPORT)
 
 
@@ -44,7 +47,10 @@ async def _command(update: Update, context: WardContext, action: str) -> None:
     if not context.args:
         await message.reply_html(USAGE[action])
         return
-    text = " ".join(context.args)
+    args = list(context.args)
+    fmt = args.pop().lower() if action == keyboards.EXPORT and len(args) > 1 and \
+        args[-1].lower() in keyboards.EXPORT_FORMATS else None
+    text = " ".join(args)
     if action == keyboards.MAP and text.strip().lower() == LONDON:
         await _deliver(context, message, action, None, "")
         return
@@ -58,17 +64,38 @@ async def _command(update: Update, context: WardContext, action: str) -> None:
     if answer.status != "ok" or place is None:
         # The answer's own message (a choice, a borough's wards to pick for a chart), with
         # its buttons: a ward chosen there answers with the chart and download buttons.
-        if answer.status == "ok":
-            prefix = f"<i>{texts.BY_WARD.format(what=WHAT[action])}</i>\n\n"
-            await reply.reply(message, context, answer, prefix)
-        else:
-            await reply.reply(message, context, answer)
+        prefix = (f"<i>{texts.BY_WARD}</i>\n\n"
+                  if answer.status == "ok" else "")
+        await reply.reply(message, context, answer, prefix)
         return
-    await _deliver(context, message, action, place.ward_code, render.answer_html(answer))
+    if action == keyboards.EXPORT and _in_group(message.chat):  # files go to a private chat
+        url = keyboards.start_link(context.bot.username, keyboards.DOWNLOAD_LINK, place.ward_code)
+        await message.reply_html(texts.GROUP_DOWNLOAD_LINK,
+                                 reply_markup=keyboards.link_keyboard(texts.PRIVATE_BUTTON, url))
+        return
+    if action == keyboards.EXPORT and fmt is None:  # one format, asked for with buttons
+        await offer_formats(message, context, answer)
+        return
+    await _deliver(context, message, action, place.ward_code, render.answer_html(answer), fmt)
+
+
+def _in_group(chat: Chat | None) -> bool:
+    return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+async def offer_formats(message: Message, context: WardContext, answer: Answer) -> None:
+    """The ward's summary and one button per format (/export, a group's deep link)."""
+    place = answer.resolution.place
+    assert place is not None
+    version = context.services.view.crime_version
+    await message.reply_html(
+        f"{render.summary_html(answer)}\n\n{texts.CHOOSE_FORMAT}",
+        reply_markup=keyboards.format_keyboard(place.ward_code, version, None),
+        disable_web_page_preview=True)
 
 
 async def button(update: Update, context: WardContext) -> None:
-    """A Trend chart, Map or Download figures button under an answer."""
+    """A Trend chart, Map or Download figures button under an answer, or a format button."""
     query = update.callback_query
     if query is None:
         return
@@ -83,14 +110,44 @@ async def button(update: Update, context: WardContext) -> None:
     if where is None:  # no chat to send the files to (an inline-mode message)
         await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
         return
+    if drill.action == keyboards.EXPORT and _in_group(update.effective_chat):
+        # Files would flood the group: Telegram opens a private chat at the download.
+        await query.answer(url=keyboards.start_link(
+            context.bot.username, keyboards.DOWNLOAD_LINK, drill.ward_code))
+        return
+    if drill.action == keyboards.EXPORT and drill.fmt is None:
+        await query.answer(texts.CHOOSE_FORMAT_ALERT)
+        await _ask_format(context, query, where, drill)
+        return
     await query.answer(texts.STALE_BUTTON if drill.version != view.crime_version else None)
     ward = drill.ward_code
     borough = view.ward_lad.get(ward, ("", view.wards[ward].borough_name))[1]
     text = render.ward_html(view.ward_month(ward), view.ward_rate(ward), borough)
-    await _deliver(context, where, drill.action, ward, text)
+    await _deliver(context, where, drill.action, ward, text, drill.fmt)
 
 
-async def _files(context: WardContext, action: str, ward_code: str | None) -> list[MediaFile]:
+async def _ask_format(context: WardContext, query: CallbackQuery, where: Message | int,
+                      drill: keyboards.Drill) -> None:
+    """Put one button per format above the message's buttons (a new message if it can't)."""
+    version = context.services.view.crime_version
+    current = where.reply_markup if isinstance(where, Message) else None
+    kept = [row for row in (current.inline_keyboard if current else ())
+            if not any((d := keyboards.parse(b.callback_data)) and d.fmt for b in row)]
+    markup = keyboards.format_keyboard(drill.ward_code, version, InlineKeyboardMarkup(kept))
+    if isinstance(where, Message):
+        try:
+            await query.edit_message_reply_markup(markup)
+            return
+        except BadRequest as exc:
+            if "not modified" in exc.message:
+                return
+            log.info("could not edit a keyboard, sending a new message: %s", exc.message)
+        where = where.chat_id
+    await context.bot.send_message(where, texts.CHOOSE_FORMAT, reply_markup=markup)
+
+
+async def _files(context: WardContext, action: str, ward_code: str | None,
+                 fmt: str | None = None) -> list[MediaFile]:
     services, cache = context.services, context.settings.media
     if action == keyboards.MAP:
         found = await area_map(services, ward_code, cache)
@@ -98,13 +155,20 @@ async def _files(context: WardContext, action: str, ward_code: str | None) -> li
     assert ward_code is not None
     if action == keyboards.TREND:
         return [await trend(services, ward_code, cache)]
-    return [await export(services, ward_code, fmt, cache) for fmt in FORMATS]
+    return [await export(services, ward_code, f, cache) for f in FORMATS if f == fmt]
 
 
 async def _deliver(context: WardContext, where: Message | int, action: str,
-                   ward_code: str | None, text: str) -> None:
-    """Make the files and send them; if one can't be sent, send the text and a note."""
-    files = await _files(context, action, ward_code)
+                   ward_code: str | None, text: str, fmt: str | None = None) -> None:
+    """Make the files and send them, the chat told meanwhile that a photo or a file is on its
+    way; if one can't be sent, send the text and a note."""
+    chat_id = where.chat_id if isinstance(where, Message) else where
+    busy = ChatAction.UPLOAD_DOCUMENT if action == keyboards.EXPORT else ChatAction.UPLOAD_PHOTO
+    try:
+        await context.bot.send_chat_action(chat_id, busy)
+    except TelegramError as exc:  # only a courtesy: the files still go
+        log.info("could not show %s: %s", busy, type(exc).__name__)
+    files = await _files(context, action, ward_code, fmt)
     if not files:
         await _send_text(context, where, "\n\n".join(filter(None, [texts.NO_MAP, text])))
         return

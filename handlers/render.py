@@ -23,6 +23,7 @@ from datastore.query.models import (
 )
 from datastore.query.places import Candidate
 from handlers import texts
+from handlers.names import display
 
 TELEGRAM_LIMIT: Final = 4096
 
@@ -30,9 +31,6 @@ TASER_LABELS: Final = {
     "drawn": "drawn", "aimed": "aimed", "red_dot": "red dot", "arced": "arced",
     "fired": "fired", "drive_stun": "drive stun", "angled_drive_stun": "angled drive stun",
 }
-
-_ACRONYMS: Final = frozenset({"nfib", "asb", "hmrc", "dvla"})
-
 
 def esc(value: object) -> str:
     """Escape any data string for Telegram HTML."""
@@ -45,14 +43,9 @@ def n(value: int) -> str:
 
 
 def category(name: str) -> str:
-    """The Met's upper-case category names in sentence case: 'THEFT FROM A PERSON' -> 'Theft
-    from a person'."""
-    words = name.strip().lower().split()
-    if not words:
-        return name
-    out = [w.upper() if w in _ACRONYMS else w for w in words]
-    out[0] = out[0][:1].upper() + out[0][1:]
-    return " ".join(out)
+    """A crime category as the bot shows it (handlers/names.py: the one table of display
+    names); kept under this name for the renderers that call it."""
+    return display(name)
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
@@ -155,7 +148,7 @@ def _shares(items: Mapping[str, int], total: int, limit: int = 5) -> str:
     if total <= 0:
         return ""
     shown = list(items.items())[:limit]
-    parts = [f"{esc(k)} {_percent(v, total)}" for k, v in shown]
+    parts = [f"{esc(display(k))} {_percent(v, total)}" for k, v in shown]
     rest = sum(v for _, v in list(items.items())[limit:])
     if rest:
         parts.append(f"others {_percent(rest, total)}")
@@ -602,17 +595,30 @@ def lines(items: Iterable[str]) -> str:
 
 
 def types_html(categories: Mapping[str, Iterable[str]]) -> str:
-    """The crime types in the current data, each with a plain-English line where we have one."""
+    """/types: the current data's major crime types, each with a plain-English line; a
+    button per type gives its kinds (types_detail_html)."""
     from handlers.glossary import gloss
 
-    out = ["<b>Crime types</b> (as the Met names them in the current data)"]
-    for major, minors in categories.items():
-        line = f"\n<b>{esc(category(major))}</b>"
+    out = ["<b>Crime types</b> in the current figures"]
+    for major in categories:
         g = gloss(major, major=True)
-        out.append(line + (f": {esc(g)}" if g else ""))
-        for minor in minors:
-            g = gloss(minor, major=False)
-            out.append(f"• {esc(category(minor))}" + (f": {esc(g)}" if g else ""))
+        out.append(f"• <b>{esc(category(major))}</b>" + (f": {esc(g)}" if g else ""))
+    out.append(f"\n<i>{texts.TYPES_FOOT}</i>")
+    return fit("\n".join(out))
+
+
+def types_detail_html(major: str, minors: Iterable[str]) -> str:
+    """One major type's kinds: the name shown, the Met's own label, and what it means."""
+    from handlers.glossary import gloss
+
+    g = gloss(major, major=True)
+    out = [f"<b>{esc(category(major))}</b>" + (f": {esc(g)}" if g else ""),
+           f"<i>The Met's label: {esc(major)}</i>", ""]
+    for minor in minors:
+        g = gloss(minor, major=False)
+        shown = category(minor)
+        out.append(f"• <b>{esc(shown)}</b>" + (f": {esc(g)}" if g else "")
+                   + f" <i>({esc(minor)})</i>")
     return fit("\n".join(out))
 
 
@@ -661,3 +667,151 @@ def ward_html(crime: WardMonth, rate: WardRate | None, borough: str) -> str:
         sections.append(rate_block(rate))
     sections.append([f"<i>{texts.ATTRIBUTION}</i>"])
     return fit("\n\n".join("\n".join(s) for s in sections))
+
+
+# -- the short first answer and the views its buttons show in its place ----------------------
+
+SUMMARY_LIMIT: Final = 900  # one phone screen
+
+
+def _short_freshness(f: Freshness | None) -> str | None:
+    """One line when newer figures may exist; the full wording is under Sources and limits."""
+    if f is None or not f.stale:
+        return None
+    if f.behind and f.latest_month is not None:
+        return f"⚠️ <i>These run to {month_name(f.latest_month)}; newer figures may exist.</i>"
+    if f.following and f.last_checked is not None:
+        return f"⚠️ <i>Newer figures may exist: publishers last reached {_day(f.last_checked)}.</i>"
+    return "⚠️ <i>Newer figures may exist.</i>"
+
+
+def month_line(crime: AreaMonth) -> str:
+    """The latest month's total and its change, in one line."""
+    line = f"<b>{month_name(crime.month)}</b>: {plural(crime.total, 'crime')} recorded"
+    if crime.previous is not None:
+        before = month_name(crime.previous.month).split()[0]
+        line += (f", {change_phrase(crime.total, crime.previous.total)} on {before} "
+                 f"({n(crime.previous.total)})")
+    return line + "."
+
+
+def _rate_line(rate: AreaRate) -> str:
+    areas = "boroughs" if isinstance(rate, BoroughRate) else "wards"
+    line = (f"<b>12 months to {month_name(rate.last_month)}</b>: {rate.rate:,.1f} per 1,000 "
+            f"residents, {_ratio(rate.ratio)}× London's {rate.london_rate:,.1f}: "
+            f"<b>{rate.band} the London average</b>, rank {n(rate.rank)} of {n(rate.of)} "
+            f"{areas} (1 = highest).")
+    if rate.band == "well above":
+        line += f"\n<i>{texts.BUSY_PLACE_SHORT}</i>"
+    return line
+
+
+def _lag(month: int, crime_month: int | None) -> str:
+    if crime_month is None or months_between(month, crime_month) < texts.FRESH_MONTHS:
+        return ""
+    return f" ({age_phrase(months_between(month, crime_month))} older)"
+
+
+def stop_search_line(ss: StopSearchSummary, crime_month: int | None) -> str:
+    """Stop and search in one line: the borough, month, how many and the commonest outcome."""
+    head = f"<b>Stop and search</b>, {esc(ss.borough)}, {month_name(ss.month)}" \
+           f"{_lag(ss.month, crime_month)}: "
+    if ss.complete:
+        head += plural(ss.total, "search", "searches")
+    else:
+        head += f"a sample of {plural(ss.total, 'record')} (police.uk holds about a third)"
+    if ss.total and ss.by_outcome:
+        outcome, count = next(iter(ss.by_outcome.items()))
+        head += f"; {_percent(count, ss.total)} {esc(display(outcome).lower())}"
+    return head + "."
+
+
+def taser_line(t: TaserSummary, crime_month: int | None) -> str:
+    """Taser in one line: the area, period, deployments and how many were fired."""
+    where = "whole Met" if t.area_type == "force" else f"{esc(t.name)} borough"
+    end = int(t.period_end.replace("-", ""))
+    line = (f"<b>Taser</b>, {where}, {esc(t.period_label)}{_lag(end, crime_month)}: "
+            f"{plural(t.deployments, 'deployment')}")
+    if "fired" in t.by_type:
+        line += f", {n(t.by_type['fired'])} fired"
+    return line + "."
+
+
+def summary_html(answer: Answer, foot: str = texts.SUMMARY_FOOT) -> str:
+    """The first answer to a postcode or a borough: one phone screen (about 900 characters);
+    everything else is a button away."""
+    res = answer.resolution
+    place = res.place
+    borough = res.status == "ok" and res.area == "borough"
+    if res.status == "compare":
+        return compare_html(answer)
+    if res.status != "ok" or (place is None and not borough):
+        return problem_message(res)
+    if borough:
+        head = f"<b>{esc(res.borough_name)}</b>: the whole borough (the Met's borough figures)."
+        if foot == texts.SUMMARY_FOOT:
+            foot = texts.BOROUGH_FOOT
+    else:
+        assert place is not None
+        head = (f"<b>{esc(place.postcode)}</b>: " if place.postcode else "") + (
+            f"<b>{esc(place.ward_name)}</b> ward, {esc(place.lad_name)}.")
+    lines = [head]
+    if fresh := _short_freshness(answer.freshness):
+        lines.append(fresh)
+    crime = answer.crime
+    month = crime.month if crime is not None else None
+    body: list[str] = []
+    if crime is not None:
+        body.append(month_line(crime))
+    elif borough:
+        body.append(texts.NO_BOROUGH_CRIME)
+    if answer.rate is not None:
+        body.append(_rate_line(answer.rate))
+    elif crime is not None:
+        body.append(f"<i>{texts.NO_RATE_SHORT}</i>")
+    if borough and crime is not None and answer.ward_month is not None \
+            and crime.month != answer.ward_month:
+        body.append(f"<i>The borough figures run to {month_name(crime.month)}; the ward "
+                    f"figures to {month_name(answer.ward_month)}.</i>")
+    if answer.stop_search is not None:
+        body.append(stop_search_line(answer.stop_search, month))
+    if answer.taser is not None:
+        body.append(taser_line(answer.taser, month))
+    return fit("\n".join(lines) + "\n\n" + "\n".join(body) + f"\n\n<i>{foot}</i>")
+
+
+def sources_html(answer: Answer) -> str:
+    """Sources and limits: the basis of every figure in the summary, and how fresh it is."""
+    borough = answer.resolution.area == "borough"
+    out = ["<b>Sources and limits</b>"]
+    if fresh := freshness_line(answer.freshness):
+        out.append(fresh)
+    out.append("<b>Crime</b>: " + (texts.BOROUGH_CRIME_BASIS if borough
+                                   else texts.WARD_CRIME_BASIS) + ".")
+    out.append("<b>Rates</b>: crimes in the last 12 months per 1,000 "
+               f"{texts.RESIDENTS_BASIS}; London average: "
+               f"{texts.BOROUGH_LONDON_BASIS if borough else texts.WARD_LONDON_BASIS}. "
+               + (texts.BOROUGH_RATE_NOTE if borough else texts.WARD_RATE_NOTE))
+    if answer.rate is not None and answer.rate.band == "well above":
+        out.append(texts.BUSY_PLACE_NOTE)
+    ss = answer.stop_search
+    if ss is not None:
+        notes = [STOP_SEARCH_SOURCES[ss.source] + "."]
+        if not ss.complete:
+            notes.append(texts.STOP_SEARCH_PARTIAL)
+        notes.append(texts.STOP_SEARCH_NOTE)
+        if ss.borough in texts.CENTRAL_BOROUGHS:
+            notes.append(texts.CENTRAL_ETHNICITY_NOTE)
+        out.append("<b>Stop and search</b>: " + " ".join(notes))
+    t = answer.taser
+    if t is not None:
+        source = (texts.TASER_FORCE_SOURCE if t.area_type == "force"
+                  else texts.TASER_BOROUGH_SOURCE)
+        notes = [source + "."]
+        if t.area_type == "force":
+            notes.append(texts.TASER_FORCE_NOTE)
+        notes.append(texts.TASER_COUNTING_NOTE)
+        out.append("<b>Taser</b>: " + " ".join(notes))
+    out.append(texts.LIMITS)
+    out.append(f"<i>{texts.ATTRIBUTION}</i>")
+    return fit("\n\n".join(out))

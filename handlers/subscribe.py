@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from telegram import Chat, Message, Update
-from telegram.constants import ChatMemberStatus
+from telegram import Chat, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType
 
+from datastore.query.digest import ward_digest
 from datastore.query.lookup import Answer, resolve
 from datastore.query.view import DataView
 from datastore.storage import subscriptions
@@ -60,26 +61,59 @@ async def subscribe_command(update: Update, context: WardContext) -> None:
     ward = res.place.ward_code
     result = await context.chats.run(subscriptions.subscribe, message.chat.id, message.chat.type,
                                      ward, res.place.outcode)
-    await message.reply_html(digest_text.subscribed_html(
-        result, ward, ward_names(services.view, [ward])))
+    text, markup = _subscribed(context, result, ward)
+    await message.reply_html(text, reply_markup=markup)
+
+
+def _subscribed(context: WardContext, result: subscriptions.SubscribeResult,
+                ward: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The reply to a subscription, with the ward's latest digest at once (so the chat sees
+    what it signed up for) and its Stop following button."""
+    view = context.services.view
+    names = ward_names(view, [ward])
+    text = digest_text.subscribed_html(result, ward, names)
+    if result.outcome == "full" or not view.months or ward not in view.wards:
+        return text, None
+    digest = digest_text.digest_html(ward_digest(view, ward, view.latest_month))
+    return (render.fit(f"{text}\n\n{texts.LATEST_DIGEST}\n\n{digest}"),
+            keyboards.unfollow_keyboard([(ward, view.wards[ward].name)]))
+
+
+def followed_ward(subs: Iterable[subscriptions.Subscription], names: WardNames,
+                  text: str) -> str | None:
+    """The ward of the chat's subscriptions a text names as /subscriptions shows it: the
+    ward's name, "name, borough", or the postcode district it was followed with."""
+    key = " ".join(text.lower().replace("’", "'").split())
+    for s in subs:
+        name, borough = names.get(s.ward_code, ("", ""))
+        if key in {name.lower(), f"{name}, {borough}".lower(), s.district.lower()}:
+            return s.ward_code
+    return None
 
 
 async def unsubscribe_command(update: Update, context: WardContext) -> None:
-    """/unsubscribe <postcode> or /unsubscribe all."""
+    """/unsubscribe <postcode, or a ward as /subscriptions shows it>, or /unsubscribe all;
+    bare, the list of followed wards with their buttons."""
     message = update.effective_message
     if message is None:
         return
     if not context.args:
-        await message.reply_html(texts.UNSUBSCRIBE_USAGE)
+        await subscriptions_command(update, context)
         return
     if not await _allowed(update, context, message):
         return
     chat_id = message.chat.id
+    subs = await context.chats.run(subscriptions.for_chat, chat_id)
+    services = context.services
+    names = ward_names(services.view, [s.ward_code for s in subs])
+    if ward := followed_ward(subs, names, " ".join(context.args)):
+        removed = await context.chats.run(subscriptions.unsubscribe, chat_id, ward)
+        await message.reply_html(digest_text.unsubscribed_html(ward, names, removed))
+        return
     if [a.lower() for a in context.args] == ["all"]:
         count = await context.chats.run(subscriptions.unsubscribe_all, chat_id)
         await message.reply_html(digest_text.unsubscribed_all_html(count))
         return
-    services = context.services
     res = await resolve(" ".join(context.args), services.view, services.postcodes)
     if res.status != "ok" or res.place is None:
         text = texts.SUBSCRIBE_BY_WARD if res.status == "ok" else render.problem_message(res)
@@ -100,15 +134,19 @@ async def subscriptions_command(update: Update, context: WardContext) -> None:
     names = ward_names(context.services.view, [s.ward_code for s in subs])
     labels = [(s.ward_code, names.get(s.ward_code, (s.ward_code, ""))[0]) for s in subs]
     markup = keyboards.unfollow_keyboard(labels) if labels else None
-    await message.reply_html(digest_text.subscriptions_html(subs, names), reply_markup=markup)
+    cause = await context.chats.run(subscriptions.pause_cause, message.chat.id) \
+        if any(s.state == "paused" for s in subs) else "removed"
+    await message.reply_html(digest_text.subscriptions_html(subs, names, cause),
+                             reply_markup=markup)
 
 
-async def _say(update: Update, context: WardContext, chat: Chat, text: str) -> None:
+async def _say(update: Update, context: WardContext, chat: Chat, text: str,
+               markup: InlineKeyboardMarkup | None = None) -> None:
     query = update.callback_query
     if query is not None and isinstance(query.message, Message):
-        await query.message.reply_html(text)
+        await query.message.reply_html(text, reply_markup=markup)
     else:
-        await context.bot.send_message(chat.id, text)
+        await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
 def _district_in_ward(view: DataView, change: keyboards.Follow) -> bool:
@@ -141,19 +179,23 @@ async def button(update: Update, context: WardContext) -> None:
     if change.follow:
         result = await context.chats.run(subscriptions.subscribe, chat.id, chat.type,
                                          change.ward_code, change.district or "")
-        text = digest_text.subscribed_html(result, change.ward_code, names)
+        text, markup = _subscribed(context, result, change.ward_code)
     else:
-        if not await context.chats.run(subscriptions.unsubscribe, chat.id, change.ward_code):
+        subs = await context.chats.run(subscriptions.for_chat, chat.id)
+        district = next((s.district for s in subs if s.ward_code == change.ward_code), None)
+        if district is None or not await context.chats.run(
+                subscriptions.unsubscribe, chat.id, change.ward_code):
             await query.answer(texts.NOT_FOLLOWED_ALERT, show_alert=True)
             return
         text = digest_text.unsubscribed_html(change.ward_code, names, removed=True)
+        markup = keyboards.undo_keyboard(change.ward_code, view.crime_version, district)
     await query.answer()
-    await _say(update, context, chat, text)
+    await _say(update, context, chat, text, markup)
 
 
 async def membership_changed(update: Update, context: WardContext) -> None:
     """The bot was blocked or removed (pause the chat's digests), or unblocked or added back
-    (resume them)."""
+    (resume them); added to a group, it says once what it does there."""
     change = update.my_chat_member
     if change is None:
         return
@@ -164,6 +206,8 @@ async def membership_changed(update: Update, context: WardContext) -> None:
         await context.chats.run(subscriptions.set_chat_state, change.chat.id, "paused")
     elif gone_before and not gone_now:
         await context.chats.run(subscriptions.set_chat_state, change.chat.id, "active")
+        if change.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):  # added: say it once
+            await context.bot.send_message(change.chat.id, texts.GROUP_WELCOME)
 
 
 async def chat_migrated(update: Update, context: WardContext) -> None:

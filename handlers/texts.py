@@ -43,6 +43,20 @@ NO_RATE: Final = (
     "over fewer months would mislead."
 )
 
+NO_RATE_SHORT: Final = "No 12-month rate: the data does not hold all of the last 12 months."
+
+# Under the short first answer (handlers/render.py: summary_html).
+SUMMARY_FOOT: Final = "The buttons show crime by type, stop and search, taser and the sources."
+BOROUGH_FOOT: Final = "The buttons are the borough's wards, highest crime rate first."
+
+LIMITS: Final = (
+    "<b>Limits</b>: some crimes have no location and are in no ward; most fraud is recorded by "
+    "Action Fraud, not the Met; the City of London has its own force and is not in these "
+    "figures; the Met revises past months as late reports come in."
+)
+
+NO_STOP_SEARCH: Final = "No stop-and-search figures are loaded for this borough."
+
 NO_BOROUGH_CRIME: Final = "No borough crime figures are loaded."
 
 # A figure this many months or more older than the crime figures says how much older.
@@ -150,7 +164,8 @@ START: Final = (
     "<b>WardWatch</b> tells you what the Metropolitan Police publish about your part of London: "
     "crime in your ward last month and over a year against the London average, stop and search "
     "in your borough, and taser use.\n\n"
-    f"Send me a postcode, for example <code>{EXAMPLE_POSTCODE}</code>, or share a location. "
+    f"Send me a postcode, for example <code>{EXAMPLE_POSTCODE}</code>, or press "
+    "<b>Send my location</b> below. "
     "In a group, use <code>/postcode SW1A 1AA</code>.\n/help lists everything I can do."
 )
 
@@ -160,18 +175,77 @@ HELP: Final = (
     "(<code>Hackney Central</code>, <code>Camden</code>), or share a location.\n"
     f"• <code>/postcode {EXAMPLE_POSTCODE}</code> works in groups too.\n"
     "• <code>/compare E8 1DY and Camden</code>: two places side by side.\n"
-    "• The buttons under an answer show crime by type, stop and search and taser in detail, "
-    "a trend chart, a map, and the figures to download.\n"
+    "• The buttons under an answer show crime by type, stop and search, taser, the borough "
+    "and the sources in its place (« Summary goes back), and send a trend chart, a map or the "
+    "figures as a file.\n"
     f"• <code>/trend {EXAMPLE_POSTCODE}</code>: a chart of the ward's crime month by month "
     "against its borough and London. <code>/map SW1A 1AA</code>: the borough's wards shaded "
     "against the London average (<code>/map london</code>: every borough). "
-    "<code>/export SW1A 1AA</code>: every figure as CSV, JSON and Excel files.\n"
+    "<code>/export SW1A 1AA</code>: every figure as a CSV, Excel or JSON file.\n"
     f"• <code>/subscribe {EXAMPLE_POSTCODE}</code>: this chat gets that ward's figures each "
     "month when the Met publishes them (up to 5 wards; in a group, admins decide). "
     "/subscriptions lists them; /unsubscribe stops one or all.\n"
     "• /types explains the crime types. /about says where the figures come from, their limits "
     "and what I store. /forget erases everything stored for this chat."
 )
+
+TYPES_FOOT: Final = (
+    "Press a type for its kinds, each with the label the Met publishes (downloads keep those "
+    "labels)."
+)
+
+# -- groups (neighbourhood watches) ------------------------------------------------------------
+
+GROUP_WELCOME: Final = (
+    "<b>Hello! I'm WardWatch</b>: the Metropolitan Police's published crime figures for any "
+    "London postcode.\n"
+    f"• Anyone here: <code>/postcode {EXAMPLE_POSTCODE}</code> for a ward's figures; its "
+    "buttons change that one answer in place.\n"
+    f"• An administrator: <code>/subscribe {EXAMPLE_POSTCODE}</code> and this group gets the "
+    "ward's figures each month when the Met publishes them (up to 5 wards).\n"
+    "I only see commands addressed to me here, not your conversation. /help lists them."
+)
+
+GROUP_START: Final = (
+    "<b>WardWatch</b> answers here with the Met's published crime figures for a London "
+    f"postcode: <code>/postcode {EXAMPLE_POSTCODE}</code>. In a group I see only commands, so "
+    "a postcode on its own is not read. /help lists the group's commands."
+)
+
+GROUP_HELP: Final = (
+    "<b>WardWatch in a group</b>\n"
+    f"• <code>/postcode {EXAMPLE_POSTCODE}</code>: a ward's figures; the buttons under the "
+    "answer change it in place. Downloads continue in a private chat with me.\n"
+    f"• <code>/trend {EXAMPLE_POSTCODE}</code>, <code>/map {EXAMPLE_POSTCODE}</code>: a chart "
+    "or a map.\n"
+    "• /subscriptions: the wards this group follows.\n"
+    f"• Administrators: <code>/subscribe {EXAMPLE_POSTCODE}</code> (the ward's figures here "
+    "each month), <code>/unsubscribe</code>, /forget (erase what I store for the group).\n"
+    "• /types, /about: the crime types; sources, limits and what I store."
+)
+
+GROUP_DOWNLOAD_LINK: Final = (
+    "Downloads come in a private chat with me, so they don't fill the group: press the button."
+)
+PRIVATE_BUTTON: Final = "Continue in a private chat"
+
+BOT_DESCRIPTION: Final = (
+    "WardWatch tells you what the Metropolitan Police publish about your part of London. Send "
+    "a postcode (or share a location) for your ward's crime last month and over a year "
+    "against the London average, stop and search in the borough and taser use. Follow a ward "
+    "for a digest each month; add me to a neighbourhood group and its admins can subscribe "
+    "it. Official open data (Met Police, police.uk, ONS); nothing you look up is stored."
+)
+
+BOT_SHORT_DESCRIPTION: Final = (
+    "London crime figures for your postcode, from the Met's open data: ward, borough, trends."
+)
+
+INLINE_HINT: Final = "Type a full London postcode, e.g. SW1A 1AA"
+INLINE_FOOT: Final = "From WardWatch: open it for crime by type, stop and search and sources."
+OPEN_BOT: Final = "Open in WardWatch"
+
+SHARE_TEXT: Final = "{ward} ward's crime figures from the Met, and a monthly digest: WardWatch"
 
 POSTCODE_USAGE: Final = (
     f"Send the postcode after the command, for example <code>/postcode {EXAMPLE_POSTCODE}</code>."
@@ -188,6 +262,8 @@ SLOW_DOWN: Final = (
     "You're sending requests faster than I can answer them fairly. Please wait a minute and "
     "try again."
 )
+
+SLOW_DOWN_SHORT: Final = "Too many requests: please wait a minute."
 
 ERROR: Final = (
     "Sorry, something went wrong on my side while answering that. Please try again in a moment."
@@ -222,6 +298,15 @@ FORGOTTEN: Final = (
     "postcodes you send."
 )
 
+FORGET_QUESTION: Final = (
+    "This erases everything I store for this chat: {what}. Nothing else is kept about you (I "
+    "keep no record of the postcodes you send). Erase it?"
+)
+FORGET_NOTHING_FOLLOWED: Final = (
+    "this chat follows no wards, so that is only the short-lived count of its requests")
+FORGET_CANCELLED: Final = "Cancelled: nothing was erased."
+FORGET_ADMINS_ONLY_ALERT: Final = "Only this group's administrators can erase what I store for it."
+
 ABOUT: Final = (
     "<b>About WardWatch</b>\n"
     "<b>Sources</b>: recorded crime by ward and borough from the Metropolitan Police Service "
@@ -252,7 +337,9 @@ ABOUT: Final = (
     "there.\n\n"
     "<b>What I store</b>: nothing about you for a lookup — postcodes you send are used to "
     "answer and not kept. For a few seconds I count how often a chat asks, to keep the bot "
-    "fair. For a chat that follows wards (/subscribe), I keep, for each ward: the chat's id "
+    "fair, and until I restart I remember which of my messages answered which of yours (their "
+    "numbers, not their text), so that correcting a postcode edits my reply. For a chat that "
+    "follows wards (/subscribe), I keep, for each ward: the chat's id "
     "and type (private chat or group), the ward's code, the postcode district it was "
     "followed with (such as E1 — never the full postcode), when, and whether its digests are "
     "on or paused; and for each monthly digest, the chat's id, the ward, the month, whether it "
@@ -274,8 +361,12 @@ MAP_USAGE: Final = (
 )
 
 EXPORT_USAGE: Final = (
-    f"Send the postcode after the command, for example <code>/export {EXAMPLE_POSTCODE}</code>."
+    f"Send the postcode after the command, for example <code>/export {EXAMPLE_POSTCODE}</code>"
+    f" (add <code>csv</code>, <code>xlsx</code> or <code>json</code> for one format at once)."
 )
+
+CHOOSE_FORMAT: Final = "Which format would you like the figures in? Press one button."
+CHOOSE_FORMAT_ALERT: Final = "Choose a format: CSV, Excel or JSON."
 
 MEDIA_FAILED: Final = (
     "I couldn't send the {what} just now, so here are the figures as text. Please try again "
@@ -296,8 +387,9 @@ SUBSCRIBE_USAGE: Final = (
 
 UNSUBSCRIBE_USAGE: Final = (
     f"Send the postcode of the ward to stop following, for example <code>/unsubscribe "
-    f"{EXAMPLE_POSTCODE}</code>, or <code>/unsubscribe all</code>. /subscriptions lists what "
-    "this chat follows, with a button to remove each."
+    f"{EXAMPLE_POSTCODE}</code>, or the ward as /subscriptions shows it, or <code>/unsubscribe "
+    "all</code>. /unsubscribe on its own lists what this chat follows, with a button to remove "
+    "each."
 )
 
 NO_SUBSCRIPTIONS: Final = (
@@ -305,15 +397,22 @@ NO_SUBSCRIPTIONS: Final = (
     "your postcode) to get that ward's figures each month."
 )
 
+LATEST_DIGEST: Final = "Here is its latest digest, as it will come each month:"
+
 SUBSCRIPTIONS_HINT: Final = "Press a button below to stop following a ward."
 
 DIGEST_WHEN: Final = (
     "A digest comes here each month, as soon as the Met publishes new figures."
 )
 
-PAUSED_NOTE: Final = (
-    "Paused: I couldn't reach this chat when digests went out (I was blocked or removed). "
+# Why a chat's digests are paused, as /subscriptions says it.
+PAUSED_REMOVED: Final = (
+    "Paused: Telegram told me this chat blocked or removed me, so no digests are sent here. "
     "Subscribing again here turns them back on."
+)
+PAUSED_SEND_FAILED: Final = (
+    "Paused: the last digest could not be delivered here (Telegram refused it: I was blocked "
+    "or removed, or the chat was gone). Subscribing again here turns them back on."
 )
 
 DIGEST_FOOTER: Final = (
@@ -388,4 +487,4 @@ COMPARE_USAGE: Final = (
 )
 
 # /trend or /export of a borough: charts and downloads are made for one ward.
-BY_WARD: Final = "The {what} is made for one ward: choose one of the borough's wards below."
+BY_WARD: Final = "Charts and downloads are made for one ward: choose one of the borough's wards."

@@ -58,7 +58,14 @@ State and realism (Telegram's own error texts):
   "message to edit not found" / "message to delete not found".  Editing to identical text and
   markup is "message is not modified: ...".
 * ``answerCallbackQuery`` needs a pushed, not yet answered query id; ``text`` is at most 200
-  characters (``MESSAGE_TOO_LONG``).
+  characters (``MESSAGE_TOO_LONG``); a ``url`` must be the bot's own
+  ``https://t.me/<bot>?start=…`` link (``URL_INVALID``), as outside games.
+* ``answerInlineQuery`` needs a pushed (``inline_query`` builder), not yet answered query id;
+  at most 50 results with unique ids of 1-64 bytes (``RESULT_ID_DUPLICATE``...), an article's
+  title and its message text checked (HTML parsed) like a sent message, and its keyboard.
+* ``setMyCommands`` keeps one menu per scope and language (``api.commands(scope_type)``);
+  ``setMyDescription``/``setMyShortDescription`` keep their texts per language in
+  ``api.descriptions`` (at most 512 / 120 characters) and ``getMy…`` read them back.
 * A pushed ``my_chat_member`` with the bot ``kicked``/``left`` makes later sends to that chat
   fail with 403 ("bot was blocked by the user", "bot was kicked from the group chat", ...); a
   pushed ``migrate_to`` message makes sends to the old group id fail with ``migrate_to_chat_id``.
@@ -161,7 +168,8 @@ _STRING_PARAMS: Final = frozenset({
     "action", "address", "animation", "audio", "business_connection_id", "callback_query_id",
     "caption", "currency", "custom_title", "description", "document", "emoji", "error_message",
     "explanation", "file_id", "first_name", "foursquare_id", "foursquare_type",
-    "google_place_id", "google_place_type", "inline_message_id", "invite_link", "ip_address",
+    "google_place_id", "google_place_type", "inline_message_id", "inline_query_id",
+    "invite_link", "ip_address",
     "language_code", "last_name", "message_effect_id", "name", "next_offset", "parse_mode",
     "payload", "phone_number", "photo", "provider_token", "query", "question", "secret_token",
     "short_description", "start_parameter", "sticker", "text", "thumbnail", "title", "url",
@@ -847,6 +855,10 @@ class FakeBotApi:
         self._migrated: dict[str, int] = {}
         self._callback_queries: dict[str, bool] = {}  # id → answered
         self._commands: dict[str, list[JSON]] = {}
+        self._inline_queries: dict[str, bool] = {}  # id -> answered
+        # setMyDescription / setMyShortDescription, by language code ("" for every language).
+        self.descriptions: dict[str, dict[str, str]] = {"description": {},
+                                                         "short_description": {}}
         self._files: dict[str, JSON] = {}  # file_id → {"data", "file_path", "file_unique_id"}
         self._file_paths: dict[str, bytes] = {}
         self._counter = itertools.count(1)
@@ -869,10 +881,15 @@ class FakeBotApi:
             "setMyCommands": self._set_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "getMyCommands": self._get_my_commands,
+            "setMyDescription": self._set_my_description,
+            "getMyDescription": self._get_my_description,
+            "setMyShortDescription": self._set_my_short_description,
+            "getMyShortDescription": self._get_my_short_description,
             "sendMessage": self._send_message,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "answerCallbackQuery": self._answer_callback_query,
+            "answerInlineQuery": self._answer_inline_query,
             "sendChatAction": self._send_chat_action,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
@@ -1043,6 +1060,10 @@ class FakeBotApi:
                     self._migrated[_chat_key(old["id"])] = int(new_id)
                     self._remember_chat({"id": int(new_id), "type": "supergroup",
                                          "title": old.get("title", "Group")})
+        inline = update.get("inline_query")
+        if inline is not None:
+            self._inline_queries.setdefault(str(inline["id"]), False)
+            self._remember_user(inline.get("from"))
         query = update.get("callback_query")
         if query is not None:
             self._callback_queries.setdefault(str(query["id"]), False)
@@ -1316,6 +1337,19 @@ class FakeBotApi:
         if inline_message_id is not None:
             query["inline_message_id"] = inline_message_id
         return {"callback_query": query}
+
+    def inline_query(self, query: str, *, user_id: int = USER_ID, first_name: str = "Alice",
+                     username: str | None = "alice_ldn", chat_type: str = "private",
+                     query_id: str | None = None) -> JSON:
+        """``{"inline_query": {...}}``: the user typed ``@bot <query>`` in a chat of
+        ``chat_type`` (as Telegram says it: "sender", "private", "group", "supergroup",
+        "channel").  Telegram gives no chat."""
+        n = next(self._counter)
+        return {"inline_query": {
+            "id": query_id or str(5_511_000_000_000_000_000 + n),
+            "from": self.user(user_id, first_name, username),
+            "query": query, "offset": "", "chat_type": chat_type,
+        }}
 
     def member(self, user: JSON, status: MemberStatus) -> JSON:
         """A ChatMember of ``status`` with every field PTB requires for it."""
@@ -1944,6 +1978,39 @@ class FakeBotApi:
             {"command": c["command"], "description": c["description"]} for c in commands]
         return True
 
+    def _set_text(self, call: Call, field: str, limit: int) -> bool:
+        text = str(call.params.get(field) or "")
+        if len(text) > limit:  # Telegram's limits: 512 and 120 characters
+            raise ApiError(400, f"Bad Request: {field.upper()}_INVALID")
+        language = str(call.params.get("language_code") or "")
+        if text:
+            self.descriptions[field][language] = text
+        else:  # an empty text removes the one for that language
+            self.descriptions[field].pop(language, None)
+        return True
+
+    def _get_text(self, call: Call, field: str) -> JSON:
+        texts = self.descriptions[field]
+        return {field: texts.get(str(call.params.get("language_code") or ""), texts.get("", ""))}
+
+    async def _set_my_description(self, call: Call) -> bool:
+        return self._set_text(call, "description", 512)
+
+    async def _get_my_description(self, call: Call) -> JSON:
+        return self._get_text(call, "description")
+
+    async def _set_my_short_description(self, call: Call) -> bool:
+        return self._set_text(call, "short_description", 120)
+
+    async def _get_my_short_description(self, call: Call) -> JSON:
+        return self._get_text(call, "short_description")
+
+    def commands(self, scope: str = "default", language_code: str = "") -> list[JSON]:
+        """The command menu set for a scope type ("all_private_chats", "all_group_chats",
+        "all_chat_administrators", "default") and language."""
+        key = json.dumps([{"type": scope}, language_code], sort_keys=True)
+        return copy.deepcopy(self._commands.get(key, []))
+
     async def _delete_my_commands(self, call: Call) -> bool:
         self._commands.pop(self._commands_key(call), None)
         return True
@@ -2008,7 +2075,43 @@ class FakeBotApi:
                                 "or query ID is invalid")
         if len(str(call.params.get("text") or "")) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        url = str(call.params.get("url") or "")
+        if url and not url.startswith(f"https://t.me/{self.bot_user['username']}?start="):
+            # Outside games, only the bot's own t.me link with a start parameter is accepted.
+            raise ApiError(400, "Bad Request: URL_INVALID")
         self._callback_queries[query_id] = True
+        return True
+
+    async def _answer_inline_query(self, call: Call) -> bool:
+        query_id = str(call.params.get("inline_query_id") or "")
+        if self._inline_queries.get(query_id, True):
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired "
+                                "or query ID is invalid")
+        results = call.params.get("results")
+        if not isinstance(results, list) or len(results) > 50:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH" if isinstance(results, list)
+                           else "Bad Request: can't parse inline query results JSON object")
+        seen: set[str] = set()
+        for result in results:
+            result_id = str(result.get("id", ""))
+            if not 1 <= len(result_id.encode()) <= 64:
+                raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+            if result_id in seen:
+                raise ApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
+            seen.add(result_id)
+            if result.get("type") == "article":
+                if not result.get("title"):
+                    raise ApiError(400, "Bad Request: RESULT_TITLE_EMPTY")
+                content = result.get("input_message_content") or {}
+                sub = Call(call.method, {"text": content.get("message_text"),
+                                         "parse_mode": content.get("parse_mode")})
+                self._formatted(sub, "text", _TEXT_LIMIT, required=True)
+            self._inline_markup(Call(call.method, {"reply_markup": result.get("reply_markup")}))
+        button = call.params.get("button")
+        if isinstance(button, dict) and button.get("start_parameter") is not None and \
+                not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(button["start_parameter"])):
+            raise ApiError(400, "Bad Request: START_PARAM_INVALID")
+        self._inline_queries[query_id] = True
         return True
 
     async def _send_chat_action(self, call: Call) -> bool:

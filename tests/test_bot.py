@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers import keyboards, texts
+from handlers import keyboards, names, texts
 from handlers.context import WardApp
 from tests import raw
 from tests.bot_harness import ask, polling_bot, shown
@@ -30,12 +30,12 @@ from tests.fake_bot_api import (
 def buttons(call: Call) -> list[str]:
     markup = call.params.get("reply_markup")
     data = json.loads(markup) if isinstance(markup, str) else markup
-    return [b["callback_data"] for row in (data or {}).get("inline_keyboard", []) for b in row]
+    return [b["callback_data"] for row in (data or {}).get("inline_keyboard", []) for b in row
+            if "callback_data" in b]  # not the Share button (a link)
 
 
 async def test_start_help_and_the_command_menu(api: FakeBotApi, app: WardApp) -> None:
-    [menu] = api.sent("setMyCommands")
-    names = [c["command"] for c in menu.params["commands"]]
+    names = [c["command"] for c in api.commands("all_private_chats")]
     assert {"postcode", "types", "about", "forget", "help", "start"} <= set(names)
     [reply] = await ask(api, api.message("/start"))
     assert texts.EXAMPLE_POSTCODE in shown(reply) and reply.params["parse_mode"] == "HTML"
@@ -56,37 +56,43 @@ async def test_private_postcode_answer_and_every_button(api: FakeBotApi, app: Wa
     latest = raw.month_columns()[-1]
     [reply] = await ask(api, api.message("  sw1a1aa "))
     assert reply.ok
-    assert "SW1A 1AA is in St James's ward, Westminster." in shown(reply)
-    assert f"{raw.ward_month_total(ward, latest):,}" in shown(reply)
-    assert len(shown(reply)) <= 4096
+    assert shown(reply).startswith("SW1A 1AA: St James's ward, Westminster.")
+    assert f"{raw.ward_month_total(ward, latest):,} crimes" in shown(reply)
+    assert len(shown(reply)) <= 900
     data = buttons(reply)
     # The Subscribe button (tests/test_subscriptions_bot.py presses it); the rest drill down.
     [follow] = [d for d in data if keyboards.parse_follow(d)]
     assert keyboards.parse_follow(follow) == keyboards.Follow(True, ward, "SW1A")
     data = [d for d in data if d != follow]
     assert [keyboards.parse(d).action for d in data] == [  # type: ignore[union-attr]
-        "m", "s", "t", "b", "c", "p", "x"]  # c, p, x: tests/test_media_bot.py presses them
+        "m", "s", "t", "b", "l", "c", "p", "x"]  # c, p, x: tests/test_media_bot.py presses them
     assert all(len(d.encode()) <= 64 for d in data)
+    assert {keyboards.parse(d).postcode for d in data} == {"SW1A 1AA"}  # type: ignore[union-attr]
     message_id = reply.result["message_id"]
 
-    minor, stop, taser, borough, *_pictures = data
-    [detail] = await ask(api, api.callback_query(minor, message_id=message_id))
+    minor, stop, taser, borough, *_rest = data
+    [detail] = await ask(api, api.callback_query(minor, message_id=message_id),
+                         "editMessageText")
     for name in raw.ward_crime().query("WardCode == @ward and `" + latest + "` > 0")[
-            "MinorText"].str.lower().str.capitalize().unique()[:3]:
-        assert name.split()[0] in shown(detail)
-    [detail] = await ask(api, api.callback_query(stop, message_id=message_id))
+            "MinorText"].unique()[:3]:
+        assert f"• {names.display(name)}: " in shown(detail)
+    [detail] = await ask(api, api.callback_query(stop, message_id=message_id),
+                         "editMessageText")
     assert "Law used" in shown(detail) and "Westminster" in shown(detail)
-    [detail] = await ask(api, api.callback_query(taser, message_id=message_id))
+    [detail] = await ask(api, api.callback_query(taser, message_id=message_id),
+                         "editMessageText")
     assert "Earlier periods" in shown(detail) and "angled drive stun" in shown(detail)
-    [detail] = await ask(api, api.callback_query(borough, message_id=message_id))
+    [detail] = await ask(api, api.callback_query(borough, message_id=message_id),
+                         "editMessageText")
     bc = raw.borough_crime()
     june = int(bc.loc[bc["BOCU"] == "Westminster", "202606"].sum())
     assert shown(detail).startswith(
-        "Westminster: the whole borough, from the Met's borough figures.\n\n")
-    assert f"\nCrime recorded in June 2026: {june:,}" in shown(detail)
-    assert "The borough figures run to June 2026, later than the ward figures (to March 2026)" \
+        "Westminster: the whole borough (the Met's borough figures).")
+    assert f"\nJune 2026: {june:,} crimes recorded" in shown(detail)
+    assert "The borough figures run to June 2026; the ward figures to March 2026." \
         in shown(detail)
     assert len(api.sent("answerCallbackQuery")) == 4
+    assert len(api.sent("sendMessage")) == 1  # every view edited the one answer
 
 
 async def test_forged_and_stale_buttons_are_answered_gracefully(api: FakeBotApi,
@@ -100,8 +106,8 @@ async def test_forged_and_stale_buttons_are_answered_gracefully(api: FakeBotApi,
     before = len(api.sent("sendMessage"))
     [note] = await ask(api, api.callback_query(f"m:{ward}:999999"), "answerCallbackQuery")
     assert note.params["text"] == texts.STALE_BUTTON
-    [detail] = (await api.wait_for("sendMessage", count=before + 1))[before:]
-    assert "Crime by type" in shown(detail)
+    [detail] = await api.wait_for("editMessageText")
+    assert "Crime by type" in shown(detail) and len(api.sent("sendMessage")) == before
 
 
 async def test_problem_postcodes_get_clear_messages(api: FakeBotApi, app: WardApp) -> None:
@@ -144,7 +150,7 @@ async def test_groups_use_the_postcode_command(api: FakeBotApi, app: WardApp) ->
         api.push_update(update)
     [marker] = await ask(api, api.message("/help", chat_id=GROUP_ID, chat_type="group"))
     assert [c.method for c in api.calls[before:] if c.method != "getUpdates"] == ["sendMessage"]
-    assert "How to use" in shown(marker)
+    assert "WardWatch in a group" in shown(marker)
 
 
 async def test_location_and_venue(api: FakeBotApi, app: WardApp) -> None:
@@ -176,10 +182,13 @@ async def test_edits_stickers_photos_and_unknown_commands(api: FakeBotApi, app: 
 
 async def test_types_and_forget(api: FakeBotApi, app: WardApp) -> None:
     [reply] = await ask(api, api.message("/types"))
-    assert "Shoplifting: Stealing from a shop." in shown(reply)
+    assert "• Theft: Stealing without force" in shown(reply)
     assert "Theft" in shown(reply) and len(shown(reply)) <= 4096
     [reply] = await ask(api, api.message("/forget"))
-    assert shown(reply).startswith("Done: I have erased everything")
+    assert shown(reply).startswith("This erases everything I store for this chat")
+    [done] = await ask(api, api.callback_query("forget:yes", message_id=reply.result["message_id"]),
+                       "editMessageText")
+    assert shown(done).startswith("Done: I have erased everything")
 
 
 async def test_flood_protection_slows_one_chat_only(api: FakeBotApi, app: WardApp) -> None:

@@ -169,15 +169,19 @@ def test_no_command_with_a_token_says_how_to_run(config: Path) -> None:
 
 def test_console_chat_through_stdin(config: Path) -> None:
     """`wardwatch` with no token: the console, through the same Application and handlers."""
-    done = run(config, stdin="/start\nsw1a1aa\n2\n/types\nhello\n9\n/quit\nE1\n")
+    done = run(config, stdin="/start\nsw1a1aa\n10\n2\n/types\nhello\n99\n/quit\nE1\n")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "WardWatch console" in out
-    assert "SW1A 1AA is in St James's ward, Westminster." in out
+    assert "SW1A 1AA: St James's ward, Westminster." in out
     assert "[1] Crime by type   [2] Stop and search   [3] Taser" in out
-    assert "Law used:" in out  # button 2 pressed
-    assert "Shoplifting: Stealing from a shop." in out
-    # "hello", and "9" (no such button): what the bot understands
+    assert "Keyboard: [📍 Send my location]" in out  # /start's reply keyboard
+    assert "[10] Share ↗" in out and "(a link: https://t.me/share/url?url=" in out
+    assert "Law used:" in out  # button 2 pressed: the answer redrawn in place
+    assert out.index("redrawn in place") < out.index("Law used:")
+    assert "[1] « Summary   [2] Crime by type   [3] Taser" in out
+    assert "• Theft: Stealing without force" in out
+    # "hello", and "99" (no such button): what the bot understands
     assert out.count("I answer with the police's published figures for a place") == 2
     assert "postcode district" not in out  # nothing after /quit is read
     assert out.rstrip().endswith("Bye.")
@@ -261,7 +265,8 @@ def test_console_saves_pictures_and_downloads(config: Path, tmp_path: Path) -> N
     planted = tmp_path / "planted"
     planted.mkdir()
     (temp / "wardwatch").symlink_to(planted, target_is_directory=True)
-    done = run(config, stdin="SE1 7PB\n5\n7\n/quit\n", env={"TMPDIR": str(temp)})
+    # The trend chart (6), then Download figures (8) and its CSV, JSON and Excel buttons.
+    done = run(config, stdin="SE1 7PB\n6\n8\n1\n3\n2\n/quit\n", env={"TMPDIR": str(temp)})
     assert done.returncode == 0, done.stderr
     assert f"Pictures and downloads are saved in a new private folder in {temp}" in done.stdout
     saved = [Path(line.removeprefix("(saved to ").removesuffix(")"))

@@ -145,6 +145,14 @@ def test_a_ward_digest_against_the_raw_files(view: DataView, postcode: str) -> N
     before, after = baseline[1][ward], raw_total(wc, ward, "202601")
     assert d.revision == (Revision(202601, before, after) if before != after else None)
     assert d.rise is not None and d.rise.months == 12
+    # The data moved on two months since January: the digest gives both.
+    assert d.since_month == 202601
+    assert [(m.month, m.total) for m in d.new_months] == [
+        (202602, raw_total(wc, ward, "202602")), (202603, raw_total(wc, ward, "202603"))]
+    feb, mar = (f"{raw_total(wc, ward, m):,}" for m in ("202602", "202603"))
+    assert f"\nSince January 2026: February {feb}, March {mar}.\n" in digest_html(d)
+    one_month = ward_digest(view, ward, 202603, (202602, {}))
+    assert one_month.since_month is None and one_month.new_months == ()
 
 
 def test_no_rise_test_without_twelve_months_before(view: DataView) -> None:

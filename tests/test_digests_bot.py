@@ -16,7 +16,7 @@ from bot.jobs import CHECK_JOB, DigestService
 from datastore.ingest import sources
 from datastore.storage import store, subscriptions
 from datastore.storage.subscriptions import ChatStore
-from handlers import texts
+from handlers import names, texts
 from handlers.context import CHATS_KEY, DIGESTS_KEY, WardApp
 from tests import raw
 from tests.bot_harness import ask, polling_bot, shown
@@ -47,8 +47,9 @@ SOURCES = SourcesConfig(ward_crime=(str(NEW_WARD_CRIME),))
 
 
 def digests(api: FakeBotApi) -> list[Call]:
-    """Digest messages Telegram accepted."""
-    return [c for c in api.sent("sendMessage") if c.ok and texts.DIGEST_FOOTER in shown(c)]
+    """Digest messages Telegram accepted (not the latest digest a /subscribe reply carries)."""
+    return [c for c in api.sent("sendMessage") if c.ok and texts.DIGEST_FOOTER in shown(c)
+            and texts.LATEST_DIGEST not in shown(c)]
 
 
 async def sending_done(app: WardApp) -> DigestService:
@@ -103,12 +104,14 @@ def expected_digest_lines(ward: str) -> tuple[list[str], bool]:
     change = (f"up {now - before:,}" if now > before else f"down {before - now:,}"
               if now < before else "no change")
     lines = [f"Crimes recorded: {now:,}, {change} on February 2026 ({before:,})."]
+    # The data moved on from January to March: the digest covers both new months.
+    lines.append(f"Since January 2026: February {before:,}, March {now:,}.")
     rows = wc[wc["WardCode"] == ward].groupby("MinorText")[["202602", "202603"]].sum()
     diffs = (rows["202603"] - rows["202602"]).astype(int)
     ups = sorted(((-int(c), str(name)) for name, c in diffs.items() if c > 0))[:3]
     if ups:
         lines.append("Rose most: " + "; ".join(
-            f"{name.lower().capitalize()} +{-c:,}" for c, name in ups) + ".")
+            f"{names.display(name)} +{-c:,}" for c, name in ups) + ".")
     lines.append(f"{raw.ward_rates()[ward]:,.1f} crimes per 1,000 residents")
     lines.append(f"London average of {raw.london_rate():,.1f}")
     old, new = total(old_crime(), ward, "202601"), total(wc, ward, "202601")
@@ -176,7 +179,7 @@ async def test_reload_loads_the_newer_month_and_sends_each_digest_once(
         assert "revised" in text or not any("revised" in line for line in lines)
     # The data the digests came from is what every answer now uses.
     [answer] = await ask(api, api.message("SW1A 1AA", chat_id=555, user_id=555))
-    assert "Crime recorded in March 2026" in shown(answer)
+    assert "\nMarch 2026: " in shown(answer)
     [status] = await ask(api, api.message("/status", chat_id=ADMIN, user_id=ADMIN))
     assert "Digests for March 2026: 4 sent, 0 pending, 0 failed." in shown(status)
     assert "Ward crime: to March 2026" in shown(status)
@@ -231,7 +234,7 @@ async def test_a_bad_newer_file_is_rejected_operators_are_told_and_answers_uncha
         assert "row 5, column '202603'" in shown(told) and bad.name in shown(told)
         assert "Answers keep using the current data (ward crime to January 2026)" in shown(told)
         [answer] = await ask(api, api.message("SW1A 1AA"))
-        assert "Crime recorded in January 2026" in shown(answer)
+        assert "\nJanuary 2026: " in shown(answer)
         [status] = await ask(api, api.message("/status", chat_id=ADMIN, user_id=ADMIN))
         assert "(schedule): rejected" in shown(status)
         assert "Ward crime: to January 2026" in shown(status)

@@ -13,6 +13,7 @@ import pytest
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeAllGroupChats,
     BotCommandScopeChat,
     ChatMemberAdministrator,
     ChatMemberLeft,
@@ -20,7 +21,9 @@ from telegram import (
     ChatMemberOwner,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQueryResultArticle,
     InputMediaPhoto,
+    InputTextMessageContent,
     Message,
     MessageEntity,
     Update,
@@ -413,3 +416,40 @@ async def test_stop_ends_long_polls_promptly() -> None:
             await poll
     with pytest.raises(WaitTimeout, match="getMe"):
         await fake.wait_for("sendMessage", timeout=0.05)
+
+
+async def test_descriptions_menus_per_scope_and_inline_answers(api: FakeBotApi,
+                                                               bot: Bot) -> None:
+    assert await bot.set_my_description("What the bot does.")
+    assert await bot.set_my_short_description("Short.")
+    assert (await bot.get_my_description()).description == "What the bot does."
+    assert (await bot.get_my_short_description()).short_description == "Short."
+    with pytest.raises(BadRequest, match=r"(?i)short_description_invalid"):
+        await bot.set_my_short_description("x" * 121)
+    assert await bot.set_my_commands([BotCommand("help", "Help")],
+                                     scope=BotCommandScopeAllGroupChats())
+    assert [c["command"] for c in api.commands("all_group_chats")] == ["help"]
+    assert api.commands("all_private_chats") == []
+    # answerInlineQuery: a pushed query, answered once, with unique result ids.
+    query = api.inline_query("E8 1DY")
+    api.push_update(query)
+    query_id = query["inline_query"]["id"]
+    article = InlineQueryResultArticle("1", "E8 1DY", InputTextMessageContent("<b>E8</b>",
+                                                                              parse_mode="HTML"))
+    with pytest.raises(BadRequest, match=r"(?i)result_id_duplicate"):
+        await bot.answer_inline_query(query_id, [article, article])
+    assert await bot.answer_inline_query(query_id, [article])
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_inline_query(query_id, [article])
+    bad = InlineQueryResultArticle("2", "x", InputTextMessageContent("<b>open", parse_mode="HTML"))
+    other = api.inline_query("x")
+    api.push_update(other)
+    with pytest.raises(BadRequest, match=r"(?i)can.t parse entities"):
+        await bot.answer_inline_query(other["inline_query"]["id"], [bad])
+    # answerCallbackQuery's url: only the bot's own start link.
+    press = api.callback_query("m:1")
+    api.push_update(press)
+    with pytest.raises(BadRequest, match=r"(?i)url_invalid"):
+        await bot.answer_callback_query(press["callback_query"]["id"], url="https://example.com")
+    assert await bot.answer_callback_query(
+        press["callback_query"]["id"], url=f"https://t.me/{BOT_USERNAME}?start=x-E05000001")

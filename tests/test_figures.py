@@ -62,9 +62,10 @@ def test_count_by_orders_largest_first() -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [("THEFT", "Theft"), ("VIOLENCE AGAINST THE PERSON", "Violence against the person"),
-     ("NFIB FRAUD", "NFIB fraud"), ("", "")],
+     ("NFIB FRAUD", "Fraud passed to Action Fraud (NFIB)"), ("HOMICIDE", "Homicide"),
+     ("", "")],
 )
-def test_category_sentence_case(name: str, expected: str) -> None:
+def test_category_shown_names(name: str, expected: str) -> None:
     assert render.category(name) == expected
 
 

@@ -113,7 +113,7 @@ async def test_reload_follows_the_publishers_loads_the_newer_month_and_sends_dig
     assert texts.DIGEST_FOOTER in shown(digest[-1]) and "March 2026" in shown(digest[-1])
     [answer] = await ask(api, api.message("SW1A 1AA"))
     ward = raw.postcode_row("SW1A 1AA")["Admin_ward_code"]
-    assert f"Crime recorded in March 2026: {raw.ward_month_total(ward, '202603'):,}" \
+    assert f"March 2026: {raw.ward_month_total(ward, '202603'):,} crimes recorded" \
         in shown(answer)
     [status] = await ask(api, api.message("/status", chat_id=ADMIN, user_id=ADMIN))
     lines = shown(status)
@@ -175,7 +175,7 @@ async def test_the_daily_check_on_a_fresh_store_picks_up_a_month_newer_than_the_
         assert "Ward crime: to April 2026" in shown(told)
         [answer] = await ask(api, api.message("E8 1DY"))
         ward = raw.postcode_row("E8 1DY")["Admin_ward_code"]
-        assert f"Crime recorded in April 2026: {april_total(frame, ward):,}" in shown(answer)
+        assert f"April 2026: {april_total(frame, ward):,} crimes recorded" in shown(answer)
 
 
 async def test_a_start_up_check_runs_when_no_feed_was_reached_lately(

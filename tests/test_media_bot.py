@@ -32,12 +32,12 @@ def picture(call: Call) -> Image.Image:
 def buttons(call: Call) -> list[list[str]]:
     markup = call.params.get("reply_markup")
     data = json.loads(markup) if isinstance(markup, str) else markup
-    return [[b["callback_data"] for b in row] for row in (data or {}).get("inline_keyboard", [])]
+    return [[b.get("callback_data", "") for b in row]
+            for row in (data or {}).get("inline_keyboard", [])]
 
 
 async def test_the_command_menu_lists_the_new_commands(api: FakeBotApi, app: WardApp) -> None:
-    [menu] = api.sent("setMyCommands")
-    assert {"trend", "map", "export"} <= {c["command"] for c in menu.params["commands"]}
+    assert {"trend", "map", "export"} <= {c["command"] for c in api.commands("all_private_chats")}
     [reply] = await ask(api, api.message("/help"), "sendMessage")
     assert "/trend SW1A 1AA" in shown(reply) and "/map london" in shown(reply)
 
@@ -73,10 +73,11 @@ async def test_map_commands_send_the_maps(api: FakeBotApi, app: WardApp) -> None
     assert london.files["photo"].filename == f"wardwatch-map-london-{last[:4]}-{last[4:]}.png"
 
 
-async def test_export_command_sends_three_documents(api: FakeBotApi, app: WardApp) -> None:
+async def test_export_command_sends_each_format(api: FakeBotApi, app: WardApp) -> None:
     ward = raw.postcode_row("N1 9AA")["Admin_ward_code"]
     latest = raw.month_columns()[-1]
-    docs = await ask(api, api.message("/export N1 9AA"), "sendDocument", count=3)
+    docs = [(await ask(api, api.message(f"/export N1 9AA {fmt}"), "sendDocument"))[0]
+            for fmt in ("csv", "json", "xlsx")]
     assert all(d.ok for d in docs)
     files = {d.files["document"].filename.rsplit(".", 1)[-1]: d.files["document"]
              for d in docs if d.files["document"].filename}
@@ -101,20 +102,24 @@ async def test_buttons_under_an_answer(api: FakeBotApi, app: WardApp) -> None:
     # The first two rows are the drill-downs, then the pictures and downloads (a later row may
     # hold other buttons).
     assert [[keyboards.parse(d).action for d in row]  # type: ignore[union-attr]
-            for row in rows[:2]] == [["m", "s", "t", "b"], ["c", "p", "x"]]
+            for row in rows[:3]] == [["m", "s", "t"], ["b", "l"], ["c", "p", "x"]]
     assert all(len(d.encode()) <= 64 for row in rows for d in row)
-    trend_data, map_data, export_data = rows[1]
+    trend_data, map_data, export_data = rows[2]
     message_id = reply.result["message_id"]
     [photo] = await ask(api, api.callback_query(trend_data, message_id=message_id), "sendPhoto")
     assert "Line chart" in shown(photo, "caption")
     [photo] = await ask(api, api.callback_query(map_data, message_id=message_id), "sendPhoto")
     assert "Westminster's 18 wards" in shown(photo, "caption")
-    docs = await ask(api, api.callback_query(export_data, message_id=message_id),
-                     "sendDocument", count=3)
+    [formats] = await ask(api, api.callback_query(export_data, message_id=message_id),
+                          "editMessageReplyMarkup")
+    for data in buttons(formats)[0]:
+        await ask(api, api.callback_query(data, message_id=message_id), "sendDocument")
     assert [d.files["document"].filename.rsplit(".", 1)[-1]  # type: ignore[union-attr]
-            for d in docs] == ["csv", "json", "xlsx"]
-    answered = await api.wait_for("answerCallbackQuery", count=3)
-    assert all(a.ok and not a.params.get("text") for a in answered)
+            for d in api.sent("sendDocument")] == ["csv", "xlsx", "json"]
+    answered = await api.wait_for("answerCallbackQuery", count=6)
+    assert all(a.ok for a in answered)
+    assert [a.params.get("text") for a in answered] == [
+        None, None, texts.CHOOSE_FORMAT_ALERT, None, None, None]
 
 
 async def test_stale_and_forged_media_buttons(api: FakeBotApi, app: WardApp) -> None:
@@ -173,7 +178,7 @@ async def test_a_failing_map_from_a_button_gets_the_ward_in_words(api: FakeBotAp
 async def test_a_failing_document_gets_the_text_answer_once(api: FakeBotApi,
                                                             app: WardApp) -> None:
     api.fail("sendDocument", error=bad_request("file is too big"))
-    api.push_update(api.message("/export N1 9AA"))
+    api.push_update(api.message("/export N1 9AA csv"))
     [reply] = await api.wait_for("sendMessage")
     assert shown(reply).startswith(texts.MEDIA_FAILED.format(what="files"))
     assert "N1 9AA is in Caledonian ward, Islington." in shown(reply)

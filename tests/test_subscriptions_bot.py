@@ -37,8 +37,8 @@ def plain(html: str) -> str:
 def buttons(call: Call) -> list[tuple[str, str]]:
     markup = call.params.get("reply_markup")
     data = json.loads(markup) if isinstance(markup, str) else markup
-    return [(b["text"], b["callback_data"]) for row in (data or {}).get("inline_keyboard", [])
-            for b in row]
+    return [(b["text"], b.get("callback_data", ""))
+            for row in (data or {}).get("inline_keyboard", []) for b in row]
 
 
 
@@ -48,6 +48,20 @@ async def say(api: FakeBotApi, text: str, chat_id: int = USER_ID, chat_type: str
         text, chat_id=chat_id, chat_type=chat_type,  # type: ignore[arg-type]
         user_id=user_id if user_id is not None else chat_id, **fields))
     return shown(reply)
+
+
+async def forget(api: FakeBotApi, chat_id: int = USER_ID, chat_type: str = "private",
+                 user_id: int | None = None) -> str:
+    """/forget, then its Erase button: the answer it is edited into."""
+    user = user_id if user_id is not None else chat_id
+    [question] = await ask(api, api.message("/forget", chat_id=chat_id,
+                                            chat_type=chat_type,  # type: ignore[arg-type]
+                                            user_id=user))
+    assert shown(question).startswith("This erases everything I store for this chat")
+    [edit] = await ask(api, api.callback_query(
+        "forget:yes", chat_id=chat_id, chat_type=chat_type,  # type: ignore[arg-type]
+        user_id=user, message_id=question.result["message_id"]), "editMessageText")
+    return shown(edit)
 
 
 def ward_of(postcode: str) -> str:
@@ -60,8 +74,9 @@ async def stored(app: WardApp, chat_id: int) -> tuple[Subscription, ...]:
 
 
 async def test_the_commands_are_in_the_menu(api: FakeBotApi, app: WardApp) -> None:
-    [menu] = api.sent("setMyCommands")
-    names = {c["command"] for c in menu.params["commands"]}
+    names = {c["command"] for scope in ("all_private_chats", "all_group_chats",
+                                        "all_chat_administrators")
+             for c in api.commands(scope)}
     assert {"subscribe", "subscriptions", "unsubscribe"} <= names
     assert not {"reload", "status"} & names  # operators' commands stay out of the menu
 
@@ -98,7 +113,7 @@ async def test_subscribe_list_and_unsubscribe_in_a_private_chat(api: FakeBotApi,
     assert [data for _, data in buttons(listing)] == [
         f"unsub:{ward_of(pc)}" for pc in ("SW1A 1AA", "BR1 1AA", "N1 9AA", "SE1 7PB", "W12 8ER")]
 
-    assert await say(api, "/unsubscribe") == plain(texts.UNSUBSCRIBE_USAGE)
+    assert (await say(api, "/unsubscribe")).startswith("This chat follows 5 wards")
     assert "no longer follows Bromley Town" in await say(api, "/unsubscribe BR1 1AA")
     assert "doesn't follow Bromley Town" in await say(api, "/unsubscribe BR1 1AA")
     assert "I answer with the police's published figures" in await say(api, "/unsubscribe nonsense")
@@ -213,7 +228,7 @@ async def test_forget_erases_subscriptions_and_delivery_history(api: FakeBotApi,
     chats: ChatStore = app.bot_data[CHATS_KEY]
     await chats.run(subscriptions.open_fanout, 202603)
     await chats.run(subscriptions.mark, USER_ID, ward_of("SW1A 1AA"), 202603, "sent")
-    reply = await say(api, "/forget")
+    reply = await forget(api)
     assert "(2 subscriptions, 2 digest records)" in reply
     assert await stored(app, USER_ID) == ()
     assert (await chats.run(subscriptions.delivery_counts, 202603)).sent == 0
@@ -223,7 +238,7 @@ async def test_forget_erases_subscriptions_and_delivery_history(api: FakeBotApi,
     assert "Done" in await say(api, "/subscribe N1 9AA", GROUP_ID, "group", 52)
     assert await say(api, "/forget", GROUP_ID, "group", 51) == plain(texts.FORGET_ADMINS_ONLY)
     assert len(await stored(app, GROUP_ID)) == 1
-    assert "(1 subscription)" in await say(api, "/forget", GROUP_ID, "group", 52)
+    assert "(1 subscription)" in await forget(api, GROUP_ID, "group", 52)
     assert await stored(app, GROUP_ID) == ()
 
 
@@ -243,8 +258,9 @@ async def test_blocking_removing_and_coming_back_pause_and_resume(api: FakeBotAp
     assert await states() == ({"paused"}, {"paused"})
     api.push_update(api.my_chat_member(USER_ID, "kicked", "member"))  # unblocked
     assert await states() == ({"active"}, {"paused"})
-    api.push_update(api.my_chat_member(GROUP_ID, "left", "member", user_id=61))  # added back
-    assert await states() == ({"active"}, {"active"})
+    [hello] = await ask(api, api.my_chat_member(GROUP_ID, "left", "member", user_id=61))
+    assert hello.chat_id == GROUP_ID and shown(hello) == parse_html(texts.GROUP_WELCOME)[0]
+    assert await states() == ({"active"}, {"active"})  # added back
     api.push_update(api.my_chat_member(GROUP_ID, "member", "administrator", user_id=61))
     assert await states() == ({"active"}, {"active"})  # promoted: nothing to change
     # A paused chat that subscribes again is evidently reachable: all of it resumes.
@@ -313,9 +329,9 @@ async def test_every_member_status_gets_its_answer(api: FakeBotApi, app: WardApp
     if admin:
         assert replies[0].startswith("Done: this chat now follows Bromley Town")
         assert replies[1].startswith("Done: this chat no longer follows Caledonian")
-        assert replies[2].startswith("Done: I have erased everything I stored for this chat "
-                                     "(1 subscription)")
-        assert await stored(app, SUPERGROUP_ID) == ()
+        assert replies[2].startswith("This erases everything I store for this chat")
+        # /unsubscribe removed Caledonian; /forget only asked, so Bromley Town stays.
+        assert [s.ward_code for s in await stored(app, SUPERGROUP_ID)] == [ward_of("BR1 1AA")]
     else:
         assert replies == [plain(texts.GROUP_ADMINS_ONLY), plain(texts.GROUP_ADMINS_ONLY),
                            plain(texts.FORGET_ADMINS_ONLY)]

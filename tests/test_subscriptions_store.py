@@ -4,6 +4,7 @@ keeps them."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -274,3 +275,22 @@ def test_the_revision_baseline_is_what_the_previous_version_said(
     assert (baseline.month, dict(baseline.totals)) == (202602, {W1: 5, W2: 7})
     store.write_versions(conn, {"ward_crime": crime([202601, 202602], {W1: 1})}, force=True)
     assert check.previous_baseline(conn) is None  # the previous one is the newer
+
+
+def test_why_a_chat_is_paused(conn: sqlite3.Connection) -> None:
+    subscriptions.subscribe(conn, 1, "private", W1, "E1")
+    subscriptions.subscribe(conn, 2, "private", W1, "E1")
+    subscriptions.open_fanout(conn, 202603)
+    subscriptions.claim(conn, 1, W1, 202603)
+    subscriptions.fail_chat(conn, 1, W1, 202603, "Forbidden: bot was blocked by the user")
+    subscriptions.set_chat_state(conn, 2, "paused")  # my_chat_member: blocked, nothing sent
+    assert subscriptions.pause_cause(conn, 1) == "send_failed"
+    assert subscriptions.pause_cause(conn, 2) == "removed"  # its pending digest: 'paused'
+    # Back, a digest delivered, then blocked again: the refusal is no longer the cause.
+    subscriptions.subscribe(conn, 1, "private", W1, "E1")
+    subscriptions.open_fanout(conn, 202604)
+    subscriptions.claim(conn, 1, W1, 202604)
+    subscriptions.mark(conn, 1, W1, 202604, "sent",
+                       now=datetime.now(UTC) + timedelta(seconds=5))
+    subscriptions.set_chat_state(conn, 1, "paused")
+    assert subscriptions.pause_cause(conn, 1) == "removed"

@@ -153,6 +153,10 @@ class Digest:
     rate: WardRate | None
     revision: Revision | None
     rise: RiseTest | None
+    # When the data moved on by more than one month since the last digests: each new month,
+    # oldest first, after `since_month` (the month the last digests reported).
+    since_month: int | None = None
+    new_months: tuple[MonthTotal, ...] = ()
 
 
 def _by_type(view: DataView, ward_code: str, month: int) -> dict[str, int]:
@@ -175,8 +179,13 @@ def ward_digest(view: DataView, ward_code: str, month: int,
     series = {m.month: m.total for m in view.ward_series(ward_code)}
     rise = rise_test(view, ward_code, month)
     revision = None
+    since_month: int | None = None
+    new_months: tuple[MonthTotal, ...] = ()
     if baseline is not None:
         old_month, totals = baseline
+        months = tuple(MonthTotal(m, series[m]) for m in sorted(series) if old_month < m <= month)
+        if len(months) > 1:
+            since_month, new_months = old_month, months
         old = totals.get(ward_code)
         if old is not None and old_month < month and old_month in series \
                 and series[old_month] != old:
@@ -195,4 +204,6 @@ def ward_digest(view: DataView, ward_code: str, month: int,
         rate=view.ward_rate(ward_code, month),
         revision=revision,
         rise=rise,
+        since_month=since_month,
+        new_months=new_months,
     )

@@ -150,6 +150,25 @@ def set_chat_state(conn: sqlite3.Connection, chat_id: int, state: str) -> int:
                             (state, chat_id, state)).rowcount
 
 
+PauseCause = Literal["send_failed", "removed"]
+
+
+def pause_cause(conn: sqlite3.Connection, chat_id: int) -> PauseCause:
+    """Why a paused chat is paused: "send_failed" when Telegram refused a digest to it
+    (blocked, removed, the chat gone) and none was delivered since, else "removed" (Telegram
+    told us of a block or removal, with no digest refused since the last one delivered)."""
+    refused, sent = conn.execute(
+        "SELECT MAX(CASE WHEN status='failed' AND error NOT IN (?, ?, ?) THEN updated_at END), "
+        "MAX(CASE WHEN status='sent' THEN updated_at END) FROM delivery WHERE chat_id=?",
+        (*sorted(_NOT_REFUSED), chat_id)).fetchone()
+    return "send_failed" if refused is not None and (sent is None or refused >= sent) \
+        else "removed"
+
+
+# Delivery errors that are not Telegram refusing the chat.
+_NOT_REFUSED: Final = frozenset({"paused", "unsubscribed", "superseded"})
+
+
 def migrate_chat(conn: sqlite3.Connection, old_chat_id: int, new_chat_id: int) -> int:
     """A group became a supergroup: move its subscriptions and digest history to the new id
     (where the new id already follows a ward, that one stays).  Return how many moved."""

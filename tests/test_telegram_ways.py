@@ -85,6 +85,15 @@ async def test_inline_mode_answers_from_the_offline_table_only(
         [missing] = await ask(api, api.inline_query("N1 9ZZ"), "answerInlineQuery")
         assert missing.ok and missing.params["results"] == []
         assert missing.params["button"]["text"] == texts.INLINE_HINT
+        # A place by name, and a name several places answer to: one article per place.
+        [named] = await ask(api, api.inline_query("hackney central"), "answerInlineQuery")
+        assert [a["title"] for a in named.params["results"]] == ["Hackney Central, Hackney"]
+        [several] = await ask(api, api.inline_query("Hackney"), "answerInlineQuery")
+        titles = [a["title"] for a in several.params["results"]]
+        crime = raw.ward_crime()
+        wards = set(crime.loc[crime["WardName"].str.contains("Hackney"), "WardName"])
+        assert titles[0] == "Hackney (the whole borough)"
+        assert set(titles[1:]) == {f"{w}, Hackney" for w in wards}
         [empty] = await ask(api, api.inline_query(""), "answerInlineQuery")
         assert empty.ok and empty.params["results"] == []
         assert postcodes_io_fake.requests == []

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 
-from datastore.ingest import sources
 from datastore.ingest.state import FeedState, feed_states
 from datastore.query import lookup
 from datastore.query.boundaries import Boundaries, read_boundaries
@@ -126,6 +125,8 @@ class Services:
         alone unless `force`: loading the same files twice changes nothing.  The report says
         what became current and what the loaders had to change to accept a file.
         """
+        from datastore.ingest import sources  # pandas: only a load reads files
+
         current = await self.store.versions()
         known = await self.store.run(known_wards)
         loaded = None if force else {
@@ -145,6 +146,8 @@ async def ensure_loaded(store: Store, progress: Progress | None = None) -> list[
     missing = await store.run(missing_kinds)
     if not missing:
         return []
+    from datastore.ingest import sources  # pandas: only a first run (or a load) reads files
+
     if progress:
         progress("first run: building the store from the bundled snapshot")
     loads = await asyncio.to_thread(sources.read_sources, (), progress=progress)

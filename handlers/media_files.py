@@ -19,7 +19,7 @@ from datastore.query import boundaries
 from datastore.query.figures import month_label
 from datastore.query.view import DataView
 from datastore.services import Services
-from handlers import exports, pictures
+from handlers import exports
 from handlers.exports import Format
 
 Kind = Literal["photo", "document"]
@@ -99,6 +99,8 @@ async def trend(services: Services, ward_code: str,
         t = view.ward_trend(ward_code)
         name = (f"wardwatch-trend-{exports.slug(t.ward_name)}-{ward_code}-"
                 f"{month_label(t.months[-1])}.png")
+        from handlers import pictures  # matplotlib and shapely: with the first picture
+
         return MediaFile("photo", name, pictures.trend_png(t), pictures.trend_caption(t))
 
     return await _made(view, ("trend", ward_code), make, cache)
@@ -123,6 +125,8 @@ async def area_map(services: Services, ward_code: str | None,
     def make() -> MediaFile:
         place = LONDON if found.kind == "boroughs" else exports.slug(found.title)
         name = f"wardwatch-map-{place}-{month_label(found.last_month)}.png"
+        from handlers import pictures
+
         return MediaFile("photo", name, pictures.map_png(found), pictures.map_caption(found))
 
     return await _made(view, key, make, cache)

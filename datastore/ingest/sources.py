@@ -13,7 +13,7 @@ from typing import Final
 import httpx
 
 from datastore.errors import LoadError
-from datastore.ingest import SNAPSHOT_DIR, loaders
+from datastore.ingest import SNAPSHOT_DIR
 from datastore.storage.kinds import Kind, Loaded
 from datastore.storage.store import LoadInput, SourceFile
 
@@ -82,6 +82,8 @@ def read_all(
     `loaded` gives the SHA-256 of each kind's current files: a kind whose files are exactly
     those is skipped (absent from the result).
     """
+    from datastore.ingest import loaders  # pandas, shapely: only when files are read
+
     names = names or {}
     by_kind: dict[Kind, list[Path]] = {}
     digests: dict[Path, str] = {}

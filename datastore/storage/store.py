@@ -16,10 +16,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import aiosqlite
-import pandas as pd
 
 from datastore.storage import blobs
 from datastore.storage.kinds import COLUMNS, Kind, Loaded
@@ -31,6 +30,9 @@ from datastore.storage.schema import (
     SCHEMA,
     SCHEMA_VERSION,
 )
+
+if TYPE_CHECKING:  # frames come from the loaders; reading the store never needs pandas
+    import pandas as pd
 
 T = TypeVar("T")
 

@@ -26,7 +26,7 @@ from _store import snapshot_store
 from telegram import Update
 
 from bot.app import build_application, running
-from bot.config import Config
+from bot.config import Config, PostcodesConfig
 from bot.console import CONSOLE_TOKEN, LocalBotApi
 from datastore.query.view import DataView
 
@@ -84,7 +84,8 @@ def fuzzed(rng: random.Random, i: int, postcodes: list[str], wards: list[str],
 
 
 async def run(n: int, db: Path) -> None:
-    app = build_application(Config(storage_path=db), token=CONSOLE_TOKEN,
+    app = build_application(Config(storage_path=db, postcodes=PostcodesConfig(base_url="")),
+                            token=CONSOLE_TOKEN,
                             request=LocalBotApi(lambda _m, _p: None), rate_limit=False)
     rng = random.Random(2026)
     async with running(app):

@@ -25,6 +25,9 @@ from handlers.exports import Format
 Kind = Literal["photo", "document"]
 Key = tuple[str, str]  # (what, area): ("trend", ward code), ("map", "london"), ("csv", ...)
 LONDON: Final = "london"
+# What the cache may hold: a map is some 100-200 KB, a chart or a workbook some 30-60 KB.
+CACHE_FILES: Final = 64
+CACHE_BYTES: Final = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,19 @@ def version_key(view: DataView) -> tuple[int, ...]:
 
 
 class MediaCache:
-    """Files made for the current data version, least recently used dropped beyond `size`."""
+    """Files made for the current data version, least recently used dropped beyond `size`
+    files or `max_bytes` of file data (a file larger than that alone is sent, not kept)."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = CACHE_FILES, max_bytes: int = CACHE_BYTES) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self.nbytes = 0  # the file data held
         self._version: tuple[int, ...] | None = None
         self._items: OrderedDict[Key, MediaFile] = OrderedDict()
         self._render = asyncio.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def get(self, version: tuple[int, ...], key: Key) -> MediaFile | None:
         """The file made for this version and key, if there is one."""
@@ -77,10 +86,18 @@ class MediaCache:
     def _put(self, version: tuple[int, ...], key: Key, item: MediaFile) -> None:
         if version != self._version:
             self._items.clear()
+            self.nbytes = 0
             self._version = version
+        if len(item.data) > self.max_bytes:
+            return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.nbytes -= len(old.data)
         self._items[key] = item
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        self.nbytes += len(item.data)
+        while len(self._items) > self.size or self.nbytes > self.max_bytes:
+            _key, dropped = self._items.popitem(last=False)
+            self.nbytes -= len(dropped.data)
 
 
 async def _made(view: DataView, key: Key, make: Callable[[], MediaFile],

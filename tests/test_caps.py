@@ -1,6 +1,6 @@
 """Files far larger than any real one of their kind are refused before they are read whole:
 a small gzip that expands to gigabytes, and a valid header over hundreds of MB of junk.
-Memory is measured in a child process (ru_maxrss), so one test cannot hide another's."""
+Memory is measured in a child process (its VmHWM), so one test cannot hide another's."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _bomb(path: Path, gib: float) -> Path:
 
 def _peak_mb_of_reading(path: Path) -> tuple[str, float]:
     code = textwrap.dedent(f"""
-        import resource
+        from pathlib import Path
         from datastore.errors import LoadError
         from datastore.ingest.loaders import read_file
         try:
@@ -41,7 +41,10 @@ def _peak_mb_of_reading(path: Path) -> tuple[str, float]:
             print("accepted")
         except LoadError as exc:
             print("refused:", exc.reason)
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        # The high-water mark of this process's own memory: getrusage's ru_maxrss would carry
+        # over the test process's, which exec does not reset.
+        status = Path("/proc/self/status").read_text().splitlines()
+        print(next(int(s.split()[1]) for s in status if s.startswith("VmHWM:")) / 1024)
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300, check=True)

@@ -8,12 +8,13 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
 
-from datastore.ingest.follow import Publishers
+if TYPE_CHECKING:  # following the publishers pulls in the loaders (pandas): not for answers
+    from datastore.ingest.follow import Publishers
 
 ENV_CONFIG = "WARDWATCH_CONFIG"
 ENV_TOKEN = "WARDWATCH_TOKEN"
@@ -103,6 +104,8 @@ class PublishersConfig:
 
     def sites(self) -> Publishers:
         """Where the publishers are and what to follow, for the check."""
+        from datastore.ingest.follow import Publishers
+
         return Publishers(self.london_datastore, self.police_uk, self.crime_dataset,
                           self.stop_search_dataset, self.use_of_force_dataset)
 

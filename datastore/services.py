@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -13,7 +15,6 @@ from pathlib import Path
 
 import httpx
 
-from datastore.ingest import sources
 from datastore.ingest.state import FeedState, feed_states
 from datastore.query import lookup
 from datastore.query.boundaries import Boundaries, read_boundaries
@@ -144,6 +145,8 @@ class Services:
         alone unless `force`: loading the same files twice changes nothing.  The report says
         what became current and what the loaders had to change to accept a file.
         """
+        from datastore.ingest import sources  # pandas: only a load reads files
+
         current = await self.store.versions()
         known = await self.store.run(known_wards)
         loaded = None if force else {
@@ -163,13 +166,38 @@ async def ensure_loaded(store: Store, progress: Progress | None = None) -> list[
     missing = await store.run(missing_kinds)
     if not missing:
         return []
+    from datastore.ingest import sources  # pandas: only a first run (or a load) reads files
+
     if progress:
         progress("first run: building the store from the bundled snapshot")
-    loads = await asyncio.to_thread(sources.read_sources, (), progress=progress)
-    wanted: dict[Kind, LoadInput] = {k: v for k, v in loads.items() if k in missing}
-    if progress:
-        progress("writing the store")
-    return await store.write(wanted)
+    # One thread reads while another writes: each kind is stored (in one transaction for
+    # all) while the next is read, and goes from memory once it is.
+    ready: queue.SimpleQueue[tuple[Kind, LoadInput] | BaseException | None] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for kind, item in sources.read_each(sources.bundled_files(), progress=progress):
+                if stop.is_set():
+                    break
+                if kind in missing:
+                    ready.put((kind, item))
+        except BaseException as exc:  # handed to the writer, which raises it
+            ready.put(exc)
+        ready.put(None)
+
+    def each() -> Iterator[tuple[Kind, LoadInput]]:
+        while (got := ready.get()) is not None:
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+
+    reader = asyncio.ensure_future(asyncio.to_thread(read))
+    try:
+        return await store.write(each())
+    finally:
+        stop.set()
+        await reader
 
 
 def _parse_time(text: str | None) -> datetime | None:

@@ -13,16 +13,15 @@ import io
 import json
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, Final, Literal
-
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from datastore.query.figures import month_label, month_name
 from datastore.query.models import WardFigures
 from handlers import texts
+
+if TYPE_CHECKING:  # openpyxl is imported by the XLSX renderer only: a bot that never
+    # sends a workbook never loads it
+    from openpyxl.worksheet.worksheet import Worksheet
 from handlers.render import TASER_LABELS, esc, stop_search_json, taser_json
 
 Format = Literal["csv", "json", "xlsx"]
@@ -176,6 +175,9 @@ def notes(f: WardFigures) -> dict[str, str]:
 
 def _sheet(ws: Worksheet, header: Sequence[str], body: Iterable[Sequence[object]],
            widths: Sequence[int]) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     ws.append(list(header))
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -194,6 +196,8 @@ def _sheet(ws: Worksheet, header: Sequence[str], body: Iterable[Sequence[object]
 
 def to_xlsx(f: WardFigures) -> bytes:
     """A workbook: crime as a type-by-month grid, every figure as a long table, and notes."""
+    from openpyxl import Workbook
+
     book = Workbook()
     grid = book.active
     assert grid is not None

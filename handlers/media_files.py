@@ -10,8 +10,10 @@ load of the data is never answered from an old picture.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -19,12 +21,15 @@ from datastore.query import boundaries
 from datastore.query.figures import month_label
 from datastore.query.view import DataView
 from datastore.services import Services
-from handlers import exports, pictures
+from handlers import exports
 from handlers.exports import Format
 
 Kind = Literal["photo", "document"]
 Key = tuple[str, str]  # (what, area): ("trend", ward code), ("map", "london"), ("csv", ...)
 LONDON: Final = "london"
+# What the cache may hold: a map is some 100-200 KB, a chart or a workbook some 30-60 KB.
+CACHE_FILES: Final = 64
+CACHE_BYTES: Final = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,13 +48,23 @@ def version_key(view: DataView) -> tuple[int, ...]:
 
 
 class MediaCache:
-    """Files made for the current data version, least recently used dropped beyond `size`."""
+    """Files made for the current data version, least recently used dropped beyond `size`
+    files or `max_bytes` of file data (a file larger than that alone is sent, not kept)."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = CACHE_FILES, max_bytes: int = CACHE_BYTES) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self.nbytes = 0  # the file data held
         self._version: tuple[int, ...] | None = None
         self._items: OrderedDict[Key, MediaFile] = OrderedDict()
         self._render = asyncio.Lock()
+        # Renders run in one thread of their own, started with the first: each thread that
+        # allocates gets its own malloc arena, and a render's buffers spread over the event
+        # loop's default pool would keep several of them large.
+        self._thread: ThreadPoolExecutor | None = None
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def get(self, version: tuple[int, ...], key: Key) -> MediaFile | None:
         """The file made for this version and key, if there is one."""
@@ -70,23 +85,44 @@ class MediaCache:
         async with self._render:
             found = self.get(version, key)  # made while this request waited
             if found is None:
-                found = await asyncio.to_thread(make)
+                if self._thread is None:
+                    self._thread = ThreadPoolExecutor(1, thread_name_prefix="wardwatch-render")
+                found = await asyncio.get_running_loop().run_in_executor(
+                    self._thread, _collected, make)
                 self._put(version, key, found)
         return found
 
     def _put(self, version: tuple[int, ...], key: Key, item: MediaFile) -> None:
         if version != self._version:
             self._items.clear()
+            self.nbytes = 0
             self._version = version
+        if len(item.data) > self.max_bytes:
+            return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.nbytes -= len(old.data)
         self._items[key] = item
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        self.nbytes += len(item.data)
+        while len(self._items) > self.size or self.nbytes > self.max_bytes:
+            _key, dropped = self._items.popitem(last=False)
+            self.nbytes -= len(dropped.data)
+
+
+def _collected(make: Callable[[], MediaFile]) -> MediaFile:
+    """`make`, then collect its garbage: a matplotlib figure is a web of reference cycles that
+    holds the renderer's pixel buffers outside Python's heap, so, left to the collector's own
+    pace, a few dozen dead figures pile up (some 70 MB) before they go."""
+    try:
+        return make()
+    finally:
+        gc.collect()
 
 
 async def _made(view: DataView, key: Key, make: Callable[[], MediaFile],
                 cache: MediaCache | None) -> MediaFile:
     if cache is None:
-        return await asyncio.to_thread(make)
+        return await asyncio.to_thread(_collected, make)
     return await cache.make(version_key(view), key, make)
 
 
@@ -99,6 +135,8 @@ async def trend(services: Services, ward_code: str,
         t = view.ward_trend(ward_code)
         name = (f"wardwatch-trend-{exports.slug(t.ward_name)}-{ward_code}-"
                 f"{month_label(t.months[-1])}.png")
+        from handlers import pictures  # matplotlib and shapely: with the first picture
+
         return MediaFile("photo", name, pictures.trend_png(t), pictures.trend_caption(t))
 
     return await _made(view, ("trend", ward_code), make, cache)
@@ -113,6 +151,8 @@ async def compare_trend(services: Services, first: str, second: str,
         a, b = view.ward_trend(first), view.ward_trend(second)
         name = (f"wardwatch-compare-{exports.slug(a.ward_name)}-{exports.slug(b.ward_name)}-"
                 f"{month_label(a.months[-1])}.png")
+        from handlers import pictures  # matplotlib and shapely: with the first picture
+
         return MediaFile("photo", name, pictures.compare_png(a, b),
                          pictures.compare_caption(a, b))
 
@@ -143,6 +183,8 @@ async def area_map(services: Services, ward_code: str | None,
     def make() -> MediaFile:
         place = LONDON if found.kind == "boroughs" else exports.slug(found.title)
         name = f"wardwatch-map-{place}-{month_label(found.last_month)}.png"
+        from handlers import pictures
+
         return MediaFile("photo", name, pictures.map_png(found), pictures.map_caption(found))
 
     return await _made(view, key, make, cache)

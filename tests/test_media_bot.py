@@ -206,3 +206,22 @@ async def test_cache_makes_once_per_version_and_key() -> None:
     assert cache.get((1,), ("trend", "a")) is None and cache.get((1,), ("trend", "c"))
     await cache.make((2,), ("trend", "c"), lambda: maker("c2"))  # new data: made again
     assert made == ["a", "b", "c", "c2"] and cache.get((1,), ("trend", "b")) is None
+
+
+async def test_cache_is_bounded_in_bytes() -> None:
+    def file(name: str, size: int) -> MediaFile:
+        return MediaFile("photo", f"{name}.png", b"x" * size, name)
+
+    cache = MediaCache(size=64, max_bytes=1_000)
+    for i in range(10):  # 10 × 300 bytes: only the last three fit in 1,000
+        await cache.make((1,), ("map", str(i)), lambda i=i: file(str(i), 300))
+        assert cache.nbytes <= 1_000
+    assert len(cache) == 3 and cache.nbytes == 900
+    assert [cache.get((1,), ("map", str(i))) is not None for i in range(10)] == \
+        [False] * 7 + [True] * 3
+    big = await cache.make((1,), ("map", "big"), lambda: file("big", 1_001))
+    assert big.data and cache.get((1,), ("map", "big")) is None  # sent, never kept
+    assert cache.nbytes == 900
+    await cache.make((2,), ("map", "0"), lambda: file("0", 10))  # new data: the rest go
+    assert len(cache) == 1 and cache.nbytes == 10
+

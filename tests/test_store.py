@@ -69,6 +69,19 @@ def test_older_file_is_refused_unless_forced(tmp_path: Path) -> None:
     assert current_count(conn) == 2
 
 
+def test_kinds_written_as_they_are_read_are_checked_and_refused_whole(tmp_path: Path) -> None:
+    # An iterator of (kind, input), as a first build writes while it reads: a refused kind
+    # after an accepted one still changes nothing.
+    conn = store.connect(tmp_path / "s.sqlite3")
+    store.write_versions(conn, iter([("ward_crime", crime([202402, 202403], 2, "new.csv"))]))
+    assert current_count(conn) == 4
+    later = iter([("ward_population", population(9)),
+                  ("ward_crime", crime([202401, 202402], 1, "old.csv"))])
+    with pytest.raises(StaleDataError, match=r"old\.csv"):
+        store.write_versions(conn, later)
+    assert current_count(conn) == 4 and "ward_population" not in store.versions(conn)
+
+
 def test_failed_load_leaves_everything_current(tmp_path: Path) -> None:
     conn = store.connect(tmp_path / "s.sqlite3")
     store.write_versions(conn, {"ward_crime": crime([202401], 5), "ward_population": population(9)})

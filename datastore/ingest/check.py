@@ -18,7 +18,7 @@ from typing import Final, Literal, Protocol
 import httpx
 
 from datastore.errors import LoadError
-from datastore.ingest import loaders, sources
+from datastore.ingest import sources
 from datastore.ingest.follow import FollowReport, Loader, Publishers, follow
 from datastore.ingest.worker import LoadJob, run_loads
 from datastore.query.figures import month_label
@@ -140,6 +140,8 @@ def peek_newer(srcs: Sequence[str], current: Mapping[str, Version], workdir: Pat
                ) -> tuple[list[LoadJob], list[Peeked]]:
     """Fetch the sources into `workdir` (URLs), peek at each header, and make a load job for
     each kind with a newer month.  Synchronous: run it in a worker thread."""
+    from datastore.ingest import loaders  # pandas, shapely: from the first check on
+
     paths, names = sources.materialise(srcs, workdir)
     peeked = []
     for path in paths:

@@ -30,7 +30,6 @@ from typing import Final, Literal
 
 import httpx
 
-from datastore.ingest import loaders
 from datastore.ingest.download import NotModified, download, file_name
 from datastore.ingest.publishers import NotPublic, PublisherError
 from datastore.ingest.publishers.london_datastore import (
@@ -212,6 +211,8 @@ class _Check:
             self.finish(feed, "unchanged", f"{resource.title}: already loaded",
                         succeeded(state, self.now, **listed))
             return
+        from datastore.ingest import loaders  # pandas: only once a release is new
+
         same_url = state.url == resource.url
         try:
             got = await download(

@@ -6,14 +6,14 @@ import contextlib
 import gzip
 import hashlib
 import tempfile
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
 import httpx
 
 from datastore.errors import LoadError
-from datastore.ingest import SNAPSHOT_DIR, loaders
+from datastore.ingest import SNAPSHOT_DIR
 from datastore.storage.kinds import Kind, Loaded
 from datastore.storage.store import LoadInput, SourceFile
 
@@ -75,13 +75,29 @@ def read_all(
     progress: Callable[[str], None] | None = None,
     loaded: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[Kind, LoadInput]:
-    """Read and validate every file, grouped by the kind its content shows.
+    """Read and validate every file, grouped by the kind its content shows (`read_each`)."""
+    return dict(read_each(paths, known_wards=known_wards, names=names, progress=progress,
+                          loaded=loaded))
+
+
+def read_each(
+    paths: Sequence[Path],
+    *,
+    known_wards: Collection[str] | None = None,
+    names: dict[Path, str] | None = None,
+    progress: Callable[[str], None] | None = None,
+    loaded: Mapping[str, frozenset[str]] | None = None,
+) -> Iterator[tuple[Kind, LoadInput]]:
+    """Read and validate every file, grouped by the kind its content shows, yielding each
+    kind as soon as it is read (so a writer can store one while the next is read).
 
     Ward codes in crime files are checked against the wards of the boundaries, population or
     postcodes read in the same call, else against `known_wards` (the store's current ones).
     `loaded` gives the SHA-256 of each kind's current files: a kind whose files are exactly
     those is skipped (absent from the result).
     """
+    from datastore.ingest import loaders  # pandas, shapely: only when files are read
+
     names = names or {}
     by_kind: dict[Kind, list[Path]] = {}
     digests: dict[Path, str] = {}
@@ -95,7 +111,6 @@ def read_all(
                 progress(f"{kind}: unchanged, skipped")
             del by_kind[kind]
     order = [k for k in READ_FIRST if k in by_kind] + [k for k in by_kind if k not in READ_FIRST]
-    out: dict[Kind, LoadInput] = {}
     wards: set[str] | None = set(known_wards) if known_wards is not None else None
     for kind in order:
         files = loaders.order_sources(by_kind[kind])
@@ -108,10 +123,8 @@ def read_all(
         if kind in WARD_COLUMN:
             found = set(data.frame[WARD_COLUMN[kind]])
             wards = found if wards is None or kind == "postcodes" else wards | found
-        out[kind] = LoadInput(
-            data, tuple(SourceFile(names.get(p, p.name), digests[p]) for p in files)
-        )
-    return out
+        yield kind, LoadInput(
+            data, tuple(SourceFile(names.get(p, p.name), digests[p]) for p in files))
 
 
 def materialise(sources: Sequence[str], workdir: Path) -> tuple[list[Path], dict[Path, str]]:

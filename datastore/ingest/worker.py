@@ -21,10 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-import pandas as pd
-
 from datastore.errors import LoadError
-from datastore.ingest import loaders, sources
 from datastore.storage.kinds import COLUMNS, Kind, Loaded
 from datastore.storage.store import (
     LoadInput,
@@ -78,6 +75,8 @@ def current_loaded(conn: sqlite3.Connection, kind: Kind) -> Loaded | None:
     version = versions(conn).get(kind)
     if version is None:
         return None
+    import pandas as pd  # in the child process that loads, never in the bot
+
     columns = list(COLUMNS[kind])
     frame = pd.read_sql_query(
         f"SELECT {', '.join(columns)} FROM {kind} WHERE version_id=?", conn,
@@ -105,6 +104,8 @@ def _trim(data: Loaded) -> Loaded:
 
 
 def _one(conn: sqlite3.Connection, job: LoadJob, known: set[str] | None) -> LoadOutcome:
+    from datastore.ingest import loaders, sources  # pandas: in the child process only
+
     named = dict(zip(job.paths, job.names, strict=True))
 
     def said(exc: Exception) -> str:

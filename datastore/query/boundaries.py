@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import shapely
 
 from datastore.query import figures
 from datastore.query.figures import Band
 from datastore.query.view import DataView
 from datastore.storage.store import versions
+
+if TYPE_CHECKING:  # shapely is loaded with the first shapes read (a map), not with the bot
+    import shapely
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ def _areas(conn: sqlite3.Connection, table: str, version_id: int) -> dict[str, A
     rows = conn.execute(
         f"SELECT code, name, lad_code, lad_name, geometry FROM {table} WHERE version_id=? "
         "ORDER BY code", (version_id,)).fetchall()
+    import shapely
+
     shapes = shapely.from_geojson(np.array([r[4] for r in rows], dtype=object)) if rows else []
     return {r[0]: Area(r[0], r[1], r[2], r[3], g) for r, g in zip(rows, shapes, strict=True)}
 

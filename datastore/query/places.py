@@ -17,12 +17,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Container, Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from itertools import combinations
 from typing import Final, Literal
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -274,31 +276,66 @@ def _shape_fixed(code: str) -> str:
     return "".join(chars)
 
 
-def _edits(code: str, table: Container[str]) -> list[tuple[str, bool]]:
+def _edits(code: str, table: _PostcodeSet) -> list[tuple[str, bool]]:
     """The strings in ``table`` one edit from ``code`` (a character wrong, missing, extra,
     or two neighbours swapped), each with whether it is a likely slip: a neighbouring key,
     a doubled or dropped repeat, a swap."""
-    hits: list[tuple[str, bool]] = []
+    tries: list[tuple[str, bool]] = []
     n = len(code)
     for i in range(n + 1):
         head, here, tail = code[:i], code[i:i + 1], code[i + 1:]
         for ch in _ALNUM:
-            inserted = head + ch + here + tail
-            if inserted in table:
-                hits.append((inserted, ch in (code[i - 1:i], here)))
+            tries.append((head + ch + here + tail, ch in (code[i - 1:i], here)))
             if here and ch != here:
-                changed = head + ch + tail
-                if changed in table:
-                    hits.append((changed, _adjacent(here, ch)))
+                tries.append((head + ch + tail, _adjacent(here, ch)))
         if here:
-            dropped = head + tail
-            if dropped in table:
-                hits.append((dropped, here in (code[i - 1:i], code[i + 1:i + 2])))
+            tries.append((head + tail, here in (code[i - 1:i], code[i + 1:i + 2])))
             if tail and tail[0] != here:
-                swapped = head + tail[0] + here + tail[1:]
-                if swapped in table:
-                    hits.append((swapped, True))
-    return hits
+                tries.append((head + tail[0] + here + tail[1:], True))
+    found = table.having([t for t, _slip in tries])  # one look-up for all of them
+    return [(t, slip) for (t, slip), hit in zip(tries, found, strict=True) if hit]
+
+
+class _PostcodeSet:
+    """Compact postcodes ("E81DY") as one sorted array of fixed-width bytes, each with the
+    index of its ward (-1: not known): some 2 MB, where a dict of 180,000 str keys held 17."""
+
+    WIDTH: Final = 8  # bytes: the longest compact postcode is 7
+
+    def __init__(self, table: Mapping[str, int]) -> None:
+        keys = sorted(table)
+        self._codes: npt.NDArray[np.bytes_] = np.array(
+            [k.encode("ascii") for k in keys], dtype=f"S{self.WIDTH}")
+        self._wards: npt.NDArray[np.int16] = np.array([table[k] for k in keys], dtype=np.int16)
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def _find(self, code: str) -> int:
+        """The code's position, or -1."""
+        if not code.isascii() or len(code) > self.WIDTH or not len(self._codes):
+            return -1
+        key = code.encode("ascii")
+        i = int(np.searchsorted(self._codes, key))
+        return i if i < len(self._codes) and self._codes[i] == key else -1
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and self._find(code) >= 0
+
+    def get(self, code: str) -> int | None:
+        """The ward index of a compact postcode (-1: ward not known), None if not in the set."""
+        i = self._find(code)
+        return None if i < 0 else int(self._wards[i])
+
+    def having(self, codes: Sequence[str]) -> list[bool]:
+        """For each code, whether it is in the set."""
+        usable = [c if c.isascii() and len(c) <= self.WIDTH else "" for c in codes]
+        if not usable or not len(self._codes):
+            return [False] * len(usable)
+        keys = np.array([c.encode("ascii") for c in usable], dtype=f"S{self.WIDTH}")
+        at = np.minimum(np.searchsorted(self._codes, keys), len(self._codes) - 1)
+        hits = (self._codes[at] == keys) & (keys != b"")
+        return [bool(h) for h in hits.tolist()]
 
 
 # -- the index ----------------------------------------------------------------------------
@@ -319,7 +356,7 @@ class PlaceIndex:
     and threads."""
 
     # compact postcode ("E81DY") -> index into `_wards_by_index` (-1: ward not known)
-    _postcodes: dict[str, int]
+    _postcodes: _PostcodeSet
     _wards_by_index: list[Candidate]
     _unplaced: dict[str, Candidate]  # compact postcode -> its borough, for an unknown ward
     _districts: dict[str, tuple[WardShare, ...]]
@@ -402,7 +439,7 @@ class PlaceIndex:
         ordered = {k: tuple(sorted(set(v), key=partial(order, k))) for k, v in exact.items()}
         keys = sorted(ordered)
         return cls(
-            _postcodes=table,
+            _postcodes=_PostcodeSet(table),
             _wards_by_index=ward_list,
             _unplaced=unplaced,
             _districts=districts,
@@ -458,9 +495,10 @@ class PlaceIndex:
         if not 4 <= len(code) <= 9:
             return ()
         ranked: dict[str, tuple[bool, int, int, bool, bool]] = {}
+        shaped: list[tuple[str, int, int, bool]] = []  # looked up together, below
 
         def consider(candidate: str, tier: int, changes: int, slip: bool) -> None:
-            if candidate in self._postcodes and candidate != code:
+            if candidate != code:
                 same = candidate[:-3] == code[:-3] or candidate[:-3] == fixed[:-3]
                 kept = outward is None or candidate[:-3] == outward
                 rank = (not kept, tier, changes, not slip, not same)
@@ -474,15 +512,19 @@ class PlaceIndex:
                 chars = list(code)
                 for i in chosen:
                     chars[i] = _LOOKALIKE[chars[i]]
-                consider("".join(chars), 1, n, True)
+                shaped.append(("".join(chars), 1, n, True))
         for source in dict.fromkeys((code, fixed)):
             if len(source) >= 5:
-                consider(source[3:] + source[:3], 1, 1, True)  # the halves swapped
+                shaped.append((source[3:] + source[:3], 1, 1, True))  # the halves swapped
             changes = sum(a != b for a, b in zip(source, code, strict=True))
             if changes > 1:
                 continue  # one fix and one slip at most: further is another postcode
             for candidate, slip in _edits(source, self._postcodes):
                 consider(candidate, 2, changes, slip)
+        for (candidate, tier, changes, slip), known in zip(
+                shaped, self._postcodes.having([s[0] for s in shaped]), strict=True):
+            if known:
+                consider(candidate, tier, changes, slip)
         best = sorted(ranked, key=lambda c: (ranked[c], c))[:MAX_SUGGESTIONS]
         return tuple(p for c in best if (p := self.postcode(c)) is not None)
 

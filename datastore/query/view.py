@@ -12,10 +12,9 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from datastore.query import figures
 from datastore.query.memo import memo
@@ -41,8 +40,17 @@ from datastore.storage.blobs import CrimeMatrix
 from datastore.storage.store import Version, versions
 
 
-def _frame(conn: sqlite3.Connection, sql: str, params: tuple[int, ...]) -> pd.DataFrame:
-    return pd.read_sql_query(sql, conn, params=params)
+class TaserRow(NamedTuple):
+    """One row of the taser table: an area's deployments of one type in one period."""
+
+    area_type: str
+    area_name: str
+    period_start: str
+    period_end: str
+    period_label: str
+    deployment_type: str
+    deployments: int
+    subjects: int | None
 
 
 def _crime_matrix(conn: sqlite3.Connection, kind: str, version_id: int) -> CrimeMatrix:
@@ -144,7 +152,7 @@ class DataView:
     borough_codes: dict[str, str]  # borough name -> code (E09…)
     postcodes: PostcodeTable  # read from the store as needed; coordinates in memory
     stop_search: StopSearchMonth  # the latest month's counts, summed in SQL
-    taser: pd.DataFrame
+    taser: tuple[TaserRow, ...]  # a few dozen rows, in table order
     # Borough crime (the Met's borough extract) as a matrix like the wards'.
     borough_months: tuple[int, ...]
     borough_crime_rows: CrimeMatrix
@@ -176,9 +184,12 @@ class DataView:
                             "WHERE version_id=?", (vid("borough_population"),)).fetchall()
         postcodes = PostcodeTable.open(conn, vid("postcodes"))
         stop = _stop_search_month(conn, vid("stop_search"))
-        taser = _frame(conn, "SELECT area_type, area_name, period_start, period_end, "
-                       "period_label, deployment_type, deployments, subjects FROM taser "
-                       "WHERE version_id=?", (vid("taser"),))
+        taser = tuple(TaserRow(str(a), str(n), str(s), str(e), str(label), str(t), int(d),
+                               None if subjects is None else int(subjects))
+                      for a, n, s, e, label, t, d, subjects in conn.execute(
+                          "SELECT area_type, area_name, period_start, period_end, "
+                          "period_label, deployment_type, deployments, subjects FROM taser "
+                          "WHERE version_id=? ORDER BY rowid", (vid("taser"),)))
         return cls(
             versions=current,
             months=ward_rows.months,
@@ -576,24 +587,25 @@ class DataView:
     def taser_history(self, borough: str | None = None) -> tuple[TaserSummary, ...]:
         """Every period's taser figures for the borough if published, else for the force;
         latest first."""
-        t = self.taser
-        area = t[(t["area_type"] == "borough") & (t["area_name"] == borough)]
-        if area.empty:
-            area = t[t["area_type"] == "force"]
+        area = [r for r in self.taser if r.area_type == "borough" and r.area_name == borough]
+        if not area:
+            area = [r for r in self.taser if r.area_type == "force"]
+        periods: dict[tuple[str, str], list[TaserRow]] = {}  # in order of first appearance
+        for r in area:
+            periods.setdefault((r.period_start, r.period_end), []).append(r)
         out = []
-        for (start, end), rows in area.groupby(["period_start", "period_end"], sort=False):
-            first = rows.iloc[0]
-            subjects = rows["subjects"]
+        for (start, end), rows in periods.items():
+            first = rows[0]
+            subjects = [r.subjects for r in rows]
             out.append(TaserSummary(
-                area_type=str(first["area_type"]),
-                name=str(first["area_name"]),
-                period_start=str(start),
-                period_end=str(end),
-                period_label=str(first["period_label"]),
-                by_type={str(k): int(v) for k, v in zip(rows["deployment_type"],
-                                                       rows["deployments"], strict=True)},
-                deployments=int(rows["deployments"].sum()),
-                subjects=None if subjects.isna().any() else int(subjects.sum()),
+                area_type=first.area_type,
+                name=first.area_name,
+                period_start=start,
+                period_end=end,
+                period_label=first.period_label,
+                by_type={r.deployment_type: r.deployments for r in rows},
+                deployments=sum(r.deployments for r in rows),
+                subjects=None if None in subjects else sum(s or 0 for s in subjects),
             ))
         return tuple(sorted(out, key=lambda s: (s.period_end, s.period_start), reverse=True))
 

@@ -14,11 +14,13 @@ import io
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
+
+if TYPE_CHECKING:  # only writing blobs (and old versions' rows) needs pandas: imported there
+    import pandas as pd
 
 # The head columns of each crime kind's rows, in the order the store sorts them.
 HEADS: Final[dict[str, tuple[str, ...]]] = {
@@ -71,6 +73,8 @@ class CrimeMatrix:
 
 def _matrix(kind: str, heads: pd.DataFrame, months: list[int],
             counts: npt.NDArray[np.int64]) -> CrimeMatrix:
+    import pandas as pd
+
     area_cols = list(HEADS[kind][:-2])
     codes = heads[area_cols[0]].to_numpy(dtype=object)
     change = np.flatnonzero(codes[1:] != codes[:-1]) + 1 if len(codes) else np.array([], int)
@@ -119,6 +123,8 @@ def crime_matrix(blobs: dict[str, bytes]) -> CrimeMatrix | None:
 def crime_matrix_from_rows(conn: sqlite3.Connection, kind: str,
                            version_id: int) -> CrimeMatrix:
     """The same from a version's rows, for versions loaded before the blobs existed."""
+    import pandas as pd
+
     frame = pd.read_sql_query(
         f"SELECT {', '.join(HEADS[kind])}, month, count FROM {kind} WHERE version_id=? "
         "ORDER BY rowid", conn, params=(version_id,))

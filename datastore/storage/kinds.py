@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
-import pandas as pd
+if TYPE_CHECKING:  # answers never need pandas: only loaders make frames
+    import pandas as pd
 
 Kind = Literal[
     "ward_crime",

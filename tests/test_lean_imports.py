@@ -1,0 +1,65 @@
+"""Answering a postcode loads none of the heavy libraries: they come with the work that needs
+them (pandas with a load, matplotlib and shapely with a picture, openpyxl with a workbook,
+scipy with a digest).  Each case runs in a fresh interpreter, so nothing another test
+imported counts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = ("pandas", "matplotlib", "shapely", "openpyxl", "scipy")
+
+# Answers "SW1A 2AA" as `wardwatch ask` does, then as the bot does (the real Application over
+# the in-process Bot API), and prints the heavy modules then loaded and the two answers.
+SCRIPT = """
+import asyncio, contextlib, io, json, sys
+from pathlib import Path
+
+from bot.cli import main
+
+db = Path(sys.argv[1])
+config = db.with_name("config.toml")
+config.write_text(f'[storage]\\npath = "{db}"\\n[postcodes]\\nbase_url = ""\\n')
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    status = main(["--config", str(config), "ask", "SW1A 2AA"])
+assert status == 0, status
+
+from telegram import Update
+
+from bot.app import build_application, running
+from bot.config import Config, PostcodesConfig
+from bot.console import CONSOLE_TOKEN, LocalBotApi
+
+sent = []
+
+async def bot():
+    app = build_application(
+        Config(storage_path=db, postcodes=PostcodesConfig(base_url="")), token=CONSOLE_TOKEN,
+        request=LocalBotApi(lambda method, params: sent.append((method, params))),
+        rate_limit=False)
+    async with running(app):
+        chat = {"id": 7, "type": "private", "first_name": "R"}
+        await app.process_update(Update.de_json({"update_id": 1, "message": {
+            "message_id": 1, "date": 1, "chat": chat, "text": "SW1A 2AA",
+            "from": {"id": 7, "is_bot": False, "first_name": "R"}}}, app.bot))
+
+asyncio.run(bot())
+texts = [p.get("text", "") for m, p in sent if m == "sendMessage"]
+print(json.dumps({"loaded": [m for m in HEAVY if m in sys.modules],
+                  "cli": out.getvalue(), "bot": texts}))
+"""
+
+
+def test_answering_a_postcode_loads_no_heavy_library(db_copy: Path) -> None:
+    script = f"HEAVY = {HEAVY!r}\n" + SCRIPT
+    done = subprocess.run([sys.executable, "-c", script, str(db_copy)], capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert "St James's" in found["cli"]
+    assert any("St James" in text for text in found["bot"])
+    assert found["loaded"] == []

@@ -209,7 +209,10 @@ def reload_html(result: CheckResult, queued: tuple[int, int] | None) -> str:
 
 
 def _stamp(iso: str | None) -> str:
-    return esc(iso.replace("T", " ").replace("+00:00", " UTC")) if iso else "never"
+    """An ISO 8601 UTC time to the second, as "2026-12-02 04:00:46 UTC"."""
+    if not iso:
+        return "never"
+    return esc(iso.replace("T", " ").split(".")[0].replace("+00:00", "") + " UTC")
 
 
 def feed_lines(feeds: Mapping[str, FeedState], current: Mapping[str, Version],

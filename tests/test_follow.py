@@ -106,7 +106,7 @@ async def test_a_newer_release_is_loaded_and_nothing_is_downloaded_twice(
     assert outcome(again, "ward_crime")[1].endswith("already loaded")
     state = svc.feeds["ward_crime"]
     assert state.release_title == "MPS Ward Level Crime.csv"
-    assert state.last_success == NOW.isoformat(timespec="seconds")
+    assert state.last_success == NOW.isoformat(timespec="microseconds")
 
 
 async def test_a_release_seen_before_is_fetched_conditionally(
@@ -234,3 +234,15 @@ async def test_freshness_follows_the_checks(
     assert after.behind  # March 2026 is long past the Met's cycle on 1 December 2026
     late = svc.freshness(NOW + timedelta(days=4))
     assert late.unchecked
+
+
+def test_a_failure_in_the_same_second_as_the_success_before_it_is_failing() -> None:
+    """A check that reached a feed, then another in the same second that failed: the feed
+    is failing now (seen in /status as "Last failure" instead of "Failing since")."""
+    from datastore.ingest.state import FeedState, failed, succeeded
+
+    t = datetime(2026, 12, 2, 4, 0, 46, 100, tzinfo=UTC)
+    ok = succeeded(FeedState("stop_search_mps", "london_datastore"), t)
+    bad = failed(ok, t + timedelta(microseconds=500), "HTTP 404")
+    assert bad.failing()
+    assert not succeeded(bad, t + timedelta(microseconds=900)).failing()

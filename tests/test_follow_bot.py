@@ -77,7 +77,7 @@ def following(datastore: FakeLondonDatastore, police: FakePoliceUk) -> Publisher
 
 def reached_now(db: Path) -> None:
     """Every feed reached just now: no start-up check (the tests start one when they want)."""
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    stamp = datetime.now(UTC).isoformat(timespec="microseconds")
     conn = store.connect(db)
     save_states(conn, [FeedState(f, PUBLISHER[f], last_success=stamp) for f in FEEDS])
     conn.close()

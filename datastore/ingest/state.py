@@ -87,9 +87,15 @@ def save_states(conn: sqlite3.Connection, states: list[FeedState]) -> None:
             [tuple(getattr(s, c) for c in _COLUMNS) for s in states])
 
 
+def _stamp(now: datetime) -> str:
+    """A check's time to the microsecond: two checks within one second (a start-up check and
+    a /reload) must still come in order, or a failure after a success would not be failing."""
+    return now.isoformat(timespec="microseconds")
+
+
 def succeeded(state: FeedState, now: datetime, **changes: Any) -> FeedState:
     """The state after a check that reached the publisher and understood it."""
-    stamp = now.isoformat(timespec="seconds")
+    stamp = _stamp(now)
     return replace(state, last_checked=stamp, last_success=stamp, not_public_until=None,
                    **changes)
 
@@ -97,6 +103,6 @@ def succeeded(state: FeedState, now: datetime, **changes: Any) -> FeedState:
 def failed(state: FeedState, now: datetime, reason: str,
            not_public_until: str | None = None) -> FeedState:
     """The state after a check that could not use what the publisher answered."""
-    stamp = now.isoformat(timespec="seconds")
+    stamp = _stamp(now)
     return replace(state, last_checked=stamp, last_failure=stamp, failure=reason,
                    not_public_until=not_public_until)

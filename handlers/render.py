@@ -252,7 +252,11 @@ def problem_message(res: Resolution) -> str:
                 + " and I'll find your ward.")
     if res.status == "outside_met":
         if res.outside == "city":
-            return f"{pc} {texts.CITY_OF_LONDON}"
+            if res.postcode or res.outcode:
+                return f"{pc} {texts.CITY_OF_LONDON}"
+            if "city of london" in res.query.casefold():  # the City itself, by name
+                return f"The City of London {texts.CITY_OF_LONDON_ITSELF}"
+            return f"<b>{esc(res.query)}</b> {texts.CITY_OF_LONDON}"  # one of its wards
         area = ""
         if res.outside_area:
             area = f" It is in {esc(res.outside_area)}"

@@ -136,6 +136,10 @@ CITY_OF_LONDON: Final = (
     "the Met. Its figures are published by the City of London Police (cityoflondon.police.uk) "
     "and on police.uk."
 )
+CITY_OF_LONDON_ITSELF: Final = (
+    "has its own police force, the City of London Police, not the Met. Its figures are "
+    "published by the City of London Police (cityoflondon.police.uk) and on police.uk."
+)
 
 OUTSIDE_LONDON: Final = (
     "is outside the Metropolitan Police area. Your local force's crime figures are on "

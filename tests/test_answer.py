@@ -262,6 +262,12 @@ async def test_a_borough_that_names_wards_too_offers_a_choice_borough_first(
 async def test_the_city_of_london_by_name_is_its_own_force(view: DataView) -> None:
     answer = await lookup.answer("City of London", view, None)
     assert answer.status == "outside_met" and answer.resolution.outside == "city"
+    assert render.strip_html(render.answer_html(answer)).startswith(
+        "The City of London has its own police force, the City of London Police, not the Met.")
+    ward = await lookup.answer("Bishopsgate", view, None)  # one of the City's wards, by name
+    assert ward.status == "outside_met" and ward.resolution.outside == "city"
+    assert render.strip_html(render.answer_html(ward)).startswith(
+        "Bishopsgate is in the City of London, which has its own police force")
 
 
 async def test_ward_answers_say_what_residents_and_london_are(view: DataView) -> None:

@@ -5,7 +5,8 @@ Run: python bench/serve.py [CHATS]   (default 300; target: peak RSS <= 150 MB)
 The real `wardwatch run` process polls the fake Bot API (tests/fake_bot_api.py, a real HTTP
 server on 127.0.0.1) on a store built beforehand from the bundled snapshot. Each of CHATS
 private chats sends a postcode; after every 30th answer that chat also asks for the ward's
-/trend chart, its borough's /map and the /export download (CSV, JSON and XLSX). When every
+/trend chart, its borough's /map and the /export downloads (`/export POSTCODE csv`, json and
+xlsx: three documents). When every
 reply has arrived the bot's peak resident set (VmHWM in /proc/PID/status) is read, then it
 is stopped. The start-up check (publishers off: the bundled extracts, unchanged) runs too, as
 it does on any start.
@@ -67,8 +68,11 @@ async def serve(chats: int, db: Path, folder: Path) -> None:
                 api.push_update(api.message(postcode, user_id=chat))
                 await api.wait_for("sendMessage", i + 1, timeout=30)
                 if (i + 1) % 30 == 0:
-                    for command in ("/trend", "/map", "/export"):
-                        api.push_update(api.message(f"{command} {postcode}", user_id=chat))
+                    for command in ("/trend", "/map", "/export csv", "/export json",
+                                    "/export xlsx"):
+                        name, *fmt = command.split()
+                        api.push_update(api.message(f"{name} {postcode} {' '.join(fmt)}".strip(),
+                                                    user_id=chat))
                     media += 1
                     await api.wait_for("sendPhoto", 2 * media, timeout=60)
                     await api.wait_for("sendDocument", 3 * media, timeout=60)

@@ -91,7 +91,9 @@ class LocalBotApi(BaseRequest):
                "from": BOT_USER, "text": params.get("text", "")}
         if "reply_markup" in params:
             markup = params["reply_markup"]
-            msg["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+            markup = json.loads(markup) if isinstance(markup, str) else markup
+            if isinstance(markup, dict) and "inline_keyboard" in markup:
+                msg["reply_markup"] = markup  # Telegram gives back inline keyboards only
         return msg
 
     def _save(self, request_data: RequestData) -> list[str]:

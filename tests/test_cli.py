@@ -176,6 +176,7 @@ def test_console_chat_through_stdin(config: Path) -> None:
     assert "SW1A 1AA: St James's ward, Westminster." in out
     assert "[1] Crime by type   [2] Stop and search   [3] Taser" in out
     assert "Keyboard: [📍 Send my location]" in out  # /start's reply keyboard
+    assert "ERROR" not in done.stderr and "went wrong" not in out  # PTB read back the reply
     assert "[10] Share ↗" in out and "(a link: https://t.me/share/url?url=" in out
     assert "Law used:" in out  # button 2 pressed: the answer redrawn in place
     assert out.index("redrawn in place") < out.index("Law used:")

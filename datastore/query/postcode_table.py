@@ -35,6 +35,22 @@ def _place(row: tuple[object, ...]) -> Place:
                  None if lon is None else float(lon))  # type: ignore[arg-type]
 
 
+def _ward_places(conn: sqlite3.Connection, version_id: int) -> dict[str, Place]:
+    """Every ward of a postcodes version as a place with no postcode, its district the one
+    with most of its postcodes (ties: the first outcode in order); one scan of the table."""
+    best: dict[str, tuple[int, str, Place]] = {}
+    for ward, outcode, name, lad_code, lad_name, n in conn.execute(
+            "SELECT ward_code, outcode, ward_name, lad_code, lad_name, COUNT(*) FROM postcodes "
+            "WHERE version_id=? GROUP BY ward_code, outcode, ward_name, lad_code, lad_name",
+            (version_id,)):
+        here = best.get(ward)
+        if here is None or (-n, outcode) < (-here[0], here[1]):
+            best[str(ward)] = (int(n), str(outcode), Place("", str(outcode), str(ward),
+                                                            str(name), str(lad_code),
+                                                            str(lad_name), None, None))
+    return {ward: place for ward, (_n, _o, place) in best.items()}
+
+
 def database_path(conn: sqlite3.Connection) -> str:
     """The file a connection is open on ("" for an in-memory database)."""
     row = conn.execute("PRAGMA database_list").fetchone()
@@ -50,6 +66,9 @@ class PostcodeTable:
     rowids: npt.NDArray[np.int64]
     xy: npt.NDArray[np.float32]  # equirectangular km: good enough within London
     _lock: threading.Lock
+    # Each ward as a place with no postcode (about 700): read once when the table is opened,
+    # because the postcodes have no index by ward (a query per ward would scan them all).
+    _ward_places: dict[str, Place]
 
     @classmethod
     def open(cls, conn: sqlite3.Connection, version_id: int) -> PostcodeTable:
@@ -67,7 +86,8 @@ class PostcodeTable:
         known = ~(np.isnan(lat) | np.isnan(lon))
         xy = np.column_stack((np.where(known, lon * KM_PER_LON, np.inf),
                               np.where(known, lat * KM_PER_LAT, np.inf))).astype(np.float32)
-        table = cls(version_id, reader, rowids, xy, threading.Lock())
+        table = cls(version_id, reader, rowids, xy, threading.Lock(),
+                    _ward_places(reader, version_id))
         if reader is not conn:
             weakref.finalize(table, reader.close)
         return table
@@ -107,19 +127,10 @@ class PostcodeTable:
         return tuple(DistrictWard(str(w), str(n), str(b), int(c))  # type: ignore[call-overload]
                      for w, n, b, c in rows)
 
-    @memo(1024)
     def ward_place(self, ward_code: str) -> Place | None:
         """A ward as a place with no postcode: its name and borough as the postcodes give
         them, and the district holding most of its postcodes; None if no postcode is in it."""
-        rows = self._all(
-            "SELECT outcode, ward_name, lad_code, lad_name, COUNT(*) AS n FROM postcodes "
-            "WHERE version_id=? AND ward_code=? GROUP BY outcode, ward_name, lad_code, lad_name "
-            "ORDER BY n DESC, outcode LIMIT 1", (self.version_id, ward_code))
-        if not rows:
-            return None
-        outcode, ward_name, lad_code, lad_name, _n = rows[0]
-        return Place("", str(outcode), ward_code, str(ward_name), str(lad_code), str(lad_name),
-                     None, None)
+        return self._ward_places.get(ward_code)
 
     def district_example(self, outcode: str) -> str | None:
         """A real postcode in the district (the first in the table)."""
@@ -129,16 +140,30 @@ class PostcodeTable:
 
     def ward_boroughs(self) -> dict[str, tuple[str, str]]:
         """Each ward's borough (code, name), as the postcodes place them."""
-        return {str(w): (str(c), str(n)) for w, c, n in self._all(
-            "SELECT ward_code, lad_code, lad_name FROM postcodes WHERE version_id=? "
-            "GROUP BY ward_code", (self.version_id,))}
+        return {w: (p.lad_code, p.lad_name) for w, p in self._ward_places.items()}
 
-    def rows(self) -> Iterator[tuple[str, str, str, str, str, str]]:
-        """Every postcode with its outcode, ward and borough (code and name), table order."""
-        for row in self._all("SELECT postcode, outcode, ward_code, ward_name, lad_code, "
-                             "lad_name FROM postcodes WHERE version_id=? ORDER BY rowid",
-                             (self.version_id,)):
-            yield tuple(str(v) for v in row)  # type: ignore[misc]
+    def placed(self, batch: int = 8192) -> Iterator[tuple[str, str, str]]:
+        """Every postcode with its ward and borough codes, in table order, read in batches on
+        a connection of its own (the whole table is never in memory at once, and look-ups on
+        the shared connection are not held up meanwhile)."""
+        path = database_path(self._conn)
+        conn = sqlite3.connect(path) if path else self._conn
+        try:
+            cursor = conn.execute("SELECT postcode, ward_code, lad_code FROM postcodes "
+                                  "WHERE version_id=? ORDER BY rowid", (self.version_id,))
+            while rows := cursor.fetchmany(batch):
+                for postcode, ward, lad in rows:
+                    yield str(postcode), str(ward), str(lad)
+        finally:
+            if conn is not self._conn:
+                conn.close()
+
+    def wards_in(self, lad_code: str) -> list[tuple[str, str, str, str]]:
+        """The wards of a borough as the postcodes name them: (code, name, borough code,
+        borough name)."""
+        return [(str(w), str(n), str(c), str(b)) for w, n, c, b in self._all(
+            "SELECT ward_code, ward_name, lad_code, lad_name FROM postcodes "
+            "WHERE version_id=? AND lad_code=? GROUP BY ward_code", (self.version_id, lad_code))]
 
     def postcodes(self) -> list[str]:
         """Every postcode, in table order."""

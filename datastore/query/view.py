@@ -243,13 +243,10 @@ class DataView:
         for code, rows in self.wards.items():
             if code in self.ward_lad:
                 wards[code] = (code, rows.name, *self.ward_lad[code])
-        table = list(self.postcodes.rows())
-        for _pc, _oc, wc, wn, lc, ln in table:
-            if lc == CITY_OF_LONDON and wc not in wards:
-                wards[wc] = (wc, wn, lc, ln)
+        for ward in self.postcodes.wards_in(CITY_OF_LONDON):
+            wards.setdefault(ward[0], ward)
         boroughs = {w[2]: w[3] for w in wards.values()}
-        return PlaceIndex.build(((pc, wc, lc) for pc, _oc, wc, _wn, lc, _ln in table),
-                                wards.values(), boroughs.items())
+        return PlaceIndex.build(self.postcodes.placed(), wards.values(), boroughs.items())
 
     @property
     def has_place_index(self) -> bool:

@@ -146,17 +146,24 @@ class PostcodeTable:
         """Every postcode with its ward and borough codes, in table order, read in batches on
         a connection of its own (the whole table is never in memory at once, and look-ups on
         the shared connection are not held up meanwhile)."""
+        sql = ("SELECT postcode, ward_code, lad_code FROM postcodes WHERE version_id=? "
+               "ORDER BY rowid")
         path = database_path(self._conn)
-        conn = sqlite3.connect(path) if path else self._conn
         try:
-            cursor = conn.execute("SELECT postcode, ward_code, lad_code FROM postcodes "
-                                  "WHERE version_id=? ORDER BY rowid", (self.version_id,))
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True) if path else None
+        except sqlite3.Error:  # the file is gone (a store replaced under a running view)
+            conn = None
+        if conn is None:  # all at once through the shared connection
+            for postcode, ward, lad in self._all(sql, (self.version_id,)):
+                yield str(postcode), str(ward), str(lad)
+            return
+        try:
+            cursor = conn.execute(sql, (self.version_id,))
             while rows := cursor.fetchmany(batch):
                 for postcode, ward, lad in rows:
                     yield str(postcode), str(ward), str(lad)
         finally:
-            if conn is not self._conn:
-                conn.close()
+            conn.close()
 
     def wards_in(self, lad_code: str) -> list[tuple[str, str, str, str]]:
         """The wards of a borough as the postcodes name them: (code, name, borough code,

@@ -20,7 +20,9 @@ PICK_PATTERN: Final = r"^pick:"
 # "cmp:<ward>:<ward>": the two wards of a comparison on one trend chart.
 COMPARE_PATTERN: Final = r"^cmp:"
 _COMPARE = re.compile(r"^cmp:(E05\d{6}):(E05\d{6})$")
-_PICK = re.compile(r"^pick:(?:(w):(E05\d{6})|(b):(E09\d{6})|(p):([A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}))$")
+_PICK = re.compile(r"^pick:([wbp]):([A-Z0-9]{5,9})$")
+_CODES: Final = {"w": re.compile(r"E05\d{6}"), "b": re.compile(r"E09\d{6}"),
+                 "p": re.compile(r"[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}")}
 _KINDS: Final = {"w": "ward", "b": "borough", "p": "postcode"}
 _LETTER: Final = {v: k for k, v in _KINDS.items()}
 MAX_WARD_BUTTONS: Final = 40  # a borough has at most 30 wards; a district rarely 20
@@ -37,10 +39,9 @@ def parse(data: object) -> Pick | None:
     if not isinstance(data, str):
         return None
     match = _PICK.match(data)
-    if match is None:
+    if match is None or not _CODES[match.group(1)].fullmatch(match.group(2)):
         return None
-    letter, code = next((a, b) for a, b in zip(match.groups()[::2], match.groups()[1::2],
-                                                strict=True) if a)
+    letter, code = match.groups()
     if letter == "p":
         code = f"{code[:-3]} {code[-3:]}"
     return Pick(_KINDS[letter], code)  # type: ignore[arg-type]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from datastore.storage import subscriptions
 from handlers import choices, keyboards, texts
 from handlers.context import WardApp
@@ -144,3 +146,16 @@ async def test_a_forged_choice_button_is_refused(api: FakeBotApi, app: WardApp) 
         last = api.sent("answerCallbackQuery")[-1]
         assert last.params["text"] == texts.BAD_BUTTON and last.params["show_alert"] in (True,
                                                                                          "true")
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ("pick:w:E05009372", choices.Pick("ward", "E05009372")),
+    ("pick:b:E09000012", choices.Pick("borough", "E09000012")),
+    ("pick:p:E81DY", choices.Pick("postcode", "E8 1DY")),
+    ("pick:p:SW1A1AA", choices.Pick("postcode", "SW1A 1AA")),
+    ("pick:w:E09000012", None), ("pick:b:E05009372", None), ("pick:p:NOTAPC", None),
+    ("pick:x:E05009372", None), ("pick:p:E81D", None), ("pick:w:E05009372 ", None),
+    (None, None), (42, None),
+])
+def test_choice_button_data_is_validated(data: object, expected: choices.Pick | None) -> None:
+    assert choices.parse(data) == expected

@@ -30,7 +30,7 @@ async def start(update: Update, context: WardContext) -> None:
         return
     if not _in_group(update) and (ward := keyboards.parse_start(
             payload, keyboards.DOWNLOAD_LINK)) and view.is_met_ward(ward):
-        await media.offer_formats(message, context, lookup.ward_answer(context, ward))
+        await media.offer_formats(message, context, context.services.ward_answer(ward))
         return
     if _in_group(update):
         await message.reply_html(texts.GROUP_START)

@@ -20,15 +20,9 @@ log = logging.getLogger(__name__)
 MAX_LOCATION_KM: Final = 2.0
 
 
-def ward_answer(context: WardContext, ward_code: str) -> Answer:
-    """A ward's answer without a postcode (a deep link, or a button from before buttons
-    carried one); its district is the one with most of its postcodes."""
-    return context.services.ward_answer(ward_code)
-
-
 async def ward_link(message: Message, context: WardContext, ward_code: str) -> None:
     """/start w-<ward>: the ward's answer, with its Subscribe button."""
-    await _reply(message, context, ward_answer(context, ward_code))
+    await _reply(message, context, context.services.ward_answer(ward_code))
 
 
 async def _reply(message: Message, context: WardContext, answer: Answer, prefix: str = "") -> None:
@@ -96,7 +90,7 @@ async def _view(context: WardContext, drill: keyboards.Drill,
     services = context.services
     view, ward = services.view, drill.ward_code
     answer = (await services.answer(drill.postcode) if drill.postcode
-              else ward_answer(context, ward))
+              else services.ward_answer(ward))
     place = answer.resolution.place
     if place is None or place.ward_code != ward:
         return None

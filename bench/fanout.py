@@ -52,7 +52,7 @@ from bot.jobs import DigestService
 from bot.ratelimit import Limits
 from datastore.ingest import sources
 from datastore.services import open_services
-from datastore.storage import store, subscriptions
+from datastore.storage import blobs, store, subscriptions
 from datastore.storage.subscriptions import open_chat_store
 from tests.fake_bot_api import FakeBotApi, parse_html
 
@@ -105,10 +105,7 @@ def build_store(path: Path, count: int) -> tuple[dict[tuple[int, str], str], dic
     (chat, ward name line) -> ward code, and each ward's digest first line."""
     conn = store.connect(path)
     store.write_versions(conn, sources.read_sources(()))
-    rows = conn.execute(
-        "SELECT DISTINCT ward_code, ward_name, borough_name FROM ward_crime "
-        "WHERE version_id=(SELECT id FROM dataset_version WHERE kind='ward_crime' "
-        "AND status='current')").fetchall()
+    rows = blobs.stored_matrix(conn, store.versions(conn)["ward_crime"].id).areas
     lad = dict(conn.execute("SELECT ward_code, lad_name FROM ward_population").fetchall())
     heads = {code: f"{name} ward, {lad.get(code, borough)}: March 2026"
              for code, name, borough in rows}

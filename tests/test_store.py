@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from datastore.storage import store
+from datastore.storage import blobs, store
 from datastore.storage.kinds import COLUMNS, Loaded
 from datastore.storage.schema import SCHEMA_VERSION
 from datastore.storage.store import LoadInput, SourceFile, StaleDataError
@@ -33,8 +33,7 @@ def population(n: int) -> LoadInput:
 
 def current_count(conn: sqlite3.Connection) -> int:
     vid = store.versions(conn)["ward_crime"].id
-    return int(conn.execute("SELECT SUM(count) FROM ward_crime WHERE version_id=?",
-                            (vid,)).fetchone()[0])
+    return int(blobs.stored_matrix(conn, vid).counts.sum())
 
 
 def test_new_store_has_schema_version_and_wal(tmp_path: Path) -> None:
@@ -43,6 +42,23 @@ def test_new_store_has_schema_version_and_wal(tmp_path: Path) -> None:
         str(SCHEMA_VERSION),)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.is_empty(conn)
+    # Crime is stored as matrices only: a new store has no table of crime rows.
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert not tables & {"ward_crime", "borough_crime"}
+
+
+def test_a_crime_frame_that_is_no_matrix_is_refused_and_changes_nothing(tmp_path: Path) -> None:
+    """Every type in every month, or the matrix would put counts under the wrong month."""
+    conn = store.connect(tmp_path / "s.sqlite3")
+    store.write_versions(conn, {"ward_crime": crime([202401, 202402], 1)})
+    ragged = crime([202402, 202403], 2)
+    frame = pd.concat([ragged.data.frame, ragged.data.frame.assign(
+        minor="OTHER", month=[202402, 202402])], ignore_index=True)
+    bad = LoadInput(Loaded("ward_crime", "g.csv", frame, (202402, 202403)), ragged.sources)
+    with pytest.raises(ValueError, match="not one row per month per type"):
+        store.write_versions(conn, {"ward_crime": bad})
+    assert store.versions(conn)["ward_crime"].last_month == 202402
+    assert current_count(conn) == 2
 
 
 def test_load_makes_current_and_keeps_one_previous(tmp_path: Path) -> None:
@@ -55,8 +71,8 @@ def test_load_makes_current_and_keeps_one_previous(tmp_path: Path) -> None:
     assert current_count(conn) == 6
     kept = conn.execute("SELECT COUNT(*) FROM dataset_version").fetchone()[0]
     assert kept == 2
-    # The oldest version's rows were pruned with it.
-    assert conn.execute("SELECT COUNT(*) FROM ward_crime").fetchone()[0] == 4
+    # The oldest version's matrix was pruned with it.
+    assert conn.execute("SELECT COUNT(DISTINCT version_id) FROM version_blob").fetchone() == (2,)
 
 
 def test_older_file_is_refused_unless_forced(tmp_path: Path) -> None:
@@ -110,7 +126,7 @@ def test_process_killed_mid_load_leaves_old_version_current(tmp_path: Path) -> N
         import os, sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_store import crime, population
-        from datastore.storage import store
+        from datastore.storage import blobs, store
         conn = store.connect({str(db)!r})
         def die(kind):
             if kind == "ward_crime":

@@ -12,7 +12,7 @@ import pytest
 
 from datastore.ingest import check
 from datastore.ingest.check import CheckRecord
-from datastore.storage import schema, store, subscriptions
+from datastore.storage import blobs, schema, store, subscriptions
 from datastore.storage.kinds import COLUMNS, Loaded
 from datastore.storage.schema import SCHEMA_VERSION
 from datastore.storage.store import LoadInput, SchemaError, SourceFile
@@ -57,7 +57,12 @@ def test_a_version_1_store_is_migrated_keeping_its_data(tmp_path: Path) -> None:
     assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
         str(SCHEMA_VERSION),)
     assert store.versions(conn)["ward_crime"].last_month == 202402
-    assert conn.execute("SELECT count FROM ward_crime").fetchall() == [(7,)]
+    # Its ward crime rows became a matrix, and the row table went (schema version 6).
+    matrix = blobs.stored_matrix(conn, store.versions(conn)["ward_crime"].id)
+    assert (matrix.months, matrix.areas, matrix.counts.tolist()) == (
+        (202402,), [("E05000001", "W", "B")], [[7]])
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert not tables & {"ward_crime", "borough_crime"}
     result = subscriptions.subscribe(conn, 5, "private", W1, "E1")
     assert result.outcome == "added"
     conn.close()
@@ -294,3 +299,81 @@ def test_why_a_chat_is_paused(conn: sqlite3.Connection) -> None:
                        now=datetime.now(UTC) + timedelta(seconds=5))
     subscriptions.set_chat_state(conn, 1, "paused")
     assert subscriptions.pause_cause(conn, 1) == "removed"
+
+
+def version_5_store(path: Path, versions: list[tuple[int, str, list[tuple[object, ...]], bool]]
+                    ) -> None:
+    """A store as schema version 5 left it: crime versions as rows, each with its matrix
+    blobs or (loaded before version 5) without.  `versions`: (id, status, ward crime rows,
+    whether it has blobs)."""
+    raw = sqlite3.connect(path)
+    raw.executescript(OLD_DATA_SCHEMA + schema.CHAT_SCHEMA_V2 + schema.PUBLISHER_SCHEMA_V4
+                      + schema.BLOB_SCHEMA_V5)
+    raw.execute("INSERT INTO meta VALUES ('schema_version', '5')")
+    for vid, status, rows, with_blobs in versions:
+        raw.execute("INSERT INTO dataset_version (id, kind, status, first_month, last_month, "
+                    "rows, sources, loaded_at) VALUES (?, 'ward_crime', ?, 202401, 202402, ?, "
+                    "'[]', '2026-01-01T00:00:00+00:00')", (vid, status, len(rows)))
+        raw.executemany("INSERT INTO ward_crime VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(vid, *row) for row in rows])
+        if with_blobs:
+            frame = pd.DataFrame(rows, columns=list(COLUMNS["ward_crime"]))
+            blobs.write(raw, vid, blobs.crime_blobs("ward_crime", frame))
+    raw.execute("INSERT INTO subscription VALUES (5, 'private', ?, 'E1', 'active', '2026-01-01')",
+                (W1,))
+    raw.commit()
+    raw.close()
+
+
+def test_a_version_5_stores_crime_rows_become_matrices_and_their_tables_go(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Rows written unsorted (as before version 5 sorted them) still make the right matrix;
+    a version whose rows make none is dropped, and says so in the log."""
+    db = tmp_path / "s.sqlite3"
+    rows = [(W2, "Two", "B", "THEFT", "SHOPLIFTING", 202402, 4),
+            (W1, "One", "B", "THEFT", "SHOPLIFTING", 202402, 2),
+            (W1, "One", "B", "BURGLARY", "RESIDENTIAL", 202401, 1),
+            (W2, "Two", "B", "THEFT", "SHOPLIFTING", 202401, 3),
+            (W1, "One", "B", "THEFT", "SHOPLIFTING", 202401, 5),
+            (W1, "One", "B", "BURGLARY", "RESIDENTIAL", 202402, 0)]
+    with_blobs = sorted(rows, key=lambda r: (r[0], r[3], r[4], r[5]))
+    version_5_store(db, [(1, "current", rows, False), (2, "previous", with_blobs, True),
+                         (3, "loading", rows[:5], False)])
+    with caplog.at_level("WARNING"):
+        conn = store.connect(db)
+    assert "dropping ward_crime version 3, whose rows make no matrix" in caplog.text
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),)
+    for vid in (1, 2):
+        matrix = blobs.stored_matrix(conn, vid)
+        assert matrix.months == (202401, 202402)
+        assert matrix.areas == [(W1, "One", "B"), (W2, "Two", "B")]
+        assert matrix.keys(0, 3) == [("BURGLARY", "RESIDENTIAL"), ("THEFT", "SHOPLIFTING"),
+                                     ("THEFT", "SHOPLIFTING")]
+        assert matrix.counts.tolist() == [[1, 0], [5, 2], [3, 4]]
+    assert [r[0] for r in conn.execute("SELECT id FROM dataset_version ORDER BY id")] == [1, 2]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert not tables & {"ward_crime", "borough_crime"}
+    assert [s.ward_code for s in subscriptions.for_chat(conn, 5)] == [W1]
+
+
+def test_a_failed_matrix_migration_leaves_the_rows(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "s.sqlite3"
+    version_5_store(db, [(1, "current", [(W1, "One", "B", "THEFT", "SHOPLIFTING", 202401, 5)],
+                          False)])
+
+    def full_disk(conn: sqlite3.Connection) -> None:
+        conn.execute("DROP TABLE ward_crime")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setitem(schema.MIGRATIONS, 6, full_disk)
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        store.connect(db)
+    raw = sqlite3.connect(db)
+    assert raw.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("5",)
+    assert raw.execute("SELECT count FROM ward_crime").fetchall() == [(5,)]
+    raw.close()
+    monkeypatch.undo()
+    conn = store.connect(db)
+    assert blobs.stored_matrix(conn, 1).counts.tolist() == [[5]]

@@ -23,6 +23,7 @@ from datastore.ingest.follow import FollowReport, Loader, Publishers, follow
 from datastore.ingest.worker import LoadJob, run_loads
 from datastore.query.figures import month_label
 from datastore.query.view import DataView
+from datastore.storage import blobs
 from datastore.storage.kinds import Kind
 from datastore.storage.store import (
     WRITE_FAILURES,
@@ -292,7 +293,5 @@ def previous_baseline(conn: sqlite3.Connection) -> Baseline | None:
     if (current is None or previous is None or previous.last_month is None
             or current.last_month is None or previous.last_month >= current.last_month):
         return None
-    rows = conn.execute(
-        "SELECT ward_code, SUM(count) FROM ward_crime WHERE version_id=? AND month=? "
-        "GROUP BY ward_code", (previous.id, previous.last_month)).fetchall()
-    return Baseline(previous.last_month, {str(w): int(n) for w, n in rows})
+    matrix = blobs.stored_matrix(conn, previous.id)
+    return Baseline(previous.last_month, blobs.area_totals(matrix, previous.last_month))

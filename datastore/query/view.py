@@ -53,12 +53,6 @@ class TaserRow(NamedTuple):
     subjects: int | None
 
 
-def _crime_matrix(conn: sqlite3.Connection, kind: str, version_id: int) -> CrimeMatrix:
-    """A crime version's matrix: from its blobs, or (loaded before they existed) its rows."""
-    found = blobs.crime_matrix(blobs.read(conn, version_id))
-    return found if found is not None else blobs.crime_matrix_from_rows(conn, kind, version_id)
-
-
 def _breakdown(
     keys: list[tuple[str, str]], block: np.ndarray, months: tuple[int, ...], col: int
 ) -> tuple[int, MonthTotal | None, dict[str, int], dict[str, dict[str, int]]]:
@@ -172,11 +166,15 @@ class DataView:
         def vid(kind: str) -> int:
             return current[kind].id if kind in current else -1
 
-        ward_rows = _crime_matrix(conn, "ward_crime", vid("ward_crime"))
+        def matrix(kind: str) -> CrimeMatrix:
+            return blobs.stored_matrix(conn, vid(kind)) if kind in current else (
+                blobs.empty_matrix())
+
+        ward_rows = matrix("ward_crime")
         starts = ward_rows.starts.tolist()
         wards = {code: _WardRows(name, borough, starts[i], starts[i + 1])
                  for i, (code, name, borough) in enumerate(ward_rows.areas)}
-        b_rows = _crime_matrix(conn, "borough_crime", vid("borough_crime"))
+        b_rows = matrix("borough_crime")
         b_starts = b_rows.starts.tolist()
         pop = conn.execute("SELECT ward_code, population FROM ward_population "
                            "WHERE version_id=?", (vid("ward_population"),)).fetchall()

@@ -1,17 +1,18 @@
 """Compact copies of a version's data, written with it, so the view can be built fast.
 
-The long tables (one row per ward, crime type and month; one per postcode) are what queries
-and downloads read; building the in-memory view from them means half a million Python tuples,
-seconds of work that holds the interpreter in a bot that must keep answering.  So each load
-also writes, per version, what the view needs as a few blobs: a crime matrix's counts (int32,
-rows x months), its row heads and months (JSON), and the postcodes' rowids and coordinates
-(NumPy arrays).  Reading them back is a copy, not a parse.
+A crime version is stored only as a matrix: its counts (int32, one row per area, major and
+minor type, one column per month), its row heads and months (JSON).  Half a million rows of
+ward crime, one per ward, type and month, took over half the store and a second and a half
+of a first run to write, and nothing read them but the view, which wants the matrix.  A
+postcodes version keeps its rows (the lookups read them by index) and adds its rowids and
+coordinates as NumPy arrays.  Reading them back is a copy, not a parse.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -19,8 +20,10 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import numpy.typing as npt
 
-if TYPE_CHECKING:  # only writing blobs (and old versions' rows) needs pandas: imported there
+if TYPE_CHECKING:  # only writing blobs needs pandas: imported there
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 # The head columns of each crime kind's rows, in the order the store sorts them.
 HEADS: Final[dict[str, tuple[str, ...]]] = {
@@ -90,16 +93,21 @@ def _matrix(kind: str, heads: pd.DataFrame, months: list[int],
 
 
 def crime_blobs(kind: str, frame: pd.DataFrame) -> dict[str, bytes]:
-    """The matrix of a crime frame sorted as the store writes it (area, major, minor, month;
+    """The matrix of a crime frame sorted as the store sorts it (area, major, minor, month;
     every row with every month)."""
     months = sorted({int(m) for m in frame["month"]})
     heads = frame[list(HEADS[kind])].iloc[::len(months)] if months else frame.head(0)
     counts = frame["count"].to_numpy(dtype=np.int64)
-    if len(months) * len(heads) != len(counts):
+    if len(months) * len(heads) != len(counts) or not np.array_equal(
+            frame["month"].to_numpy(dtype=np.int64).reshape(len(heads), len(months)),
+            np.broadcast_to(np.array(months, dtype=np.int64), (len(heads), len(months)))):
         raise ValueError(f"{kind}: not one row per month per type")
-    m = _matrix(kind, heads, months, counts.reshape(len(heads), len(months)))
+    return matrix_blobs(_matrix(kind, heads, months, counts.reshape(len(heads), len(months))))
+
+
+def matrix_blobs(m: CrimeMatrix) -> dict[str, bytes]:
     return {
-        "meta": json.dumps({"months": months, "areas": m.areas, "majors": m.majors,
+        "meta": json.dumps({"months": list(m.months), "areas": m.areas, "majors": m.majors,
                             "minors": m.minors}).encode(),
         "starts": _array(m.starts),
         "major_idx": _array(m.major_idx),
@@ -120,21 +128,57 @@ def crime_matrix(blobs: dict[str, bytes]) -> CrimeMatrix | None:
         _load(blobs["counts"]).astype(np.int64))
 
 
-def crime_matrix_from_rows(conn: sqlite3.Connection, kind: str,
-                           version_id: int) -> CrimeMatrix:
-    """The same from a version's rows, for versions loaded before the blobs existed."""
+def stored_matrix(conn: sqlite3.Connection, version_id: int) -> CrimeMatrix:
+    """A crime version's matrix, as the store holds it."""
+    found = crime_matrix(read(conn, version_id))
+    if found is None:
+        raise LookupError(f"crime version {version_id} has no matrix in the store")
+    return found
+
+
+def empty_matrix() -> CrimeMatrix:
+    """The matrix of a kind the store has no version of."""
+    return CrimeMatrix((), [], np.zeros(1, np.int64), [], [], np.zeros(0, np.int16),
+                       np.zeros(0, np.int16), np.zeros((0, 0), np.int64))
+
+
+def area_totals(m: CrimeMatrix, month: int) -> dict[str, int]:
+    """Every area's total of all types in one month of the matrix (by its first column, the
+    ward code or borough name)."""
+    if month not in m.months or not m.areas:
+        return {}
+    column = m.counts[:, m.months.index(month)]
+    sums = np.add.reduceat(column, m.starts[:-1]) if len(column) else np.zeros(len(m.areas))
+    return {area[0]: int(n) for area, n in zip(m.areas, sums.tolist(), strict=True)}
+
+
+def sort_columns(kind: str) -> list[str]:
+    """The order the rows of a crime frame must be in for its matrix: area, major, minor,
+    month (so the counts, in order, are the matrix without sorting or pivoting)."""
+    return [HEADS[kind][0], "major", "minor", "month"]
+
+
+def rows_to_matrices(conn: sqlite3.Connection) -> None:
+    """Schema version 6: each crime version written only as rows (before version 5) gets
+    its matrix, so the row tables can go.  A version whose rows make no matrix (not every
+    type in every month: no loader writes that) is dropped and logged; it is re-loadable
+    from its publisher, and the snapshot fills a kind left with no current version."""
     import pandas as pd
 
-    frame = pd.read_sql_query(
-        f"SELECT {', '.join(HEADS[kind])}, month, count FROM {kind} WHERE version_id=? "
-        "ORDER BY rowid", conn, params=(version_id,))
-    months = sorted({int(m) for m in frame["month"]})
-    heads = frame.iloc[::len(months)] if months else frame.head(0)
-    counts = frame["count"].to_numpy(dtype=np.int64)
-    if len(months) * len(heads) != len(counts):
-        raise ValueError(f"{kind} version {version_id} is not one row per month per type")
-    return _matrix(kind, heads.reset_index(drop=True), months,
-                   counts.reshape(len(heads), len(months)))
+    for vid, kind in conn.execute(
+            "SELECT id, kind FROM dataset_version WHERE kind IN ('ward_crime', 'borough_crime') "
+            "AND id NOT IN (SELECT version_id FROM version_blob WHERE name='counts')"
+            ).fetchall():
+        frame = pd.read_sql_query(
+            f"SELECT {', '.join(HEADS[kind])}, month, count FROM {kind} WHERE version_id=?",
+            conn, params=(vid,))
+        try:
+            blobs = crime_blobs(kind, frame.sort_values(sort_columns(kind), kind="stable"))
+        except ValueError as exc:
+            log.warning("dropping %s version %d, whose rows make no matrix: %s", kind, vid, exc)
+            conn.execute("DELETE FROM dataset_version WHERE id=?", (vid,))
+            continue
+        write(conn, vid, blobs)
 
 
 def postcode_blobs(conn: sqlite3.Connection, version_id: int) -> dict[str, bytes]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from typing import Final
 
-SCHEMA_VERSION: Final = 5
+from datastore.storage import blobs
+
+SCHEMA_VERSION: Final = 6
 
 # Every data table carries version_id: a load writes a whole new version beside the current one
 # and flips `dataset_version.status` in the same transaction.
@@ -28,19 +32,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS one_current_per_kind
 CREATE UNIQUE INDEX IF NOT EXISTS one_previous_per_kind
     ON dataset_version (kind) WHERE status = 'previous';
 
-CREATE TABLE IF NOT EXISTS ward_crime (
-    version_id INTEGER NOT NULL, ward_code TEXT NOT NULL, ward_name TEXT NOT NULL,
-    borough_name TEXT NOT NULL, major TEXT NOT NULL, minor TEXT NOT NULL,
-    month INTEGER NOT NULL, count INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ward_crime_by_ward ON ward_crime (version_id, ward_code, month);
-
-CREATE TABLE IF NOT EXISTS borough_crime (
-    version_id INTEGER NOT NULL, borough_name TEXT NOT NULL, major TEXT NOT NULL,
-    minor TEXT NOT NULL, month INTEGER NOT NULL, count INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS borough_crime_by_borough
-    ON borough_crime (version_id, borough_name, month);
+-- Crime versions (ward_crime, borough_crime) have no table: they are stored as matrices in
+-- version_blob (version 6).
 
 CREATE TABLE IF NOT EXISTS ward_population (
     version_id INTEGER NOT NULL, ward_code TEXT NOT NULL, ward_name TEXT NOT NULL,
@@ -159,7 +152,7 @@ CREATE TABLE IF NOT EXISTS publisher_state (
 """
 
 # Version 5: compact copies of a version's data for building the view fast (blobs.py), and
-# postcodes by district.  Versions loaded before it have no blobs: the view reads their rows.
+# postcodes by district.  Postcode versions loaded before it have no blobs: their rows are read.
 BLOB_SCHEMA_V5: Final = """
 CREATE TABLE IF NOT EXISTS version_blob (
     version_id INTEGER NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL,
@@ -168,25 +161,33 @@ CREATE TABLE IF NOT EXISTS version_blob (
 CREATE INDEX IF NOT EXISTS postcodes_by_outcode ON postcodes (version_id, outcode);
 """
 
+
+
+def migration_v6(conn: sqlite3.Connection) -> None:
+    """Version 6: crime versions are stored as matrices only (blobs.py); the versions written
+    as rows before version 5 get theirs, and the ward_crime and borough_crime tables go."""
+    blobs.rows_to_matrices(conn)
+    conn.execute("DROP TABLE ward_crime")
+    conn.execute("DROP TABLE borough_crime")
+
+
 # A new store is made at the latest version in one go.
 SCHEMA: Final = DATA_SCHEMA + CHAT_SCHEMA_V2 + PUBLISHER_SCHEMA_V4 + BLOB_SCHEMA_V5
+
+# A migration is a script, or a function run on the connection, in the migration's transaction.
+Migration = str | Callable[[sqlite3.Connection], None]
 
 # MIGRATIONS[n] turns a store of version n - 1 into version n, keeping its data; they run in
 # order, in one transaction.  A store older than the first migration's base held only
 # re-loadable data and is rebuilt.
-MIGRATIONS: Final[dict[int, str]] = {
+MIGRATIONS: Final[dict[int, Migration]] = {
     2: CHAT_SCHEMA_V2,
     3: MIGRATION_V3,
     4: PUBLISHER_SCHEMA_V4,
     5: BLOB_SCHEMA_V5,
+    6: migration_v6,
 }
 FIRST_MIGRATABLE: Final = min(MIGRATIONS) - 1
-
-# Data tables, named as the kinds of dataset they hold.
-DATA_TABLES: Final = (
-    "ward_crime", "borough_crime", "ward_population", "borough_population", "postcodes",
-    "stop_search", "taser", "ward_boundaries", "borough_boundaries",
-)
 
 # Tables holding something about a chat, with the column naming it: /forget empties them.
 CHAT_TABLES: Final[tuple[tuple[str, str], ...]] = (

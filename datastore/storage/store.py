@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Final, TypeVar
 import aiosqlite
 
 from datastore.storage import blobs
-from datastore.storage.kinds import COLUMNS, Kind, Loaded
+from datastore.storage.kinds import COLUMNS, KINDS, Kind, Loaded
 from datastore.storage.schema import (
     CHAT_TABLES,
-    DATA_TABLES,
     FIRST_MIGRATABLE,
     MIGRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
+    Migration,
 )
 
 if TYPE_CHECKING:  # frames come from the loaders; reading the store never needs pandas
@@ -180,12 +180,13 @@ def _migrate(conn: sqlite3.Connection) -> None:
             raise SchemaError(
                 f"the store has schema version {found}, newer than this WardWatch's "
                 f"({SCHEMA_VERSION}); upgrade WardWatch or point [storage] path elsewhere")
+        steps: list[Migration]
         if found == SCHEMA_VERSION:
-            script = ""
+            steps = []
         elif found is not None and found >= FIRST_MIGRATABLE:
-            script = "".join(MIGRATIONS[v] for v in range(found + 1, SCHEMA_VERSION + 1))
+            steps = [MIGRATIONS[v] for v in range(found + 1, SCHEMA_VERSION + 1)]
         else:
-            script = SCHEMA
+            steps = [SCHEMA]
             if has_meta:
                 # Older than any migration: it held only data re-loadable from its sources.
                 tables = [r[0] for r in conn.execute(
@@ -193,8 +194,12 @@ def _migrate(conn: sqlite3.Connection) -> None:
                     "AND name NOT LIKE 'sqlite_%'")]
                 for table in tables:
                     conn.execute(f'DROP TABLE "{table}"')
-        for statement in _statements(script):
-            conn.execute(statement)
+        for step in steps:
+            if callable(step):
+                step(conn)
+                continue
+            for statement in _statements(step):
+                conn.execute(statement)
         conn.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
@@ -244,19 +249,16 @@ def _records(frame: pd.DataFrame, kind: Kind, version_id: int) -> Iterator[tuple
     return zip(itertools.repeat(version_id), *values)
 
 
-# Crime rows are written sorted by area, major, minor, month, so a reader can take the counts
-# in rowid order as a (rows x months) matrix without sorting or pivoting (see DataView.build).
-SORTED_KINDS: Final[dict[str, list[str]]] = {
-    "ward_crime": ["ward_code", "major", "minor", "month"],
-    "borough_crime": ["borough_name", "major", "minor", "month"],
-}
+# Kinds stored as a matrix only (blobs.py), with no rows.
+MATRIX_KINDS: Final = frozenset({"ward_crime", "borough_crime"})
 
 
 def _insert(conn: sqlite3.Connection, kind: Kind, frame: pd.DataFrame, version_id: int) -> None:
-    columns = COLUMNS[kind]
-    if kind in SORTED_KINDS:
-        frame = frame.sort_values(SORTED_KINDS[kind], kind="stable")
+    if kind in MATRIX_KINDS:
+        frame = frame.sort_values(blobs.sort_columns(kind), kind="stable")
         blobs.write(conn, version_id, blobs.crime_blobs(kind, frame))
+        return
+    columns = COLUMNS[kind]
     marks = ", ".join("?" * (len(columns) + 1))
     conn.executemany(
         f"INSERT INTO {kind} (version_id, {', '.join(columns)}) VALUES ({marks})",
@@ -336,12 +338,10 @@ def write_versions(
 def _areas(conn: sqlite3.Connection, kind: Kind, version_id: int) -> set[str]:
     """The areas a crime version covers: every ward, or every London borough (the borough
     extract's Unknown and airport rows are in none, and the Met dropped the airports)."""
+    areas = {area[0] for area in blobs.stored_matrix(conn, version_id).areas}
     if kind == "ward_crime":
-        return {r[0] for r in conn.execute(
-            "SELECT DISTINCT ward_code FROM ward_crime WHERE version_id=?", (version_id,))}
-    return {r[0] for r in conn.execute(
-        "SELECT DISTINCT borough_name FROM borough_crime WHERE version_id=? AND borough_name IN "
-        "(SELECT lad_name FROM borough_population)", (version_id,))}
+        return areas
+    return areas & {r[0] for r in conn.execute("SELECT lad_name FROM borough_population")}
 
 
 def _check_against(conn: sqlite3.Connection, kind: Kind, item: LoadInput, old: Version) -> None:
@@ -377,7 +377,8 @@ def _prune(conn: sqlite3.Connection, kind: str) -> None:
         "SELECT id FROM dataset_version WHERE kind=? AND status='previous'",
         (kind,),
     ).fetchall():
-        conn.execute(f"DELETE FROM {kind} WHERE version_id=?", (vid,))
+        if kind not in MATRIX_KINDS:
+            conn.execute(f"DELETE FROM {kind} WHERE version_id=?", (vid,))
         conn.execute("DELETE FROM version_blob WHERE version_id=?", (vid,))
         conn.execute("DELETE FROM dataset_version WHERE id=?", (vid,))
 
@@ -387,11 +388,13 @@ def known_wards(conn: sqlite3.Connection) -> set[str] | None:
     residents and ward crime (None before the store holds any)."""
     current = versions(conn)
     codes: set[str] = set()
-    for kind in ("postcodes", "ward_population", "ward_crime"):
+    for kind in ("postcodes", "ward_population"):
         if kind in current:
             codes |= {r[0] for r in conn.execute(
                 f"SELECT DISTINCT ward_code FROM {kind} WHERE version_id=?",
                 (current[kind].id,))}
+    if "ward_crime" in current:
+        codes |= _areas(conn, "ward_crime", current["ward_crime"].id)
     return codes or None
 
 
@@ -404,7 +407,7 @@ def is_empty(conn: sqlite3.Connection) -> bool:
 def missing_kinds(conn: sqlite3.Connection) -> list[str]:
     """The kinds of dataset that have no current version."""
     have = versions(conn)
-    return [k for k in DATA_TABLES if k not in have]
+    return [k for k in KINDS if k not in have]
 
 
 def forget_chat(conn: sqlite3.Connection, chat_id: int) -> dict[str, int]:

@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from itertools import combinations
+from itertools import combinations, islice
 from typing import Final, Literal
 
 import numpy as np
@@ -296,17 +296,29 @@ def _edits(code: str, table: _PostcodeSet) -> list[tuple[str, bool]]:
     return [(t, slip) for (t, slip), hit in zip(tries, found, strict=True) if hit]
 
 
+# Postcodes indexed at a time.
+_PART: Final = 8192
+
+
 class _PostcodeSet:
     """Compact postcodes ("E81DY") as one sorted array of fixed-width bytes, each with the
     index of its ward (-1: not known): some 2 MB, where a dict of 180,000 str keys held 17."""
 
     WIDTH: Final = 8  # bytes: the longest compact postcode is 7
 
-    def __init__(self, table: Mapping[str, int]) -> None:
-        keys = sorted(table)
-        self._codes: npt.NDArray[np.bytes_] = np.array(
-            [k.encode("ascii") for k in keys], dtype=f"S{self.WIDTH}")
-        self._wards: npt.NDArray[np.int16] = np.array([table[k] for k in keys], dtype=np.int16)
+    def __init__(self, codes: Sequence[npt.NDArray[np.bytes_]],
+                 wards: Sequence[npt.NDArray[np.int16]]) -> None:
+        """From parts of the table, each codes with their ward indices; a code given twice
+        keeps its last ward."""
+        every = np.concatenate(codes) if codes else np.zeros(0, f"S{self.WIDTH}")
+        indices = np.concatenate(wards) if wards else np.zeros(0, np.int16)
+        last_first = np.arange(len(every))[::-1]
+        order = last_first[np.argsort(every[::-1], kind="stable")]
+        every, indices = every[order], indices[order]
+        first = np.ones(len(every), bool)
+        first[1:] = every[1:] != every[:-1]
+        self._codes: npt.NDArray[np.bytes_] = every[first]
+        self._wards: npt.NDArray[np.int16] = indices[first].astype(np.int16)
 
     def __len__(self) -> int:
         return len(self._codes)
@@ -397,17 +409,29 @@ class PlaceIndex:
         }
         ward_list = list(ward_cands.values())
         ward_index = {c.code: i for i, c in enumerate(ward_list)}
-        table: dict[str, int] = {}
+        # In parts, as fixed-width bytes: 180,000 str keys at once would leave the process
+        # some 20 MB larger for good (freed, but in memory the allocator keeps).
+        code_parts: list[npt.NDArray[np.bytes_]] = []
+        ward_parts: list[npt.NDArray[np.int16]] = []
         unplaced: dict[str, Candidate] = {}
         counts: dict[str, Counter[int]] = {}
-        for postcode, ward, borough in postcodes:
-            compact = postcode.replace(" ", "").upper()
-            i = ward_index.get(ward, -1)
-            table[compact] = i
-            if i >= 0:
-                counts.setdefault(compact[:-3], Counter())[i] += 1
-            elif borough in borough_cands:
-                unplaced[compact] = borough_cands[borough]
+        rows = iter(postcodes)
+        while part := list(islice(rows, _PART)):
+            codes: list[bytes] = []
+            indices: list[int] = []
+            for postcode, ward, borough in part:
+                compact = postcode.replace(" ", "").upper()
+                if not compact.isascii() or len(compact) > _PostcodeSet.WIDTH:
+                    continue  # no such postcode can be asked for
+                i = ward_index.get(ward, -1)
+                codes.append(compact.encode("ascii"))
+                indices.append(i)
+                if i >= 0:
+                    counts.setdefault(compact[:-3], Counter())[i] += 1
+                elif borough in borough_cands:
+                    unplaced[compact] = borough_cands[borough]
+            code_parts.append(np.array(codes, dtype=f"S{_PostcodeSet.WIDTH}"))
+            ward_parts.append(np.array(indices, dtype=np.int16))
         districts = _district_wards(counts, ward_list)
 
         entries = [_Entry(c, tuple(name_tokens(c.name)))
@@ -439,7 +463,7 @@ class PlaceIndex:
         ordered = {k: tuple(sorted(set(v), key=partial(order, k))) for k, v in exact.items()}
         keys = sorted(ordered)
         return cls(
-            _postcodes=_PostcodeSet(table),
+            _postcodes=_PostcodeSet(code_parts, ward_parts),
             _wards_by_index=ward_list,
             _unplaced=unplaced,
             _districts=districts,

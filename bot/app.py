@@ -28,6 +28,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     InlineQueryHandler,
+    Job,
     MessageHandler,
     TypeHandler,
     filters,
@@ -186,6 +187,18 @@ async def _post_shutdown(app: WardApp) -> None:
         await stack.aclose()
 
 
+class LeanApplication(WardApp):
+    """PTB's Application without one set that only grows: with no persistence, PTB still
+    records the chat and user of every update to update in a persistence, and empties those
+    sets only when it persists, so every chat the bot ever served stayed in memory."""
+
+    def _mark_for_persistence_update(
+        self, *, update: object | None = None, job: Job[WardContext] | None = None
+    ) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
+
+
 def build_application(
     cfg: Config,
     *,
@@ -200,6 +213,7 @@ def build_application(
         raise ValueError("a Telegram token is needed to build the bot")
     builder = (
         ApplicationBuilder()
+        .application_class(LeanApplication)
         .token(secret)
         .context_types(ContextTypes(context=WardContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(cfg.schedule.timezone)))

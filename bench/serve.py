@@ -7,14 +7,16 @@ server on 127.0.0.1) on a store built beforehand from the bundled snapshot. Each
 private chats sends a postcode; after every 30th answer that chat also asks for the ward's
 /trend chart, its borough's /map and the /export downloads (`/export POSTCODE csv`, json and
 xlsx: three documents). When every
-reply has arrived the bot's peak resident set (VmHWM in /proc/PID/status) is read, then it
-is stopped. The start-up check (publishers off: the bundled extracts, unchanged) runs too, as
-it does on any start.
+reply has arrived the bot's peak resident set (VmHWM in /proc/PID/status) is read, and that
+of each process it started (its render process: charts, maps and workbooks are drawn there),
+then it is stopped. The start-up check (publishers off: the bundled extracts, unchanged) runs
+too, as it does on any start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -39,6 +41,21 @@ def status(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise KeyError(field)
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started (the render process, multiprocessing's resource tracker)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def command_line(pid: int) -> str:
+    """What a process runs, shortened."""
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    text = " ".join(a.decode(errors="replace") for a in argv if a)
+    return text if len(text) <= 70 else text[:69] + "…"
 
 
 def config(api: FakeBotApi, db: Path, folder: Path) -> Path:
@@ -78,12 +95,18 @@ async def serve(chats: int, db: Path, folder: Path) -> None:
                     await api.wait_for("sendDocument", 3 * media, timeout=60)
             elapsed = time.perf_counter() - started
             peak, rss = status(bot.pid, "VmHWM"), status(bot.pid, "VmRSS")
+            helpers = []
+            for pid in children(bot.pid):
+                with contextlib.suppress(OSError):  # it ended meanwhile
+                    helpers.append((pid, command_line(pid), status(pid, "VmHWM")))
         finally:
             bot.send_signal(signal.SIGINT)
             await asyncio.to_thread(bot.wait, 30)
     print(f"wardwatch run: {chats} chats answered, {media} × (chart, map, download) in "
           f"{elapsed:.1f} s; peak RSS (VmHWM) {peak / 1024:.0f} MB, RSS at the end "
           f"{rss / 1024:.0f} MB")
+    for pid, line, hwm in helpers:
+        print(f"  its child {pid} ({line}): peak RSS {hwm / 1024:.0f} MB")
 
 
 def main() -> None:

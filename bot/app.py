@@ -158,6 +158,8 @@ async def _post_init(app: WardApp) -> None:
         cfg.storage_path, postcodes_url=cfg.postcodes.base_url,
         postcodes_timeout=cfg.postcodes.timeout))
     app.bot_data[_EXIT_KEY] = stack
+    settings: BotSettings = app.bot_data[SETTINGS_KEY]
+    stack.push_async_callback(settings.media.close)  # the render process, if one is running
     await jobs.open_digests(app, cfg, stack)
     await _describe(app)
 

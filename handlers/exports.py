@@ -242,3 +242,8 @@ def caption(f: WardFigures, fmt: Format) -> str:
             f"{month_name(f.months[0])} to {month_name(f.months[-1])} "
             f"({DESCRIPTIONS[fmt]}).")
 
+
+def xlsx_file(f: WardFigures) -> tuple[bytes, str]:
+    """The workbook and its caption (media_files.Render names it: openpyxl is imported
+    where it is drawn)."""
+    return to_xlsx(f), caption(f, "xlsx")

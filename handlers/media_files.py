@@ -1,28 +1,31 @@
 """The files /trend, /map and /export send, made from the services: a PNG or a document with
 its file name and caption.  Shared by the bot and the command line.
 
-Making a file reads the current view and runs the pure renderers in a worker thread, one at a
-time (matplotlib is not thread-safe, and a render is all CPU).  The bot keeps what it made in
-a MediaCache per (data version, what, area), so a second request is served at once and a new
-load of the data is never answered from an old picture.
+Making a file reads the current view in a worker thread, one at a time, and gives either the
+file (CSV, JSON: plain text) or a `Render`: a pure renderer of picklable data (a chart, a
+map, a workbook: matplotlib and openpyxl).  The bot runs renders in its render process
+(render_process.py), so neither library is ever imported into the bot; a one-shot command
+runs them in the same thread.  The bot keeps what it made in a MediaCache per (data version,
+what, area), so a second request is served at once and a new load of the data is never
+answered from an old picture.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from datastore.query import boundaries
 from datastore.query.figures import month_label
 from datastore.query.view import DataView
 from datastore.services import Services
-from handlers import exports
+from handlers import exports, render_process
 from handlers.exports import Format
+from handlers.render_process import RenderProcess, collected
 
 Kind = Literal["photo", "document"]
 Key = tuple[str, str]  # (what, area): ("trend", ward code), ("map", "london"), ("csv", ...)
@@ -42,6 +45,26 @@ class MediaFile:
     caption: str
 
 
+@dataclass(frozen=True)
+class Render:
+    """A file still to draw: the renderer named (a module-level function, "module:function",
+    of handlers.pictures or handlers.exports) gives its data and caption from `args`,
+    picklable data, so it can run in the render process without the bot importing it."""
+
+    kind: Kind
+    filename: str
+    renderer: str
+    args: tuple[Any, ...]
+
+    def here(self) -> MediaFile:
+        """Drawn in this process."""
+        data, caption = render_process.call(self.renderer, *self.args)
+        return MediaFile(self.kind, self.filename, data, caption)
+
+
+Made = MediaFile | Render
+
+
 def version_key(view: DataView) -> tuple[int, ...]:
     """The ids of every dataset version a view reads: a new load changes it."""
     return tuple(sorted(v.id for v in view.versions.values()))
@@ -51,16 +74,18 @@ class MediaCache:
     """Files made for the current data version, least recently used dropped beyond `size`
     files or `max_bytes` of file data (a file larger than that alone is sent, not kept)."""
 
-    def __init__(self, size: int = CACHE_FILES, max_bytes: int = CACHE_BYTES) -> None:
+    def __init__(self, size: int = CACHE_FILES, max_bytes: int = CACHE_BYTES,
+                 renders: RenderProcess | None = None) -> None:
         self.size = size
+        self.renders = renders or RenderProcess()
         self.max_bytes = max_bytes
         self.nbytes = 0  # the file data held
         self._version: tuple[int, ...] | None = None
         self._items: OrderedDict[Key, MediaFile] = OrderedDict()
         self._render = asyncio.Lock()
-        # Renders run in one thread of their own, started with the first: each thread that
-        # allocates gets its own malloc arena, and a render's buffers spread over the event
-        # loop's default pool would keep several of them large.
+        # Files are prepared in one thread of their own, started with the first: each thread
+        # that allocates gets its own malloc arena, and buffers spread over the event loop's
+        # default pool would keep several of them large.
         self._thread: ThreadPoolExecutor | None = None
 
     def __len__(self) -> int:
@@ -76,9 +101,10 @@ class MediaCache:
         return found
 
     async def make(self, version: tuple[int, ...], key: Key,
-                   make: Callable[[], MediaFile]) -> MediaFile:
-        """The cached file, else `make` it in a worker thread (one render at a time) and keep
-        it.  Requests for one key arriving together render it once."""
+                   make: Callable[[], Made]) -> MediaFile:
+        """The cached file, else `make` it in a worker thread (one at a time; a `Render` it
+        gives is drawn in the render process) and keep it.  Requests for one key arriving
+        together make it once."""
         found = self.get(version, key)
         if found is not None:
             return found
@@ -86,11 +112,22 @@ class MediaCache:
             found = self.get(version, key)  # made while this request waited
             if found is None:
                 if self._thread is None:
-                    self._thread = ThreadPoolExecutor(1, thread_name_prefix="wardwatch-render")
-                found = await asyncio.get_running_loop().run_in_executor(
-                    self._thread, _collected, make)
+                    self._thread = ThreadPoolExecutor(1, thread_name_prefix="wardwatch-media")
+                made = await asyncio.get_running_loop().run_in_executor(
+                    self._thread, collected, make)
+                if isinstance(made, Render):
+                    data, caption = await self.renders.run(made.renderer, *made.args)
+                    made = MediaFile(made.kind, made.filename, data, caption)
+                found = made
                 self._put(version, key, found)
         return found
+
+    async def close(self) -> None:
+        """Stop the render process and the thread (the bot's shutdown)."""
+        await self.renders.close()
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)
+            self._thread = None
 
     def _put(self, version: tuple[int, ...], key: Key, item: MediaFile) -> None:
         if version != self._version:
@@ -109,20 +146,15 @@ class MediaCache:
             self.nbytes -= len(dropped.data)
 
 
-def _collected(make: Callable[[], MediaFile]) -> MediaFile:
-    """`make`, then collect its garbage: a matplotlib figure is a web of reference cycles that
-    holds the renderer's pixel buffers outside Python's heap, so, left to the collector's own
-    pace, a few dozen dead figures pile up (some 70 MB) before they go."""
-    try:
-        return make()
-    finally:
-        gc.collect()
+def _here(make: Callable[[], Made]) -> MediaFile:
+    made = collected(make)
+    return made.here() if isinstance(made, Render) else made
 
 
-async def _made(view: DataView, key: Key, make: Callable[[], MediaFile],
+async def _made(view: DataView, key: Key, make: Callable[[], Made],
                 cache: MediaCache | None) -> MediaFile:
     if cache is None:
-        return await asyncio.to_thread(_collected, make)
+        return await asyncio.to_thread(_here, make)
     return await cache.make(version_key(view), key, make)
 
 
@@ -131,13 +163,11 @@ async def trend(services: Services, ward_code: str,
     """The trend chart of a ward (an MPS ward of the current data)."""
     view = services.view
 
-    def make() -> MediaFile:
+    def make() -> Render:
         t = view.ward_trend(ward_code)
         name = (f"wardwatch-trend-{exports.slug(t.ward_name)}-{ward_code}-"
                 f"{month_label(t.months[-1])}.png")
-        from handlers import pictures  # matplotlib and shapely: with the first picture
-
-        return MediaFile("photo", name, pictures.trend_png(t), pictures.trend_caption(t))
+        return Render("photo", name, "handlers.pictures:trend_file", (t,))
 
     return await _made(view, ("trend", ward_code), make, cache)
 
@@ -147,14 +177,11 @@ async def compare_trend(services: Services, first: str, second: str,
     """Two MPS wards' crime per 1,000 residents on one chart."""
     view = services.view
 
-    def make() -> MediaFile:
+    def make() -> Render:
         a, b = view.ward_trend(first), view.ward_trend(second)
         name = (f"wardwatch-compare-{exports.slug(a.ward_name)}-{exports.slug(b.ward_name)}-"
                 f"{month_label(a.months[-1])}.png")
-        from handlers import pictures  # matplotlib and shapely: with the first picture
-
-        return MediaFile("photo", name, pictures.compare_png(a, b),
-                         pictures.compare_caption(a, b))
+        return Render("photo", name, "handlers.pictures:compare_file", (a, b))
 
     return await _made(view, ("compare", f"{first}:{second}"), make, cache)
 
@@ -180,12 +207,10 @@ async def area_map(services: Services, ward_code: str | None,
         return None
     found = area_map
 
-    def make() -> MediaFile:
+    def make() -> Render:
         place = LONDON if found.kind == "boroughs" else exports.slug(found.title)
         name = f"wardwatch-map-{place}-{month_label(found.last_month)}.png"
-        from handlers import pictures
-
-        return MediaFile("photo", name, pictures.map_png(found), pictures.map_caption(found))
+        return Render("photo", name, "handlers.pictures:map_file", (found,))
 
     return await _made(view, key, make, cache)
 
@@ -195,9 +220,12 @@ async def export(services: Services, ward_code: str, fmt: Format,
     """A ward's figures as one download."""
     view = services.view
 
-    def make() -> MediaFile:
+    def make() -> Made:
         f = view.ward_figures(ward_code)
+        if fmt == "xlsx":  # openpyxl: drawn where pictures are
+            return Render("document", exports.filename(f, fmt), "handlers.exports:xlsx_file", (f,))
         return MediaFile("document", exports.filename(f, fmt), exports.render(f, fmt),
                          exports.caption(f, fmt))
 
     return await _made(view, (fmt, ward_code), make, cache)
+

@@ -150,6 +150,11 @@ def trend_png(trend: WardTrend) -> bytes:
     return png(trend_figure(trend))
 
 
+def trend_file(trend: WardTrend) -> tuple[bytes, str]:
+    """The chart and its caption (media_files.Render names it)."""
+    return trend_png(trend), trend_caption(trend)
+
+
 def trend_caption(trend: WardTrend) -> str:
     """The chart in words (its alt text), as Telegram HTML within a caption's limit."""
     months, counts = trend.months, trend.counts
@@ -212,6 +217,10 @@ def compare_figure(first: WardTrend, second: WardTrend) -> Figure:
 
 def compare_png(first: WardTrend, second: WardTrend) -> bytes:
     return png(compare_figure(first, second))
+
+
+def compare_file(first: WardTrend, second: WardTrend) -> tuple[bytes, str]:
+    return compare_png(first, second), compare_caption(first, second)
 
 
 def compare_caption(first: WardTrend, second: WardTrend) -> str:
@@ -431,6 +440,10 @@ def map_figure(area_map: AreaMap) -> Figure:
 
 def map_png(area_map: AreaMap) -> bytes:
     return png(map_figure(area_map))
+
+
+def map_file(area_map: AreaMap) -> tuple[bytes, str]:
+    return map_png(area_map), map_caption(area_map)
 
 
 def _band_counts(areas: Sequence[MapArea]) -> str:

@@ -63,3 +63,54 @@ def test_answering_a_postcode_loads_no_heavy_library(db_copy: Path) -> None:
     assert "St James's" in found["cli"]
     assert any("St James" in text for text in found["bot"])
     assert found["loaded"] == []
+
+
+# The bot asked for a chart, a map and a workbook: they arrive, drawn in its render process,
+# and the bot's own process never imports matplotlib or openpyxl; its shutdown stops the
+# render process.
+PICTURES = """
+import asyncio, json, multiprocessing, sys
+from pathlib import Path
+
+from telegram import Update
+
+from bot.app import build_application, running
+from bot.config import Config, PostcodesConfig
+from bot.console import CONSOLE_TOKEN, LocalBotApi
+
+db = Path(sys.argv[1])
+sent = []
+workers = []
+
+async def bot():
+    app = build_application(
+        Config(storage_path=db, postcodes=PostcodesConfig(base_url="")), token=CONSOLE_TOKEN,
+        request=LocalBotApi(lambda method, params: sent.append((method, params))),
+        rate_limit=False)
+    async with running(app):
+        chat = {"id": 7, "type": "private", "first_name": "R"}
+        for i, text in enumerate(["/trend SW1A 2AA", "/map SW1A 2AA", "/export SW1A 2AA xlsx"]):
+            await app.process_update(Update.de_json({"update_id": i + 1, "message": {
+                "message_id": i + 1, "date": 1, "chat": chat, "text": text,
+                "entities": [{"type": "bot_command", "offset": 0,
+                              "length": len(text.split()[0])}],
+                "from": {"id": 7, "is_bot": False, "first_name": "R"}}}, app.bot))
+        workers.append(app.bot_data["settings"].media.renders.started)
+
+asyncio.run(bot())
+print(json.dumps({"loaded": [m for m in HEAVY if m in sys.modules],
+                  "sent": [m for m, _ in sent], "workers": workers[0],
+                  "left": len(multiprocessing.active_children())}))
+"""
+
+
+def test_pictures_and_workbooks_are_drawn_outside_the_bots_process(db_copy: Path) -> None:
+    script = f"HEAVY = {HEAVY!r}\n" + PICTURES
+    done = subprocess.run([sys.executable, "-c", script, str(db_copy)], capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["sent"].count("sendPhoto") == 2 and found["sent"].count("sendDocument") == 1
+    assert found["workers"] == 1  # one render process drew all three
+    assert "matplotlib" not in found["loaded"] and "openpyxl" not in found["loaded"]
+    assert found["left"] == 0

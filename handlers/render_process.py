@@ -1,0 +1,122 @@
+"""The running bot's pictures and workbooks are drawn in a process of their own.
+
+matplotlib adds some 35 MB to a process that draws one chart (its import, its fonts, its
+pixel buffers), and a Python process never gives that back: a bot that had drawn a single
+chart stayed 35 MB larger for good, though pictures are about one request in a thousand.
+So the bot hands each render (a module-level renderer, named "module:function", and its
+picklable data: a trend, a map, a ward's figures) to one worker process, started with the
+first picture and stopped after `idle` seconds without one; its memory goes back to the
+system with it.  One-shot commands (`wardwatch trend`, `export`) draw in their own process
+instead: starting a worker would cost them more than it saves.
+
+The worker is started with "spawn" (a fresh interpreter, never a fork of the bot with its
+threads, event loop and SQLite connections).  If it dies (killed for memory, a crash), a new
+worker tries the render once more; if that one dies too, the render fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import importlib
+import logging
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Final, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# A worker left idle this long is stopped (seconds).
+IDLE_SECONDS: Final = 120.0
+
+
+def collected(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)`, then collect its garbage: a matplotlib figure is a web of reference cycles
+    that holds the renderer's pixel buffers outside Python's heap, so, left to the collector's
+    own pace, a few dozen dead figures pile up (some 70 MB) before they go."""
+    try:
+        return fn(*args)
+    finally:
+        gc.collect()
+
+
+def call(renderer: str, *args: Any) -> Any:
+    """The renderer named "module:function" (a module of this package), called on `args`,
+    its garbage collected after."""
+    module, _, name = renderer.partition(":")
+    if not module.startswith("handlers.") or not name:
+        raise ValueError(f"not a renderer of WardWatch's: {renderer!r}")
+    return collected(getattr(importlib.import_module(module), name), *args)
+
+
+class RenderProcess:
+    """One worker process for renders, started when needed and stopped when idle."""
+
+    def __init__(self, idle: float = IDLE_SECONDS) -> None:
+        self.idle = idle
+        self.started = 0  # workers started so far (tests, the benches)
+        self._pool: ProcessPoolExecutor | None = None
+        self._busy = 0
+        self._idle_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id, while one is running."""
+        if self._pool is None:
+            return None
+        processes = getattr(self._pool, "_processes", None) or {}
+        return next(iter(processes), None)
+
+    async def run(self, renderer: str, *args: Any) -> Any:
+        """The renderer named "module:function" called on `args` (picklable) in the worker;
+        what it raises is raised here."""
+        self._cancel_timer()
+        self._busy += 1
+        try:
+            for attempt in (1, 2):
+                pool = self._pool
+                if pool is None:
+                    pool = self._pool = ProcessPoolExecutor(
+                        1, mp_context=multiprocessing.get_context("spawn"))
+                    self.started += 1
+                try:
+                    return await asyncio.get_running_loop().run_in_executor(
+                        pool, call, renderer, *args)
+                except BrokenProcessPool:
+                    # Killed while idle (the system short of memory) or by this render: a
+                    # new worker tries once more.
+                    log.warning("the render process died (attempt %d of 2)", attempt)
+                    if self._pool is pool:
+                        self._pool = None
+                        await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
+        finally:
+            self._busy -= 1
+            if not self._busy and self._pool is not None:
+                self._idle_timer = asyncio.get_running_loop().call_later(
+                    self.idle, self._stop_idle)
+
+    def _cancel_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _stop_idle(self) -> None:
+        self._idle_timer = None
+        if not self._busy and self._pool is not None:
+            pool, self._pool = self._pool, None
+            # Reaped in a thread: waiting for the process to exit must not hold the loop.
+            asyncio.get_running_loop().run_in_executor(None, pool.shutdown, True)
+
+    async def close(self) -> None:
+        """Stop the worker, waiting for it to exit."""
+        self._cancel_timer()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)

@@ -1,0 +1,107 @@
+"""The render process: real spawned workers drawing real charts and workbooks from the
+snapshot's figures, stopped when idle, replaced when they die, closed with the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from concurrent.futures.process import BrokenProcessPool
+
+import pytest
+
+from datastore.query.view import DataView
+from handlers import exports, pictures
+from handlers.render_process import RenderProcess, call
+
+WARD = "E05013806"  # St James's, Westminster
+
+
+async def _gone(pid: int) -> bool:
+    """Whether the process has exited (and been reaped) within 10 seconds."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(10):
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    return True
+                await asyncio.sleep(0.05)
+    return False
+
+
+class _KillsItsWorker:
+    """An argument whose unpickling ends the process that unpickles it: the worker."""
+
+    def __reduce__(self) -> tuple[object, tuple[int]]:
+        return os._exit, (3,)
+
+
+async def test_a_chart_is_drawn_in_another_process_which_stops_when_idle(
+        view: DataView) -> None:
+    trend = view.ward_trend(WARD)
+    renders = RenderProcess(idle=0.2)
+    try:
+        data, caption = await renders.run("handlers.pictures:trend_file", trend)
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        assert caption == pictures.trend_caption(trend)
+        pid = renders.pid
+        assert pid is not None and pid != os.getpid() and renders.started == 1
+        again, _ = await renders.run("handlers.pictures:trend_file", trend)
+        assert again.startswith(b"\x89PNG") and renders.pid == pid  # the same worker
+        assert await _gone(pid)
+        assert renders.pid is None
+        book, book_caption = await renders.run("handlers.exports:xlsx_file",
+                                               view.ward_figures(WARD))
+        assert book.startswith(b"PK") and book_caption == exports.caption(
+            view.ward_figures(WARD), "xlsx")
+        assert renders.started == 2
+    finally:
+        await renders.close()
+
+
+async def test_a_worker_killed_while_idle_is_replaced_and_the_render_made(
+        view: DataView) -> None:
+    renders = RenderProcess(idle=60)
+    try:
+        await renders.run("handlers.pictures:trend_file", view.ward_trend(WARD))
+        pid = renders.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        assert await _gone(pid)
+        data, _ = await renders.run("handlers.pictures:trend_file", view.ward_trend(WARD))
+        assert data.startswith(b"\x89PNG") and renders.started == 2
+        assert renders.pid not in (None, pid)
+    finally:
+        await renders.close()
+
+
+async def test_a_render_that_kills_each_worker_fails_after_one_more_try() -> None:
+    renders = RenderProcess(idle=60)
+    try:
+        with pytest.raises(BrokenProcessPool):
+            await renders.run("handlers.pictures:trend_file", _KillsItsWorker())
+        assert renders.started == 2 and renders.pid is None
+    finally:
+        await renders.close()
+
+
+async def test_a_renderers_error_is_raised_here_and_the_worker_stays(view: DataView) -> None:
+    renders = RenderProcess(idle=60)
+    try:
+        with pytest.raises(AttributeError):
+            await renders.run("handlers.exports:xlsx_file", "not a ward's figures")
+        pid = renders.pid
+        assert pid is not None
+        data, _ = await renders.run("handlers.exports:xlsx_file", view.ward_figures(WARD))
+        assert data.startswith(b"PK") and renders.pid == pid and renders.started == 1
+    finally:
+        await renders.close()
+    assert renders.pid is None and await _gone(pid)
+
+
+def test_only_wardwatchs_own_renderers_are_called() -> None:
+    for name in ("os:system", "handlers.pictures", "builtins:eval"):
+        with pytest.raises(ValueError, match="not a renderer"):
+            call(name, "echo")

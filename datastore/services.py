@@ -177,7 +177,8 @@ async def ensure_loaded(store: Store, progress: Progress | None = None) -> list[
 
     def read() -> None:
         try:
-            for kind, item in sources.read_each(sources.bundled_files(), progress=progress):
+            for kind, item in sources.read_each(sources.bundled_files(), progress=progress,
+                                                kinds=sources.bundled_kinds()):
                 if stop.is_set():
                     break
                 if kind in missing:

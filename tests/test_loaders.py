@@ -140,6 +140,17 @@ def test_detect_kind_on_every_bundled_file(name: str) -> None:
     assert detect_kind(_path(name)) == EXPECTED_KINDS[name]
 
 
+def test_the_kind_a_first_run_takes_each_bundled_file_for_is_the_one_it_shows() -> None:
+    """A first run reads bundled files by the table of their names (not recognising them):
+    the table names every one, as its content shows it."""
+    from datastore.ingest import sources
+
+    given = sources.bundled_kinds()
+    assert set(given) == set(sources.bundled_files())
+    assert {p.name: k for p, k in given.items()} == {
+        p.name: detect_kind(p) for p in sources.bundled_files()}
+
+
 def test_every_snapshot_data_file_is_covered() -> None:
     data_files = {p.name for p in SNAP.iterdir() if p.is_file() and p.suffix != ".md"}
     assert data_files <= set(EXPECTED_KINDS)

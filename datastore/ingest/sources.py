@@ -28,6 +28,29 @@ def bundled_files() -> list[Path]:
     return sorted(p for p in SNAPSHOT_DIR.iterdir() if p.is_file() and p.name not in NOT_DATA)
 
 
+# The kind of each bundled file by the start of its name, so a first run need not recognise
+# them from their content (which reads every JSON file whole once more: a quarter of a
+# second).  read_file still checks each file is of its kind; a test checks this table
+# against recognition.
+BUNDLED_KINDS: Final[tuple[tuple[str, Kind], ...]] = (
+    ("census2021_ts007a_", "borough_population"),
+    ("census2021_ts019_", "ward_population"),
+    ("codepoint_open_", "postcodes"),
+    ("homeoffice_ced_", "taser"),
+    ("london_boroughs", "borough_boundaries"),
+    ("london_wards_", "ward_boundaries"),
+    ("mps_borough_crime_", "borough_crime"),
+    ("mps_ward_crime_", "ward_crime"),
+    ("policeuk_api_", "stop_search"),
+)
+
+
+def bundled_kinds() -> dict[Path, Kind]:
+    """The kind of each bundled file the table names (a file it does not is recognised)."""
+    return {path: kind for path in bundled_files() for start, kind in BUNDLED_KINDS
+            if path.name.startswith(start)}
+
+
 def sha256(path: Path) -> str:
     """The SHA-256 of a file's content: of its decompressed bytes when it is gzip, so the
     same data bundled gzipped and downloaded plain (as the Datastore serves it) is one."""
@@ -87,6 +110,7 @@ def read_each(
     names: dict[Path, str] | None = None,
     progress: Callable[[str], None] | None = None,
     loaded: Mapping[str, frozenset[str]] | None = None,
+    kinds: Mapping[Path, Kind] | None = None,
 ) -> Iterator[tuple[Kind, LoadInput]]:
     """Read and validate every file, grouped by the kind its content shows, yielding each
     kind as soon as it is read (so a writer can store one while the next is read).
@@ -94,7 +118,8 @@ def read_each(
     Ward codes in crime files are checked against the wards of the boundaries, population or
     postcodes read in the same call, else against `known_wards` (the store's current ones).
     `loaded` gives the SHA-256 of each kind's current files: a kind whose files are exactly
-    those is skipped (absent from the result).
+    those is skipped (absent from the result).  `kinds` gives the kind of files known
+    beforehand (the bundled ones): they are read as that kind, not recognised first.
     """
     from datastore.ingest import loaders  # pandas, shapely: only when files are read
 
@@ -103,7 +128,8 @@ def read_each(
     digests: dict[Path, str] = {}
     for path in paths:
         digests[path] = sha256(path)
-        by_kind.setdefault(loaders.detect_kind(path), []).append(path)
+        known = (kinds or {}).get(path)
+        by_kind.setdefault(known or loaders.detect_kind(path), []).append(path)
     if loaded:
         for kind in [k for k, files in by_kind.items()
                      if loaded.get(k) == frozenset(digests[p] for p in files)]:

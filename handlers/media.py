@@ -16,6 +16,7 @@ from handlers import keyboards, render, reply, texts
 from handlers.context import WardContext
 from handlers.exports import FORMATS
 from handlers.media_files import LONDON, MediaFile, area_map, export, trend
+from handlers.render_process import RenderUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,13 @@ async def _deliver(context: WardContext, where: Message | int, action: str,
         await context.bot.send_chat_action(chat_id, busy)
     except TelegramError as exc:  # only a courtesy: the files still go
         log.info("could not show %s: %s", busy, type(exc).__name__)
-    files = await _files(context, action, ward_code, fmt)
+    try:
+        files = await _files(context, action, ward_code, fmt)
+    except RenderUnavailable as exc:
+        log.warning("could not draw the %s: %s", WHAT[action], exc)
+        note = (texts.MEDIA_FAILED if text else texts.DRAW_FAILED).format(what=WHAT[action])
+        await _send_text(context, where, "\n\n".join(filter(None, [f"<i>{note}</i>", text])))
+        return
     if not files:
         await _send_text(context, where, "\n\n".join(filter(None, [texts.NO_MAP, text])))
         return

@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 from handlers import choices, reply, texts
 from handlers.context import WardContext
 from handlers.media_files import compare_trend
+from handlers.render_process import RenderUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,13 @@ async def compare_chart(update: Update, context: WardContext) -> None:
         return
     await query.answer()
     chat_id = update.effective_chat.id
-    made = await compare_trend(context.services, *wards, cache=context.settings.media)
+    try:
+        made = await compare_trend(context.services, *wards, cache=context.settings.media)
+    except RenderUnavailable as exc:  # the comparison itself is the message above
+        log.warning("could not draw the chart: %s", exc)
+        note = texts.DRAW_FAILED.format(what="chart")
+        await context.bot.send_message(chat_id, f"<i>{note}</i>", parse_mode="HTML")
+        return
     try:
         await context.bot.send_photo(chat_id, InputFile(made.data, filename=made.filename),
                                      caption=made.caption, parse_mode="HTML")

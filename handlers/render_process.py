@@ -11,7 +11,8 @@ instead: starting a worker would cost them more than it saves.
 
 The worker is started with "spawn" (a fresh interpreter, never a fork of the bot with its
 threads, event loop and SQLite connections).  If it dies (killed for memory, a crash), a new
-worker tries the render once more; if that one dies too, the render fails.
+worker tries the render once more; if that one dies too, or none can be started, the render
+raises RenderUnavailable and the chat gets its figures as text.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ def call(renderer: str, *args: Any) -> Any:
     return collected(getattr(importlib.import_module(module), name), *args)
 
 
+class RenderUnavailable(Exception):
+    """No render process could draw it: none could be started, or each one died."""
+
+
 class RenderProcess:
     """One worker process for renders, started when needed and stopped when idle."""
 
@@ -79,28 +84,38 @@ class RenderProcess:
         try:
             for attempt in (1, 2):
                 pool = self._pool
-                if pool is None:
-                    pool = self._pool = ProcessPoolExecutor(
-                        1, mp_context=multiprocessing.get_context("spawn"))
-                    self.started += 1
                 try:
+                    if pool is None:
+                        self.started += 1
+                        pool = self._pool = ProcessPoolExecutor(
+                            1, mp_context=multiprocessing.get_context("spawn"))
                     return await asyncio.get_running_loop().run_in_executor(
                         pool, call, renderer, *args)
-                except BrokenProcessPool:
+                except OSError as exc:  # none could be started: no memory, no file handles
+                    log.warning("could not start the render process: %s", exc)
+                    if pool is not None:
+                        await self._drop(pool)
+                    raise RenderUnavailable(f"could not start the render process: {exc}") \
+                        from exc
+                except BrokenProcessPool as exc:
                     # Killed while idle (the system short of memory) or by this render: a
                     # new worker tries once more.
                     log.warning("the render process died (attempt %d of 2)", attempt)
-                    if self._pool is pool:
-                        self._pool = None
-                        await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+                    if pool is not None:
+                        await self._drop(pool)
                     if attempt == 2:
-                        raise
+                        raise RenderUnavailable("the render process died twice") from exc
             raise AssertionError("unreachable")
         finally:
             self._busy -= 1
             if not self._busy and self._pool is not None:
                 self._idle_timer = asyncio.get_running_loop().call_later(
                     self.idle, self._stop_idle)
+
+    async def _drop(self, pool: ProcessPoolExecutor) -> None:
+        if self._pool is pool:
+            self._pool = None
+        await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
     def _cancel_timer(self) -> None:
         if self._idle_timer is not None:

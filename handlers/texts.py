@@ -377,6 +377,9 @@ MEDIA_FAILED: Final = (
     "in a few minutes."
 )
 
+# No render process could draw it, and there is no answer to give as text instead.
+DRAW_FAILED: Final = "I couldn't make the {what} just now. Please try again in a few minutes."
+
 NO_MAP: Final = (
     "I can't draw that map: the current data has no 12 full months to compare areas by."
 )

@@ -7,6 +7,9 @@ import asyncio
 import csv
 import io
 import json
+import multiprocessing
+import multiprocessing.resource_tracker
+import multiprocessing.spawn
 
 import openpyxl
 from PIL import Image
@@ -185,6 +188,27 @@ async def test_a_failing_document_gets_the_text_answer_once(api: FakeBotApi,
     assert len(api.sent("sendDocument")) == 1  # it stops at the first failure
     [reply] = await ask(api, api.message("/help"), "sendMessage")
     assert "How to use" in shown(reply)
+
+
+async def test_a_chart_that_cannot_be_drawn_gets_the_answer_as_text(api: FakeBotApi,
+                                                                    app: WardApp) -> None:
+    """No render process will run (the interpreter replaced under the running bot): the chat
+    gets its figures as text and a note, nothing goes to the error handler, and the next
+    chart, the interpreter back, is drawn.  multiprocessing's resource tracker is started
+    first, as in a bot that has drawn before (one started without an interpreter warns when
+    it is started again)."""
+    multiprocessing.resource_tracker.ensure_running()
+    saved = multiprocessing.spawn.get_executable()
+    multiprocessing.set_executable("/nonexistent/python3")
+    try:
+        [reply] = await ask(api, api.message("/trend SW1A 1AA"), "sendMessage", timeout=30)
+    finally:
+        multiprocessing.set_executable(saved)
+    assert shown(reply).startswith(texts.MEDIA_FAILED.format(what="chart"))
+    assert "SW1A 1AA is in St James's ward, Westminster." in shown(reply)
+    assert not api.sent("sendPhoto")
+    [photo] = await ask(api, api.message("/trend SW1A 1AA"), "sendPhoto", timeout=30)
+    assert photo.ok and picture(photo).size == (1200, 720)
 
 
 # -- the cache, on its own ---------------------------------------------------------------------

@@ -5,6 +5,9 @@ with its buttons, an ambiguous name, a district's and a borough's wards as butto
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.resource_tracker
+import multiprocessing.spawn
 
 import pytest
 
@@ -121,6 +124,22 @@ async def test_compare_two_places(api: FakeBotApi, app: WardApp) -> None:
     assert shown(same) == text
     [usage] = await ask(api, api.message("/compare"))
     assert shown(usage) == shown_text(texts.COMPARE_USAGE)
+
+
+async def test_both_trends_that_cannot_be_drawn_get_a_note(api: FakeBotApi,
+                                                           app: WardApp) -> None:
+    """No render process will run (the interpreter replaced under the running bot): the
+    comparison is already above, so a note says the chart could not be made."""
+    a, b = (raw.postcode_row(p)["Admin_ward_code"] for p in ("SE15 5AA", "E8 1DY"))
+    multiprocessing.resource_tracker.ensure_running()  # as in a bot that has drawn before
+    saved = multiprocessing.spawn.get_executable()
+    multiprocessing.set_executable("/nonexistent/python3")
+    try:
+        [note] = await ask(api, api.callback_query(f"cmp:{a}:{b}"), "sendMessage", timeout=30)
+    finally:
+        multiprocessing.set_executable(saved)
+    assert shown(note) == shown_text(texts.DRAW_FAILED.format(what="chart"))
+    assert not api.sent("sendPhoto")
 
 
 async def test_map_trend_and_subscribe_by_name(api: FakeBotApi, app: WardApp) -> None:

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
+import multiprocessing.spawn
 import os
 import signal
+import subprocess
+import sys
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 
 from datastore.query.view import DataView
 from handlers import exports, pictures
-from handlers.render_process import RenderProcess, call
+from handlers.render_process import RenderProcess, RenderUnavailable, call
 
 WARD = "E05013806"  # St James's, Westminster
 
@@ -80,8 +85,9 @@ async def test_a_worker_killed_while_idle_is_replaced_and_the_render_made(
 async def test_a_render_that_kills_each_worker_fails_after_one_more_try() -> None:
     renders = RenderProcess(idle=60)
     try:
-        with pytest.raises(BrokenProcessPool):
+        with pytest.raises(RenderUnavailable, match="died twice") as raised:
             await renders.run("handlers.pictures:trend_file", _KillsItsWorker())
+        assert isinstance(raised.value.__cause__, BrokenProcessPool)
         assert renders.started == 2 and renders.pid is None
     finally:
         await renders.close()
@@ -105,3 +111,53 @@ def test_only_wardwatchs_own_renderers_are_called() -> None:
     for name in ("os:system", "handlers.pictures", "builtins:eval"):
         with pytest.raises(ValueError, match="not a renderer"):
             call(name, "echo")
+
+
+async def test_an_interpreter_that_will_not_run_makes_renders_unavailable_not_the_bot(
+        view: DataView) -> None:
+    """The interpreter gone from under a running bot (an upgrade replacing the virtualenv):
+    multiprocessing's real spawn execs nothing, twice; the next render, the interpreter back,
+    starts a worker."""
+    renders = RenderProcess(idle=60)
+    saved = multiprocessing.spawn.get_executable()
+    multiprocessing.set_executable("/nonexistent/python3")
+    try:
+        with pytest.raises(RenderUnavailable):
+            await renders.run("handlers.pictures:trend_file", view.ward_trend(WARD))
+        assert renders.pid is None and renders.started == 2
+    finally:
+        multiprocessing.set_executable(saved)
+    try:
+        data, _ = await renders.run("handlers.pictures:trend_file", view.ward_trend(WARD))
+        assert data.startswith(b"\x89PNG") and renders.started == 3
+    finally:
+        await renders.close()
+
+
+# With every file handle but a few in use, no process can be started (its pipes need more).
+NO_HANDLES = """
+import asyncio, os, resource
+from handlers.render_process import RenderProcess, RenderUnavailable
+
+async def main():
+    renders = RenderProcess(idle=60)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 1, hard))
+    try:
+        await renders.run("handlers.exports:xlsx_file", None)
+    except RenderUnavailable as exc:
+        print("unavailable:", exc, renders.pid)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        await renders.close()
+
+asyncio.run(main())
+"""
+
+
+def test_no_file_handles_to_start_a_worker_makes_renders_unavailable() -> None:
+    done = subprocess.run([sys.executable, "-c", NO_HANDLES], capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("unavailable: could not start the render process: ")
+    assert "Too many open files" in done.stdout and done.stdout.strip().endswith("None")

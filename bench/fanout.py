@@ -106,7 +106,8 @@ def build_store(path: Path, count: int) -> tuple[dict[tuple[int, str], str], dic
     conn = store.connect(path)
     store.write_versions(conn, sources.read_sources(()))
     rows = blobs.stored_matrix(conn, store.versions(conn)["ward_crime"].id).areas
-    lad = dict(conn.execute("SELECT ward_code, lad_name FROM ward_population").fetchall())
+    lad = dict(conn.execute("SELECT ward_code, lad_name FROM postcodes GROUP BY ward_code"
+                            ).fetchall())
     heads = {code: f"{name} ward, {lad.get(code, borough)}: March 2026"
              for code, name, borough in rows}
     wards = sorted(heads)

@@ -25,7 +25,7 @@ from datastore.query.view import DataView
 from datastore.services import Services
 from handlers import exports, render_process
 from handlers.exports import Format
-from handlers.render_process import RenderProcess, collected
+from handlers.render_process import RenderProcess
 
 Kind = Literal["photo", "document"]
 Key = tuple[str, str]  # (what, area): ("trend", ward code), ("map", "london"), ("csv", ...)
@@ -113,8 +113,7 @@ class MediaCache:
             if found is None:
                 if self._thread is None:
                     self._thread = ThreadPoolExecutor(1, thread_name_prefix="wardwatch-media")
-                made = await asyncio.get_running_loop().run_in_executor(
-                    self._thread, collected, make)
+                made = await asyncio.get_running_loop().run_in_executor(self._thread, make)
                 if isinstance(made, Render):
                     data, caption = await self.renders.run(made.renderer, *made.args)
                     made = MediaFile(made.kind, made.filename, data, caption)
@@ -147,7 +146,7 @@ class MediaCache:
 
 
 def _here(make: Callable[[], Made]) -> MediaFile:
-    made = collected(make)
+    made = make()
     return made.here() if isinstance(made, Render) else made
 
 

@@ -147,7 +147,7 @@ def read_each(
             parts.append(loaders.read_file(path, kind, known_wards=wards))
         data = parts[0] if len(parts) == 1 else loaders.combine(kind, parts)
         if kind in WARD_COLUMN:
-            found = set(data.frame[WARD_COLUMN[kind]])
+            found = set(data.frame[WARD_COLUMN[kind]].unique().tolist())
             wards = found if wards is None or kind == "postcodes" else wards | found
         yield kind, LoadInput(
             data, tuple(SourceFile(names.get(p, p.name), digests[p]) for p in files))

@@ -95,7 +95,7 @@ def _matrix(kind: str, heads: pd.DataFrame, months: list[int],
 def crime_blobs(kind: str, frame: pd.DataFrame) -> dict[str, bytes]:
     """The matrix of a crime frame sorted as the store sorts it (area, major, minor, month;
     every row with every month)."""
-    months = sorted({int(m) for m in frame["month"]})
+    months = [int(m) for m in np.unique(frame["month"].to_numpy(dtype=np.int64))]
     heads = frame[list(HEADS[kind])].iloc[::len(months)] if months else frame.head(0)
     counts = frame["count"].to_numpy(dtype=np.int64)
     if len(months) * len(heads) != len(counts) or not np.array_equal(

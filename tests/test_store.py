@@ -116,6 +116,43 @@ def test_failed_load_leaves_everything_current(tmp_path: Path) -> None:
                         ).fetchone()[0] == 0
 
 
+def postcodes(*codes: str) -> LoadInput:
+    frame = pd.DataFrame([(pc, pc.split()[0], "E05000001", "Ward", "E09000001", "Borough",
+                           51.5, -0.1) for pc in codes], columns=list(COLUMNS["postcodes"]))
+    return LoadInput(Loaded("postcodes", "pc.csv", frame), (SourceFile("pc.csv", "2"),))
+
+
+def indexes(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """The postcodes table's indexes and their columns."""
+    names = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='postcodes'")]
+    return {n: [r[2] for r in conn.execute(f"PRAGMA index_info({n})")] for n in names}
+
+
+def test_a_first_postcodes_load_indexes_after_writing_and_a_failed_one_keeps_them(
+        tmp_path: Path) -> None:
+    """The first load into the empty table drops its indexes, writes, then makes them again:
+    they end as the schema makes them, and a load that fails midway rolls the drop back."""
+    conn = store.connect(tmp_path / "s.sqlite3")
+    schema_made = indexes(conn)
+    assert schema_made == {"postcodes_by_postcode": ["version_id", "postcode"],
+                           "postcodes_by_outcode": ["version_id", "outcode"]}
+
+    broken = postcodes("E8 1DY", "E1 6AN")
+    broken.data.frame.loc[1, "ward_code"] = None  # fails in the insert, indexes dropped
+    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+        store.write_versions(conn, {"postcodes": broken})
+    assert indexes(conn) == schema_made and "postcodes" not in store.versions(conn)
+    store.write_versions(conn, {"postcodes": postcodes("E8 1DY", "E1 6AN")})
+    store.write_versions(conn, {"postcodes": postcodes("E8 1DY", "N1 9AA")})  # indexed as is
+    assert indexes(conn) == schema_made
+    vid = store.versions(conn)["postcodes"].id
+    plan = " ".join(str(r[-1]) for r in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM postcodes WHERE version_id=? AND postcode=?",
+        (vid, "N1 9AA")))
+    assert "postcodes_by_postcode" in plan
+
+
 def test_process_killed_mid_load_leaves_old_version_current(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite3"
     conn = store.connect(db)

@@ -193,3 +193,12 @@ FIRST_MIGRATABLE: Final = min(MIGRATIONS) - 1
 CHAT_TABLES: Final[tuple[tuple[str, str], ...]] = (
     ("subscription", "chat_id"), ("delivery", "chat_id"),
 )
+
+# The postcodes' indexes: a load into an empty postcodes table (a first run) writes the rows
+# first and indexes them after, a quarter of a second sooner than index by index.
+POSTCODE_INDEXES: Final = {
+    "postcodes_by_postcode": "CREATE INDEX IF NOT EXISTS postcodes_by_postcode "
+                             "ON postcodes (version_id, postcode)",
+    "postcodes_by_outcode": "CREATE INDEX IF NOT EXISTS postcodes_by_outcode "
+                            "ON postcodes (version_id, outcode)",
+}

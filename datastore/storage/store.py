@@ -27,6 +27,7 @@ from datastore.storage.schema import (
     CHAT_TABLES,
     FIRST_MIGRATABLE,
     MIGRATIONS,
+    POSTCODE_INDEXES,
     SCHEMA,
     SCHEMA_VERSION,
     Migration,
@@ -260,10 +261,18 @@ def _insert(conn: sqlite3.Connection, kind: Kind, frame: pd.DataFrame, version_i
         return
     columns = COLUMNS[kind]
     marks = ", ".join("?" * (len(columns) + 1))
+    index_after = kind == "postcodes" and conn.execute(
+        "SELECT 1 FROM postcodes LIMIT 1").fetchone() is None
+    if index_after:
+        for name in POSTCODE_INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
     conn.executemany(
         f"INSERT INTO {kind} (version_id, {', '.join(columns)}) VALUES ({marks})",
         _records(frame, kind, version_id),
     )
+    if index_after:
+        for create in POSTCODE_INDEXES.values():
+            conn.execute(create)
     if kind == "postcodes":
         blobs.write(conn, version_id, blobs.postcode_blobs(conn, version_id))
 

@@ -377,3 +377,23 @@ def test_a_failed_matrix_migration_leaves_the_rows(tmp_path: Path,
     monkeypatch.undo()
     conn = store.connect(db)
     assert blobs.stored_matrix(conn, 1).counts.tolist() == [[5]]
+
+
+def test_a_version_5_postcodes_version_gets_its_ward_places(tmp_path: Path) -> None:
+    """Each ward's place with no postcode, in the district with most of its postcodes (ties:
+    the first district in order), stored with the version by the migration to version 6."""
+    db = tmp_path / "s.sqlite3"
+    version_5_store(db, [])
+    raw = sqlite3.connect(db)
+    raw.execute("INSERT INTO dataset_version (id, kind, status, rows, sources, loaded_at) "
+                "VALUES (7, 'postcodes', 'current', 5, '[]', '2026-01-01')")
+    rows = [("E1 6AN", "E1", W1), ("E2 7AA", "E2", W1), ("E2 7AB", "E2", W1),
+            ("N1 9AA", "N1", W2), ("E8 1DY", "E8", W2)]
+    raw.executemany("INSERT INTO postcodes VALUES (7, ?, ?, ?, 'W', 'E09000001', 'B', 51.5, 0)",
+                    rows)
+    raw.commit()
+    raw.close()
+    conn = store.connect(db)
+    assert blobs.ward_places(blobs.read(conn, 7)) == [
+        (W1, "E2", "W", "E09000001", "B"), (W2, "E8", "W", "E09000001", "B")]
+    assert blobs.ward_places(blobs.read(conn, 7)) == blobs.ward_place_rows(conn, 7)

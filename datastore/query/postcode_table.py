@@ -35,20 +35,10 @@ def _place(row: tuple[object, ...]) -> Place:
                  None if lon is None else float(lon))  # type: ignore[arg-type]
 
 
-def _ward_places(conn: sqlite3.Connection, version_id: int) -> dict[str, Place]:
-    """Every ward of a postcodes version as a place with no postcode, its district the one
-    with most of its postcodes (ties: the first outcode in order); one scan of the table."""
-    best: dict[str, tuple[int, str, Place]] = {}
-    for ward, outcode, name, lad_code, lad_name, n in conn.execute(
-            "SELECT ward_code, outcode, ward_name, lad_code, lad_name, COUNT(*) FROM postcodes "
-            "WHERE version_id=? GROUP BY ward_code, outcode, ward_name, lad_code, lad_name",
-            (version_id,)):
-        here = best.get(ward)
-        if here is None or (-n, outcode) < (-here[0], here[1]):
-            best[str(ward)] = (int(n), str(outcode), Place("", str(outcode), str(ward),
-                                                            str(name), str(lad_code),
-                                                            str(lad_name), None, None))
-    return {ward: place for ward, (_n, _o, place) in best.items()}
+def _ward_places(rows: list[blobs.WardPlaceRow]) -> dict[str, Place]:
+    """Every ward as a place with no postcode, in the district with most of its postcodes."""
+    return {ward: Place("", outcode, ward, name, lad_code, lad_name, None, None)
+            for ward, outcode, name, lad_code, lad_name in rows}
 
 
 def database_path(conn: sqlite3.Connection) -> str:
@@ -66,7 +56,7 @@ class PostcodeTable:
     rowids: npt.NDArray[np.int64]
     xy: npt.NDArray[np.float32]  # equirectangular km: good enough within London
     _lock: threading.Lock
-    # Each ward as a place with no postcode (about 700): read once when the table is opened,
+    # Each ward as a place with no postcode (about 700): stored with the version (a blob),
     # because the postcodes have no index by ward (a query per ward would scan them all).
     _ward_places: dict[str, Place]
 
@@ -77,17 +67,20 @@ class PostcodeTable:
         path = database_path(conn)
         reader = sqlite3.connect(path, check_same_thread=False) if path else conn
         reader.execute("PRAGMA query_only=1")
-        found = blobs.postcode_points(blobs.read(conn, version_id))
+        stored = blobs.read(conn, version_id)
+        found, places = blobs.postcode_points(stored), blobs.ward_places(stored)
+        del stored  # before the arrays below: else the process keeps both sizes
         if found is None:  # a version loaded before the blobs existed: read its rows
             found = blobs.postcode_points(blobs.postcode_blobs(conn, version_id))
             assert found is not None
+        if places is None:
+            places = blobs.ward_place_rows(reader, version_id)
         rowids, points = found
         lat, lon = points[:, 0], points[:, 1]
         known = ~(np.isnan(lat) | np.isnan(lon))
         xy = np.column_stack((np.where(known, lon * KM_PER_LON, np.inf),
                               np.where(known, lat * KM_PER_LAT, np.inf))).astype(np.float32)
-        table = cls(version_id, reader, rowids, xy, threading.Lock(),
-                    _ward_places(reader, version_id))
+        table = cls(version_id, reader, rowids, xy, threading.Lock(), _ward_places(places))
         if reader is not conn:
             weakref.finalize(table, reader.close)
         return table

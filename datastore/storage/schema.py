@@ -165,8 +165,10 @@ CREATE INDEX IF NOT EXISTS postcodes_by_outcode ON postcodes (version_id, outcod
 
 def migration_v6(conn: sqlite3.Connection) -> None:
     """Version 6: crime versions are stored as matrices only (blobs.py); the versions written
-    as rows before version 5 get theirs, and the ward_crime and borough_crime tables go."""
+    as rows before version 5 get theirs, and the ward_crime and borough_crime tables go.
+    Postcodes versions get their ward places as a blob."""
     blobs.rows_to_matrices(conn)
+    blobs.add_ward_places(conn)
     conn.execute("DROP TABLE ward_crime")
     conn.execute("DROP TABLE borough_crime")
 

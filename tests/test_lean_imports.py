@@ -12,21 +12,11 @@ from pathlib import Path
 
 HEAVY = ("pandas", "matplotlib", "shapely", "openpyxl", "scipy")
 
-# Answers "SW1A 2AA" as `wardwatch ask` does, then as the bot does (the real Application over
-# the in-process Bot API), and prints the heavy modules then loaded and the two answers.
-SCRIPT = """
-import asyncio, contextlib, io, json, sys
+# The real Application over the in-process Bot API on the store at argv[1], recording what it
+# sends; `ask(app, texts)` gives it one private message per text, as a user types them.
+BOT = """
+import asyncio, json, multiprocessing, sys
 from pathlib import Path
-
-from bot.cli import main
-
-db = Path(sys.argv[1])
-config = db.with_name("config.toml")
-config.write_text(f'[storage]\\npath = "{db}"\\n[postcodes]\\nbase_url = ""\\n')
-out = io.StringIO()
-with contextlib.redirect_stdout(out):
-    status = main(["--config", str(config), "ask", "SW1A 2AA"])
-assert status == 0, status
 
 from telegram import Update
 
@@ -34,18 +24,42 @@ from bot.app import build_application, running
 from bot.config import Config, PostcodesConfig
 from bot.console import CONSOLE_TOKEN, LocalBotApi
 
+db = Path(sys.argv[1])
 sent = []
 
-async def bot():
-    app = build_application(
+def new_app():
+    return build_application(
         Config(storage_path=db, postcodes=PostcodesConfig(base_url="")), token=CONSOLE_TOKEN,
         request=LocalBotApi(lambda method, params: sent.append((method, params))),
         rate_limit=False)
-    async with running(app):
-        chat = {"id": 7, "type": "private", "first_name": "R"}
-        await app.process_update(Update.de_json({"update_id": 1, "message": {
-            "message_id": 1, "date": 1, "chat": chat, "text": "SW1A 2AA",
+
+async def ask(app, texts):
+    chat = {"id": 7, "type": "private", "first_name": "R"}
+    for i, text in enumerate(texts):
+        entities = ([{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+                    if text.startswith("/") else [])
+        await app.process_update(Update.de_json({"update_id": i + 1, "message": {
+            "message_id": i + 1, "date": 1, "chat": chat, "text": text, "entities": entities,
             "from": {"id": 7, "is_bot": False, "first_name": "R"}}}, app.bot))
+"""
+
+# Answers "SW1A 2AA" as `wardwatch ask` does, then as the bot does, and prints the heavy
+# modules then loaded and the two answers.
+SCRIPT = BOT + """
+import contextlib, io
+
+from bot.cli import main
+
+config = db.with_name("config.toml")
+config.write_text(f'[storage]\\npath = "{db}"\\n[postcodes]\\nbase_url = ""\\n')
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    status = main(["--config", str(config), "ask", "SW1A 2AA"])
+assert status == 0, status
+
+async def bot():
+    async with running(new_app()) as app:
+        await ask(app, ["SW1A 2AA"])
 
 asyncio.run(bot())
 texts = [p.get("text", "") for m, p in sent if m == "sendMessage"]
@@ -68,33 +82,12 @@ def test_answering_a_postcode_loads_no_heavy_library(db_copy: Path) -> None:
 # The bot asked for a chart, a map and a workbook: they arrive, drawn in its render process,
 # and the bot's own process never imports matplotlib or openpyxl; its shutdown stops the
 # render process.
-PICTURES = """
-import asyncio, json, multiprocessing, sys
-from pathlib import Path
-
-from telegram import Update
-
-from bot.app import build_application, running
-from bot.config import Config, PostcodesConfig
-from bot.console import CONSOLE_TOKEN, LocalBotApi
-
-db = Path(sys.argv[1])
-sent = []
+PICTURES = BOT + """
 workers = []
 
 async def bot():
-    app = build_application(
-        Config(storage_path=db, postcodes=PostcodesConfig(base_url="")), token=CONSOLE_TOKEN,
-        request=LocalBotApi(lambda method, params: sent.append((method, params))),
-        rate_limit=False)
-    async with running(app):
-        chat = {"id": 7, "type": "private", "first_name": "R"}
-        for i, text in enumerate(["/trend SW1A 2AA", "/map SW1A 2AA", "/export SW1A 2AA xlsx"]):
-            await app.process_update(Update.de_json({"update_id": i + 1, "message": {
-                "message_id": i + 1, "date": 1, "chat": chat, "text": text,
-                "entities": [{"type": "bot_command", "offset": 0,
-                              "length": len(text.split()[0])}],
-                "from": {"id": 7, "is_bot": False, "first_name": "R"}}}, app.bot))
+    async with running(new_app()) as app:
+        await ask(app, ["/trend SW1A 2AA", "/map SW1A 2AA", "/export SW1A 2AA xlsx"])
         workers.append(app.bot_data["settings"].media.renders.started)
 
 asyncio.run(bot())

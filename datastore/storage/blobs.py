@@ -5,7 +5,8 @@ minor type, one column per month), its row heads and months (JSON).  Half a mill
 ward crime, one per ward, type and month, took over half the store and a second and a half
 of a first run to write, and nothing read them but the view, which wants the matrix.  A
 postcodes version keeps its rows (the lookups read them by index) and adds its rowids and
-coordinates as NumPy arrays.  Reading them back is a copy, not a parse.
+coordinates as NumPy arrays and each ward's place (JSON).  Reading them back is a copy, not a
+parse.
 """
 
 from __future__ import annotations

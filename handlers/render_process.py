@@ -83,26 +83,14 @@ class RenderProcess:
         self._busy += 1
         try:
             for attempt in (1, 2):
-                pool = self._pool
                 try:
-                    if pool is None:
-                        self.started += 1
-                        pool = self._pool = ProcessPoolExecutor(
-                            1, mp_context=multiprocessing.get_context("spawn"))
-                    return await asyncio.get_running_loop().run_in_executor(
-                        pool, call, renderer, *args)
-                except OSError as exc:  # none could be started: no memory, no file handles
-                    log.warning("could not start the render process: %s", exc)
-                    if pool is not None:
-                        await self._drop(pool)
-                    raise RenderUnavailable(f"could not start the render process: {exc}") \
-                        from exc
+                    return await self._submit(renderer, args)
                 except BrokenProcessPool as exc:
                     # Killed while idle (the system short of memory) or by this render: a
                     # new worker tries once more.
                     log.warning("the render process died (attempt %d of 2)", attempt)
-                    if pool is not None:
-                        await self._drop(pool)
+                    if self._pool is not None:
+                        await self._drop(self._pool)
                     if attempt == 2:
                         raise RenderUnavailable("the render process died twice") from exc
             raise AssertionError("unreachable")
@@ -111,6 +99,24 @@ class RenderProcess:
             if not self._busy and self._pool is not None:
                 self._idle_timer = asyncio.get_running_loop().call_later(
                     self.idle, self._stop_idle)
+
+    def _submit(self, renderer: str, args: tuple[Any, ...]) -> asyncio.Future[Any]:
+        """Hand the render to the worker, starting one if none runs.  Starting is all done
+        here (making the pool, and the process with the first render), so an OSError here is
+        a worker that could not start; what the render raises comes from the future."""
+        try:
+            if self._pool is None:
+                self.started += 1
+                self._pool = ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("spawn"))
+            return asyncio.get_running_loop().run_in_executor(
+                self._pool, call, renderer, *args)
+        except OSError as exc:  # no memory, no file handles
+            log.warning("could not start the render process: %s", exc)
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise RenderUnavailable(f"could not start the render process: {exc}") from exc
 
     async def _drop(self, pool: ProcessPoolExecutor) -> None:
         if self._pool is pool:

@@ -93,6 +93,28 @@ async def test_a_render_that_kills_each_worker_fails_after_one_more_try() -> Non
         await renders.close()
 
 
+class _DiskGone:
+    """A trend whose months cannot be read: the renderer meets an OSError of its own."""
+
+    @property
+    def months(self) -> tuple[int, ...]:
+        raise OSError(5, "Input/output error")
+
+
+async def test_an_os_error_in_a_renderer_is_its_own_not_a_worker_that_could_not_start(
+        view: DataView) -> None:
+    renders = RenderProcess(idle=60)
+    try:
+        with pytest.raises(OSError, match="Input/output error"):
+            await renders.run("handlers.pictures:trend_file", _DiskGone())
+        pid = renders.pid
+        assert pid is not None and renders.started == 1
+        data, _ = await renders.run("handlers.pictures:trend_file", view.ward_trend(WARD))
+        assert data.startswith(b"\x89PNG") and renders.pid == pid and renders.started == 1
+    finally:
+        await renders.close()
+
+
 async def test_a_renderers_error_is_raised_here_and_the_worker_stays(view: DataView) -> None:
     renders = RenderProcess(idle=60)
     try:

@@ -4,6 +4,8 @@ keeps them."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -397,3 +399,18 @@ def test_a_version_5_postcodes_version_gets_its_ward_places(tmp_path: Path) -> N
     assert blobs.ward_places(blobs.read(conn, 7)) == [
         (W1, "E2", "W", "E09000001", "B"), (W2, "E8", "W", "E09000001", "B")]
     assert blobs.ward_places(blobs.read(conn, 7)) == blobs.ward_place_rows(conn, 7)
+
+
+def test_migrating_a_store_whose_crime_has_its_matrices_does_not_import_pandas(
+        tmp_path: Path) -> None:
+    """Every store written since version 5: the bot opening it must not carry pandas on."""
+    db = tmp_path / "s.sqlite3"
+    rows = [(W1, "One", "B", "THEFT", "SHOPLIFTING", 202401, 5)]
+    version_5_store(db, [(1, "current", rows, True)])
+    code = ("import sys; from datastore.storage import blobs, store; "
+            f"conn = store.connect({str(db)!r}); "
+            "print(blobs.stored_matrix(conn, 1).counts.tolist(), 'pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[[5]]", "False"]

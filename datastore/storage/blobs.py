@@ -172,13 +172,15 @@ def rows_to_matrices(conn: sqlite3.Connection) -> None:
     """Schema version 6: each crime version written only as rows (before version 5) gets
     its matrix, so the row tables can go.  A version whose rows make no matrix (not every
     type in every month: no loader writes that) is dropped and logged; it is re-loadable
-    from its publisher, and the snapshot fills a kind left with no current version."""
-    import pandas as pd
-
+    from its publisher, and the snapshot fills a kind left with no current version.  pandas
+    is imported only if a version needs it: a store written since version 5 has none, and
+    the bot that opens it should not carry pandas from then on."""
     for vid, kind in conn.execute(
             "SELECT id, kind FROM dataset_version WHERE kind IN ('ward_crime', 'borough_crime') "
             "AND id NOT IN (SELECT version_id FROM version_blob WHERE name='counts')"
             ).fetchall():
+        import pandas as pd
+
         frame = pd.read_sql_query(
             f"SELECT {', '.join(HEADS[kind])}, month, count FROM {kind} WHERE version_id=?",
             conn, params=(vid,))

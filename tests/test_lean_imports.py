@@ -1,7 +1,7 @@
 """Answering a postcode loads none of the heavy libraries: they come with the work that needs
-them (pandas with a load, matplotlib and shapely with a picture, openpyxl with a workbook,
-scipy with a digest).  Each case runs in a fresh interpreter, so nothing another test
-imported counts."""
+them (pandas with a load, shapely with a map, scipy with a digest), and the bot never loads
+matplotlib or openpyxl (its render process draws).  Each case runs in a fresh interpreter, so
+nothing another test imported counts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 HEAVY = ("pandas", "matplotlib", "shapely", "openpyxl", "scipy")
 
@@ -68,12 +69,18 @@ print(json.dumps({"loaded": [m for m in HEAVY if m in sys.modules],
 """
 
 
-def test_answering_a_postcode_loads_no_heavy_library(db_copy: Path) -> None:
-    script = f"HEAVY = {HEAVY!r}\n" + SCRIPT
-    done = subprocess.run([sys.executable, "-c", script, str(db_copy)], capture_output=True,
-                          text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+def _run(script: str, db: Path) -> dict[str, Any]:
+    """Run a script in a fresh interpreter on the store `db`; the JSON it prints last."""
+    done = subprocess.run([sys.executable, "-c", f"HEAVY = {HEAVY!r}\n" + script, str(db)],
+                          capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
-    found = json.loads(done.stdout.splitlines()[-1])
+    found: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return found
+
+
+def test_answering_a_postcode_loads_no_heavy_library(db_copy: Path) -> None:
+    found = _run(SCRIPT, db_copy)
     assert "St James's" in found["cli"]
     assert any("St James" in text for text in found["bot"])
     assert found["loaded"] == []
@@ -98,11 +105,7 @@ print(json.dumps({"loaded": [m for m in HEAVY if m in sys.modules],
 
 
 def test_pictures_and_workbooks_are_drawn_outside_the_bots_process(db_copy: Path) -> None:
-    script = f"HEAVY = {HEAVY!r}\n" + PICTURES
-    done = subprocess.run([sys.executable, "-c", script, str(db_copy)], capture_output=True,
-                          text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
-    assert done.returncode == 0, done.stderr
-    found = json.loads(done.stdout.splitlines()[-1])
+    found = _run(PICTURES, db_copy)
     assert found["sent"].count("sendPhoto") == 2 and found["sent"].count("sendDocument") == 1
     assert found["workers"] == 1  # one render process drew all three
     assert "matplotlib" not in found["loaded"] and "openpyxl" not in found["loaded"]

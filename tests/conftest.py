@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from datastore.storage import store
 from handlers.context import WardApp
 from tests.bot_harness import polling_bot
 from tests.fake_bot_api import FakeBotApi
+from tests.pg_server import PgServer, PostgresMissing
 from tests.postcodes_io_fake import postcodes_io_fake  # noqa: F401 - a shared fixture
 from tests.publishers_fake import (  # noqa: F401 - shared fixtures
     london_datastore_fake,
@@ -103,3 +104,31 @@ async def app(api: FakeBotApi, db_copy: Path) -> AsyncIterator[WardApp]:
     """The real bot, polling `api`, on a private copy of the snapshot store."""
     async with polling_bot(api, db_copy) as running_app:
         yield running_app
+
+
+# -- a real PostgreSQL server (tests/pg_server.py) --------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One PostgreSQL server for this test process, started on first need.  Where PostgreSQL
+    is not installed its tests are skipped, unless WARDWATCH_REQUIRE_POSTGRES is set (CI)."""
+    try:
+        server = PgServer()
+    except PostgresMissing as exc:
+        if os.environ.get("WARDWATCH_REQUIRE_POSTGRES"):
+            raise
+        pytest.skip(str(exc))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """The URL (no password) of a new, empty database of its own for one test."""
+    name = pg_server.create_database()
+    yield pg_server.url(name)
+    pg_server.drop_database(name)

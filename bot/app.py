@@ -155,7 +155,7 @@ async def _post_init(app: WardApp) -> None:
     cfg: Config = app.bot_data["config"]
     stack = AsyncExitStack()
     app.bot_data[SERVICES_KEY] = await stack.enter_async_context(open_services(
-        cfg.storage_path, postcodes_url=cfg.postcodes.base_url,
+        cfg.storage, postcodes_url=cfg.postcodes.base_url,
         postcodes_timeout=cfg.postcodes.timeout))
     app.bot_data[_EXIT_KEY] = stack
     settings: BotSettings = app.bot_data[SETTINGS_KEY]

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import logging
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -153,12 +152,18 @@ async def cmd_console(cfg: config_mod.Config, args: argparse.Namespace) -> int:
 
 def store_advice(exc: StoreWriteError) -> str:
     """What the operator can do about a store that cannot be written."""
-    if exc.code == sqlite3.SQLITE_FULL:
+    if exc.engine == "PostgreSQL" and exc.code in ("full", "readonly"):
+        return ("Free space on the database server's disk, or grant [storage] url's user the "
+                "right to write (a standby server is read-only), and try again.")
+    if exc.code == "full":
         return ("Free some space on its disk (or point [storage] path at another disk) and "
                 "try again.")
-    if exc.code == sqlite3.SQLITE_READONLY:
+    if exc.code == "readonly":
         return ("Make it and its folder writable to this user, or point [storage] path at a "
                 "writable copy.")
+    if exc.code == "unreachable":
+        return ("Check that the database server is running and reachable, and [storage] url "
+                "and WARDWATCH_DB_PASSWORD.")
     return "Try again in a moment; if it persists, check the disk."
 
 
@@ -175,7 +180,7 @@ def _progress(stream: TextIO) -> Callable[[str], None] | None:
 def services(cfg: config_mod.Config, progress: Callable[[str], None] | None = None
              ) -> AbstractAsyncContextManager[Services]:
     """Open the shared services as the config says."""
-    return open_services(cfg.storage_path, postcodes_url=cfg.postcodes.base_url,
+    return open_services(cfg.storage, postcodes_url=cfg.postcodes.base_url,
                          postcodes_timeout=cfg.postcodes.timeout, progress=progress)
 
 

@@ -9,15 +9,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
 
 if TYPE_CHECKING:  # following the publishers pulls in the loaders (pandas): not for answers
     from datastore.ingest.follow import Publishers
+    from datastore.storage.db import Location
 
 ENV_CONFIG = "WARDWATCH_CONFIG"
 ENV_TOKEN = "WARDWATCH_TOKEN"
+ENV_DB_PASSWORD = "WARDWATCH_DB_PASSWORD"
 # What Telegram accepts as a webhook's secret_token.
 WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -138,6 +141,10 @@ class LimitsConfig:
 @dataclass(frozen=True)
 class Config:
     storage_path: Path = field(default_factory=default_storage_path)
+    # [storage] url: a PostgreSQL database instead of the SQLite file; its password from the
+    # URL or WARDWATCH_DB_PASSWORD.
+    storage_url: str | None = None
+    storage_password: Secret | None = None
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     postcodes: PostcodesConfig = field(default_factory=PostcodesConfig)
@@ -147,10 +154,21 @@ class Config:
     admin_ids: frozenset[int] = frozenset()
     source_file: Path | None = None
 
+    @property
+    def storage(self) -> Location:
+        """Where the store is: the PostgreSQL database if [storage] url is set, else the
+        SQLite file."""
+        from datastore.storage.db import Location
+
+        if self.storage_url:
+            password = self.storage_password.reveal() if self.storage_password else None
+            return Location(url=self.storage_url, password=password)
+        return Location(path=self.storage_path)
+
 
 _KNOWN: dict[str, set[str]] = {
     "telegram": {"token", "mode", "base_url", "webhook_url", "webhook_secret", "listen", "port"},
-    "storage": {"path"},
+    "storage": {"path", "url"},
     "sources": {
         "ward_crime", "borough_crime", "stop_search", "taser", "population", "postcodes",
         "boundaries",
@@ -216,6 +234,32 @@ def _limits(table: Mapping[str, Any], where: str) -> LimitsConfig:
     return LimitsConfig(**values)
 
 
+def _storage_url(table: Mapping[str, Any], where: str, env: Mapping[str, str]
+                 ) -> tuple[str | None, Secret | None]:
+    """[storage] url: postgresql://user[:password]@host[:port]/database.  A password in the
+    URL is taken out of it (kept as a Secret); else WARDWATCH_DB_PASSWORD's, if set."""
+    url = _str(table, "url", "storage", where, "").strip()
+    if not url:
+        return None, None
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname \
+            or not parts.path.strip("/"):
+        raise ConfigError(f"{where}: [storage] url must be postgresql://user@host:port/database")
+    user, _, password = parts.netloc.rpartition("@")[0].partition(":")
+    if not user:
+        raise ConfigError(f"{where}: [storage] url must name the user: "
+                          "postgresql://user@host:port/database")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{where}: [storage] url has a port that is not a number") from None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    netloc = f"{user}@{host}" + (f":{port}" if port else "")
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    secret = unquote(password) if password else env.get(ENV_DB_PASSWORD, "")
+    return clean, Secret(secret) if secret else None
+
+
 def _publishers(table: Mapping[str, Any], where: str) -> PublishersConfig:
     """[publishers]: base URLs (http or https), dataset ids, a contact, a timeout."""
     default = PublishersConfig()
@@ -278,6 +322,7 @@ def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = 
     storage = Path(_str(st, "path", "storage", where, "")).expanduser() if "path" in st else None
     if storage is not None and not storage.is_absolute():
         storage = base / storage
+    storage_url, storage_password = _storage_url(st, where, env)
 
     src = _table(raw, "sources", where)
     sources = SourcesConfig(**{k: _sources(v, k, where, base) for k, v in src.items()})
@@ -315,6 +360,8 @@ def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = 
 
     return Config(
         storage_path=storage or default_storage_path(),
+        storage_url=storage_url,
+        storage_password=storage_password,
         telegram=telegram,
         sources=sources,
         postcodes=postcodes,

@@ -216,7 +216,7 @@ def due_at_start(services: Services, now: datetime) -> bool:
 
 async def open_digests(app: WardApp, cfg: Config, stack: AsyncExitStack) -> DigestService:
     """Open the chat store and the digest sender for the life of `stack`; schedule the jobs."""
-    chats = await stack.enter_async_context(open_chat_store(cfg.storage_path))
+    chats = await stack.enter_async_context(open_chat_store(cfg.storage))
     given: BaseRequest | None = app.bot_data.get(DIGEST_REQUEST_KEY)
     request = given or HTTPXRequest(connection_pool_size=cfg.limits.in_flight + 2)
     # A plain Bot: digests keep to our limits, not those of the Application's AIORateLimiter.

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -27,10 +26,12 @@ from datastore.storage import blobs
 from datastore.storage.kinds import Kind
 from datastore.storage.store import (
     WRITE_FAILURES,
+    Db,
     RefusedUnlessForced,
     Store,
     StoreWriteError,
     Version,
+    transaction,
     versions,
 )
 
@@ -197,7 +198,7 @@ async def check_sources(services: Served, srcs: Sequence[str], *, trigger: Trigg
     try:
         with tempfile.TemporaryDirectory(prefix="wardwatch-check-") as tmp:
             jobs, peeked = await asyncio.to_thread(peek_newer, chosen, before, Path(tmp))
-            outcomes = await load(services.store.path, jobs)
+            outcomes = await load(services.store.location, jobs)
         loaded = tuple(o.version for o in outcomes if o.version is not None)
         refused = [o for o in outcomes if o.result in ("rejected", "failed")]
         if refused:
@@ -252,9 +253,9 @@ async def check_publishers(services: Served, http: httpx.AsyncClient, where: Pub
 # -- the log of checks ------------------------------------------------------------------------
 
 
-def record_check(conn: sqlite3.Connection, record: CheckRecord) -> None:
+def record_check(conn: Db, record: CheckRecord) -> None:
     """Append a check to the log, keeping the latest KEEP_CHECKS."""
-    with conn:
+    with transaction(conn):
         conn.execute(
             "INSERT INTO check_log (checked_at, trigger, result, detail, ward_month) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -264,7 +265,7 @@ def record_check(conn: sqlite3.Connection, record: CheckRecord) -> None:
                      "(SELECT MAX(id) FROM check_log) - ?", (KEEP_CHECKS,))
 
 
-def last_check(conn: sqlite3.Connection) -> CheckRecord | None:
+def last_check(conn: Db) -> CheckRecord | None:
     row = conn.execute("SELECT checked_at, trigger, result, detail, ward_month FROM check_log "
                        "ORDER BY id DESC LIMIT 1").fetchone()
     if row is None:
@@ -285,7 +286,7 @@ class Baseline:
     totals: Mapping[str, int]
 
 
-def previous_baseline(conn: sqlite3.Connection) -> Baseline | None:
+def previous_baseline(conn: Db) -> Baseline | None:
     """The previous ward crime version's totals for its latest month, if it ends before the
     current version (a forced older load has no such baseline)."""
     current = versions(conn).get("ward_crime")

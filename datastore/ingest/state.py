@@ -10,12 +10,11 @@ downloaded twice.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from datastore.storage.store import transaction
+from datastore.storage.store import Db, transaction
 
 Feed = Literal["ward_crime", "borough_crime", "stop_search_mps", "stop_search_police_uk",
                "taser"]
@@ -65,25 +64,27 @@ class FeedState:
 
 
 _COLUMNS: Final = tuple(f.name for f in fields(FeedState))
+_UPDATES: Final = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
 
 
-def feed_states(conn: sqlite3.Connection) -> dict[str, FeedState]:
+def feed_states(conn: Db) -> dict[str, FeedState]:
     """Every feed's state, by feed (feeds never checked are absent)."""
     rows = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM publisher_state").fetchall()
     return {row[0]: FeedState(*row) for row in rows}
 
 
-def feed_state(conn: sqlite3.Connection, feed: Feed) -> FeedState:
+def feed_state(conn: Db, feed: Feed) -> FeedState:
     """A feed's state (an empty one if it was never checked)."""
     return feed_states(conn).get(feed) or FeedState(feed, PUBLISHER[feed])
 
 
-def save_states(conn: sqlite3.Connection, states: list[FeedState]) -> None:
+def save_states(conn: Db, states: list[FeedState]) -> None:
     """Write feeds' states, each replacing the one before."""
     marks = ", ".join("?" * len(_COLUMNS))
     with transaction(conn):
         conn.executemany(
-            f"INSERT OR REPLACE INTO publisher_state ({', '.join(_COLUMNS)}) VALUES ({marks})",
+            f"INSERT INTO publisher_state ({', '.join(_COLUMNS)}) VALUES ({marks}) "
+            f"ON CONFLICT (feed) DO UPDATE SET {_UPDATES}",
             [tuple(getattr(s, c) for c in _COLUMNS) for s in states])
 
 

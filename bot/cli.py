@@ -15,6 +15,7 @@ from typing import TextIO
 from bot import config as config_mod
 from bot.logs import (
     quiet_noisy_loggers,
+    redact_password,
     redact_token,
     reporting_startup_refusal,
     token_hint,
@@ -362,6 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if cfg.telegram.token is not None:
         redact_token(cfg.telegram.token.reveal())  # from every log record, whatever its level
+    if cfg.storage_password is not None:
+        redact_password(cfg.storage_password.reveal())
     if args.command is None:
         if cfg.telegram.token is not None:
             print(HAVE_TOKEN)

@@ -1,5 +1,6 @@
 """Logging set-up in one place: library loggers that would print secrets are held back, and
-the bot token is blotted out of every record the root handlers write."""
+the bot token (and the database password, if any) is blotted out of every record the root
+handlers write."""
 
 from __future__ import annotations
 
@@ -36,12 +37,12 @@ class RedactToken(logging.Filter):
     """Replace the bot token wherever it appears in a record: its message and arguments, its
     exception text and its stack.  Install on a handler, so every logger's records pass it."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, hint: str | None = None) -> None:
         super().__init__()
         self.token = token
-        self.hint = f"<token {token_hint(token)}>"
+        self.hint = hint or f"<token {token_hint(token)}>"
         # The part after the colon is the secret; it may also appear on its own.
-        secret = token.partition(":")[2]
+        secret = token.partition(":")[2] if hint is None else ""
         self._needles = [token] + ([secret] if len(secret) >= 8 else [])
 
     def _clean(self, text: str) -> str:
@@ -69,12 +70,19 @@ class RedactToken(logging.Filter):
         return True
 
 
-def redact_token(token: str, logger: logging.Logger | None = None) -> None:
+def redact_token(token: str, logger: logging.Logger | None = None,
+                 hint: str | None = None) -> None:
     """Install RedactToken on every handler of `logger` (default the root logger)."""
     target = logger or logging.getLogger()
     for handler in target.handlers:
         if not any(isinstance(f, RedactToken) and f.token == token for f in handler.filters):
-            handler.addFilter(RedactToken(token))
+            handler.addFilter(RedactToken(token, hint))
+
+
+def redact_password(password: str, logger: logging.Logger | None = None) -> None:
+    """Blot the database password ([storage] url's, or WARDWATCH_DB_PASSWORD) out of every
+    record, as the token is."""
+    redact_token(password, logger, hint="<database password>")
 
 
 class _DropStartupRefusal(logging.Filter):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,10 +13,11 @@ from hypothesis import settings
 from datastore.ingest import sources
 from datastore.query.view import DataView
 from datastore.storage import store
+from datastore.storage.db import Db, Location
 from handlers.context import WardApp
 from tests.bot_harness import polling_bot
 from tests.fake_bot_api import FakeBotApi
-from tests.pg_server import PgServer, PostgresMissing
+from tests.pg_server import PASSWORD, PgServer, PostgresMissing
 from tests.postcodes_io_fake import postcodes_io_fake  # noqa: F401 - a shared fixture
 from tests.publishers_fake import (  # noqa: F401 - shared fixtures
     london_datastore_fake,
@@ -131,4 +132,51 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
     """The URL (no password) of a new, empty database of its own for one test."""
     name = pg_server.create_database()
     yield pg_server.url(name)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_at(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
+    """Where a new, empty store goes, on each backend in turn: a SQLite file in tmp_path, or
+    a PostgreSQL database of its own (its password given apart, as from the environment)."""
+    if request.param == "sqlite":
+        return Location(path=tmp_path / "s.sqlite3")
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = server.create_database()
+    request.addfinalizer(lambda: server.drop_database(name))
+    return Location(url=server.url(name), password=PASSWORD)
+
+
+@pytest.fixture
+def open_store(store_at: Location) -> Iterator[Callable[[], Db]]:
+    """Open a connection to `store_at` (creating the store); every one is closed after."""
+    opened: list[Db] = []
+
+    def connect() -> Db:
+        opened.append(store.connect(store_at))
+        return opened[-1]
+
+    yield connect
+    for db in opened:
+        db.close()
+
+
+@pytest.fixture(scope="session")
+def pg_snapshot(pg_server: PgServer) -> str:
+    """A database loaded once from the bundled snapshot, as `snapshot_db` is: a template,
+    never used itself (copy it with `pg_copy`)."""
+    name = pg_server.create_database()
+    conn = store.connect(Location(url=pg_server.url(name), password=PASSWORD))
+    try:
+        store.write_versions(conn, sources.read_sources(()))
+    finally:
+        conn.close()
+    return name
+
+
+@pytest.fixture
+def pg_copy(pg_server: PgServer, pg_snapshot: str) -> Iterator[Location]:
+    """A private copy of the snapshot database for one test."""
+    name = pg_server.create_database(template=pg_snapshot)
+    yield Location(url=pg_server.url(name), password=PASSWORD)
     pg_server.drop_database(name)

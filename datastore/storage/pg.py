@@ -121,6 +121,9 @@ class PgDb(Db):
         with self.raw.cursor() as cur, cur.copy(statement) as copy:  # type: ignore[arg-type]
             for row in rows:
                 copy.write_row(row)
+        # The planner's statistics for the new rows now, not whenever autovacuum comes by:
+        # a postcode look-up planned on an "empty" table's statistics can scan it all.
+        self.raw.execute(f"ANALYZE {table}")  # type: ignore[arg-type]
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -207,8 +207,10 @@ def build_application(
     token: str | None = None,
     request: BaseRequest | None = None,
     rate_limit: bool = True,
+    lead: bool = True,
 ) -> WardApp:
-    """Build the Application from the config; `request` swaps the transport (console, tests)."""
+    """Build the Application from the config; `request` swaps the transport (console, tests);
+    `lead` False: never run the jobs nor send digests (the console)."""
     quiet_noisy_loggers()
     secret = token or (cfg.telegram.token.reveal() if cfg.telegram.token else None)
     if not secret:
@@ -232,6 +234,7 @@ def build_application(
     app: WardApp = builder.build()  # type: ignore[assignment]
     app.bot_data["config"] = cfg
     app.bot_data[jobs.DIGEST_REQUEST_KEY] = request  # digests go through the same transport
+    app.bot_data[jobs.LEADS_KEY] = lead
     app.bot_data[SETTINGS_KEY] = BotSettings(admin_ids=cfg.admin_ids)
     register(app)
     return app

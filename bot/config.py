@@ -145,6 +145,8 @@ class Config:
     # URL or WARDWATCH_DB_PASSWORD.
     storage_url: str | None = None
     storage_password: Secret | None = None
+    # SQLite: seconds a leader's lease holds unrenewed (a dead leader is replaced after it).
+    lease_seconds: float = 15.0
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     postcodes: PostcodesConfig = field(default_factory=PostcodesConfig)
@@ -168,7 +170,7 @@ class Config:
 
 _KNOWN: dict[str, set[str]] = {
     "telegram": {"token", "mode", "base_url", "webhook_url", "webhook_secret", "listen", "port"},
-    "storage": {"path", "url"},
+    "storage": {"path", "url", "lease_seconds"},
     "sources": {
         "ward_crime", "borough_crime", "stop_search", "taser", "population", "postcodes",
         "boundaries",
@@ -323,6 +325,10 @@ def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = 
     if storage is not None and not storage.is_absolute():
         storage = base / storage
     storage_url, storage_password = _storage_url(st, where, env)
+    lease = st.get("lease_seconds", 15.0)
+    if isinstance(lease, bool) or not isinstance(lease, int | float) or not 3 <= lease <= 300:
+        raise ConfigError(f"{where}: [storage] lease_seconds must be a number of seconds, "
+                          "3 to 300")
 
     src = _table(raw, "sources", where)
     sources = SourcesConfig(**{k: _sources(v, k, where, base) for k, v in src.items()})
@@ -362,6 +368,7 @@ def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = 
         storage_path=storage or default_storage_path(),
         storage_url=storage_url,
         storage_password=storage_password,
+        lease_seconds=float(lease),
         telegram=telegram,
         sources=sources,
         postcodes=postcodes,

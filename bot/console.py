@@ -204,8 +204,10 @@ async def run_console(cfg: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.
     """Chat with the bot in the terminal until /quit or end of input."""
     console = Console(out)
     files = SaveFolder()
+    # It never leads: the digests of the store's subscribers are not for this terminal.
     app = build_application(cfg, token=CONSOLE_TOKEN,
-                            request=LocalBotApi(console.show, files), rate_limit=False)
+                            request=LocalBotApi(console.show, files), rate_limit=False,
+                            lead=False)
     print(INTRO + "Pictures and downloads are saved in a new private folder in "
           f"{tempfile.gettempdir()}; each one says where.\n", file=out, flush=True)
     loop = asyncio.get_running_loop()

@@ -68,6 +68,7 @@ def test_token_from_env_wins_and_never_shows(tmp_path: Path) -> None:
     ('[storage]\nurl = "postgresql://h:5432/db"\n', "[storage] url must name the user"),
     ('[storage]\nurl = "postgresql://u@h:port/db"\n', "[storage] url has a port"),
     ('[storage]\nurl = "postgresql://u@h:5432"\n', "[storage] url"),
+    ("[storage]\nlease_seconds = 1\n", "[storage] lease_seconds"),
     ("not = toml = at all", "not valid TOML"),
 ])
 def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> None:

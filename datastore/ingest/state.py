@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Final, Literal
 
 from datastore.storage.store import Db, transaction
+from datastore.storage.watch import announce
 
 Feed = Literal["ward_crime", "borough_crime", "stop_search_mps", "stop_search_police_uk",
                "taser"]
@@ -82,6 +83,7 @@ def save_states(conn: Db, states: list[FeedState]) -> None:
     """Write feeds' states, each replacing the one before."""
     marks = ", ".join("?" * len(_COLUMNS))
     with transaction(conn):
+        announce(conn)  # every process's freshness notes follow the check
         conn.executemany(
             f"INSERT INTO publisher_state ({', '.join(_COLUMNS)}) VALUES ({marks}) "
             f"ON CONFLICT (feed) DO UPDATE SET {_UPDATES}",

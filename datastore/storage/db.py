@@ -142,6 +142,11 @@ class Db(ABC):
         this one ends."""
 
     @abstractmethod
+    def notify(self, channel: str) -> None:
+        """Inside a transaction: tell the processes listening on `channel` once it commits
+        (PostgreSQL's NOTIFY; SQLite has no such thing: its watchers poll)."""
+
+    @abstractmethod
     def reader(self, *, existing: bool = False) -> Db | None:
         """A new read-only connection to the same store, for the caller to keep (None: an
         in-memory database has no other connection).  `existing`: a SQLite file that is
@@ -212,6 +217,9 @@ class SqliteDb(Db):
 
     def lock(self, name: str, key: int = 0) -> None:
         """Nothing to do: a write transaction (BEGIN IMMEDIATE) holds the whole file."""
+
+    def notify(self, channel: str) -> None:
+        """Nothing to send: SQLite's watchers read the data serial."""
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -13,6 +13,7 @@ goes.  A process killed outright closes its socket at once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -143,6 +144,9 @@ class PgDb(Db):
         self.raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s::int4)",
                          (name, key % 2**31))
 
+    def notify(self, channel: str) -> None:
+        self.raw.execute("SELECT pg_notify(%s, '')", (channel,))
+
     def reader(self, *, existing: bool = False) -> Db | None:
         return open_pg(self.location, read_only=True)
 
@@ -185,3 +189,107 @@ def pooled(pool: psycopg_pool.ConnectionPool[Any], location: Location) -> Iterat
     """A connection from the pool for the life of the block."""
     with pool.connection() as raw:
         yield PgDb(raw, location, owned=False)
+
+
+# -- notifications (watch.py) --------------------------------------------------------------
+
+
+async def listen(location: Location, channel: str) -> psycopg.AsyncConnection[Any]:
+    """A connection of its own, listening on `channel`."""
+    assert location.url is not None
+    conn = await psycopg.AsyncConnection.connect(location.url, **connect_kwargs(location))
+    await conn.execute(f"LISTEN {channel}")  # type: ignore[arg-type]
+    return conn
+
+
+async def read_serial(conn: psycopg.AsyncConnection[Any], key: str) -> int:
+    cur = await conn.execute("SELECT value FROM meta WHERE key = %s", (key,))
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def next_notification(conn: psycopg.AsyncConnection[Any], seconds: float) -> bool:
+    """Wait for one notification (True) or `seconds` (False); raises if the connection is
+    lost."""
+    async for _ in conn.notifies(timeout=seconds, stop_after=1):
+        return True
+    return False
+
+
+# -- the leader lease (lease.py) -----------------------------------------------------------
+
+
+class PgLease:
+    """The leader lease as a session-level advisory lock on a connection of its own, and its
+    token in `meta` (lease.py)."""
+
+    def __init__(self, location: Location, holder: str, lock: str, key: str,
+                 retry: float) -> None:
+        self.location = location
+        self.holder = holder
+        self.retry = retry
+        self.token: str | None = None
+        self._lock = lock
+        self._key = key
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        if self._conn is None or self._conn.closed:
+            assert self.location.url is not None
+            self._conn = await psycopg.AsyncConnection.connect(
+                self.location.url, **connect_kwargs(self.location))
+        return self._conn
+
+    async def _drop(self) -> None:
+        """Forget the connection (closing it frees the lock, if the server still held it)."""
+        conn, self._conn, self.token = self._conn, None, None
+        if conn is not None:
+            await conn.close()
+
+    async def acquire(self) -> bool:
+        if self.token is not None:  # held already (the lock is re-entrant: never take it twice)
+            return await self.renew()
+        try:
+            conn = await self._connection()
+            cur = await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self._lock,))
+            row = await cur.fetchone()
+            if not row or not row[0]:
+                return False
+            async with conn.transaction():
+                cur = await conn.execute("SELECT value FROM meta WHERE key = %s FOR UPDATE",
+                                         (self._key,))
+                old = await cur.fetchone()
+                epoch = int(str(old[0]).split(" ", 1)[0]) + 1 if old else 1
+                token = f"{epoch} {self.holder}"
+                await conn.execute("INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT "
+                                   "(key) DO UPDATE SET value = excluded.value",
+                                   (self._key, token))
+            self.token = token
+            return True
+        except psycopg.Error:
+            await self._drop()
+            return False
+
+    async def renew(self) -> bool:
+        if self.token is None or self._conn is None:
+            return False
+        try:
+            cur = await self._conn.execute("SELECT value FROM meta WHERE key = %s",
+                                           (self._key,))
+            row = await cur.fetchone()
+            held = row is not None and row[0] == self.token
+        except psycopg.Error:
+            held = False
+        if not held:
+            await self._drop()
+        return held
+
+    async def release(self) -> None:
+        if self.token is not None and self._conn is not None:
+            with contextlib.suppress(psycopg.Error):  # gone: the lock went with the session
+                await self._conn.execute("SELECT pg_advisory_unlock(hashtext(%s))",
+                                         (self._lock,))
+        self.token = None
+
+    async def close(self) -> None:
+        await self._drop()

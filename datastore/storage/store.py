@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from datastore.storage import blobs
+from datastore.storage import blobs, watch
 from datastore.storage.access import Connections, connect, write_failure
 from datastore.storage.db import (
     WRITE_FAILURES,
@@ -213,6 +213,8 @@ def write_versions(
                 (kind,),
             )
             conn.execute("UPDATE dataset_version SET status='current' WHERE id=?", (vid,))
+        if new_ids:
+            watch.announce(conn)  # every process swaps its view once this commits
     done = versions(conn)
     return [done[k] for k in new_ids]
 

@@ -16,6 +16,7 @@ from typing import Concatenate, Final, Literal, ParamSpec, TypeVar
 
 from datastore.storage.access import Connections
 from datastore.storage.db import Db, Location, as_location
+from datastore.storage.lease import check as check_lease
 from datastore.storage.store import transaction, versions
 
 P = ParamSpec("P")
@@ -294,16 +295,31 @@ def pending_months(conn: Db) -> list[int]:
 
 
 def claim(conn: Db, chat_id: int, ward_code: str, month: int, *,
-          now: datetime | None = None) -> bool:
+          now: datetime | None = None, lease: str | None = None) -> bool:
     """Just before sending a digest: count the attempt, if it is still to be sent (pending, and
-    its subscription active: not removed, paused or forgotten since it was queued)."""
+    its subscription active: not removed, paused or forgotten since it was queued).  With
+    `lease` (the sender's leader token) raise LeaseLost, claiming nothing, if another process
+    has taken the lease since."""
     with transaction(conn):
+        if lease is not None:
+            check_lease(conn, lease)
         return conn.execute(
             "UPDATE delivery SET attempts=attempts+1, updated_at=? "
             "WHERE chat_id=? AND ward_code=? AND data_month=? AND status='pending' "
             "AND EXISTS (SELECT 1 FROM subscription s WHERE s.chat_id=delivery.chat_id "
             "AND s.ward_code=delivery.ward_code AND s.state='active')",
             (_stamp(now), chat_id, ward_code, month)).rowcount > 0
+
+
+def recent_sends(conn: Db, month: int, since: datetime) -> list[tuple[int, str, bool]]:
+    """The digests of `month` sent, or claimed and not yet answered, at `since` or later:
+    (chat id, when, whether answered), so a new sender's rate limits count what the one
+    before it sent in the last window (it may have been another process, killed mid-way)."""
+    rows = conn.execute(
+        "SELECT chat_id, updated_at, status FROM delivery WHERE data_month=? AND updated_at>=? "
+        "AND (status='sent' OR (status='pending' AND attempts>0))",
+        (month, _stamp(since))).fetchall()
+    return [(int(c), str(t), s == "sent") for c, t, s in rows]
 
 
 def mark(conn: Db, chat_id: int, ward_code: str, month: int, status: str, *,

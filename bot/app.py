@@ -225,7 +225,9 @@ def build_application(
         .post_shutdown(_post_shutdown)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))  # type: ignore[arg-type]
+        # Replies to users; digests keep to [limits] through a Bot of their own (bot/jobs.py).
+        builder = builder.rate_limiter(AIORateLimiter(  # type: ignore[arg-type]
+            overall_max_rate=cfg.limits.replies_per_s, max_retries=2))
     if cfg.telegram.base_url:
         builder = builder.base_url(cfg.telegram.base_url).base_file_url(
             cfg.telegram.base_url.replace("/bot", "/file/bot"))

@@ -118,10 +118,12 @@ def cmd_run(cfg: config_mod.Config) -> int:
     if tg.token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    # What the daily check does (each feed, each download) goes to the log.
-    ingest = logging.getLogger("datastore.ingest")
-    if ingest.getEffectiveLevel() > logging.INFO:
-        ingest.setLevel(logging.INFO)
+    # What the daily check does (each feed, each download), and which replica leads, goes to
+    # the log.
+    for name in ("datastore.ingest", "bot.replicas"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
     if tg.mode == "webhook" and not tg.webhook_url:
         print(WEBHOOK_NEEDS_URL, file=sys.stderr)
         return 2

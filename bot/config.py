@@ -136,6 +136,7 @@ class LimitsConfig:
     timeout: float = 10.0
     retry_backoff: float = 1.0
     max_attempts: int = 5
+    replies_per_s: int = 30  # each process's replies to users (not digests: those above)
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ _KNOWN: dict[str, set[str]] = {
     "admins": {"ids"},
     "limits": {
         "global_per_s", "per_group_per_min", "per_chat_per_s", "in_flight", "timeout",
-        "retry_backoff", "max_attempts",
+        "retry_backoff", "max_attempts", "replies_per_s",
     },
 }
 
@@ -222,7 +223,7 @@ def _limits(table: Mapping[str, Any], where: str) -> LimitsConfig:
     default = LimitsConfig()
     values: dict[str, Any] = {}
     for key in ("global_per_s", "per_group_per_min", "per_chat_per_s", "in_flight",
-                "max_attempts"):
+                "max_attempts", "replies_per_s"):
         value = table.get(key, getattr(default, key))
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{where}: [limits] {key} must be a whole number, 1 or more")

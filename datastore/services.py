@@ -197,7 +197,9 @@ async def ensure_loaded(store: Store, progress: Progress | None = None) -> list[
 
     reader = asyncio.ensure_future(asyncio.to_thread(read))
     try:
-        return await store.write(each())
+        # Replicas starting together on an empty database: the first to hold the store's
+        # load lock builds it; the others find it built and write nothing.
+        return await store.write(each(), missing_only=True)
     finally:
         stop.set()
         await reader

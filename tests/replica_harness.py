@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from datastore.storage.db import Location
-from tests.fake_bot_api import Call, FakeBotApi, parse_html
+from tests.fake_bot_api import TOKEN, Call, FakeBotApi, parse_html
 from tests.pg_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,16 +25,18 @@ SECRET = "replica-test-secret"
 HOOK = "https://wardwatch.example.org/hook"
 
 
-def replica_config(folder: Path, api: FakeBotApi, where: Location, *, port: int,
-                   limits: str = "", admins: tuple[int, ...] = ()) -> Path:
+def replica_config(folder: Path, api: FakeBotApi | str, where: Location, *, port: int,
+                   limits: str = "", admins: tuple[int, ...] = (),
+                   lease_seconds: float = 3) -> Path:
     """A replica's config: the same for every replica but its port (the one thing a real
     deployment might also vary, or not, when each runs on a machine of its own)."""
     storage = (f'url = "{where.url}"' if where.url else f'path = "{where.path}"')
+    base_url = api if isinstance(api, str) else api.base_url
     path = folder / f"replica-{port}.toml"
     path.write_text(f"""
 [telegram]
-token = "{api.token}"
-base_url = "{api.base_url}"
+token = "{TOKEN}"
+base_url = "{base_url}"
 mode = "webhook"
 webhook_url = "{HOOK}"
 webhook_secret = "{SECRET}"
@@ -42,7 +44,7 @@ listen = "127.0.0.1"
 port = {port}
 [storage]
 {storage}
-lease_seconds = 3
+lease_seconds = {lease_seconds}
 [postcodes]
 base_url = ""
 [publishers]
@@ -103,8 +105,10 @@ class Replica:
         return self.proc.returncode
 
 
-async def start_replica(folder: Path, api: FakeBotApi, where: Location, **kwargs: Any
+async def start_replica(folder: Path, api: FakeBotApi | str, where: Location, **kwargs: Any
                         ) -> Replica:
+    """Start one replica (`api`: the fake, or its base URL when it runs in another
+    process)."""
     port = free_port()
     config = replica_config(folder, api, where, port=port, **kwargs)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARDWATCH_")}

@@ -181,3 +181,23 @@ async def test_every_answer_is_the_same_from_either_backend(
     finally:
         del pg_view
         conn.close()
+
+
+def test_a_views_postcode_connection_dropped_by_the_server_is_opened_again(
+        pg_server: PgServer, pg_copy: Location) -> None:
+    """A database restart or fail-over drops every session: a view's postcode look-ups (on
+    a read-only connection of its own) open theirs again rather than failing until the next
+    load."""
+    conn = store.connect(pg_copy)
+    try:
+        view = DataView.build(conn)
+    finally:
+        conn.close()
+    assert view.place("SW1A 1AA") is not None
+    reader = view.postcodes._conn.raw  # type: ignore[attr-defined]
+    name = (pg_copy.url or "").rsplit("/", 1)[1]
+    pg_server.admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+    found = view.place("E8 1DY")  # not asked before: not in the view's cache
+    assert found is not None and found.ward_name == "Hackney Central"
+    assert reader.closed and view.postcodes._conn.raw is not reader  # type: ignore[attr-defined]

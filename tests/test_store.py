@@ -110,6 +110,18 @@ def test_kinds_written_as_they_are_read_are_checked_and_refused_whole(
     assert current_count(conn) == 4 and "ward_population" not in store.versions(conn)
 
 
+def test_a_build_of_what_is_missing_leaves_what_another_built(open_store: Opener) -> None:
+    """Replicas starting together on an empty store: the first to hold the load lock builds
+    it; one that follows writes only what is still missing then."""
+    conn = open_store()
+    store.write_versions(conn, {"ward_crime": crime([202401], 5)})
+    done = store.write_versions(conn, iter([("ward_crime", crime([202402], 7)),
+                                            ("ward_population", population(9))]),
+                                missing_only=True)
+    assert [v.kind for v in done] == ["ward_population"]
+    assert current_count(conn) == 5
+
+
 def test_failed_load_leaves_everything_current(open_store: Opener) -> None:
     conn = open_store()
     store.write_versions(conn, {"ward_crime": crime([202401], 5), "ward_population": population(9)})

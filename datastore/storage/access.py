@@ -1,6 +1,6 @@
 """How a process reaches the store: `connect` opens one connection (creating or migrating the
-store first), and `Connections` hands them out to the async faces (`Store`, `ChatStore`),
-which run the storage functions in worker threads.
+store first), and `Connections` hands them out to the async faces (`Store`, and `ChatStore`
+here), which run the storage functions in worker threads.
 
 SQLite: a new connection per call (`Store`), or one kept for the life of a single worker
 thread (`ChatStore`).  PostgreSQL: a pool per process, its connections checked before use.
@@ -8,8 +8,11 @@ thread (`ChatStore`).  PostgreSQL: a pool per process, its connections checked b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import asyncio
+import functools
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -118,3 +121,47 @@ class Connections:
             if failure is None:
                 raise
             raise failure from exc
+
+
+class ChatStore:
+    """Runs the chat functions (subscriptions.py) in one worker thread, one call at a time,
+    each call its own transaction: on one long-lived SQLite connection, or from the
+    PostgreSQL pool."""
+
+    def __init__(self, where: Location | Path | str) -> None:
+        self.location = as_location(where)
+        self._connections = Connections(self.location, keep=True, pool_size=2)
+        self._executor: ThreadPoolExecutor | None = None
+
+    async def open(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wardwatch-chats")
+        await asyncio.get_running_loop().run_in_executor(self._executor,
+                                                         self._connections.open)
+
+    async def close(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.get_running_loop().run_in_executor(executor,
+                                                             self._connections.close)
+            executor.shutdown(wait=False)
+
+    async def run(self, fn: Callable[Concatenate[Db, P], T],
+                  *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `fn(connection, *args, **kwargs)` in the store's thread and return its result.
+        A change the store cannot write (disk full, read-only, locked, unreachable) raises
+        StoreWriteError; nothing of it is kept."""
+        if self._executor is None:
+            raise RuntimeError("the chat store is not open")
+        call = functools.partial(self._connections.call, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+
+@asynccontextmanager
+async def open_chat_store(where: Location | Path | str) -> AsyncIterator[ChatStore]:
+    """Open the chat store for the life of the block."""
+    chats = ChatStore(where)
+    await chats.open()
+    try:
+        yield chats
+    finally:
+        await chats.close()

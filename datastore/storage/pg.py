@@ -104,13 +104,25 @@ class PgDb(Db):
     engine = "PostgreSQL"
 
     def __init__(self, raw: psycopg.Connection[Any], location: Location, *,
-                 owned: bool = True) -> None:
+                 owned: bool = True, read_only: bool = False) -> None:
         super().__init__(location)
         self.raw = raw
         self._owned = owned  # closed by close(); a pool's connection goes back to it
+        # A read-only connection kept by a view (its postcode look-ups): one the server
+        # dropped (a restart, a fail-over) is opened again, once, rather than failing every
+        # look-up until the next load.
+        self._read_only = read_only
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        return self.raw.execute(translate(sql), tuple(params))  # type: ignore[arg-type]
+        query, args = translate(sql), tuple(params)
+        try:
+            return self.raw.execute(query, args)  # type: ignore[arg-type]
+        except psycopg.OperationalError:
+            if not (self._read_only and self.raw.closed):
+                raise
+        self.raw = psycopg.connect(self.location.url or "",
+                                   **connect_kwargs(self.location, read_only=True))
+        return self.raw.execute(query, args)  # type: ignore[arg-type]
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.raw.cursor() as cur:
@@ -169,7 +181,7 @@ def open_pg(location: Location, *, read_only: bool = False) -> PgDb:
     """A new connection of its own to the store's database."""
     assert location.url is not None
     raw = psycopg.connect(location.url, **connect_kwargs(location, read_only=read_only))
-    return PgDb(raw, location)
+    return PgDb(raw, location, read_only=read_only)
 
 
 def open_pool(location: Location, max_size: int) -> psycopg_pool.ConnectionPool[Any]:

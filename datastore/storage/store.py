@@ -162,6 +162,7 @@ def write_versions(
     force: bool = False,
     now: datetime | None = None,
     after_insert: Callable[[Kind], None] | None = None,
+    missing_only: bool = False,
 ) -> list[Version]:
     """Write each kind as a new version and make them all current in one transaction.
 
@@ -172,6 +173,8 @@ def write_versions(
     also be an iterator of (kind, input), consumed as it goes (a first build writes one kind
     while the next is read); each kind is then checked against its current version just
     before it is written, in the same transaction, so a refusal still changes nothing.
+    `missing_only`: a kind that has a current version by the time this load holds the lock
+    is left as it is (several processes building an empty store at once build it once).
     """
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     current = versions(conn)
@@ -193,6 +196,8 @@ def write_versions(
                     _check_against(conn, kind, item, now_current[kind])
         current = now_current
         for kind, item in items:
+            if missing_only and kind in current:
+                continue
             if not given and not force and kind in current:
                 _check_against(conn, kind, item, current[kind])
             sources = json.dumps([{"name": s.name, "sha256": s.sha256} for s in item.sources])
@@ -336,10 +341,11 @@ class Store:
         return await self._run(lambda c: versions(c, status))
 
     async def write(self, loads: Mapping[Kind, LoadInput] | Iterable[tuple[Kind, LoadInput]], *,
-                    force: bool = False) -> list[Version]:
+                    force: bool = False, missing_only: bool = False) -> list[Version]:
         """Write new versions of the given kinds (see write_versions) off the event loop."""
         async with self._write_lock:
-            return await self._run(lambda c: write_versions(c, loads, force=force))
+            return await self._run(lambda c: write_versions(c, loads, force=force,
+                                                            missing_only=missing_only))
 
     async def run(self, fn: Callable[[Db], T]) -> T:
         """Run a synchronous function on a connection in a worker thread."""

@@ -1,26 +1,18 @@
 """What chats follow and the digests sent to them: plain functions on a `Db` (parameterised
-SQL, dataclasses out), and `ChatStore`, which runs them one at a time in a thread of its own,
-off the event loop (on one long-lived SQLite connection, or the PostgreSQL pool)."""
+SQL, dataclasses out).  `ChatStore` (access.py) runs them one at a time in a thread of its
+own, off the event loop."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Concatenate, Final, Literal, ParamSpec, TypeVar
+from typing import Final, Literal
 
-from datastore.storage.access import Connections
-from datastore.storage.db import Db, Location, as_location
+from datastore.storage.access import ChatStore as ChatStore  # where callers find them
+from datastore.storage.access import open_chat_store as open_chat_store
+from datastore.storage.db import Db
 from datastore.storage.lease import check as check_lease
 from datastore.storage.store import transaction, versions
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 # Wards one chat may follow.
 MAX_WARDS: Final = 5
@@ -368,49 +360,3 @@ def delivery_counts(conn: Db, month: int | None = None) -> DeliveryCounts:
     return DeliveryCounts(month, int(counts.get("sent", 0)), int(counts.get("pending", 0)),
                           int(counts.get("failed", 0)),
                           tuple((str(e), int(n)) for e, n in errors))
-
-
-# -- the async face ---------------------------------------------------------------------------
-
-
-class ChatStore:
-    """Runs the functions above in one worker thread, one call at a time, each call its own
-    transaction."""
-
-    def __init__(self, where: Location | Path | str) -> None:
-        self.location = as_location(where)
-        self._connections = Connections(self.location, keep=True, pool_size=2)
-        self._executor: ThreadPoolExecutor | None = None
-
-    async def open(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wardwatch-chats")
-        await asyncio.get_running_loop().run_in_executor(self._executor,
-                                                         self._connections.open)
-
-    async def close(self) -> None:
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            await asyncio.get_running_loop().run_in_executor(executor,
-                                                             self._connections.close)
-            executor.shutdown(wait=False)
-
-    async def run(self, fn: Callable[Concatenate[Db, P], T],
-                  *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run `fn(connection, *args, **kwargs)` in the store's thread and return its result.
-        A change the store cannot write (disk full, read-only, locked, unreachable) raises
-        StoreWriteError; nothing of it is kept."""
-        if self._executor is None:
-            raise RuntimeError("the chat store is not open")
-        call = functools.partial(self._connections.call, fn, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
-
-
-@asynccontextmanager
-async def open_chat_store(where: Location | Path | str) -> AsyncIterator[ChatStore]:
-    """Open the chat store for the life of the block."""
-    chats = ChatStore(where)
-    await chats.open()
-    try:
-        yield chats
-    finally:
-        await chats.close()

@@ -36,7 +36,6 @@ import multiprocessing as mp
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,11 +48,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.*
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from datastore.ingest import sources
-from datastore.storage import lease, store, subscriptions
+from datastore.storage import store, subscriptions
 from datastore.storage.db import Location
 from tests.fake_bot_api import FakeBotApi
 from tests.pg_server import PASSWORD, PgServer
-from tests.replica_harness import ROOT, Replica, start_replica
+from tests.replica_harness import ROOT, Replica, leader_pid, start_replica, wardwatch_load
 
 SNAPSHOT = ROOT / "datastore" / "snapshot"
 OLD_WARD_CRIME = ROOT / "tests" / "data" / "mps_ward_crime_recent24m_202402-202601.csv.gz"
@@ -208,26 +207,6 @@ async def until_answered(fake: Fake, count: int, seconds: float = 600) -> None:
 
 # -- the takeover -----------------------------------------------------------------------------
 
-def leader_pid(where: Location) -> int | None:
-    conn = store.connect(where)
-    try:
-        token = lease.current_token(conn)
-    finally:
-        conn.close()
-    return int(token.split(" ", 1)[1].split(":")[1]) if token else None
-
-
-def load_newer(folder: Path, where: Location) -> None:
-    config = folder / "load.toml"
-    storage = f'url = "{where.url}"' if where.url else f'path = "{where.path}"'
-    config.write_text(f"[storage]\n{storage}\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WARDWATCH_")}
-    if where.password:
-        env["WARDWATCH_DB_PASSWORD"] = where.password
-    subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "load",
-                    str(NEW_WARD_CRIME)], check=True, capture_output=True, cwd=ROOT, env=env)
-
-
 async def takeover(folder: Path, fake: Fake, where: Location) -> dict[str, float]:
     running = [await start_replica(folder, fake.base_url, where, lease_seconds=15)
                for _ in range(2)]
@@ -238,7 +217,8 @@ async def takeover(folder: Path, fake: Fake, where: Location) -> dict[str, float
             await asyncio.sleep(0.1)
         by_pid = {r.proc.pid: r for r in running}
         leader = by_pid[leader_pid(where)]  # type: ignore[index]
-        await asyncio.to_thread(load_newer, folder, where)
+        loaded = await asyncio.to_thread(wardwatch_load, folder, where, NEW_WARD_CRIME)
+        loaded.check_returncode()
         while len(fake.ask("count")[1]) < KILL_AFTER:  # noqa: ASYNC110 - another process
             await asyncio.sleep(0.02)
         await leader.kill()

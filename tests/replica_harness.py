@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from datastore.storage import lease, store
 from datastore.storage.db import Location
 from tests.fake_bot_api import TOKEN, Call, FakeBotApi, parse_html
 from tests.pg_server import free_port
@@ -150,3 +152,27 @@ def most_in_a_window(times: list[float], seconds: float) -> int:
             start += 1
         most = max(most, end - start + 1)
     return most
+
+
+def wardwatch_load(folder: Path, where: Location, *paths: Path) -> subprocess.CompletedProcess[str]:
+    """`wardwatch load PATH…` by a process of its own, on the replicas' store (by URL on
+    PostgreSQL, the password from the environment, as an operator would)."""
+    config = folder / "load.toml"
+    storage = f'url = "{where.url}"' if where.url else f'path = "{where.path}"'
+    config.write_text(f"[storage]\n{storage}\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WARDWATCH_")}
+    if where.password:
+        env["WARDWATCH_DB_PASSWORD"] = where.password
+    return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "load",
+                           *map(str, paths)], capture_output=True, text=True, timeout=300,
+                          cwd=ROOT, env=env)
+
+
+def leader_pid(where: Location) -> int | None:
+    """The process holding the leader lease (its token: "<epoch> <host>:<pid>:<random>")."""
+    conn = store.connect(where)
+    try:
+        token = lease.current_token(conn)
+    finally:
+        conn.close()
+    return int(token.split(" ", 1)[1].split(":")[1]) if token else None

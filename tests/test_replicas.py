@@ -11,9 +11,6 @@ the replies to users, which each replica limits on its own, are not digests)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,17 +18,18 @@ from pathlib import Path
 import pytest
 
 from datastore.ingest import sources
-from datastore.storage import lease, store, subscriptions
+from datastore.storage import store, subscriptions
 from datastore.storage.db import Location
 from tests.conftest import NEW_WARD_CRIME, OLD_WARD_CRIME
 from tests.fake_bot_api import FakeBotApi, parse_html
 from tests.replica_harness import (
-    ROOT,
     Replica,
     digest_calls,
     digests,
+    leader_pid,
     most_in_a_window,
     start_replica,
+    wardwatch_load,
 )
 
 CHATS = range(3001, 3041)
@@ -91,30 +89,10 @@ async def two_replicas(tmp_path: Path, api: FakeBotApi, where: Location) -> list
 
 
 def load_newer(tmp_path: Path, where: Location) -> None:
-    """`wardwatch load` of the extract to March 2026, by a process of its own (by URL on
-    PostgreSQL, the password from the environment)."""
-    config = tmp_path / "load.toml"
-    storage = f'url = "{where.url}"' if where.url else f'path = "{where.path}"'
-    config.write_text(f"[storage]\n{storage}\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WARDWATCH_")}
-    if where.password:
-        env["WARDWATCH_DB_PASSWORD"] = where.password
-    done = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "load",
-                           str(NEW_WARD_CRIME)], capture_output=True, text=True, timeout=120,
-                          cwd=ROOT, env=env)
+    """`wardwatch load` of the extract to March 2026, by a process of its own."""
+    done = wardwatch_load(tmp_path, where, NEW_WARD_CRIME)
     assert done.returncode == 0, done.stderr
     assert where.password is None or where.password not in done.stdout + done.stderr
-
-
-def leader_pid(where: Location) -> int:
-    """The process holding the leader lease (its token: "<epoch> <host>:<pid>:<random>")."""
-    conn = store.connect(where)
-    try:
-        token = lease.current_token(conn)
-    finally:
-        conn.close()
-    assert token is not None
-    return int(token.split(" ", 1)[1].split(":")[1])
 
 
 async def ask(api: FakeBotApi, replica: Replica, text: str, chat: int, replies: int = 1
@@ -172,8 +150,8 @@ async def test_a_killed_leader_is_replaced_and_no_subscriber_is_missed(
     replicas = await two_replicas(tmp_path, api, behind)
     by_pid = {r.proc.pid: r for r in replicas}
     try:
-        await until(lambda: lease_holder_known(behind), 30, "a leader")
-        leader = by_pid[leader_pid(behind)]
+        await until(lambda: leader_pid(behind) is not None, 30, "a leader")
+        leader = by_pid[leader_pid(behind) or 0]
         survivor = next(r for r in replicas if r is not leader)
         api.delay(0.05)  # every answer takes 50 ms: the kill lands mid-fan-out
         await asyncio.to_thread(load_newer, tmp_path, behind)
@@ -205,10 +183,3 @@ async def test_a_killed_leader_is_replaced_and_no_subscriber_is_missed(
         conn.close()
     assert (done.sent, done.pending, done.failed) == (len(EXPECTED), 0, 0)
 
-
-def lease_holder_known(where: Location) -> bool:
-    conn = store.connect(where)
-    try:
-        return lease.current_token(conn) is not None
-    finally:
-        conn.close()

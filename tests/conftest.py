@@ -11,6 +11,7 @@ import pytest
 from hypothesis import settings
 
 from datastore.ingest import sources
+from datastore.query.boundaries import Boundaries, read_boundaries
 from datastore.query.view import DataView
 from datastore.storage import store
 from handlers.context import WardApp
@@ -60,6 +61,16 @@ def view(snapshot_db: Path) -> DataView:
     conn = store.connect(snapshot_db)
     try:
         return DataView.build(conn)
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def bounds(snapshot_db: Path) -> Boundaries:
+    """The snapshot store's ward and borough shapes (maps)."""
+    conn = store.connect(snapshot_db)
+    try:
+        return read_boundaries(conn)
     finally:
         conn.close()
 

@@ -124,15 +124,18 @@ def _detail(context: WardContext, action: str, answer: Answer, borough: str,
     """A view of a ward's or a borough's answer: crime by type, stop and search (the
     borough's), taser, sources and limits; each names its place and period first."""
     view = context.services.view
+    place = answer.resolution.place
+    ward = f"{place.ward_name} ward" if answer.area == "ward" and place else None
     if action == keyboards.MINOR:
         return (views.minor_html(answer.crime, blocks.place_words(answer), f)
                 if answer.crime is not None else texts.NO_BOROUGH_CRIME)
     if action == keyboards.STOP_SEARCH:
         summary = view.stop_search_summary(borough)
-        return views.stop_search_detail_html(summary, f) if summary else texts.NO_STOP_SEARCH
+        return (views.stop_search_detail_html(summary, f, ward) if summary
+                else texts.NO_STOP_SEARCH)
     if action == keyboards.SOURCES:
         return views.sources_html(answer)
-    return views.taser_detail_html(view.taser_history(borough), f)
+    return views.taser_detail_html(view.taser_history(borough), f, ward)
 
 
 async def _borough_view(context: WardContext, drill: keyboards.Drill,

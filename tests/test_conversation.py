@@ -53,9 +53,10 @@ async def test_the_first_answer_fits_a_screen_and_its_buttons_edit_it_in_place(
 
     # Each view names its place and period in its first line (the borough's, its own).
     views = {"Crime by type": "Crime by type in Hackney Central ward, Hackney, March 2026: ",
-             "Stop and search": "Stop and search in Hackney, April 2025, 19 months old: ",
-             "Taser": "Taser use, Metropolitan Police Service, April 2019 to March 2020, "
-                      "over 6 years old: ",
+             "Stop and search": "Stop and search in Hackney, Hackney Central ward's borough, "
+                                "April 2025, 19 months old: ",
+             "Taser": "Taser use, Metropolitan Police Service (the whole Met, Hackney Central "
+                      "ward included), April 2019 to March 2020, over 6 years old: ",
              "Borough": "Hackney: the whole borough (the Met's borough figures). Figures to "
                         "June 2026, 5 months old.\n",
              "Sources and limits": "Sources and limits: Hackney Central ward, Hackney\n"

@@ -87,16 +87,17 @@ def _shares(items: Mapping[str, int], total: int, limit: int = 5) -> str:
 
 @lru_cache(maxsize=1024)
 def stop_search_block(ss: StopSearchSummary, f: Freshness | None = None,
-                      detail: bool = False) -> tuple[str, ...]:
+                      detail: bool = False, ward: str | None = None) -> tuple[str, ...]:
     """Shares first; a count only where the source is complete (the police.uk API's records
     are a sample of the Met's searches, not their number).  The first line names the
-    borough, the month and its age."""
+    borough (and the ward asked about, whose borough it is), the month and its age."""
     when = age.month_aged(ss.month, f)
     if ss.complete:
         what = plural(ss.total, "search", "searches")
     else:
         what = f"shares of {plural(ss.total, 'record')} in police.uk's open API"
-    head = f"<b>Stop and search in {esc(ss.borough)}, {when}</b>: {what}"
+    whose = f", {esc(ward)}'s borough" if ward else ""
+    head = f"<b>Stop and search in {esc(ss.borough)}{whose}, {when}</b>: {what}"
     if ss.total == 0:
         lines = [head + "."]
     else:
@@ -133,9 +134,14 @@ def stop_search_block(ss: StopSearchSummary, f: Freshness | None = None,
 
 
 @lru_cache(maxsize=4096)
-def taser_block(t: TaserSummary, f: Freshness | None = None) -> tuple[str, ...]:
-    """Taser use by kind; the first line names the area, the period and its age."""
+def taser_block(t: TaserSummary, f: Freshness | None = None,
+                ward: str | None = None) -> tuple[str, ...]:
+    """Taser use by kind; the first line names the area (and the ward asked about, which it
+    covers), the period and its age."""
     where = esc(t.name) if t.area_type == "force" else f"{esc(t.name)} borough"
+    if ward:
+        where += f" ({'the whole Met' if t.area_type == 'force' else 'the borough'}, " \
+                 f"{esc(ward)} included)"
     kinds = "; ".join(f"{TASER_LABELS.get(k, esc(k))} {n(v)}" for k, v in t.by_type.items())
     subjects = (f"{plural(t.subjects, 'person', 'people')} subject to it"
                 if t.subjects is not None

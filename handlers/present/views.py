@@ -25,7 +25,7 @@ def types_html(categories: Mapping[str, Iterable[str]]) -> str:
     button per type gives its kinds (types_detail_html)."""
     from handlers.present.glossary import gloss
 
-    out = ["<b>Crime types</b> in the current figures"]
+    out = ["<b>Crime types</b> in the figures I hold"]
     for major in categories:
         g = gloss(major, major=True)
         out.append(f"• <b>{esc(category(major))}</b>" + (f": {esc(g)}" if g else ""))
@@ -48,17 +48,21 @@ def types_detail_html(major: str, minors: Iterable[str]) -> str:
     return fit("\n".join(out))
 
 
-def stop_search_detail_html(ss: StopSearchSummary, f: Freshness | None = None) -> str:
-    """Stop and search in full: its first line names the borough, the month and its age."""
-    return fit("\n".join(stop_search_block(ss, f, detail=True)))
+def stop_search_detail_html(ss: StopSearchSummary, f: Freshness | None = None,
+                            ward: str | None = None) -> str:
+    """Stop and search in full: its first line names the borough (the ward's, under a ward's
+    answer), the month and its age."""
+    return fit("\n".join(stop_search_block(ss, f, detail=True, ward=ward)))
 
 
-def taser_detail_html(history: Iterable[TaserSummary], f: Freshness | None = None) -> str:
-    """Taser in full, the newest period this copy holds first, then the earlier ones."""
+def taser_detail_html(history: Iterable[TaserSummary], f: Freshness | None = None,
+                      ward: str | None = None) -> str:
+    """Taser in full, the newest period this copy holds first, then the earlier ones; the
+    first line names the area (covering the ward, under a ward's answer)."""
     items = list(history)
     if not items:
         return "No taser figures are loaded."
-    out = list(taser_block(items[0], f))
+    out = list(taser_block(items[0], f, ward))
     out.append("Kinds of use, least to most severe: drawn; aimed; red dot (the laser sight "
                "shown on the person); arced (a spark shown as a warning); fired; drive stun "
                "(pressed against the body); angled drive stun (fired, then pressed against "

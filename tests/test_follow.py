@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,9 +24,11 @@ from tests import raw
 from tests.publishers_fake import (
     GARBAGE,
     STOP_SEARCH_SAMPLE,
+    WARD_OLD,
     Answer,
     FakeLondonDatastore,
     FakePoliceUk,
+    Request,
     exy3m_catalogue,
     release,
     snapshot_months,
@@ -123,6 +126,52 @@ async def test_a_release_seen_before_is_fetched_conditionally(
     last = [r for r in datastore.requests if r.path.startswith("/download/")][-1]
     assert last.headers.get("if-none-match") is None  # another URL: no validator to send
     assert outcome(result, "ward_crime")[0] == "unchanged"
+
+
+def ward_downloads(fake: FakeLondonDatastore) -> list[Request]:
+    """The requests for the newest ward release's file (w2603, to March 2026)."""
+    return [r for r in fake.requests if r.path.startswith("/download/exy3m/w2603/")]
+
+
+@pytest.mark.parametrize("relisted", [False, True], ids=["same-listing", "relisted"])
+async def test_a_forced_older_load_is_caught_up_at_the_next_check(
+        svc: Services, publishers_http: httpx.AsyncClient, datastore: FakeLondonDatastore,
+        police: FakePoliceUk, relisted: bool) -> None:
+    """Issue 18 (3): March 2026 loaded from the publisher, then an older extract (January
+    2026) loaded with force by another process: the next check must not believe the store
+    holds the March release (skipping it as already loaded, or asking conditionally and
+    taking the 304).  It downloads the release once, unconditionally, and loads it."""
+    await check(svc, publishers_http, datastore, police)
+    assert svc.view.latest_month == 202603 and len(ward_downloads(datastore)) == 1
+    conn = store.connect(svc.store.path)  # `wardwatch load --force` of the older extract
+    store.write_versions(conn, sources.read_sources([str(WARD_OLD)]), force=True)
+    conn.close()
+    await svc.refresh_view()
+    assert svc.view.latest_month == 202601
+    if relisted:  # the Datastore re-checked the same file: a new timestamp, the same URL
+        newest = datastore.resource("exy3m", "w2603")
+        datastore.replace_resource("exy3m", "w2603",
+                                   replace(newest, timestamp="2026-04-20T09:30:00+00:00"))
+    result = await check(svc, publishers_http, datastore, police)
+    assert outcome(result, "ward_crime")[0] == "loaded", outcome(result, "ward_crime")
+    assert svc.view.latest_month == 202603
+    assert svc.view.versions["ward_crime"].last_month == 202603
+    again = ward_downloads(datastore)[1:]
+    assert len(again) == 1  # one download: the release, whole
+    assert "if-none-match" not in again[0].headers
+    assert "if-modified-since" not in again[0].headers
+    # Now the current data is that release again: nothing more is downloaded, and a
+    # re-listing of it is asked for conditionally (304) again.
+    assert outcome(await check(svc, publishers_http, datastore, police),
+                   "ward_crime") == ("unchanged", "MPS Ward Level Crime.csv: already loaded")
+    assert len(ward_downloads(datastore)) == 2
+    newest = datastore.resource("exy3m", "w2603")
+    datastore.replace_resource("exy3m", "w2603",
+                               replace(newest, timestamp="2026-05-01T09:30:00+00:00"))
+    assert outcome(await check(svc, publishers_http, datastore, police),
+                   "ward_crime") == ("unchanged", "MPS Ward Level Crime.csv: not modified")
+    asked = ward_downloads(datastore)[2:]
+    assert len(asked) == 1 and asked[0].headers.get("if-none-match") == newest.etag
 
 
 @pytest.mark.parametrize(("fault", "said"), [

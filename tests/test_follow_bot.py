@@ -28,6 +28,7 @@ from tests import raw
 from tests.bot_harness import ask, polling_bot, shown
 from tests.fake_bot_api import FakeBotApi
 from tests.publishers_fake import (
+    WARD_OLD,
     Answer,
     FakeLondonDatastore,
     FakePoliceUk,
@@ -214,3 +215,27 @@ def test_wardwatch_update_on_a_fresh_clone(tmp_path: Path, datastore: FakeLondon
     assert "Ward crime (London Datastore): unchanged" in again.stdout
     downloads = [r for r in datastore.requests if r.path.startswith("/download/")]
     assert len([r for r in downloads if "w2604" in r.path]) == 1  # downloaded once only
+
+
+def test_wardwatch_update_catches_up_after_a_forced_older_load(
+        tmp_path: Path, behind_copy: Path, datastore: FakeLondonDatastore,
+        police: FakePoliceUk) -> None:
+    """Issue 18 (3), as it was found: follow the publishers (ward crime to March 2026), then
+    `wardwatch load --force` the older extract (to January 2026), then `wardwatch update`:
+    the release is downloaded once more, whole, and the store is back on March 2026."""
+    cfg = write_config(tmp_path, behind_copy, f'[publishers]\nlondon_datastore = '
+                       f'"{datastore.base_url}"\npolice_uk = "{police.base_url}"\ntimeout = 5\n')
+    followed = run(cfg, "update", timeout=240)
+    assert "Ward crime (London Datastore): loaded" in followed.stdout, followed.stderr
+    forced = run(cfg, "load", "--force", str(WARD_OLD), timeout=240)
+    assert forced.returncode == 0, forced.stderr
+    assert "2024-02 to 2026-01" in forced.stdout
+    caught_up = run(cfg, "update", timeout=240)
+    assert "Ward crime (London Datastore): loaded" in caught_up.stdout, caught_up.stdout
+    assert "ward_crime          2024-03 to 2026-03" in caught_up.stdout
+    ward = [r for r in datastore.requests if r.path.startswith("/download/exy3m/w2603/")]
+    assert len(ward) == 2  # once per update: the second whole, not asked conditionally
+    assert "if-none-match" not in ward[1].headers
+    assert "if-modified-since" not in ward[1].headers
+    data = json.loads(run(cfg, "ask", "--json", "E8 1DY").stdout)
+    assert data["crime"]["month"] == "2026-03"

@@ -12,9 +12,11 @@ recorded for that one):
 
 Nothing is downloaded twice: a release whose fingerprint (id, URL, hash, size, timestamp)
 is the one the current data came from is skipped unasked, and a download is conditional on
-the ETag / Last-Modified seen before.  Downloads stream to a temporary folder with a cap per
-kind and are refused whole if cut short.  Loading runs in a child process (worker.py); what
-each feed did is written to `publisher_state` (state.py).
+the ETag / Last-Modified seen before; both only while the current version holds the file that
+release served (state.FeedState.holds_release), whatever loaded data since.  Downloads stream
+to a temporary folder with a cap per kind and are refused whole if cut short.  Loading runs
+in a child process (worker.py); what each feed did is written to `publisher_state`
+(state.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Final, Literal
 
 import httpx
 
+from datastore.ingest import sources
 from datastore.ingest.download import NotModified, download, file_name
 from datastore.ingest.publishers import NotPublic, PublisherError
 from datastore.ingest.publishers.london_datastore import (
@@ -208,7 +211,10 @@ class _Check:
             return
         listed = {"release_title": resource.title, "release_period": _period(resource)}
         kind: Kind = KIND[feed]  # type: ignore[assignment]
-        if resource.fingerprint() == state.fingerprint and kind in self.current:
+        # Read now, not at the start of the check: any process may have loaded since.
+        self.current = await self.store.versions()
+        holds = state.holds_release(self.current.get(kind))
+        if resource.fingerprint() == state.fingerprint and holds:
             self.say(f"{feed}: {resource.title} is the release the current data came from")
             self.finish(feed, "unchanged", f"{resource.title}: already loaded",
                         succeeded(state, self.now, **listed))
@@ -216,13 +222,13 @@ class _Check:
         # pandas: only once a release is new, and imported off the event loop (~0.2 s)
         loaders = await asyncio.to_thread(importlib.import_module, "datastore.ingest.loaders")
 
-        same_url = state.url == resource.url
+        conditional = holds and state.url == resource.url
         try:
             got = await download(
                 self.http, resource.url, self.workdir, max_bytes=loaders.MAX_BYTES[kind],
                 name=f"{feed}-{file_name(resource.url)}",
-                etag=state.etag if same_url else None,
-                last_modified=state.last_modified if same_url else None,
+                etag=state.etag if conditional else None,
+                last_modified=state.last_modified if conditional else None,
                 progress=self._download_progress(resource.title))
         except PublisherError as exc:
             self.fail(feed, exc)
@@ -242,9 +248,11 @@ class _Check:
                       f"data ({month_label(have.last_month)})")
             self.finish(feed, "unchanged", detail, succeeded(state, self.now, **listed))
             return
+        # The SHA-256 as a version records it (of the decompressed bytes, were it gzip).
+        digest = await asyncio.to_thread(sources.sha256, got.path)
         after = succeeded(state, self.now, fingerprint=resource.fingerprint(),
                           url=resource.url, etag=got.etag, last_modified=got.last_modified,
-                          **listed)
+                          sha256=digest, **listed)
         self.pending.append(_Pending(feed, after, [str(got.path)], [resource.title]))
 
     def _download_progress(self, title: str) -> Callable[[int, int | None], None] | None:

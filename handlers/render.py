@@ -30,6 +30,7 @@ TELEGRAM_LIMIT: Final = 4096
 TASER_LABELS: Final = {
     "drawn": "drawn", "aimed": "aimed", "red_dot": "red dot", "arced": "arced",
     "fired": "fired", "drive_stun": "drive stun", "angled_drive_stun": "angled drive stun",
+    "not_stated": "kind not stated",
 }
 
 def esc(value: object) -> str:

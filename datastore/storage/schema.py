@@ -175,9 +175,11 @@ def migration_v6(conn: sqlite3.Connection) -> None:
 
 # Version 7: each feed records the SHA-256 of the file its release served, so the release is
 # taken as loaded (and asked for conditionally) only while the current version holds that file:
-# any load since, forced or not, from any process, unties them.
+# any load since, forced or not, from any process, unties them.  Taser figures say when they
+# were published (ISO date; NULL where the file does not say: the tables cleaned to CSV).
 MIGRATION_V7: Final = """
 ALTER TABLE publisher_state ADD COLUMN sha256 TEXT;
+ALTER TABLE taser ADD COLUMN published TEXT;
 """
 
 # A new store is made at the latest version in one go.

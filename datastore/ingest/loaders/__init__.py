@@ -149,7 +149,7 @@ def read_file(
         frame, notes = _boundaries.load(src.label, found.payload, actual)
         months: tuple[int, ...] = ()
     elif actual == "taser" and found.fmt == "ods":
-        frame, months, notes = _home_office.load_ods(src)
+        frame, months, notes = _home_office.load_ods(src, found.payload)
     else:
         frame, months = _load(found, actual, wards, borough_boundaries)
     if frame.empty:

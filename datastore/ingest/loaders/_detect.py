@@ -80,7 +80,7 @@ class Sniffed:
     header: list[str]  # CSV / xlsx header ([] for JSON)
     delimiter: str = ","
     taser_format: Literal["ho", "uof"] | None = None
-    payload: Any = None  # the parsed JSON
+    payload: Any = None  # the parsed JSON, or the opened ODS workbook
 
 
 def unknown(src: Source, what: str) -> LoadError:
@@ -175,9 +175,9 @@ def sniff(path: str | Path, kind: Kind | None = None, *, full: bool = True) -> S
     head = open_source(path, head=HEAD_BYTES)
     if _home_office.is_ods(head.data):  # the Home Office's data tables, read whole
         src = open_source(path, max_bytes=MAX_BYTES["taser"], what="OpenDocument spreadsheet")
-        table = _home_office.find_table(src)
+        book, table = _home_office.find_table(src)
         return Sniffed(src, "taser" if table else None, "ods", [],
-                       taser_format="ho" if table else None)
+                       taser_format="ho" if table else None, payload=book)
     if head.is_zip:
         src = open_source(path, max_bytes=MAX_BYTES["taser"], what="xlsx")
         sheet = read_xlsx(src, _taser.UOF_SHEET, header_only=True)

@@ -148,9 +148,11 @@ def _table(titles: list[tuple[str, str]]) -> tuple[str, str] | None:
     return next(((sheet, title) for sheet, title in titles if ODS_TITLE.search(title)), None)
 
 
-def find_table(src: Source) -> tuple[str, str] | None:
-    """The sheet holding the CED-by-type-and-force table, and its title; None if none does."""
-    return _table(_titles(src, _workbook(src)))
+def find_table(src: Source) -> tuple[Any, tuple[str, str] | None]:
+    """The workbook, and the sheet holding the CED-by-type-and-force table with its title (None
+    if none does).  Pass the workbook on to `load_ods`: opening it parses all its XML."""
+    book = _workbook(src)
+    return book, _table(_titles(src, book))
 
 
 def _published(src: Source, book: Any) -> str | None:
@@ -182,9 +184,11 @@ def _financial_year(text: str) -> tuple[int, int] | None:
     return first * 100 + 4, (first + 1) * 100 + 3
 
 
-def load_ods(src: Source) -> tuple[pd.DataFrame, tuple[int, ...], tuple[str, ...]]:
-    """The Met's row of each financial year in the tables' CED-by-type-and-force table."""
-    book = _workbook(src)
+def load_ods(src: Source, book: Any = None
+             ) -> tuple[pd.DataFrame, tuple[int, ...], tuple[str, ...]]:
+    """The Met's row of each financial year in the tables' CED-by-type-and-force table
+    (`book`: the workbook `find_table` opened, if it did)."""
+    book = book if book is not None else _workbook(src)
     titles = _titles(src, book)
     found_table = _table(titles)
     if found_table is None:

@@ -50,9 +50,9 @@ from handlers import (
     media,
     places,
     subscribe,
-    texts,
 )
 from handlers.context import SERVICES_KEY, SETTINGS_KEY, BotSettings, WardApp, WardContext
+from handlers.present import texts
 
 log = logging.getLogger(__name__)
 

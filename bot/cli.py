@@ -29,7 +29,7 @@ from datastore.storage.store import (
     StoreWriteError,
     Version,
 )
-from handlers import render, texts
+from handlers.present import json_out, report, texts, words
 
 log = logging.getLogger("wardwatch")
 
@@ -248,13 +248,13 @@ async def cmd_load(cfg: config_mod.Config, args: argparse.Namespace) -> int:
 
 async def _answer_text(svc: Services, text: str, as_json: bool, detail: bool = False) -> str:
     answer = await svc.answer(text)
-    message = render.answer_html(answer)
+    message = report.answer_html(answer)
     if detail and not as_json:
-        message = "\n\n".join([message, *render.detail_sections(answer)])
+        message = "\n\n".join([message, *report.detail_sections(answer)])
     if as_json:
-        return json.dumps(render.answer_json(answer, render.strip_html(message)),
+        return json.dumps(json_out.answer_json(answer, words.strip_html(message)),
                           ensure_ascii=False)
-    return render.strip_html(message)
+    return words.strip_html(message)
 
 
 async def cmd_ask(cfg: config_mod.Config, args: argparse.Namespace) -> int:
@@ -297,7 +297,7 @@ async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     """chart, map and export: write one file for a postcode.  A postcode we can't answer for
     prints the answer's message instead, writes nothing and exits 0, as `ask` does."""
     from handlers import media_files
-    from handlers.exports import FORMATS
+    from handlers.present.exports import FORMATS
 
     out = Path(args.out)
     query = " ".join(args.postcode)
@@ -318,7 +318,7 @@ async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
                     and res.borough_code:
                 made = await media_files.area_map(svc, res.borough_code)  # its wards
             elif answer.status != "ok" or place is None:
-                print(render.strip_html(render.answer_html(answer)))
+                print(words.strip_html(report.answer_html(answer)))
                 return 0
             elif args.command == "map":
                 made = await media_files.area_map(svc, place.ward_code)
@@ -327,7 +327,7 @@ async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
             else:
                 made = await media_files.export(svc, place.ward_code, fmt or "csv")
     if made is None:
-        print(render.strip_html(texts.NO_MAP), file=sys.stderr)
+        print(words.strip_html(texts.NO_MAP), file=sys.stderr)
         return 1
     try:
         await asyncio.to_thread(out.write_bytes, made.data)
@@ -335,7 +335,7 @@ async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         print(f"wardwatch {args.command}: cannot write {out}: {exc.strerror}", file=sys.stderr)
         return 1
     print(f"Wrote {out} ({len(made.data):,} bytes).")
-    print(render.strip_html(made.caption))
+    print(words.strip_html(made.caption))
     return 0
 
 

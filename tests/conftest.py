@@ -17,6 +17,7 @@ from datastore.storage import store
 from handlers.context import WardApp
 from tests.bot_harness import polling_bot
 from tests.fake_bot_api import FakeBotApi
+from tests.gov_uk_fake import gov_uk_fake  # noqa: F401 - a shared fixture
 from tests.postcodes_io_fake import postcodes_io_fake  # noqa: F401 - a shared fixture
 from tests.publishers_fake import (  # noqa: F401 - shared fixtures
     london_datastore_fake,

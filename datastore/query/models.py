@@ -148,6 +148,9 @@ class TaserSummary:
     by_type: Mapping[str, int]
     deployments: int
     subjects: int | None
+    # When the figures were published (ISO date), if their file says: the Home Office's ODS
+    # tables do; the tables cleaned to CSV and the Met's records do not.
+    published: str | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -54,6 +54,7 @@ class TaserRow(NamedTuple):
     deployment_type: str
     deployments: int
     subjects: int | None
+    published: str | None  # the date the figures were published (ISO), if the file said
 
 
 def _breakdown(
@@ -186,11 +187,12 @@ class DataView:
         postcodes = PostcodeTable.open(conn, vid("postcodes"))
         stop = _stop_search_month(conn, vid("stop_search"))
         taser = tuple(TaserRow(str(a), str(n), str(s), str(e), str(label), str(t), int(d),
-                               None if subjects is None else int(subjects))
-                      for a, n, s, e, label, t, d, subjects in conn.execute(
+                               None if subjects is None else int(subjects),
+                               None if published is None else str(published))
+                      for a, n, s, e, label, t, d, subjects, published in conn.execute(
                           "SELECT area_type, area_name, period_start, period_end, "
-                          "period_label, deployment_type, deployments, subjects FROM taser "
-                          "WHERE version_id=? ORDER BY rowid", (vid("taser"),)))
+                          "period_label, deployment_type, deployments, subjects, published "
+                          "FROM taser WHERE version_id=? ORDER BY rowid", (vid("taser"),)))
         return cls(
             versions=current,
             months=ward_rows.months,
@@ -669,6 +671,7 @@ class DataView:
                 by_type={r.deployment_type: r.deployments for r in rows},
                 deployments=sum(r.deployments for r in rows),
                 subjects=None if None in subjects else sum(s or 0 for s in subjects),
+                published=next((r.published for r in rows if r.published), None),
             ))
         return tuple(sorted(out, key=lambda s: (s.period_end, s.period_start), reverse=True))
 

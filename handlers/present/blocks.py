@@ -26,6 +26,7 @@ from handlers.present.words import (
 TASER_LABELS: Final = {
     "drawn": "drawn", "aimed": "aimed", "red_dot": "red dot", "arced": "arced",
     "fired": "fired", "drive_stun": "drive stun", "angled_drive_stun": "angled drive stun",
+    "not_stated": "kind not stated",
 }
 
 

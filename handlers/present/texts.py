@@ -519,6 +519,7 @@ FEED_NAMES: Final = {
     "stop_search_mps": "Stop and search, the Met's extract (London Datastore)",
     "stop_search_police_uk": "Stop and search (data.police.uk)",
     "taser": "Use of force (London Datastore)",
+    "taser_home_office": "Taser, Met-wide (Home Office, GOV.UK)",
 }
 
 COMPARE_USAGE: Final = (

@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -36,11 +38,21 @@ log = logging.getLogger("wardwatch")
 # Queries of `ask --json -` answered concurrently (only postcodes.io look-ups ever wait).
 ASK_WINDOW = 64
 
+# Exit statuses: 0 done; 1 an error (the store, the disk, a publisher); 2 a usage or config
+# error; 3 `chart`, `map` or `export` wrote no file because the query has none to give (the
+# answer printed says why): a script can tell a file written from one that was not.
+EXIT_NO_FILE = 3
+
+PLACE_HELP = ("a postcode, a ward or borough name, a district, or two places to compare, as "
+              "a resident would type it")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wardwatch",
         description="London crime figures by postcode, from the Met's published data.",
+        epilog="With no COMMAND, wardwatch starts the console chat (when no Telegram token is "
+               "configured; with one, it says how to run the bot).",
     )
     parser.add_argument("--config", metavar="PATH",
                         help="config file (default: $WARDWATCH_CONFIG, else ./config.toml)")
@@ -53,26 +65,30 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("sources", nargs="*", metavar="PATH|URL",
                       help="files to load (default: the configured [sources])")
 
-    ask = sub.add_parser("ask", help="answer a postcode as the bot would")
+    ask = sub.add_parser("ask", help="answer a postcode, ward or borough as the bot would")
     ask.add_argument("--json", action="store_true", help="print JSON (one object per query)")
     ask.add_argument("--detail", action="store_true",
                      help="add crime by minor type and stop and search in full (text only)")
-    ask.add_argument("postcode", help="a postcode, or - to read one query per line from stdin")
+    ask.add_argument("query", metavar="PLACE",
+                     help=PLACE_HELP + "; or - to read one per line from stdin")
     sub.add_parser("run", help="run the Telegram bot (needs a token)")
     sub.add_parser("update", help="fetch what the publishers have newer now (London Datastore, "
                    "data.police.uk) and print what became current")
-    sub.add_parser("console", help="chat with the bot in this terminal (no Telegram needed)")
+    sub.add_parser("console", help="chat with the bot in this terminal (no Telegram needed; "
+                   "also what no COMMAND does)")
 
-    chart = sub.add_parser("chart", help="draw the chart of a postcode's crime month by month "
-                           "(PNG)")
-    chart.add_argument("postcode", nargs="+", help="a postcode")
+    chart = sub.add_parser("chart", help="draw the chart of a ward's crime month by month "
+                           "(PNG); exit status 3 if no file is written")
+    chart.add_argument("query", nargs="+", metavar="PLACE", help=PLACE_HELP)
     chart.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
-    area = sub.add_parser("map", help="draw a postcode's borough shaded against the London "
-                          "average (PNG); `london` for every borough")
-    area.add_argument("postcode", nargs="+", help="a postcode, or london")
+    area = sub.add_parser("map", help="draw a borough's wards shaded against the London "
+                          "average (PNG); `london` for every borough; exit status 3 if no "
+                          "file is written")
+    area.add_argument("query", nargs="+", metavar="PLACE", help=PLACE_HELP + "; or london")
     area.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
-    export = sub.add_parser("export", help="write every figure of a postcode's ward to a file")
-    export.add_argument("postcode", nargs="+", help="a postcode")
+    export = sub.add_parser("export", help="write every figure of a ward to a file; exit "
+                            "status 3 if no file is written")
+    export.add_argument("query", nargs="+", metavar="PLACE", help=PLACE_HELP)
     export.add_argument("--format", choices=("csv", "json", "xlsx"),
                         help="the file's format (default: --out's extension)")
     export.add_argument("--out", required=True, metavar="FILE", help="the file to write")
@@ -259,8 +275,8 @@ async def _answer_text(svc: Services, text: str, as_json: bool, detail: bool = F
 
 async def cmd_ask(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     async with services(cfg, _progress(sys.stderr)) as svc:
-        if args.postcode != "-":
-            print(await _answer_text(svc, args.postcode, args.json, args.detail))
+        if args.query != "-":
+            print(await _answer_text(svc, args.query, args.json, args.detail))
             return 0
         # One query per line, answers in input order, each written as soon as it and all
         # before it are ready; at most ASK_WINDOW in flight (only postcodes.io look-ups wait).
@@ -293,14 +309,43 @@ async def cmd_ask(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def no_file(command: str, why: str) -> int:
+    """Say on stderr that no file was written, and why; the exit status that says it."""
+    print(f"wardwatch {command}: no file written: {why}", file=sys.stderr)
+    return EXIT_NO_FILE
+
+
+def why_no_file(command: str, status: str, area: str | None) -> str:
+    """Why a query's answer gives no file (its message, printed, says more)."""
+    if status == "ok" and area == "borough":
+        return f"that is a borough; a {command} is of one ward (`map` draws a borough's wards)"
+    return {
+        "choose": "several places answer to that; ask again with one of them",
+        "compare": f"that names two places; a {command} is of one",
+        "outcode": "that is a postcode district; ask again with one of its wards or postcodes",
+    }.get(status, "that is not a place I have figures for")
+
+
+def write_new(out: Path, data: bytes) -> None:
+    """Write the file whole or not at all: a temporary file beside it, renamed over it."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
-    """chart, map and export: write one file for a postcode.  A postcode we can't answer for
-    prints the answer's message instead, writes nothing and exits 0, as `ask` does."""
+    """chart, map and export: write one file for a place.  A query with no file to give
+    prints the answer's message instead, writes nothing and exits EXIT_NO_FILE."""
     from handlers import media_files
     from handlers.present.exports import FORMATS
 
     out = Path(args.out)
-    query = " ".join(args.postcode)
+    query = " ".join(args.query)
     wanted = getattr(args, "format", None) or out.suffix.lstrip(".").lower()
     fmt = next((f for f in FORMATS if f == wanted), None)
     if args.command == "export" and fmt is None:
@@ -319,7 +364,8 @@ async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
                 made = await media_files.area_map(svc, res.borough_code)  # its wards
             elif answer.status != "ok" or place is None:
                 print(words.strip_html(report.answer_html(answer)))
-                return 0
+                return no_file(args.command, why_no_file(args.command, answer.status,
+                                                         res.area))
             elif args.command == "map":
                 made = await media_files.area_map(svc, place.ward_code)
             elif args.command == "chart":
@@ -327,12 +373,12 @@ async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
             else:
                 made = await media_files.export(svc, place.ward_code, fmt or "csv")
     if made is None:
-        print(words.strip_html(texts.NO_MAP), file=sys.stderr)
-        return 1
+        return no_file(args.command, words.strip_html(texts.NO_MAP))
     try:
-        await asyncio.to_thread(out.write_bytes, made.data)
+        await asyncio.to_thread(write_new, out, made.data)
     except OSError as exc:
-        print(f"wardwatch {args.command}: cannot write {out}: {exc.strerror}", file=sys.stderr)
+        print(f"wardwatch {args.command}: no file written: cannot write {out}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
         return 1
     print(f"Wrote {out} ({len(made.data):,} bytes).")
     print(words.strip_html(made.caption))

@@ -294,3 +294,16 @@ def test_console_files_never_go_through_a_planted_link(tmp_path: Path) -> None:
     assert (first.name, second.name) == ("wardwatch-map-2.png", "wardwatch-map-3.png")
     assert first.read_bytes() == b"PNG one" and second.read_bytes() == b"PNG two"
     assert first.parent == second.parent == folder
+
+
+def test_help_names_a_place_and_says_no_command_is_the_console() -> None:
+    ask = run(None, "ask", "--help")
+    assert ask.returncode == 0
+    usage = ask.stdout.split("\n\n")[0]
+    assert "PLACE" in usage and "postcode" not in usage
+    assert "a ward or borough" in ask.stdout
+    top = " ".join(run(None, "--help").stdout.split())
+    assert "With no COMMAND, wardwatch starts the console chat" in top
+    for command in ("chart", "map", "export"):
+        usage = run(None, command, "--help").stdout.split("\n\n")[0]
+        assert "PLACE" in usage and "postcode" not in usage, command

@@ -57,6 +57,7 @@ from handlers.present import texts
 log = logging.getLogger(__name__)
 
 _EXIT_KEY: Final = "_exit_stack"
+_PROGRESS_KEY: Final = "_progress"  # shows a first run's store build (the console)
 
 # The command menus, per BotCommandScope: private chats, groups, and group administrators
 # (who also manage what the group follows). In a group only commands reach the bot.
@@ -156,7 +157,7 @@ async def _post_init(app: WardApp) -> None:
     stack = AsyncExitStack()
     app.bot_data[SERVICES_KEY] = await stack.enter_async_context(open_services(
         cfg.storage_path, postcodes_url=cfg.postcodes.base_url,
-        postcodes_timeout=cfg.postcodes.timeout))
+        postcodes_timeout=cfg.postcodes.timeout, progress=app.bot_data.pop(_PROGRESS_KEY, None)))
     app.bot_data[_EXIT_KEY] = stack
     settings: BotSettings = app.bot_data[SETTINGS_KEY]
     stack.push_async_callback(settings.media.close)  # the render process, if one is running
@@ -207,8 +208,10 @@ def build_application(
     token: str | None = None,
     request: BaseRequest | None = None,
     rate_limit: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> WardApp:
-    """Build the Application from the config; `request` swaps the transport (console, tests)."""
+    """Build the Application from the config; `request` swaps the transport (console, tests);
+    `progress` is told each step of a first run's store build."""
     quiet_noisy_loggers()
     secret = token or (cfg.telegram.token.reveal() if cfg.telegram.token else None)
     if not secret:
@@ -233,6 +236,7 @@ def build_application(
     app.bot_data["config"] = cfg
     app.bot_data[jobs.DIGEST_REQUEST_KEY] = request  # digests go through the same transport
     app.bot_data[SETTINGS_KEY] = BotSettings(admin_ids=cfg.admin_ids)
+    app.bot_data[_PROGRESS_KEY] = progress
     register(app)
     return app
 

@@ -17,6 +17,8 @@ from typing import TextIO
 
 from bot import config as config_mod
 from bot.logs import (
+    LOG_FORMAT,
+    console_logging,
     quiet_noisy_loggers,
     redact_token,
     reporting_startup_refusal,
@@ -164,7 +166,9 @@ def cmd_run(cfg: config_mod.Config) -> int:
 async def cmd_console(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     from bot.console import run_console
 
-    return await run_console(cfg)
+    # A first run's steps are part of the chat: on its stdout, whatever that is.
+    return await run_console(cfg, progress=progress_printer(sys.stdout, "  "),
+                             log_file=getattr(args, "log_file", None))
 
 
 def store_advice(exc: StoreWriteError) -> str:
@@ -178,14 +182,19 @@ def store_advice(exc: StoreWriteError) -> str:
     return "Try again in a moment; if it persists, check the disk."
 
 
-def _progress(stream: TextIO) -> Callable[[str], None] | None:
-    if not stream.isatty():
-        return None
+def progress_printer(stream: TextIO, prefix: str = "wardwatch: ") -> Callable[[str], None]:
+    """Print each step of a long job on a line of its own ("…" while it goes on)."""
 
     def show(message: str) -> None:
-        print(f"wardwatch: {message}…", file=stream, flush=True)
+        end = "" if message.endswith((".", "…")) else "…"
+        print(f"{prefix}{message}{end}", file=stream, flush=True)
 
     return show
+
+
+def _progress(stream: TextIO) -> Callable[[str], None] | None:
+    """Progress on a terminal (stderr: a script's output stays clean), none otherwise."""
+    return progress_printer(stream) if stream.isatty() else None
 
 
 def services(cfg: config_mod.Config, progress: Callable[[str], None] | None = None
@@ -394,20 +403,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format=LOG_FORMAT)
     quiet_noisy_loggers()
     try:
         cfg = config_mod.load(args.config)
     except config_mod.ConfigError as exc:
         print(f"wardwatch: {exc}", file=sys.stderr)
         return 2
-    if cfg.telegram.token is not None:
-        redact_token(cfg.telegram.token.reveal())  # from every log record, whatever its level
     if args.command is None:
         if cfg.telegram.token is not None:
             print(HAVE_TOKEN)
             return 0
         args.command = "console"
+    if args.command == "console":  # the log never interleaves with the chat
+        args.log_file = console_logging(sys.stdout, sys.stderr)
+    if cfg.telegram.token is not None:
+        redact_token(cfg.telegram.token.reveal())  # from every log record, whatever its level
     try:
         if args.command == "run":
             return cmd_run(cfg)

@@ -10,9 +10,10 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from datastore.ingest.check import CheckResult, Trigger
 from datastore.services import Services
 from datastore.storage.subscriptions import ChatStore
+from handlers.clock import Clock, MonotonicClock
 from handlers.flood import FloodGate
 from handlers.media_files import MediaCache
-from handlers.replies import Replies
+from handlers.replies import GroupPictures, Replies
 
 SERVICES_KEY: Final = "services"
 SETTINGS_KEY: Final = "settings"
@@ -28,6 +29,8 @@ class BotSettings:
     flood: FloodGate = field(default_factory=FloodGate)
     media: MediaCache = field(default_factory=MediaCache)  # pictures and downloads made
     replies: Replies = field(default_factory=Replies)  # an edited message edits its reply
+    pictures: GroupPictures = field(default_factory=GroupPictures)  # once in 10 min a group
+    clock: Clock = field(default_factory=MonotonicClock)  # the flood gate's and pictures'
 
 
 @dataclass(frozen=True)

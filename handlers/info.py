@@ -132,6 +132,7 @@ async def forget_button(update: Update, context: WardContext) -> None:
     erased = await context.services.forget_chat(chat.id)
     context.settings.flood.forget(chat.id)
     context.settings.replies.forget(chat.id)
+    context.settings.pictures.forget(chat.id)
     await query.answer()
     await lookup.show_in_place(update, context,
                                digest_text.forgotten_html(erased, subs, names), None)

@@ -12,7 +12,7 @@ from handlers.context import WardApp
 from handlers.flood import FloodGate
 from handlers.present import texts
 from tests import raw
-from tests.bot_harness import ask, polling_bot, shown
+from tests.bot_harness import ManualClock, ask, polling_bot, shown
 from tests.fake_bot_api import BOT_USERNAME, GROUP_ID, Call, FakeBotApi, server_error
 
 ALICE, BOB = 424242, 515151
@@ -128,3 +128,64 @@ async def test_views_edit_the_one_answer_and_downloads_continue_privately(
                                               message_id=formats.result["message_id"]),
                       "sendDocument")
     assert doc.chat_id == ALICE and keyboards.EXPORT_FORMATS["csv"] == "CSV"
+
+
+def replied_to(call: Call) -> int | None:
+    """The message a sent message replies to (as Telegram gives it back)."""
+    return (call.result or {}).get("reply_to_message", {}).get("message_id")
+
+
+async def test_a_picture_is_posted_in_the_group_once_in_ten_minutes(api: FakeBotApi,
+                                                                    app: WardApp) -> None:
+    """A chart or a map is one picture for everyone reading the answer: posted into the group
+    as a reply to it; asked again within 10 minutes, the asker is pointed to it, and the
+    group sees no second copy. (Every press posted another picture until issue 21.)"""
+    clock = ManualClock()
+    app.bot_data["settings"].clock = clock
+    [answer] = await ask(api, in_group(api, "/postcode E8 1DY"))
+    buttons, answer_id = labels(answer), answer.result["message_id"]
+
+    def press(label: str, user: int) -> dict[str, object]:
+        return api.callback_query(buttons[label]["callback_data"], chat_id=GROUP_ID,
+                                  chat_type="group", message_id=answer_id, user_id=user)
+
+    [chart] = await ask(api, press("Trend chart", ALICE), "sendPhoto")
+    assert chart.ok and chart.chat_id == GROUP_ID and replied_to(chart) == answer_id
+    clock.advance(125)
+    [note] = await ask(api, press("Trend chart", BOB), "answerCallbackQuery")
+    assert note.params["text"] == texts.GROUP_PICTURE_ABOVE.format(
+        what="trend chart", ago="2 minutes ago")
+    # Typed, the same chart: a line in reply to the chart posted, not a second picture.
+    [pointer] = await ask(api, in_group(api, "/trend E8 1DY", user_id=BOB))
+    assert replied_to(pointer) == chart.result["message_id"]
+    assert shown(pointer) == texts.GROUP_PICTURE_ABOVE.format(what="trend chart",
+                                                              ago="2 minutes ago")
+    # The map is another picture, posted once too.
+    [area_map] = await ask(api, press("Map", BOB), "sendPhoto")
+    assert area_map.chat_id == GROUP_ID and replied_to(area_map) == answer_id
+    [note] = await ask(api, press("Map", ALICE), "answerCallbackQuery")
+    assert note.params["text"].startswith("This map is already in the group")
+    assert len(api.sent("sendPhoto", chat_id=GROUP_ID)) == 2
+    # Ten minutes on, the chart is far up the conversation: it is posted again.
+    clock.advance(600)
+    [again] = await ask(api, press("Trend chart", BOB), "sendPhoto")
+    assert again.chat_id == GROUP_ID and len(api.sent("sendPhoto", chat_id=GROUP_ID)) == 3
+    # A comparison's Both trends on one chart: the same rule.
+    [both] = await ask(api, in_group(api, "/compare E8 1DY and N1 9GU"))
+    before = len(api.sent("answerCallbackQuery"))
+    for user in (ALICE, BOB):
+        api.push_update(api.callback_query(
+            labels(both)["Both trends on one chart"]["callback_data"], chat_id=GROUP_ID,
+            chat_type="group", message_id=both.result["message_id"], user_id=user))
+    [*_, note] = await api.wait_for("answerCallbackQuery", count=before + 2)
+    assert note.params["text"].startswith("This chart of both trends is already in the group")
+    [pair] = api.sent("sendPhoto", chat_id=GROUP_ID)[3:]
+    assert replied_to(pair) == both.result["message_id"]
+    # In a private chat every ask gets its picture.
+    for _ in range(2):
+        await ask(api, api.message("/trend E8 1DY", user_id=ALICE), "sendPhoto")
+    assert len(api.sent("sendPhoto", chat_id=ALICE)) == 2
+    # The group's /help says what goes where.
+    [helped] = await ask(api, in_group(api, "/help"))
+    assert "once in 10 minutes" in shown(helped)
+    assert "Downloads come in a private chat" in shown(helped)

@@ -219,9 +219,11 @@ GROUP_START: Final = (
 GROUP_HELP: Final = (
     "<b>WardWatch in a group</b>\n"
     f"• <code>/postcode {EXAMPLE_POSTCODE}</code>: a ward's figures; the buttons under the "
-    "answer change it in place. Downloads continue in a private chat with me.\n"
-    f"• <code>/trend {EXAMPLE_POSTCODE}</code>, <code>/map {EXAMPLE_POSTCODE}</code>: a chart "
-    "or a map.\n"
+    "answer change it in place, for everyone.\n"
+    f"• Trend chart and Map (or <code>/trend {EXAMPLE_POSTCODE}</code>, "
+    f"<code>/map {EXAMPLE_POSTCODE}</code>): the picture is posted here for everyone, once in "
+    "10 minutes; asked again sooner, I point to it.\n"
+    "• Downloads come in a private chat with me, so files don't fill the group.\n"
     "• /subscriptions: the wards this group follows.\n"
     f"• Administrators: <code>/subscribe {EXAMPLE_POSTCODE}</code> (the ward's figures here "
     "each month), <code>/unsubscribe</code>, /forget (erase what I store for the group).\n"
@@ -232,6 +234,12 @@ GROUP_DOWNLOAD_LINK: Final = (
     "Downloads come in a private chat with me, so they don't fill the group: press the button."
 )
 PRIVATE_BUTTON: Final = "Continue in a private chat"
+# A chart or a map asked for again in a group within 10 minutes (handlers/replies.py:
+# GroupPictures): a press gets this as its answer, a command as a reply to the picture.
+GROUP_PICTURE_ABOVE: Final = (
+    "This {what} is already in the group, posted {ago}: scroll up to it. I post each picture "
+    "here once in 10 minutes, to keep the group quiet."
+)
 
 BOT_DESCRIPTION: Final = (
     "WardWatch tells you what the Metropolitan Police publish about your part of London. Send "

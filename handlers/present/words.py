@@ -77,6 +77,14 @@ def behind(month: int, crime_month: int | None) -> str:
     return f" ({age_phrase(lag)} older than the crime figures)"
 
 
+def minutes_ago(seconds: float) -> str:
+    """"just now", "a minute ago", "12 minutes ago"."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "just now"
+    return "a minute ago" if minutes == 1 else f"{minutes} minutes ago"
+
+
 def percent(part: int, total: int) -> str:
     share = part / total * 100
     return "under 1%" if 0 < share < 0.5 else f"{share:.0f}%"

@@ -43,6 +43,7 @@ from handlers import (
     admin,
     choices,
     errors,
+    gate,
     info,
     inline,
     keyboards,
@@ -103,7 +104,7 @@ MENUS: Final = (
 def register(app: WardApp) -> None:
     """Add every handler, in order: the first matching handler of a group wins."""
     # Group -1 runs before all others: an over-limit chat stops here, before any store access.
-    app.add_handler(TypeHandler(Update, errors.flood_gate), group=-1)
+    app.add_handler(TypeHandler(Update, gate.flood_gate), group=-1)
     # Commands only from new messages (an edited command is not run twice).
     new = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("start", info.start, filters=new))
@@ -193,7 +194,15 @@ async def _post_shutdown(app: WardApp) -> None:
 class LeanApplication(WardApp):
     """PTB's Application without one set that only grows: with no persistence, PTB still
     records the chat and user of every update to update in a persistence, and empties those
-    sets only when it persists, so every chat the bot ever served stayed in memory."""
+    sets only when it persists, so every chat the bot ever served stayed in memory. And it
+    stops without waiting for the messages the flood gate holds (PTB awaits every task
+    `create_task` made: a held message's answer may be a minute away)."""
+
+    async def stop(self) -> None:
+        settings: BotSettings | None = self.bot_data.get(SETTINGS_KEY)
+        if settings is not None:
+            gate.let_go(settings)
+        await super().stop()
 
     def _mark_for_persistence_update(
         self, *, update: object | None = None, job: Job[WardContext] | None = None

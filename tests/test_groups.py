@@ -9,7 +9,7 @@ from pathlib import Path
 
 from handlers import keyboards
 from handlers.context import WardApp
-from handlers.flood import FloodGate
+from handlers.flood import Allowance, FloodGate
 from handlers.present import texts
 from tests import raw
 from tests.bot_harness import ManualClock, ask, polling_bot, shown
@@ -30,9 +30,11 @@ def labels(call: Call) -> dict[str, dict[str, str]]:
 
 async def test_the_gate_counts_only_what_the_bot_acts_on_per_member(api: FakeBotApi,
                                                                     app: WardApp) -> None:
-    # A gate of 3 a minute: the Application's own rate limiter holds a group to Telegram's 20
-    # messages a minute, so the default gate of 20 would take a minute to test.
-    app.bot_data["settings"].flood = FloodGate(limit=3)
+    # A burst of 3 (the default is 5): the Application's own rate limiter holds a group to
+    # Telegram's 20 messages a minute, so fewer messages keep the test short.
+    app.bot_data["settings"].flood = FloodGate(group=Allowance(per_second=20 / 60, burst=3))
+    clock = ManualClock()
+    app.bot_data["settings"].clock = clock
     # Members talk among themselves (and to another bot): none of it is a request.
     for n in range(25):
         api.push_update(in_group(api, f"see you at the meeting {n}", user_id=BOB))
@@ -40,18 +42,23 @@ async def test_the_gate_counts_only_what_the_bot_acts_on_per_member(api: FakeBot
     [answer] = await ask(api, in_group(api, "/postcode E8 1DY", user_id=BOB))
     assert "Hackney Central" in shown(answer)
     assert app.bot_data["settings"].flood.tracked() == [(GROUP_ID, BOB)]
-    # Alice asks 4 times: 3 answers and one warning; Bob, in the same group, is unaffected.
+    # Alice asks 4 times: 3 answers and one notice, her 4th answered 3 seconds on (the
+    # group's 20 a minute); Bob, in the same group, is unaffected.
     for _ in range(4):
         api.push_update(in_group(api, f"/help@{BOT_USERNAME}"))
     replies = await api.wait_for("sendMessage", count=5)
-    assert [shown(c) == texts.SLOW_DOWN for c in replies[1:]] == [False] * 3 + [True]
+    notice = texts.SLOW_DOWN.format(seconds=3)
+    assert [shown(c) == notice for c in replies[1:]] == [False] * 3 + [True]
     [mine] = await ask(api, in_group(api, "/help", user_id=BOB))
     assert shown(mine).startswith("WardWatch in a group")
-    # Over the limit, Alice's button presses are still answered (the warning was given once).
+    clock.advance(3)
+    [held] = (await api.wait_for("sendMessage", count=7))[6:]
+    assert shown(held).startswith("WardWatch in a group") and held.chat_id == GROUP_ID
+    # Over the limit, Alice's button presses are still answered (the alert was given once).
     press = api.callback_query(f"m:{raw.postcode_row('E8 1DY')['Admin_ward_code']}:1",
                                chat_id=GROUP_ID, chat_type="group", user_id=ALICE)
     [note] = await ask(api, press, "answerCallbackQuery")
-    assert note.ok and note.params["text"] == texts.SLOW_DOWN_SHORT
+    assert note.ok and note.params["text"] == texts.SLOW_DOWN_PRESS.format(seconds=2)
     assert not note.params.get("show_alert")
     assert api.sent("editMessageText") == []
 

@@ -270,12 +270,12 @@ NOT_TEXT: Final = (
 
 UNKNOWN_COMMAND: Final = "I don't know that command. /help lists what I can do."
 
+# The flood gate (handlers/gate.py): a message held, said once; a press over the limit.
 SLOW_DOWN: Final = (
-    "You're sending requests faster than I can answer them fairly. Please wait a minute and "
-    "try again."
+    "You're sending messages faster than I can answer them. I'll answer your last one in "
+    "{seconds} s; anything you send before then takes its place."
 )
-
-SLOW_DOWN_SHORT: Final = "Too many requests: please wait a minute."
+SLOW_DOWN_PRESS: Final = "Too fast for me: press again in {seconds} s."
 
 ERROR: Final = (
     "Sorry, something went wrong on my side while answering that. Please try again in a moment."

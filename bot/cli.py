@@ -326,11 +326,12 @@ def no_file(command: str, why: str) -> int:
 
 def why_no_file(command: str, status: str, area: str | None) -> str:
     """Why a query's answer gives no file (its message, printed, says more)."""
+    what = {"chart": "a chart", "map": "a map"}.get(command, "an export")
     if status == "ok" and area == "borough":
-        return f"that is a borough; a {command} is of one ward (`map` draws a borough's wards)"
+        return f"that is a borough; {what} is of one ward (`map` draws a borough's wards)"
     return {
         "choose": "several places answer to that; ask again with one of them",
-        "compare": f"that names two places; a {command} is of one",
+        "compare": f"that names two places; {what} is of one",
         "outcode": "that is a postcode district; ask again with one of its wards or postcodes",
     }.get(status, "that is not a place I have figures for")
 

@@ -34,9 +34,10 @@ class Allowance:
 
 # Telegram: about one message a second in a private chat, 20 a minute in a group (where each
 # member has the group's rate: one member's flood never silences another, and the sending
-# queue keeps the whole group to Telegram's 20 a minute).
-PRIVATE: Final = Allowance(per_second=1.0, burst=10.0)
-GROUP_MEMBER: Final = Allowance(per_second=20 / 60, burst=5.0)
+# queue keeps the whole group to Telegram's 20 a minute). The burst is a minute of a group's
+# allowance: a chat that has been idle has at least the 20 of the gate this one replaced.
+PRIVATE: Final = Allowance(per_second=1.0, burst=20.0)
+GROUP_MEMBER: Final = Allowance(per_second=20 / 60, burst=20.0)
 
 
 @dataclass
@@ -121,8 +122,9 @@ class FloodGate:
     def _prune(self, now: float, room: int = 0) -> None:
         """Drop the least recently seen chats while they have been idle a whole window (full
         again, their warning over: as good as new) or while fewer than `room` places are free.
-        A window refills any chat: at most one message's debt plus a burst of 10 at 1 a
-        second, or of 5 at 1 every 3 seconds, is under 20 seconds."""
+        A window refills any chat: at most one message's debt plus a burst of 20 at 1 a
+        second takes 21 seconds, at 1 every 3 seconds (a group member) 63 seconds: a member
+        forgotten 3 seconds early starts with a burst it almost had."""
         chats = self._chats
         while chats:
             oldest = next(iter(chats.values()))

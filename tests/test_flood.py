@@ -23,7 +23,7 @@ def test_sized_from_telegrams_limits() -> None:
 
 def test_a_private_chat_has_a_burst_then_one_a_second() -> None:
     flood = FloodGate()
-    assert [flood.allow(1, 0.0) for _ in range(11)] == [True] * 10 + [False]
+    assert [flood.allow(1, 0.0) for _ in range(21)] == [True] * 20 + [False]
     assert flood.allow(2, 0.0)  # another chat is not affected
     assert flood.ready_at(1, 0.0) == pytest.approx(1.0)
     assert not flood.allow(1, 0.9)
@@ -34,7 +34,7 @@ def test_a_private_chat_has_a_burst_then_one_a_second() -> None:
 
 def test_a_press_that_edits_in_place_costs_half() -> None:
     flood = FloodGate()
-    assert [flood.allow(1, 0.0, IN_PLACE) for _ in range(21)] == [True] * 20 + [False]
+    assert [flood.allow(1, 0.0, IN_PLACE) for _ in range(41)] == [True] * 40 + [False]
     # Two presses a second, for a minute: never stopped.
     assert all(flood.allow(2, t / 2, IN_PLACE) for t in range(120))
 
@@ -42,7 +42,7 @@ def test_a_press_that_edits_in_place_costs_half() -> None:
 def test_a_group_member_has_the_groups_rate() -> None:
     flood = FloodGate()
     member, other = (-100, 1), (-100, 2)
-    assert [flood.allow(member, 0.0) for _ in range(6)] == [True] * 5 + [False]
+    assert [flood.allow(member, 0.0) for _ in range(21)] == [True] * 20 + [False]
     assert flood.allow(other, 0.0)  # one member's flood never silences another
     assert flood.ready_at(member, 0.0) == pytest.approx(3.0)
     assert flood.allow(member, 3.0)
@@ -80,8 +80,8 @@ def test_the_cap_holds_with_60000_chats_and_the_least_recently_seen_go() -> None
             flood.allow(7, 0.5)  # chat 7 comes back, and 10,000 newer chats evict it later
     assert largest == 10_000 and len(flood) == 10_000
     assert flood.tracked() == list(range(50_000, 60_000))
-    # The chats still tracked keep their counts: chat 59,999 has spent 1 of its 10.
-    assert [flood.allow(59_999, 6.0) for _ in range(10)] == [True] * 9 + [False]
+    # The chats still tracked keep their counts: chat 59,999 has spent 1 of its 20.
+    assert [flood.allow(59_999, 6.0) for _ in range(20)] == [True] * 19 + [False]
     # A chat that was evicted starts again from nothing (the price of bounded memory).
     assert flood.allow(7, 6.0)
     assert len(flood) == 10_000 and flood.tracked()[-1] == 7

@@ -118,23 +118,23 @@ async def test_a_flood_of_200_is_held_each_sender_told_once_and_answered_last(
     for n in range(40):  # 200 messages at the same moment, the senders interleaved
         for sender, last in senders.items():
             api.push_update(api.message(last if n == 39 else "/help", user_id=sender))
-    # Each sender: a burst of 10 answered, and one notice of when it can go on.
-    await api.wait_for("sendMessage", count=len(senders) * 11, timeout=30)
+    # Each sender: a burst of 20 answered, and one notice of when it can go on.
+    await api.wait_for("sendMessage", count=len(senders) * 21, timeout=30)
     [marker] = await ask(api, api.message("/help", user_id=USER_ID))  # all 200 handled
     assert "How to use" in shown(marker)
     for sender in senders:
         mine = api.sent("sendMessage", chat_id=sender)
         notices = [c for c in mine if shown(c).startswith("You're sending messages faster")]
-        assert len(notices) == 1 and len(mine) == 11, sender
+        assert len(notices) == 1 and len(mine) == 21, sender
         assert shown(notices[0]) == texts.SLOW_DOWN.format(seconds=1)
     assert len(settings(app).waiting) == len(senders)
     # The time the senders were told comes: each one's last message is answered.
     clock.advance(1)
-    await api.wait_for("sendMessage", count=len(senders) * 12 + 1, timeout=30)
+    await api.wait_for("sendMessage", count=len(senders) * 22 + 1, timeout=30)
     for sender, last in senders.items():
         answer = api.sent("sendMessage", chat_id=sender)[-1]
         assert shown(answer).startswith(f"{last}:"), (sender, shown(answer)[:40])
-        assert len(api.sent("sendMessage", chat_id=sender)) == 12
+        assert len(api.sent("sendMessage", chat_id=sender)) == 22
     assert len(settings(app).waiting) == 0 and settings(app).released == set()
     clock.advance(2)
     [after] = await ask(api, api.message("/help", user_id=9001))  # still serving
@@ -146,7 +146,7 @@ async def test_a_press_over_the_limit_is_answered_with_when_to_press_again(
     clock = ManualClock()
     settings(app).clock = clock
     [answer] = await ask(api, api.message("E8 1DY"))
-    for _ in range(9):  # the rest of the burst
+    for _ in range(19):  # the rest of the burst
         await ask(api, api.message("/help"))
     view = api.callback_query(data_of(answer)["Taser"], message_id=answer.result["message_id"])
     [alert] = await ask(api, view, "answerCallbackQuery")
@@ -171,9 +171,9 @@ async def test_the_bot_stops_at_once_with_a_message_held(api: FakeBotApi,
     clock = ManualClock()
     async with polling_bot(api, db_copy) as app:
         settings(app).clock = clock
-        for _ in range(11):
+        for _ in range(21):
             api.push_update(api.message("/help"))
-        await api.wait_for("sendMessage", count=11)
+        await api.wait_for("sendMessage", count=21)
         assert len(settings(app).waiting) == 1
         stopping = asyncio.get_running_loop().time()
     assert asyncio.get_running_loop().time() - stopping < 15

@@ -6,13 +6,10 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sqlite3
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 from typing import TextIO
 
 from bot import config as config_mod
@@ -41,9 +38,8 @@ log = logging.getLogger("wardwatch")
 ASK_WINDOW = 64
 
 # Exit statuses: 0 done; 1 an error (the store, the disk, a publisher); 2 a usage or config
-# error; 3 `chart`, `map` or `export` wrote no file because the query has none to give (the
-# answer printed says why): a script can tell a file written from one that was not.
-EXIT_NO_FILE = 3
+# error; 3 (bot/cli_files.py: EXIT_NO_FILE) `chart`, `map` or `export` wrote no file because
+# the query has none to give.
 
 PLACE_HELP = ("a postcode, a ward or borough name, a district, or two places to compare, as "
               "a resident would type it")
@@ -318,81 +314,11 @@ async def cmd_ask(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def no_file(command: str, why: str) -> int:
-    """Say on stderr that no file was written, and why; the exit status that says it."""
-    print(f"wardwatch {command}: no file written: {why}", file=sys.stderr)
-    return EXIT_NO_FILE
-
-
-def why_no_file(command: str, status: str, area: str | None) -> str:
-    """Why a query's answer gives no file (its message, printed, says more)."""
-    what = {"chart": "a chart", "map": "a map"}.get(command, "an export")
-    if status == "ok" and area == "borough":
-        return f"that is a borough; {what} is of one ward (`map` draws a borough's wards)"
-    return {
-        "choose": "several places answer to that; ask again with one of them",
-        "compare": f"that names two places; {what} is of one",
-        "outcode": "that is a postcode district; ask again with one of its wards or postcodes",
-    }.get(status, "that is not a place I have figures for")
-
-
-def write_new(out: Path, data: bytes) -> None:
-    """Write the file whole or not at all: a temporary file beside it, renamed over it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
-    """chart, map and export: write one file for a place.  A query with no file to give
-    prints the answer's message instead, writes nothing and exits EXIT_NO_FILE."""
-    from handlers import media_files
-    from handlers.present.exports import FORMATS
+    """chart, map and export: one file for a place (bot/cli_files.py)."""
+    from bot import cli_files
 
-    out = Path(args.out)
-    query = " ".join(args.query)
-    wanted = getattr(args, "format", None) or out.suffix.lstrip(".").lower()
-    fmt = next((f for f in FORMATS if f == wanted), None)
-    if args.command == "export" and fmt is None:
-        print("wardwatch export: give --format csv, json or xlsx (or an --out file ending in "
-              "one of them)", file=sys.stderr)
-        return 2
-    async with services(cfg, _progress(sys.stderr)) as svc:
-        if args.command == "map" and query.strip().lower() == media_files.LONDON:
-            made = await media_files.area_map(svc, None)
-        else:
-            answer = await svc.answer(query)
-            res = answer.resolution
-            place = res.place
-            if args.command == "map" and answer.status == "ok" and res.area == "borough" \
-                    and res.borough_code:
-                made = await media_files.area_map(svc, res.borough_code)  # its wards
-            elif answer.status != "ok" or place is None:
-                print(words.strip_html(report.answer_html(answer)))
-                return no_file(args.command, why_no_file(args.command, answer.status,
-                                                         res.area))
-            elif args.command == "map":
-                made = await media_files.area_map(svc, place.ward_code)
-            elif args.command == "chart":
-                made = await media_files.trend(svc, place.ward_code)
-            else:
-                made = await media_files.export(svc, place.ward_code, fmt or "csv")
-    if made is None:
-        return no_file(args.command, words.strip_html(texts.NO_MAP))
-    try:
-        await asyncio.to_thread(write_new, out, made.data)
-    except OSError as exc:
-        print(f"wardwatch {args.command}: no file written: cannot write {out}: "
-              f"{exc.strerror or exc}", file=sys.stderr)
-        return 1
-    print(f"Wrote {out} ({len(made.data):,} bytes).")
-    print(words.strip_html(made.caption))
-    return 0
+    return await cli_files.write_one(args, services(cfg, _progress(sys.stderr)))
 
 
 COMMANDS = {"load": cmd_load, "update": cmd_update, "ask": cmd_ask, "console": cmd_console,

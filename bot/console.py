@@ -20,7 +20,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.app import build_application, running
 from bot.config import Config
-from handlers.render import strip_html
+from handlers.present.words import strip_html
 
 CONSOLE_TOKEN: Final = "1:local-console"
 BOT_USER: Final = {"id": 1, "is_bot": True, "first_name": "WardWatch", "username": "WardWatchBot"}
@@ -200,16 +200,20 @@ INTRO: Final = (
 )
 
 
-async def run_console(cfg: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    """Chat with the bot in the terminal until /quit or end of input."""
+async def run_console(cfg: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, *,
+                      progress: Callable[[str], None] | None = None,
+                      log_file: Path | None = None) -> int:
+    """Chat with the bot in the terminal until /quit or end of input. `progress` shows the
+    steps of a first run's store build; `log_file` is where the log goes, said at start."""
     console = Console(out)
     files = SaveFolder()
     # It never leads: the digests of the store's subscribers are not for this terminal.
     app = build_application(cfg, token=CONSOLE_TOKEN,
                             request=LocalBotApi(console.show, files), rate_limit=False,
-                            lead=False)
+                            progress=progress, lead=False)
+    logs = f"Log messages go to {log_file}.\n" if log_file else ""
     print(INTRO + "Pictures and downloads are saved in a new private folder in "
-          f"{tempfile.gettempdir()}; each one says where.\n", file=out, flush=True)
+          f"{tempfile.gettempdir()}; each one says where.\n" + logs, file=out, flush=True)
     loop = asyncio.get_running_loop()
     async with running(app):
         while True:

@@ -32,8 +32,8 @@ from datastore.storage.lease import LeaseLost, holder_name, lease_for
 from datastore.storage.store import WRITE_FAILURES, StoreWriteError
 from datastore.storage.subscriptions import ChatStore, open_chat_store
 from datastore.storage.watch import DataWatch
-from handlers import digest_text
 from handlers.context import CHATS_KEY, DIGESTS_KEY, SERVICES_KEY, Reload, WardApp, WardContext
+from handlers.present import digest_text
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,8 @@ class DigestService:
             pending = await self._chats.run(subscriptions.take_pending, month)
             baseline = await self._services.store.run(previous_baseline)
             messages = await asyncio.to_thread(
-                prepare_messages, view, month, {p.ward_code for p in pending}, baseline)
+                prepare_messages, view, month, {p.ward_code for p in pending}, baseline,
+                self._services.freshness(month=month))
             for p in pending:
                 if p.ward_code not in messages:
                     await self._chats.run(subscriptions.mark, p.chat_id, p.ward_code, month,

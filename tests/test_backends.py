@@ -19,7 +19,7 @@ from datastore.storage import migrate, pg_schema, store, subscriptions
 from datastore.storage.db import Db, Location, StoreWriteError
 from datastore.storage.schema import SCHEMA_VERSION
 from datastore.storage.subscriptions import open_chat_store
-from handlers import render
+from handlers.present import json_out, report, words
 from tests.pg_server import PASSWORD, PgServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,7 +147,7 @@ def test_the_command_line_names_the_database_without_its_password(tmp_path: Path
 
 def as_json(answer: lookup.Answer) -> dict[str, object]:
     """Every figure of an answer, as `ask --json` prints it."""
-    return render.answer_json(answer, render.strip_html(render.answer_html(answer)))
+    return json_out.answer_json(answer, words.strip_html(report.answer_html(answer)))
 
 
 async def test_every_answer_is_the_same_from_either_backend(

@@ -148,5 +148,14 @@ CREATE TABLE IF NOT EXISTS version_blob (
 );
 """
 
+# Version 7 (schema.MIGRATION_V7): each feed records the SHA-256 of the file its release
+# served; taser figures say when they were published.
+PG_MIGRATION_V7: Final = """
+ALTER TABLE publisher_state ADD COLUMN IF NOT EXISTS sha256 TEXT COLLATE "C";
+ALTER TABLE taser ADD COLUMN IF NOT EXISTS published TEXT COLLATE "C";
+"""
+
 # PG_MIGRATIONS[n] turns a PostgreSQL store of version n - 1 into version n (n > PG_BASE).
-PG_MIGRATIONS: Final[dict[int, Migration]] = {}
+PG_MIGRATIONS: Final[dict[int, Migration]] = {
+    7: PG_MIGRATION_V7,
+}

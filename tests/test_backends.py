@@ -4,6 +4,7 @@ message, a server that cannot be reached, a user who may only read)."""
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
@@ -201,3 +202,22 @@ def test_a_views_postcode_connection_dropped_by_the_server_is_opened_again(
     found = view.place("E8 1DY")  # not asked before: not in the view's cache
     assert found is not None and found.ward_name == "Hackney Central"
     assert reader.closed and view.postcodes._conn.raw is not reader  # type: ignore[attr-defined]
+
+
+def test_wardwatch_ask_answers_the_same_from_a_database_by_url(
+        snapshot_db: Path, pg_copy: Location, tmp_path: Path) -> None:
+    """The command line on a PostgreSQL store, the password from the environment: the same
+    JSON as from the SQLite file."""
+    out = {}
+    for name, storage in (("sqlite", f'path = "{snapshot_db}"'), ("pg", f'url = "{pg_copy.url}"')):
+        config = tmp_path / f"{name}.toml"
+        config.write_text(f'[storage]\n{storage}\n[postcodes]\nbase_url = ""\n',
+                          encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "--config", str(config), "ask", "--json", "E8 1DY"],
+            capture_output=True, text=True, timeout=120, cwd=ROOT,
+            env={"PATH": "/usr/bin:/bin", "WARDWATCH_DB_PASSWORD": PASSWORD})
+        assert done.returncode == 0, done.stderr
+        out[name] = json.loads(done.stdout)
+    assert out["pg"]["status"] == "ok" and out["pg"]["ward"]["name"] == "Hackney Central"
+    assert out["pg"] == out["sqlite"]

@@ -1,0 +1,361 @@
+"""Understanding a message: the places it names — postcodes, mistyped postcodes, districts,
+names — and what they add up to: one place, a choice, a comparison, or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Final
+
+from datastore.query.places.index import PlaceIndex
+from datastore.query.places.model import MAX_CHOICES, Candidate, Understanding
+from datastore.query.places.parsing import (
+    COMPARE_WORDS,
+    LISTING_RE,
+    STOPWORDS,
+    Word,
+    words_of,
+)
+from datastore.query.places.postcode_set import LOOKALIKE
+from datastore.query.postcodes import find_postcodes, outward_code
+
+_MAX_TEXT: Final = 1000  # characters of a message read
+_MAX_TOKENS: Final = 60  # words of a message read for names
+
+
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    """One place a message names, where it stands, and what it is on its own."""
+
+    start: int
+    end: int
+    what: Understanding
+    name_words: tuple[str, ...] = ()
+
+
+def _fragment_ok(word: Word, whole: bool) -> bool:
+    """Whether a word may be part of a mistyped postcode: it has a digit, or is short and
+    (inside a sentence) holds a letter that looks like a digit ("IDY" for "1DY")."""
+    raw = word.raw
+    if not raw.isascii() or not raw.isalnum():
+        return False
+    if len(raw) == 1:
+        return True
+    if word.key in STOPWORDS and not whole:
+        return False
+    if any(ch.isdigit() for ch in raw):
+        return True
+    return len(raw) <= 4 and (whole or any(ch in LOOKALIKE for ch in raw.upper()))
+
+
+def _runs(words: list[Word], free: list[bool],
+          content: list[int]) -> list[tuple[int, int]]:
+    """Runs of free words that may together be a mistyped postcode and hold a digit.
+
+    When everything the message says (``content``: its words that are not stopwords) is
+    one block ("my postcode is E8 IDY"), that block is the one run, with any single
+    characters beside it (" e 8 i d y ").
+    """
+    whole = bool(content) and content == list(range(content[0], content[-1] + 1))
+    if whole:
+        i, j = content[0], content[-1] + 1
+        while i > 0 and free[i - 1] and len(words[i - 1].raw) == 1:
+            i -= 1
+        if (j < len(words) and free[j] and len(words[j].raw) == 3
+                and words[j].raw[0].upper() in LOOKALIKE):
+            j += 1  # an inward code that reads as a word: "N1 ITS" for N1 1TS
+        while j < len(words) and free[j] and len(words[j].raw) == 1:
+            j += 1
+        ok = all(free[k] and _fragment_ok(words[k], True) for k in range(i, j))
+        digit = any(ch.isdigit() for w in words[i:j] for ch in w.raw)
+        return [(i, j)] if ok and digit else []
+    runs = []
+    i = 0
+    while i < len(words):
+        if not (free[i] and _fragment_ok(words[i], False)):
+            i += 1
+            continue
+        j = i
+        while j < len(words) and free[j] and _fragment_ok(words[j], False):
+            j += 1
+        if any(ch.isdigit() for w in words[i:j] for ch in w.raw):
+            runs.append((i, j))
+        i = j
+    return runs
+
+
+def _near_miss(index: PlaceIndex, words: list[Word], run: tuple[int, int]) -> list[Candidate]:
+    """The real postcodes the best stretch of a run may have meant, nearest first."""
+    i, j = run
+    best: list[Candidate] = []
+    for a in range(i, j):
+        for b in range(j, a, -1):
+            typed = " ".join(w.raw for w in words[a:b])
+            compact = typed.replace(" ", "")
+            if (4 <= len(compact) <= 8 and any(ch.isalpha() for ch in compact)
+                    and any(ch.isdigit() for ch in compact)):
+                found = list(index.near_misses(typed))
+                if found and (not best or len(compact) > 4):
+                    return found
+                best = best or found
+    return best
+
+
+def understand(text: str, index: PlaceIndex) -> Understanding:
+    """Read a resident's message as the place (or places) it names.  Pure; never raises."""
+    if not isinstance(text, str):
+        return Understanding("other", "")
+    message = text[:_MAX_TEXT]
+    mentions = _mentions(message, index)
+    mentions = _qualified(mentions, message)
+    if not mentions:
+        return _nothing_named(text, message, index)
+    if len(mentions) == 1:
+        return replace(mentions[0].what, text=text)
+    first, second = mentions[:2]
+    if all(m.name_words for m in mentions) and not _asks_to_compare(message):
+        whole = _one_long_name(message, index)  # "hampton wick & souh teddington"
+        if whole is not None:
+            return replace(whole, text=text)
+    if first.name_words and second.name_words and not _set_apart(message, first, second):
+        # "Bromley by Bow": two names run together are one place we don't know: offer both
+        options = [c for m in (first, second) for c in (m.what.place, *m.what.candidates)
+                   if c is not None]
+        return replace(_named(message, list(dict.fromkeys(options))), text=text)
+    parts = tuple(_as_part(m, index) for m in mentions[:2])
+    return Understanding("compare", text, parts=parts)
+
+
+def _asks_to_compare(message: str) -> bool:
+    """Whether the message asks for a comparison ("compare", "vs", "or", …)."""
+    return bool({w.key for w in words_of(message)} & COMPARE_WORDS)
+
+
+def _one_long_name(message: str, index: PlaceIndex) -> Understanding | None:
+    """The place whose whole name the message's words are very close to, if any: a long
+    name with a typo falls apart into pieces that look like two places."""
+    content = [index._corrected(w.key) for w in words_of(message)[:_MAX_TOKENS]
+               if w.key not in STOPWORDS or w.key == "and"]
+    candidates = index._fuzzy(" ".join(content), cutoff=90)
+    return _named(message, candidates) if candidates else None
+
+
+def _set_apart(message: str, first: _Mention, second: _Mention) -> bool:
+    """Whether two names are written as two places: a comparison asked for, or a word or
+    mark between them that lists ("Hackney and Camden", "Hackney, Camden")."""
+    if _asks_to_compare(message):
+        return True
+    between = message[first.end:second.start]
+    return bool(LISTING_RE.search(between))
+
+
+def _mentions(message: str, index: PlaceIndex) -> list[_Mention]:
+    """Every place the message names, in order: postcodes, mistyped postcodes, districts
+    and names, each word used once."""
+    words = words_of(message)[:_MAX_TOKENS]
+    free = [True] * len(words)
+    mentions: list[_Mention] = []
+
+    for found in find_postcodes(message, index.knows):
+        for k, w in enumerate(words):
+            if w.start < found.end and w.end > found.start:
+                free[k] = False
+        mentions.append(_Mention(found.start, found.end, _postcode(found.postcode, index)))
+
+    content = [k for k, w in enumerate(words) if free[k] and w.key not in STOPWORDS]
+    whole = not mentions and bool(content) and content == list(
+        range(content[0], content[-1] + 1))
+    for a, b in _runs(words, free, content if whole else []):
+        run_words = words[a:b]
+        district = next((oc for w in run_words if (oc := outward_code(w.raw))
+                         and index.district_wards(oc)), None)
+        candidates = _near_miss(index, words, (a, b))
+        if not candidates and district is None:
+            continue
+        for k in range(a, b):
+            free[k] = False
+        start, end = run_words[0].start, run_words[-1].end
+        if candidates:
+            what = Understanding("choose", message, candidates=tuple(candidates),
+                                 reason="near_miss")
+        else:
+            assert district is not None
+            what = Understanding("district", message, district=district,
+                                 wards=index.district_wards(district))
+        mentions.append(_Mention(start, end, what))
+
+    for k, w in enumerate(words):
+        oc = outward_code(w.raw) if free[k] else None
+        if oc and any(ch.isdigit() for ch in oc) and (index.district_wards(oc) or whole):
+            free[k] = False
+            mentions.append(_Mention(w.start, w.end, Understanding(
+                "district", message, district=oc, wards=index.district_wards(oc))))
+
+    mentions.extend(_name_mentions(message, words, free, index))
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def _postcode(postcode: str, index: PlaceIndex) -> Understanding:
+    place = index.postcode(postcode)
+    district = postcode.split(" ")[0]
+    if place is not None:
+        return Understanding("postcode", "", postcode=postcode, known=True,
+                             district=district, place=place)
+    return Understanding("postcode", "", postcode=postcode, district=district,
+                         candidates=index.near_misses(postcode))
+
+
+def _name_mentions(message: str, words: list[Word], free: list[bool],
+                   index: PlaceIndex) -> list[_Mention]:
+    """The wards and boroughs a message names, the longest name first at each place."""
+    keys = _corrected_in_context(words, free, index)
+    content = [keys[k] for k in range(len(words)) if free[k] and keys[k] not in STOPWORDS]
+    found: list[tuple[int, int, tuple[str, ...]]] = []
+    i = 0
+    while i < len(words):
+        if not free[i]:
+            i += 1
+            continue
+        match: tuple[int, tuple[str, ...]] | None = None
+        for j in range(min(len(words), i + index._max_words), i, -1):
+            if not all(free[i:j]):
+                continue
+            run = tuple(keys[i:j])
+            if all(w in STOPWORDS for w in run):
+                continue  # "London", "the": no place on their own
+            if " ".join(run) in index._exact or (run in index._ngrams
+                                                 and run[-1] not in STOPWORDS):
+                match = (j, run)
+                break
+        if match is None:
+            i += 1
+            continue
+        j, run = match
+        alone = [w for w in run if w not in STOPWORDS] == content
+        if alone or not index._is_weak(run):
+            found.append((i, j, run))
+        i = j
+    mentions = []
+    for i, j, run in found:
+        candidates = index._named(run, widen=len(found) == 1)
+        if not candidates or (len(found) == 1 and not index._exact.get(" ".join(run))
+                              and len(candidates) > MAX_CHOICES):
+            continue  # too vague: "park" is in dozens of names
+        mentions.append(_Mention(words[i].start, words[j - 1].end,
+                                 _named(message, candidates), run))
+    return mentions
+
+
+def _corrected_in_context(words: list[Word], free: list[bool], index: PlaceIndex) -> list[str]:
+    """Each free word, typos put right; of equally likely corrections the one that makes a
+    name with the word before or after it ("east sehen": Sheen, not Seven)."""
+    options = [index._corrections(w.key) if free[k] else [""] for k, w in enumerate(words)]
+    keys = [o[0] for o in options]
+    for k, alternatives in enumerate(options):
+        if len(alternatives) < 2:
+            continue
+        before = keys[k - 1] if k > 0 else ""
+        after = keys[k + 1] if k + 1 < len(keys) else ""
+        fitting = [a for a in alternatives
+                   if (before, a) in index._ngrams or (a, after) in index._ngrams]
+        if fitting:
+            keys[k] = fitting[0]
+    return keys
+
+
+def _named(message: str, candidates: list[Candidate]) -> Understanding:
+    if len(candidates) == 1:
+        return Understanding("place", message, place=candidates[0])
+    return Understanding("choose", message, candidates=tuple(candidates[:MAX_CHOICES]),
+                         reason="ambiguous")
+
+
+def _areas(what: Understanding) -> set[str]:
+    """The codes of the wards and boroughs a mention is in or may be."""
+    out: set[str] = set()
+    for c in (what.place, *what.candidates):
+        if c is not None:
+            out.add(c.borough_code)
+            if c.kind == "ward":
+                out.add(c.code)
+    for share in what.wards:
+        out |= {share.ward.code, share.ward.borough_code}
+    return out
+
+
+def _qualified(mentions: list[_Mention], message: str) -> list[_Mention]:
+    """Fold a name that only says where another mention is ("Woodside, Croydon", "E8 1DY
+    Hackney", "E1 Whitechapel") into it, unless the message asks for a comparison."""
+    if len(mentions) < 2 or _asks_to_compare(message):
+        return mentions
+    out = list(mentions)
+    k = 0
+    while k + 1 < len(out):
+        a, b = out[k], out[k + 1]
+        merged = _merge(a, b) or _merge(b, a)
+        if merged is not None:
+            out[k:k + 2] = [merged]
+        else:
+            k += 1
+    return out
+
+
+def _merge(main: _Mention, qualifier: _Mention) -> _Mention | None:
+    """``main`` narrowed by ``qualifier`` if the qualifier is a name consistent with it."""
+    if not qualifier.name_words:
+        return None
+    q = qualifier.what
+    q_codes = {c.code for c in (q.place, *q.candidates) if c is not None}
+    q_boroughs = {c.borough_code for c in (q.place, *q.candidates) if c is not None}
+    m = main.what
+    span = (min(main.start, qualifier.start), max(main.end, qualifier.end))
+    if m.kind in ("place", "choose") and main.name_words and m.reason != "near_miss":
+        options = [c for c in (m.place, *m.candidates) if c is not None]
+        # a ward named with its borough: keep the wards in that borough
+        boroughs = {c.code for c in (q.place, *q.candidates)
+                    if c is not None and c.kind == "borough"}
+        kept = [c for c in options if c.kind == "ward" and c.borough_code in boroughs]
+        if not kept:
+            return None
+        return _Mention(*span, _named(m.text, kept), main.name_words)
+    if m.kind == "district":
+        wards = [s.ward for s in m.wards if s.ward.code in q_codes]
+        if wards and len(wards) == 1 and q_codes <= {wards[0].code} | q_boroughs:
+            return _Mention(*span, Understanding("place", m.text, place=wards[0]))
+        if _areas(m) & q_codes:
+            return _Mention(*span, m)
+        return None
+    if m.kind == "postcode" and m.place is not None and (
+            {m.place.borough_code} & (q_codes | q_boroughs)):
+        return _Mention(*span, m)
+    return None
+
+
+def _as_part(mention: _Mention, index: PlaceIndex) -> Understanding:
+    """A mention as one side of a comparison: a borough's exact name is that borough."""
+    what = mention.what
+    if what.kind == "choose" and what.reason == "ambiguous" and mention.name_words:
+        narrow = index._named(mention.name_words, widen=False)
+        boroughs = [c for c in narrow if c.kind == "borough"]
+        if len(boroughs) == 1 and index._exact.get(" ".join(mention.name_words)):
+            return Understanding("place", what.text, place=boroughs[0])
+        return _named(what.text, narrow)
+    return what
+
+
+def _nothing_named(text: str, message: str, index: PlaceIndex) -> Understanding:
+    """No place found word by word: a postcode attempt, a name typed loosely, or other."""
+    words = words_of(message)[:_MAX_TOKENS]
+    content = [w for w in words if w.key not in STOPWORDS]
+    if not content:
+        return Understanding("other", text)
+    compact = "".join(w.raw for w in content)
+    if (len(content) <= 3 and compact.isascii() and compact.isalnum()
+            and 4 <= len(compact) <= 8 and compact[0].isalpha()
+            and any(ch.isdigit() for ch in compact[1:4])
+            and all(len(w.raw) <= 4 or any(ch.isdigit() for ch in w.raw) for w in content)):
+        return Understanding("postcode_help", text)  # a code, but no real postcode near
+    corrected = " ".join(index._corrected(w.key) for w in content)
+    candidates = index._fuzzy(corrected)
+    if not candidates:
+        return Understanding("other", text)
+    return replace(_named(message, candidates), text=text)

@@ -56,29 +56,41 @@ async def _command(update: Update, context: WardContext, action: str) -> None:
     if action == keyboards.MAP and text.strip().lower() == LONDON:
         await _deliver(context, message, action, None, "")
         return
-    answer = await context.services.answer(text)
+    await respond(context, message, action, await context.services.answer(text), fmt)
+
+
+async def respond(context: WardContext, where: Message | int, action: str, answer: Answer,
+                  fmt: str | None = None) -> None:
+    """The chart, map or files an answer asks for; an answer that is not one ward's (a
+    choice, a borough's wards) gets its own message, its buttons still for ``action``."""
     res = answer.resolution
     if action == keyboards.MAP and answer.status == "ok" and res.area == "borough" \
             and res.borough_code:  # a borough's wards
-        await _deliver(context, message, action, res.borough_code, report.answer_html(answer))
+        await _deliver(context, where, action, res.borough_code, report.answer_html(answer))
         return
     place = res.place
     if answer.status != "ok" or place is None:
         # The answer's own message (a choice, a borough's wards to pick for a chart), with
-        # its buttons: a ward chosen there answers with the chart and download buttons.
+        # its buttons: a ward chosen there gets the chart, map or files asked for.
         prefix = (f"<i>{texts.BY_WARD}</i>\n\n"
                   if answer.status == "ok" else "")
-        await reply.reply(message, context, answer, prefix)
+        if isinstance(where, Message):
+            await reply.reply(where, context, answer, prefix, action)
+        else:
+            await reply.send(context, where, answer, prefix, action)
         return
-    if action == keyboards.EXPORT and _in_group(message.chat):  # files go to a private chat
+    chat = where.chat if isinstance(where, Message) else None
+    if action == keyboards.EXPORT and _in_group(chat):  # files go to a private chat
+        assert isinstance(where, Message)
         url = keyboards.start_link(context.bot.username, keyboards.DOWNLOAD_LINK, place.ward_code)
-        await message.reply_html(texts.GROUP_DOWNLOAD_LINK,
-                                 reply_markup=keyboards.link_keyboard(texts.PRIVATE_BUTTON, url))
+        await where.reply_html(texts.GROUP_DOWNLOAD_LINK,
+                               reply_markup=keyboards.link_keyboard(texts.PRIVATE_BUTTON, url))
         return
-    if action == keyboards.EXPORT and fmt is None:  # one format, asked for with buttons
-        await offer_formats(message, context, answer)
+    if action == keyboards.EXPORT and fmt is None and isinstance(where, Message):
+        await offer_formats(where, context, answer)  # one format, asked for with buttons
         return
-    await _deliver(context, message, action, place.ward_code, report.answer_html(answer), fmt)
+    await _deliver(context, where, action, place.ward_code, report.answer_html(answer),
+                   fmt or ("csv" if action == keyboards.EXPORT else None))
 
 
 def _in_group(chat: Chat | None) -> bool:

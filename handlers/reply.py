@@ -19,12 +19,14 @@ from handlers.present import short_answer, texts, words
 log = logging.getLogger(__name__)
 
 
-def answer_markup(context: WardContext, answer: Answer) -> InlineKeyboardMarkup | None:
+def answer_markup(context: WardContext, answer: Answer,
+                  action: str | None = None) -> InlineKeyboardMarkup | None:
     """The buttons under an answer: a ward's views, pictures, download, Subscribe and Share;
-    or the choices an answer that is not one ward's offers (choices.markup_for)."""
+    or the choices an answer that is not one ward's offers (choices.markup_for), each for
+    ``action`` (None: the answer)."""
     place = answer.resolution.place
     if answer.status != "ok" or answer.area != "ward" or place is None:
-        return choices.markup_for(answer, context.services.view)
+        return choices.markup_for(answer, context.services.view, action)
     version = context.services.view.crime_version
     markup = keyboards.answer_keyboard(place.ward_code, version, place.postcode or None)
     if not place.outcode:  # no district to follow it with
@@ -39,11 +41,13 @@ def share_link(context: WardContext, ward_code: str, ward_name: str) -> str:
     return keyboards.share_url(link, texts.SHARE_TEXT.format(ward=ward_name))
 
 
-async def reply(message: Message, context: WardContext, answer: Answer, prefix: str = "") -> None:
-    """The short first answer, with the buttons that show the rest in its place.  The reply to
-    a message that was edited (a typo corrected) is edited in turn, when the bot still has it."""
+async def reply(message: Message, context: WardContext, answer: Answer, prefix: str = "",
+                action: str | None = None) -> None:
+    """The short first answer, with the buttons that show the rest in its place (choices:
+    for ``action``).  The reply to a message that was edited (a typo corrected) is edited in
+    turn, when the bot still has it."""
     text = words.fit(prefix + short_answer.summary_html(answer))
-    markup = answer_markup(context, answer)
+    markup = answer_markup(context, answer, action)
     replies = context.settings.replies
     earlier = replies.reply_to(message.chat_id, message.message_id) \
         if message.edit_date is not None else None
@@ -62,8 +66,9 @@ async def reply(message: Message, context: WardContext, answer: Answer, prefix: 
         replies.remember(message.chat_id, message.message_id, sent.message_id)
 
 
-async def send(context: WardContext, chat_id: int, answer: Answer) -> None:
+async def send(context: WardContext, chat_id: int, answer: Answer, prefix: str = "",
+               action: str | None = None) -> None:
     """Send an answer and its buttons to a chat (no message to reply to)."""
-    await context.bot.send_message(chat_id, words.fit(short_answer.summary_html(answer)),
-                                   reply_markup=answer_markup(context, answer),
+    await context.bot.send_message(chat_id, words.fit(prefix + short_answer.summary_html(answer)),
+                                   reply_markup=answer_markup(context, answer, action),
                                    disable_web_page_preview=True)

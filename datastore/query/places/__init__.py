@@ -12,15 +12,20 @@ postcode here (new, terminated or outside London is decided by the lookup), and 
 London's wards and borough are recognised and flagged `city` (its own police force).
 
 One job per module: `model` (what the resolver returns), `parsing` (the words names are
-matched on), `postcode_set` (the compact postcodes and near-misses), `index` (the
-`PlaceIndex`), `understanding` (reading one message).
+matched on), `postcode_set` (the compact postcodes and near-misses), `gazetteer` (the
+bundled areas, stations and streets, each with its wards), `names` (every name, matched
+exactly, in part or fuzzily), `index` (the `PlaceIndex`), `understanding` (reading one
+message).
 """
 
 from datastore.query.places.index import PlaceIndex
 from datastore.query.places.model import (
+    ALL_IN,
     CITY_OF_LONDON,
     MAX_CHOICES,
+    MAX_PARTS,
     MAX_SUGGESTIONS,
+    Asked,
     Candidate,
     CandidateKind,
     ChooseReason,
@@ -29,13 +34,16 @@ from datastore.query.places.model import (
     WardShare,
 )
 from datastore.query.places.parsing import STOPWORDS, name_key, name_tokens
-from datastore.query.places.understanding import understand
+from datastore.query.places.understanding import place_understanding, understand
 
 __all__ = [
+    "ALL_IN",
     "CITY_OF_LONDON",
     "MAX_CHOICES",
+    "MAX_PARTS",
     "MAX_SUGGESTIONS",
     "STOPWORDS",
+    "Asked",
     "Candidate",
     "CandidateKind",
     "ChooseReason",
@@ -45,5 +53,6 @@ __all__ = [
     "WardShare",
     "name_key",
     "name_tokens",
+    "place_understanding",
     "understand",
 ]

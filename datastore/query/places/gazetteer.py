@@ -13,6 +13,9 @@ import csv
 import gzip
 import hashlib
 import io
+import re
+from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -22,7 +25,8 @@ __all__ = ["GAZETTEER_FILE", "Gazetteer", "GazetteerPlace", "PlaceKind", "read_g
 GAZETTEER_FILE: Final = (Path(__file__).resolve().parents[2] / "snapshot" / "places"
                          / "london_places.csv.gz")
 PlaceKind = Literal["area", "station", "street"]
-_KINDS: Final = frozenset({"area", "station", "street"})
+_KINDS: Final[tuple[PlaceKind, ...]] = ("area", "station", "street")
+_KIND_CODES: Final = {k: i for i, k in enumerate(_KINDS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,19 +45,75 @@ class GazetteerPlace:
     wards: tuple[tuple[str, float], ...]
 
 
-@dataclass(frozen=True)
 class Gazetteer:
-    """Every place of one gazetteer file, and a short fingerprint of the file (choice buttons
-    carry it, so a button made before the file changed is known to be stale)."""
+    """Every place of one gazetteer file, kept compact (columns, each place's wards as the
+    file writes them: eleven thousand objects would take several times the memory), and a
+    short fingerprint of the file (choice buttons carry it, so a button made before the file
+    changed is known to be stale)."""
 
-    places: tuple[GazetteerPlace, ...]
-    version: str
+    def __init__(self, places: Iterable[GazetteerPlace], version: str) -> None:
+        self.version = version
+        self._names: list[str] = []
+        self._kinds = bytearray()
+        self._points = array("d")
+        self._districts: list[str] = []
+        self._weights = array("L")
+        self._wards: list[str] = []
+        for p in places:
+            self._add(p.name, _KIND_CODES[p.kind], p.lat, p.lon, p.district, p.points,
+                      " ".join(f"{c}:{s:.3f}" for c, s in p.wards))
+
+    def _add(self, name: str, kind: int, lat: float, lon: float, district: str, weight: int,
+             wards: str) -> None:
+        self._names.append(name)
+        self._kinds.append(kind)
+        self._points.extend((lat, lon))
+        self._districts.append(district)
+        self._weights.append(weight)
+        self._wards.append(wards)
 
     def __len__(self) -> int:
-        return len(self.places)
+        return len(self._names)
 
     def get(self, place_id: int) -> GazetteerPlace | None:
-        return self.places[place_id] if 0 <= place_id < len(self.places) else None
+        """A place by its number, None if there is none."""
+        if not 0 <= place_id < len(self._names):
+            return None
+        wards = tuple((code, float(share)) for code, share in
+                      (item.split(":") for item in self._wards[place_id].split()))
+        return GazetteerPlace(place_id, self._names[place_id], _KINDS[self._kinds[place_id]],
+                              self._points[2 * place_id], self._points[2 * place_id + 1],
+                              self._districts[place_id], self._weights[place_id], wards)
+
+    @property
+    def places(self) -> tuple[GazetteerPlace, ...]:
+        """Every place, made whole (for a build or a check, not to keep)."""
+        return tuple(p for i in range(len(self)) if (p := self.get(i)) is not None)
+
+    def kind(self, place_id: int) -> PlaceKind:
+        return _KINDS[self._kinds[place_id]]
+
+    def name(self, place_id: int) -> str:
+        return self._names[place_id]
+
+    def weight(self, place_id: int) -> int:
+        return self._weights[place_id]
+
+    def ward_codes(self, place_id: int) -> list[str]:
+        """The codes of a place's wards, largest share first."""
+        return [item.split(":")[0] for item in self._wards[place_id].split()]
+
+    def first_ward(self, place_id: int) -> str | None:
+        """The code of the ward holding most of a place (None: outside London)."""
+        wards = self._wards[place_id]
+        return wards[:wards.index(":")] if wards else None
+
+    def every_ward(self) -> set[str]:
+        """The codes of every place's wards."""
+        return set(_CODE_RE.findall(" ".join(self._wards)))
+
+
+_CODE_RE: Final = re.compile(r"E0\d{7}")
 
 
 def read_gazetteer(path: Path = GAZETTEER_FILE) -> Gazetteer:
@@ -64,17 +124,18 @@ def read_gazetteer(path: Path = GAZETTEER_FILE) -> Gazetteer:
     header = next(rows, [])
     if header[:7] != ["name", "kind", "lat", "lon", "district", "points", "wards"]:
         raise ValueError(f"{path.name}: not a gazetteer (columns {header})")
-    places: list[GazetteerPlace] = []
+    gazetteer = Gazetteer((), hashlib.sha256(raw).hexdigest()[:4])
+    districts: dict[str, str] = {}
     for row in rows:
         try:
             name, kind, lat, lon, district, points, wards = row[:7]
-            if kind not in _KINDS or not name:
+            if kind not in _KIND_CODES or not name or not _WARDS_RE.fullmatch(wards):
                 continue
-            shares = tuple((code, float(share)) for code, share in
-                           (item.split(":") for item in wards.split()))
-            places.append(GazetteerPlace(len(places), name, kind,  # type: ignore[arg-type]
-                                         float(lat), float(lon), district, int(points),
-                                         shares))
+            gazetteer._add(name, _KIND_CODES[kind], float(lat), float(lon),
+                           districts.setdefault(district, district), int(points), wards)
         except ValueError:
             continue
-    return Gazetteer(tuple(places), hashlib.sha256(raw).hexdigest()[:4])
+    return gazetteer
+
+
+_WARDS_RE: Final = re.compile(r"(?:E0\d{7}:[01]\.\d{3}(?: |$))*")

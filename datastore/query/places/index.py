@@ -1,5 +1,6 @@
-"""The place index: every postcode, ward and borough of one data version, and the ways a
-name or a postcode is looked up in it."""
+"""The place index: every postcode, ward, borough and gazetteer place of one data version,
+and the ways a postcode, a district or a gazetteer place is looked up in it (names are in
+`names.NameIndex`)."""
 
 from __future__ import annotations
 
@@ -7,28 +8,19 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from itertools import combinations, islice
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
+from datastore.query.places.gazetteer import Gazetteer, GazetteerPlace
 from datastore.query.places.model import (
     CITY_OF_LONDON,
-    MAX_CHOICES,
     MAX_SUGGESTIONS,
     Candidate,
     WardShare,
 )
-from datastore.query.places.parsing import (
-    BOROUGH_ALIASES,
-    EVERYDAY,
-    STOPWORDS,
-    aliases,
-    name_tokens,
-)
+from datastore.query.places.names import NameIndex, PlaceName
 from datastore.query.places.postcode_set import (
     LOOKALIKE,
     PART,
@@ -36,14 +28,6 @@ from datastore.query.places.postcode_set import (
     edits,
     shape_fixed,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """A ward or borough as names are matched: its candidate and its name's words."""
-
-    candidate: Candidate
-    words: tuple[str, ...]
 
 
 @dataclass(eq=False)
@@ -57,16 +41,10 @@ class PlaceIndex:
     _wards_by_index: list[Candidate]
     _unplaced: dict[str, Candidate]  # compact postcode -> its borough, for an unknown ward
     _districts: dict[str, tuple[WardShare, ...]]
-    _entries: list[_Entry]
-    _exact: dict[str, tuple[int, ...]]  # name key or alias -> entries, canonical first
-    _canonical: dict[str, frozenset[int]]  # name key -> entries whose own key it is
-    _ngrams: dict[tuple[str, ...], frozenset[int]]  # any run of a name's words -> entries
-    _vocabulary: list[str]  # every word of every name, most common first
-    _vocabulary_set: frozenset[str]
-    _word_count: Counter[str]
-    _keys: list[str]
-    _key_entries: list[tuple[int, ...]]
-    _max_words: int
+    names: NameIndex
+    _wards: dict[str, Candidate]  # ward code -> the ward
+    _city: Candidate | None  # the City of London, a place of which lies in it
+    gazetteer: Gazetteer
 
     @classmethod
     def build(
@@ -76,13 +54,15 @@ class PlaceIndex:
         boroughs: Iterable[tuple[str, str]],
         *,
         city_code: str = CITY_OF_LONDON,
+        gazetteer: Gazetteer | None = None,
     ) -> PlaceIndex:
         """Index the places of one data version.
 
         ``postcodes``: (postcode in any spacing, ward code, borough code) for every postcode
         of the table; ``wards``: (code, name, borough code, borough name) for the Met's wards
         and the City of London's; ``boroughs``: (code, name) for the 32 boroughs and the
-        City.  Places in the borough ``city_code`` are flagged `Candidate.city`.
+        City; ``gazetteer``: the areas, stations and streets (their wards not in ``wards``
+        are left out).  Places in the borough ``city_code`` are flagged `Candidate.city`.
         """
         borough_cands = {
             code: Candidate("borough", code, name, code, name, code == city_code)
@@ -112,56 +92,42 @@ class PlaceIndex:
                 codes.append(compact.encode("ascii"))
                 indices.append(i)
                 if i >= 0:
-                    counts.setdefault(compact[:-3], Counter())[i] += 1
+                    district = compact[:-3]
+                    bucket = counts.get(district)
+                    if bucket is None:
+                        bucket = counts[district] = Counter()
+                    bucket[i] += 1
                 elif borough in borough_cands:
                     unplaced[compact] = borough_cands[borough]
             code_parts.append(np.array(codes, dtype=f"S{PostcodeSet.WIDTH}"))
             ward_parts.append(np.array(indices, dtype=np.int16))
         districts = _district_wards(counts, ward_list)
 
-        entries = [_Entry(c, tuple(name_tokens(c.name)))
-                   for c in (*borough_cands.values(), *ward_list)]
-        exact: dict[str, list[int]] = {}
-        canonical: dict[str, set[int]] = {}
-        ngrams: dict[tuple[str, ...], set[int]] = {}
-        words: Counter[str] = Counter()
-        for i, entry in enumerate(entries):
-            key = " ".join(entry.words)
-            canonical.setdefault(key, set()).add(i)
-            exact.setdefault(key, []).append(i)
-            extra = aliases(entry.candidate.name)
-            if entry.candidate.kind == "borough":
-                extra += list(BOROUGH_ALIASES.get(entry.candidate.code, ()))
-            for alias in extra:
-                exact.setdefault(alias, []).append(i)
-            for form in {key, *extra}:
-                tokens = tuple(form.split())
-                for a, b in combinations(range(len(tokens) + 1), 2):
-                    ngrams.setdefault(tokens[a:b], set()).add(i)
-            words.update(set(entry.words))
+        city = borough_cands.get(city_code)
+        gaz = gazetteer or Gazetteer((), "")
+        known = {**ward_cands, **({city_code: city} if city else {})}
+        names = []
+        for i in range(len(gaz)):
+            top = known.get(gaz.first_ward(i) or "")
+            names.append(PlaceName(gaz.name(i), gaz.kind(i), gaz.weight(i),
+                                   top.borough_name if top else ""))
 
-        def order(key: str, i: int) -> tuple[bool, bool, str, str]:
-            # the name itself before an alias, boroughs before wards, then by name, borough
-            c = entries[i].candidate
-            return i not in canonical.get(key, ()), c.kind != "borough", c.name, c.borough_name
+        def place(place_id: int) -> Candidate:
+            found = gaz.get(place_id)
+            if found is None:
+                raise LookupError(f"no gazetteer place {place_id}")
+            return _place_candidate(found, known)
 
-        ordered = {k: tuple(sorted(set(v), key=partial(order, k))) for k, v in exact.items()}
-        keys = sorted(ordered)
         return cls(
             _postcodes=PostcodeSet(code_parts, ward_parts),
             _wards_by_index=ward_list,
             _unplaced=unplaced,
             _districts=districts,
-            _entries=entries,
-            _exact=ordered,
-            _canonical={k: frozenset(v) for k, v in canonical.items()},
-            _ngrams={k: frozenset(v) for k, v in ngrams.items()},
-            _vocabulary=sorted(words, key=lambda w: (-words[w], w)),
-            _vocabulary_set=frozenset(words),
-            _word_count=words,
-            _keys=keys,
-            _key_entries=[ordered[k] for k in keys],
-            _max_words=max((len(k) for k in ngrams), default=1),
+            names=NameIndex.build((*borough_cands.values(), *ward_list), names, place,
+                                  lambda place_id: frozenset(gaz.ward_codes(place_id))),
+            _wards=ward_cands,
+            _city=city,
+            gazetteer=gaz,
         )
 
     # -- postcodes ------------------------------------------------------------------------
@@ -237,76 +203,30 @@ class PlaceIndex:
         best = sorted(ranked, key=lambda c: (ranked[c], c))[:MAX_SUGGESTIONS]
         return tuple(p for c in best if (p := self.postcode(c)) is not None)
 
-    # -- names ----------------------------------------------------------------------------
+    # -- the gazetteer --------------------------------------------------------------------
 
-    def _corrected(self, word: str) -> str:
-        """The word, or the word of a place name it is a small typo of ("hackny")."""
-        return self._corrections(word)[0]
+    def place(self, candidate: Candidate) -> GazetteerPlace | None:
+        """The gazetteer place a candidate of kind "place" is."""
+        if candidate.kind != "place" or not candidate.code.isdigit():
+            return None
+        return self.gazetteer.get(int(candidate.code))
 
-    def _corrections(self, word: str) -> list[str]:
-        """The words of place names ``word`` may be a typo of, likeliest first; the word
-        itself when it is one, or is too short or too far from any to say."""
-        if (len(word) < 5 or word in self._vocabulary_set or word in STOPWORDS
-                or not word.isalpha()):
-            return [word]
-        # One slip (a letter wrong, missing, extra or two swapped) in a short word, two in
-        # a long one: closer than that, everyday words start turning into places.
-        hits = process.extract(word, self._vocabulary, scorer=OSA.distance,
-                               score_cutoff=1 if len(word) < 8 else 2, limit=8)
-        if not hits:
-            return [word]
-        # Of the words as few slips away, the likeliest: a letter dropped or added rather
-        # than a wrong one ("brckley": Brockley, not Bickley), then the commonest.
-        fewest = min(d for _w, d, _i in hits)
-        tied = sorted((h for h in hits if h[1] == fewest),
-                      key=lambda h: (-fuzz.ratio(word, h[0]), h[2]))
-        return [str(h[0]) for h in tied]
+    def place_candidate(self, place_id: int) -> Candidate | None:
+        """The candidate for a gazetteer place, by its number."""
+        place = self.gazetteer.get(place_id)
+        return None if place is None else _place_candidate(place, self._known())
 
-    def _named(self, words: tuple[str, ...], *, widen: bool) -> list[Candidate]:
-        """The places a run of words names: exact names and aliases first (boroughs first),
-        then, if ``widen``, the places whose name contains the words."""
-        key = " ".join(words)
-        exact = list(self._exact.get(key, ()))
-        contained: list[int] = []
-        if widen or not exact:
-            contained = sorted(
-                (i for i in self._ngrams.get(words, ()) if i not in exact),
-                key=lambda i: (self._entries[i].candidate.kind != "borough",
-                               self._entries[i].candidate.name,
-                               self._entries[i].candidate.borough_name))
-        return [self._entries[i].candidate for i in (*exact, *contained)]
+    def place_wards(self, place: GazetteerPlace) -> list[tuple[Candidate, float]]:
+        """The wards a gazetteer place lies in, each with its share of the place, largest
+        first (the City of London as one); shares of wards this data version lacks are left
+        out and the rest scaled up.  Empty: the place is outside London."""
+        known = self._known()
+        found = [(known[code], share) for code, share in place.wards if code in known]
+        total = sum(share for _c, share in found)
+        return [(c, share / total) for c, share in found] if total > 0 else []
 
-    def _is_weak(self, words: tuple[str, ...]) -> bool:
-        """Whether a run of words is too ordinary to be taken as a place inside a sentence:
-        only everyday words, or words many place names share ("park", "west")."""
-        key = " ".join(words)
-        if any(self._entries[i].candidate.kind == "borough" for i in self._exact.get(key, ())):
-            return False
-        content = [w for w in words if w not in STOPWORDS]
-        if not content:
-            return True
-        if len(content) == 1 and content[0] in EVERYDAY:
-            return True
-        return all(self._word_count[w] >= 5 for w in content)
-
-    def _fuzzy(self, text: str, cutoff: float | None = None) -> list[Candidate]:
-        """The places whose whole name is close to ``text`` (typos, words run together);
-        short texts must be closer."""
-        if len(text) < 4:
-            return []
-        if cutoff is None:
-            cutoff = 90 if len(text) <= 5 else 85 if len(text) <= 9 else 82
-        hits = process.extract(text, self._keys, scorer=fuzz.ratio, score_cutoff=cutoff,
-                               limit=MAX_CHOICES * 2)
-        if not hits:
-            return []
-        top = hits[0][1]
-        out: list[Candidate] = []
-        for _key, score, i in hits:
-            if score < top - 5:
-                break
-            out.extend(self._entries[e].candidate for e in self._key_entries[i])
-        return list(dict.fromkeys(out))
+    def _known(self) -> dict[str, Candidate]:
+        return {**self._wards, **({self._city.code: self._city} if self._city else {})}
 
 
 def _district_wards(counts: dict[str, Counter[int]],
@@ -326,3 +246,14 @@ def _district_wards(counts: dict[str, Counter[int]],
         for outcode, bucket in merged.items()
     }
 
+
+
+def _place_candidate(place: GazetteerPlace, known: dict[str, Candidate]) -> Candidate:
+    """A gazetteer place as a candidate: its borough and name for where it is are its
+    largest ward's (none: outside London)."""
+    top = next((known[code] for code, _share in place.wards if code in known), None)
+    if top is None:
+        return Candidate("place", str(place.id), place.name, "", "", False, place.kind, "")
+    where = top.name if top.kind == "ward" else ""
+    return Candidate("place", str(place.id), place.name, top.borough_code, top.borough_name,
+                     top.city, place.kind, where)

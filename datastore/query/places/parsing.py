@@ -17,6 +17,8 @@ _APOSTROPHES_RE: Final = re.compile(r"['’‘`´]")
 
 def _fold(word: str) -> str:
     """A word without accents, apostrophes or case ("King’s" -> "kings")."""
+    if word.isascii():  # most words: nothing to decompose
+        return word.replace("'", "").replace("`", "").lower()
     decomposed = unicodedata.normalize("NFKD", word)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _APOSTROPHES_RE.sub("", plain).casefold()
@@ -39,14 +41,15 @@ def name_key(text: str) -> str:
     return " ".join(name_tokens(text))
 
 
-def aliases(name: str) -> list[str]:
+def aliases(name: str, base: list[str] | None = None) -> list[str]:
     """Other ways of writing a place's name: without the possessive s ("King's Cross" ->
-    "king cross"), without "and", without "upon Thames"."""
-    words = [("and" if w in "&+" else _fold(w)) for w in _WORD_RE.findall(name)]
-    base = name_tokens(name)
+    "king cross"), without "and", without "upon Thames".  ``base``: its `name_tokens`, if
+    already made."""
+    found = _WORD_RE.findall(name)
+    base = name_tokens(name) if base is None else base
     out = []
-    possessive = [b[:-1] if w.endswith("s") and ("'" in o or "’" in o) else b
-                  for b, w, o in zip(base, words, _WORD_RE.findall(name), strict=True)]
+    possessive = [b[:-1] if ("'" in o or "’" in o) and _fold(o).endswith("s") else b
+                  for b, o in zip(base, found, strict=True)]
     out.append(" ".join(possessive))
     for form in (base, possessive):
         without_and = [w for w in form if w != "and"]

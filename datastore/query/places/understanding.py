@@ -7,12 +7,21 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from datastore.query.places.index import PlaceIndex
-from datastore.query.places.model import MAX_CHOICES, Candidate, Understanding
+from datastore.query.places.model import (
+    MAX_CHOICES,
+    MAX_PARTS,
+    MIN_SHARE,
+    ONE_WARD,
+    Asked,
+    Candidate,
+    Understanding,
+)
 from datastore.query.places.parsing import (
     COMPARE_WORDS,
     LISTING_RE,
     STOPWORDS,
     Word,
+    name_tokens,
     words_of,
 )
 from datastore.query.places.postcode_set import LOOKALIKE
@@ -106,7 +115,7 @@ def understand(text: str, index: PlaceIndex) -> Understanding:
         return Understanding("other", "")
     message = text[:_MAX_TEXT]
     mentions = _mentions(message, index)
-    mentions = _qualified(mentions, message)
+    mentions = _qualified(mentions, message, index)
     if not mentions:
         return _nothing_named(text, message, index)
     if len(mentions) == 1:
@@ -117,11 +126,12 @@ def understand(text: str, index: PlaceIndex) -> Understanding:
         if whole is not None:
             return replace(whole, text=text)
     if first.name_words and second.name_words and not _set_apart(message, first, second):
-        # "Bromley by Bow": two names run together are one place we don't know: offer both
+        # two names run together are one place we don't know: offer both
         options = [c for m in (first, second) for c in (m.what.place, *m.what.candidates)
-                   if c is not None]
-        return replace(_named(message, list(dict.fromkeys(options))), text=text)
-    parts = tuple(_as_part(m, index) for m in mentions[:2])
+                   if c is not None and m.what.asked is None]
+        if options:
+            return replace(_named(message, list(dict.fromkeys(options)), index), text=text)
+    parts = tuple(_as_part(m, index) for m in mentions[:MAX_PARTS])
     return Understanding("compare", text, parts=parts)
 
 
@@ -133,10 +143,13 @@ def _asks_to_compare(message: str) -> bool:
 def _one_long_name(message: str, index: PlaceIndex) -> Understanding | None:
     """The place whose whole name the message's words are very close to, if any: a long
     name with a typo falls apart into pieces that look like two places."""
-    content = [index._corrected(w.key) for w in words_of(message)[:_MAX_TOKENS]
-               if w.key not in STOPWORDS or w.key == "and"]
-    candidates = index._fuzzy(" ".join(content), cutoff=90)
-    return _named(message, candidates) if candidates else None
+    typed = [w.key for w in words_of(message)[:_MAX_TOKENS]
+             if w.key not in STOPWORDS or w.key == "and"]
+    content = [index.names.corrected(w) for w in typed]
+    joined = " ".join(content)
+    exact = content == typed and joined in index.names.exact
+    candidates = index.names.fuzzy(joined, cutoff=90)
+    return _named(message, candidates, index, fuzzy=not exact) if candidates else None
 
 
 def _set_apart(message: str, first: _Mention, second: _Mention) -> bool:
@@ -216,14 +229,14 @@ def _name_mentions(message: str, words: list[Word], free: list[bool],
             i += 1
             continue
         match: tuple[int, tuple[str, ...]] | None = None
-        for j in range(min(len(words), i + index._max_words), i, -1):
+        for j in range(min(len(words), i + index.names.max_words), i, -1):
             if not all(free[i:j]):
                 continue
             run = tuple(keys[i:j])
             if all(w in STOPWORDS for w in run):
                 continue  # "London", "the": no place on their own
-            if " ".join(run) in index._exact or (run in index._ngrams
-                                                 and run[-1] not in STOPWORDS):
+            if " ".join(run) in index.names.exact or (run in index.names.ngrams
+                                                      and run[-1] not in STOPWORDS):
                 match = (j, run)
                 break
         if match is None:
@@ -231,24 +244,49 @@ def _name_mentions(message: str, words: list[Word], free: list[bool],
             continue
         j, run = match
         alone = [w for w in run if w not in STOPWORDS] == content
-        if alone or not index._is_weak(run):
+        if alone or not index.names.is_weak(run):
             found.append((i, j, run))
         i = j
+    covered = {k for i, j, _run in found for k in range(i, j)}
     mentions = []
     for i, j, run in found:
-        candidates = index._named(run, widen=len(found) == 1)
-        if not candidates or (len(found) == 1 and not index._exact.get(" ".join(run))
+        candidates = index.names.named(run, widen=len(found) == 1)
+        if not candidates or (len(found) == 1 and not index.names.exact.get(" ".join(run))
                               and len(candidates) > MAX_CHOICES):
             continue  # too vague: "park" is in dozens of names
+        typo = any(keys[k] != words[k].key for k in range(i, j))  # "hackny": a guess
+        beside = next((k for k in (i - 1, j) if 0 <= k < len(words) and free[k]
+                       and k not in covered and len(keys[k]) > 1 and keys[k].isalpha()
+                       and keys[k] not in STOPWORDS), None)
+        if beside is not None and index.names.is_partial(run) and not any(
+                _explains(keys[beside], c, run) for c in candidates):
+            # "notting hil": Notting Dale holds "notting" but not "hil": not what was asked
+            odd = keys[beside]
+            phrase = " ".join((odd, *run) if beside < i else (*run, odd))
+            candidates = index.names.fuzzy(phrase) or candidates
+            typo = True
         mentions.append(_Mention(words[i].start, words[j - 1].end,
-                                 _named(message, candidates), run))
+                                 _named(message, candidates, index, fuzzy=typo), run))
     return mentions
+
+
+def _explains(word: str, candidate: Candidate, run: tuple[str, ...]) -> bool:
+    """Whether a word beside a partial name is the rest of that name written short: a
+    start ("cros", Cross) or the letters of an abbreviation ("grn", Green; "ct", Court)."""
+    for token in name_tokens(candidate.name):
+        if token in run or not token.startswith(word[0]):
+            continue
+        rest = iter(token)
+        if token.startswith(word) or all(ch in rest for ch in word):
+            return True
+    return False
 
 
 def _corrected_in_context(words: list[Word], free: list[bool], index: PlaceIndex) -> list[str]:
     """Each free word, typos put right; of equally likely corrections the one that makes a
     name with the word before or after it ("east sehen": Sheen, not Seven)."""
-    options = [index._corrections(w.key) if free[k] else [""] for k, w in enumerate(words)]
+    options = [index.names.corrections(w.key) if free[k] else [""]
+               for k, w in enumerate(words)]
     keys = [o[0] for o in options]
     for k, alternatives in enumerate(options):
         if len(alternatives) < 2:
@@ -256,17 +294,51 @@ def _corrected_in_context(words: list[Word], free: list[bool], index: PlaceIndex
         before = keys[k - 1] if k > 0 else ""
         after = keys[k + 1] if k + 1 < len(keys) else ""
         fitting = [a for a in alternatives
-                   if (before, a) in index._ngrams or (a, after) in index._ngrams]
+                   if (before, a) in index.names.ngrams or (a, after) in index.names.ngrams]
         if fitting:
             keys[k] = fitting[0]
     return keys
 
 
-def _named(message: str, candidates: list[Candidate]) -> Understanding:
+def _named(message: str, candidates: list[Candidate], index: PlaceIndex, *,
+           fuzzy: bool = False) -> Understanding:
+    """What the places a name answers to add up to: a guess (``fuzzy``) is offered, never
+    answered; one place is that place (a gazetteer place as its ward or wards); several are
+    a choice."""
+    if fuzzy:
+        return Understanding("choose", message, candidates=tuple(candidates[:MAX_CHOICES]),
+                             reason="fuzzy")
     if len(candidates) == 1:
+        if candidates[0].kind == "place":
+            return _in_wards(message, candidates[0], index)
         return Understanding("place", message, place=candidates[0])
     return Understanding("choose", message, candidates=tuple(candidates[:MAX_CHOICES]),
                          reason="ambiguous")
+
+
+def place_understanding(candidate: Candidate, index: PlaceIndex) -> Understanding:
+    """A place chosen from buttons, as if its name had been asked: a gazetteer place as its
+    ward or wards."""
+    return _named(candidate.name, [candidate], index)
+
+
+def _in_wards(message: str, candidate: Candidate, index: PlaceIndex) -> Understanding:
+    """A gazetteer place as what it is: the ward holding most of it (ONE_WARD or more), else
+    its wards to choose from, the largest share first; outside London, itself."""
+    place = index.place(candidate)
+    wards = index.place_wards(place) if place is not None else []
+    if place is None or not wards:
+        return Understanding("place", message, place=candidate,
+                             asked=Asked(candidate.name, candidate.detail, None,
+                                         place.id if place else None))
+    top, share = wards[0]
+    if share >= ONE_WARD:
+        return Understanding("place", message, place=top,
+                             asked=Asked(place.name, place.kind, share, place.id))
+    offered = [(c, s) for c, s in wards if s >= MIN_SHARE][:MAX_CHOICES]
+    return Understanding("choose", message, candidates=tuple(c for c, _s in offered),
+                         reason="spans", asked=Asked(place.name, place.kind, None, place.id),
+                         shares=tuple(s for _c, s in offered))
 
 
 def _areas(what: Understanding) -> set[str]:
@@ -282,7 +354,7 @@ def _areas(what: Understanding) -> set[str]:
     return out
 
 
-def _qualified(mentions: list[_Mention], message: str) -> list[_Mention]:
+def _qualified(mentions: list[_Mention], message: str, index: PlaceIndex) -> list[_Mention]:
     """Fold a name that only says where another mention is ("Woodside, Croydon", "E8 1DY
     Hackney", "E1 Whitechapel") into it, unless the message asks for a comparison."""
     if len(mentions) < 2 or _asks_to_compare(message):
@@ -291,7 +363,7 @@ def _qualified(mentions: list[_Mention], message: str) -> list[_Mention]:
     k = 0
     while k + 1 < len(out):
         a, b = out[k], out[k + 1]
-        merged = _merge(a, b) or _merge(b, a)
+        merged = _merge(a, b, index) or _merge(b, a, index)
         if merged is not None:
             out[k:k + 2] = [merged]
         else:
@@ -299,24 +371,24 @@ def _qualified(mentions: list[_Mention], message: str) -> list[_Mention]:
     return out
 
 
-def _merge(main: _Mention, qualifier: _Mention) -> _Mention | None:
-    """``main`` narrowed by ``qualifier`` if the qualifier is a name consistent with it."""
-    if not qualifier.name_words:
-        return None
-    q = qualifier.what
-    q_codes = {c.code for c in (q.place, *q.candidates) if c is not None}
-    q_boroughs = {c.borough_code for c in (q.place, *q.candidates) if c is not None}
+def _merge(main: _Mention, qualifier: _Mention, index: PlaceIndex) -> _Mention | None:
+    """``main`` narrowed by ``qualifier`` if the qualifier is a name (or, for a street, a
+    district) consistent with it."""
     m = main.what
     span = (min(main.start, qualifier.start), max(main.end, qualifier.end))
-    if m.kind in ("place", "choose") and main.name_words and m.reason != "near_miss":
-        options = [c for c in (m.place, *m.candidates) if c is not None]
-        # a ward named with its borough: keep the wards in that borough
-        boroughs = {c.code for c in (q.place, *q.candidates)
-                    if c is not None and c.kind == "borough"}
-        kept = [c for c in options if c.kind == "ward" and c.borough_code in boroughs]
+    q = qualifier.what
+    if main.name_words and m.kind in ("place", "choose") and m.reason != "near_miss":
+        kept = (_there(index.names.named(main.name_words, widen=True), qualifier, index)
+                or _there(index.names.places_named(main.name_words), qualifier, index))
         if not kept:
             return None
-        return _Mention(*span, _named(m.text, kept), main.name_words)
+        if m.asked is not None and len(kept) == 1 and kept[0].kind == "place":
+            return _Mention(*span, m, main.name_words)  # it is where it says it is
+        return _Mention(*span, _named(m.text, kept, index), main.name_words)
+    if not qualifier.name_words:
+        return None
+    q_codes = {c.code for c in (q.place, *q.candidates) if c is not None}
+    q_boroughs = {c.borough_code for c in (q.place, *q.candidates) if c is not None}
     if m.kind == "district":
         wards = [s.ward for s in m.wards if s.ward.code in q_codes]
         if wards and len(wards) == 1 and q_codes <= {wards[0].code} | q_boroughs:
@@ -330,15 +402,37 @@ def _merge(main: _Mention, qualifier: _Mention) -> _Mention | None:
     return None
 
 
+def _there(options: list[Candidate], qualifier: _Mention, index: PlaceIndex) -> list[Candidate]:
+    """The options a qualifier says where: those in its borough ("Woodside, Croydon"); a
+    street in its district ("Brick Lane E1") or crossing its ward or area ("Church Road,
+    Barnes")."""
+    q = qualifier.what
+    if q.kind == "district" and q.district:
+        return [c for c in options if c.detail == "street" and (p := index.place(c))
+                and _in_district(p.district, q.district)]
+    if not qualifier.name_words:
+        return []
+    named = [c for c in (q.place, *q.candidates) if c is not None]
+    boroughs = {c.code for c in named if c.kind == "borough"}
+    wards = {c.code for c in named if c.kind == "ward"}
+    for place in index.names.places_named(qualifier.name_words):
+        if (p := index.place(place)) is not None:
+            wards |= {code for code, _s in p.wards}
+    return [c for c in options
+            if (c.kind in ("ward", "place") and c.borough_code in boroughs)
+            or (c.detail == "street" and (p := index.place(c)) is not None
+                and bool(wards & {code for code, _s in p.wards}))]
+
+
 def _as_part(mention: _Mention, index: PlaceIndex) -> Understanding:
     """A mention as one side of a comparison: a borough's exact name is that borough."""
     what = mention.what
     if what.kind == "choose" and what.reason == "ambiguous" and mention.name_words:
-        narrow = index._named(mention.name_words, widen=False)
+        narrow = index.names.named(mention.name_words, widen=False)
         boroughs = [c for c in narrow if c.kind == "borough"]
-        if len(boroughs) == 1 and index._exact.get(" ".join(mention.name_words)):
+        if len(boroughs) == 1 and index.names.exact.get(" ".join(mention.name_words)):
             return Understanding("place", what.text, place=boroughs[0])
-        return _named(what.text, narrow)
+        return _named(what.text, narrow, index)
     return what
 
 
@@ -354,8 +448,13 @@ def _nothing_named(text: str, message: str, index: PlaceIndex) -> Understanding:
             and any(ch.isdigit() for ch in compact[1:4])
             and all(len(w.raw) <= 4 or any(ch.isdigit() for ch in w.raw) for w in content)):
         return Understanding("postcode_help", text)  # a code, but no real postcode near
-    corrected = " ".join(index._corrected(w.key) for w in content)
-    candidates = index._fuzzy(corrected)
+    corrected = " ".join(index.names.corrected(w.key) for w in content)
+    candidates = index.names.fuzzy(corrected)
     if not candidates:
         return Understanding("other", text)
-    return replace(_named(message, candidates), text=text)
+    return replace(_named(message, candidates, index, fuzzy=True), text=text)
+
+
+def _in_district(district: str, asked: str) -> bool:
+    """Whether a place's district is the one asked for ("E1"; "W1" gathers W1A, W1B, …)."""
+    return district == asked or (district[:-1] == asked and district[-1:].isalpha())

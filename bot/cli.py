@@ -314,9 +314,12 @@ async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
             answer = await svc.answer(query)
             res = answer.resolution
             place = res.place
-            if args.command == "map" and answer.status == "ok" and res.area == "borough" \
-                    and res.borough_code:
-                made = await media_files.area_map(svc, res.borough_code)  # its wards
+            if answer.status == "ok" and res.area == "borough" and res.borough_code:
+                # the whole borough: its wards' map, its trend and figures from its own file
+                code = res.borough_code
+                made = (await media_files.area_map(svc, code) if args.command == "map"
+                        else await media_files.trend(svc, code) if args.command == "chart"
+                        else await media_files.export(svc, code, fmt or "csv"))
             elif answer.status != "ok" or place is None:
                 print(words.strip_html(report.answer_html(answer)))
                 return 0

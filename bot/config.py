@@ -99,6 +99,8 @@ class PublishersConfig:
     crime_dataset: str = "exy3m"
     stop_search_dataset: str = "e6yjz"
     use_of_force_dataset: str = "use-of-force"
+    gov_uk: str = "https://www.gov.uk"
+    use_of_force_collection: str = "government/collections/police-use-of-force-statistics"
     contact: str = ""  # an address for the publishers, sent in the User-Agent
     timeout: float = 60.0
 
@@ -107,7 +109,9 @@ class PublishersConfig:
         from datastore.ingest.follow import Publishers
 
         return Publishers(self.london_datastore, self.police_uk, self.crime_dataset,
-                          self.stop_search_dataset, self.use_of_force_dataset)
+                          self.stop_search_dataset, self.use_of_force_dataset,
+                          gov_uk=self.gov_uk,
+                          use_of_force_collection=self.use_of_force_collection)
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ _KNOWN: dict[str, set[str]] = {
     "postcodes": {"base_url", "timeout"},
     "publishers": {
         "enabled", "london_datastore", "police_uk", "crime_dataset", "stop_search_dataset",
-        "use_of_force_dataset", "contact", "timeout",
+        "use_of_force_dataset", "gov_uk", "use_of_force_collection", "contact", "timeout",
     },
     "schedule": {"check_time", "timezone"},
     "admins": {"ids"},
@@ -224,9 +228,9 @@ def _publishers(table: Mapping[str, Any], where: str) -> PublishersConfig:
         raise ConfigError(f"{where}: [publishers] enabled must be true or false")
     texts: dict[str, str] = {}
     for key in ("london_datastore", "police_uk", "crime_dataset", "stop_search_dataset",
-                "use_of_force_dataset", "contact"):
+                "use_of_force_dataset", "gov_uk", "use_of_force_collection", "contact"):
         value = _str(table, key, "publishers", where, getattr(default, key)).strip()
-        if key in ("london_datastore", "police_uk"):
+        if key in ("london_datastore", "police_uk", "gov_uk"):
             if not value.startswith(("http://", "https://")):
                 raise ConfigError(f"{where}: [publishers] {key} must be an http(s) URL")
             value = value.rstrip("/")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datastore.query.figures import month_name
 from datastore.query.lookup import Answer
 from datastore.query.places import ALL_IN
-from handlers.present import texts
+from handlers.present import age, texts
 from handlers.present.blocks import area_name
 from handlers.present.problems import choose_message, problem_message
 from handlers.present.words import category, change_phrase, esc, fit, n
@@ -64,7 +64,8 @@ def compare_html(answer: Answer) -> str:
             lines.append("• " + (what + esc(area_name(p)) if p.status == "ok"
                                  else what + problem_message(p.resolution)))
         return fit("\n".join(lines))
-    lines = [f"{_joined([f'<b>{esc(area_name(p))}</b>' for p in parts])}, side by side"]
+    lines = [f"{_joined([f'<b>{esc(area_name(p))}</b>' for p in parts])}, side by side",
+             _age_line(answer)]
     if len({p.area for p in parts}) > 1:
         lines.append(f"<i>{texts.COMPARE_MIXED_AREAS}</i>")
     for p in parts:
@@ -74,7 +75,8 @@ def compare_html(answer: Answer) -> str:
             if p.crime.previous is not None:
                 line += f" ({change_phrase(p.crime.total, p.crime.previous.total)})"
         if p.rate is not None:
-            line += (f"; {p.rate.rate:,.1f} per 1,000 residents over the last 12 months, "
+            line += (f"; {p.rate.rate:,.1f} per 1,000 residents over the 12 months to "
+                     f"{month_name(p.rate.last_month)}, "
                      f"{p.rate.band} the London average (rank {n(p.rate.rank)} of "
                      f"{n(p.rate.of)})")
         lines.append("• " + line + ".")
@@ -120,3 +122,8 @@ def _pending(parts: Sequence[Answer]) -> str:
         else:
             lines.append(f"{i}. {texts.COMPARE_LATER}")
     return fit("\n".join(lines))
+
+def _age_line(answer: Answer) -> str:
+    """How old each place's figures are, in the words of handlers/present/age.py."""
+    places = [(area_name(p), p.crime.month) for p in answer.parts if p.crime is not None]
+    return f"<i>{esc(age.statement_of_places(answer.freshness, places))}</i>"

@@ -14,7 +14,8 @@ London's wards and borough are recognised and flagged `city` (its own police for
 One job per module: `model` (what the resolver returns), `parsing` (the words names are
 matched on), `postcode_set` (the compact postcodes and near-misses), `gazetteer` (the
 bundled areas, stations and streets, each with its wards), `names` (every name, matched
-exactly, in part or fuzzily), `index` (the `PlaceIndex`), `understanding` (reading one
+exactly, in part or fuzzily), `index` (the `PlaceIndex`), `mentions` (what one name stands
+for), `qualifying` (a name that says where another is), `understanding` (reading one
 message).
 """
 

@@ -1,23 +1,26 @@
 """Understanding a message: the places it names — postcodes, mistyped postcodes, districts,
-names — and what they add up to: one place, a choice, a comparison, or nothing."""
+names — and what they add up to: one place, a choice, a comparison, or nothing (what each
+name stands for is `mentions`; a name that says where another is, `qualifying`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Final
 
 from datastore.query.places.index import PlaceIndex
+from datastore.query.places.mentions import (
+    Mention,
+    asks_to_compare,
+    named,
+    place_understanding,
+)
 from datastore.query.places.model import (
     MAX_CHOICES,
     MAX_PARTS,
-    MIN_SHARE,
-    ONE_WARD,
-    Asked,
     Candidate,
     Understanding,
 )
 from datastore.query.places.parsing import (
-    COMPARE_WORDS,
     LISTING_RE,
     STOPWORDS,
     Word,
@@ -25,20 +28,13 @@ from datastore.query.places.parsing import (
     words_of,
 )
 from datastore.query.places.postcode_set import LOOKALIKE
+from datastore.query.places.qualifying import qualified
 from datastore.query.postcodes import find_postcodes, outward_code
+
+__all__ = ["place_understanding", "understand"]
 
 _MAX_TEXT: Final = 1000  # characters of a message read
 _MAX_TOKENS: Final = 60  # words of a message read for names
-
-
-@dataclass(frozen=True, slots=True)
-class _Mention:
-    """One place a message names, where it stands, and what it is on its own."""
-
-    start: int
-    end: int
-    what: Understanding
-    name_words: tuple[str, ...] = ()
 
 
 def _fragment_ok(word: Word, whole: bool) -> bool:
@@ -115,13 +111,13 @@ def understand(text: str, index: PlaceIndex) -> Understanding:
         return Understanding("other", "")
     message = text[:_MAX_TEXT]
     mentions = _mentions(message, index)
-    mentions = _qualified(mentions, message, index)
+    mentions = qualified(mentions, message, index)
     if not mentions:
-        return _nothing_named(text, message, index)
+        return _nothingnamed(text, message, index)
     if len(mentions) == 1:
         return replace(mentions[0].what, text=text)
     first, second = mentions[:2]
-    if all(m.name_words for m in mentions) and not _asks_to_compare(message):
+    if all(m.name_words for m in mentions) and not asks_to_compare(message):
         whole = _one_long_name(message, index)  # "hampton wick & souh teddington"
         if whole is not None:
             return replace(whole, text=text)
@@ -130,15 +126,9 @@ def understand(text: str, index: PlaceIndex) -> Understanding:
         options = [c for m in (first, second) for c in (m.what.place, *m.what.candidates)
                    if c is not None and m.what.asked is None]
         if options:
-            return replace(_named(message, list(dict.fromkeys(options)), index), text=text)
+            return replace(named(message, list(dict.fromkeys(options)), index), text=text)
     parts = tuple(_as_part(m, index) for m in mentions[:MAX_PARTS])
     return Understanding("compare", text, parts=parts)
-
-
-def _asks_to_compare(message: str) -> bool:
-    """Whether the message asks for a comparison ("compare", "vs", "or", …)."""
-    return bool({w.key for w in words_of(message)} & COMPARE_WORDS)
-
 
 def _one_long_name(message: str, index: PlaceIndex) -> Understanding | None:
     """The place whose whole name the message's words are very close to, if any: a long
@@ -149,30 +139,30 @@ def _one_long_name(message: str, index: PlaceIndex) -> Understanding | None:
     joined = " ".join(content)
     exact = content == typed and joined in index.names.exact
     candidates = index.names.fuzzy(joined, cutoff=90)
-    return _named(message, candidates, index, fuzzy=not exact) if candidates else None
+    return named(message, candidates, index, fuzzy=not exact) if candidates else None
 
 
-def _set_apart(message: str, first: _Mention, second: _Mention) -> bool:
+def _set_apart(message: str, first: Mention, second: Mention) -> bool:
     """Whether two names are written as two places: a comparison asked for, or a word or
     mark between them that lists ("Hackney and Camden", "Hackney, Camden")."""
-    if _asks_to_compare(message):
+    if asks_to_compare(message):
         return True
     between = message[first.end:second.start]
     return bool(LISTING_RE.search(between))
 
 
-def _mentions(message: str, index: PlaceIndex) -> list[_Mention]:
+def _mentions(message: str, index: PlaceIndex) -> list[Mention]:
     """Every place the message names, in order: postcodes, mistyped postcodes, districts
     and names, each word used once."""
     words = words_of(message)[:_MAX_TOKENS]
     free = [True] * len(words)
-    mentions: list[_Mention] = []
+    mentions: list[Mention] = []
 
     for found in find_postcodes(message, index.knows):
         for k, w in enumerate(words):
             if w.start < found.end and w.end > found.start:
                 free[k] = False
-        mentions.append(_Mention(found.start, found.end, _postcode(found.postcode, index)))
+        mentions.append(Mention(found.start, found.end, _postcode(found.postcode, index)))
 
     content = [k for k, w in enumerate(words) if free[k] and w.key not in STOPWORDS]
     whole = not mentions and bool(content) and content == list(
@@ -194,13 +184,13 @@ def _mentions(message: str, index: PlaceIndex) -> list[_Mention]:
             assert district is not None
             what = Understanding("district", message, district=district,
                                  wards=index.district_wards(district))
-        mentions.append(_Mention(start, end, what))
+        mentions.append(Mention(start, end, what))
 
     for k, w in enumerate(words):
         oc = outward_code(w.raw) if free[k] else None
         if oc and any(ch.isdigit() for ch in oc) and (index.district_wards(oc) or whole):
             free[k] = False
-            mentions.append(_Mention(w.start, w.end, Understanding(
+            mentions.append(Mention(w.start, w.end, Understanding(
                 "district", message, district=oc, wards=index.district_wards(oc))))
 
     mentions.extend(_name_mentions(message, words, free, index))
@@ -218,7 +208,7 @@ def _postcode(postcode: str, index: PlaceIndex) -> Understanding:
 
 
 def _name_mentions(message: str, words: list[Word], free: list[bool],
-                   index: PlaceIndex) -> list[_Mention]:
+                   index: PlaceIndex) -> list[Mention]:
     """The wards and boroughs a message names, the longest name first at each place."""
     keys = _corrected_in_context(words, free, index)
     content = [keys[k] for k in range(len(words)) if free[k] and keys[k] not in STOPWORDS]
@@ -265,8 +255,8 @@ def _name_mentions(message: str, words: list[Word], free: list[bool],
             phrase = " ".join((odd, *run) if beside < i else (*run, odd))
             candidates = index.names.fuzzy(phrase) or candidates
             typo = True
-        mentions.append(_Mention(words[i].start, words[j - 1].end,
-                                 _named(message, candidates, index, fuzzy=typo), run))
+        mentions.append(Mention(words[i].start, words[j - 1].end,
+                                 named(message, candidates, index, fuzzy=typo), run))
     return mentions
 
 
@@ -299,132 +289,7 @@ def _corrected_in_context(words: list[Word], free: list[bool], index: PlaceIndex
             keys[k] = fitting[0]
     return keys
 
-
-def _named(message: str, candidates: list[Candidate], index: PlaceIndex, *,
-           fuzzy: bool = False) -> Understanding:
-    """What the places a name answers to add up to: a guess (``fuzzy``) is offered, never
-    answered; one place is that place (a gazetteer place as its ward or wards); several are
-    a choice."""
-    if fuzzy:
-        return Understanding("choose", message, candidates=tuple(candidates[:MAX_CHOICES]),
-                             reason="fuzzy")
-    if len(candidates) == 1:
-        if candidates[0].kind == "place":
-            return _in_wards(message, candidates[0], index)
-        return Understanding("place", message, place=candidates[0])
-    return Understanding("choose", message, candidates=tuple(candidates[:MAX_CHOICES]),
-                         reason="ambiguous")
-
-
-def place_understanding(candidate: Candidate, index: PlaceIndex) -> Understanding:
-    """A place chosen from buttons, as if its name had been asked: a gazetteer place as its
-    ward or wards."""
-    return _named(candidate.name, [candidate], index)
-
-
-def _in_wards(message: str, candidate: Candidate, index: PlaceIndex) -> Understanding:
-    """A gazetteer place as what it is: the ward holding most of it (ONE_WARD or more), else
-    its wards to choose from, the largest share first; outside London, itself."""
-    place = index.place(candidate)
-    wards = index.place_wards(place) if place is not None else []
-    if place is None or not wards:
-        return Understanding("place", message, place=candidate,
-                             asked=Asked(candidate.name, candidate.detail, None,
-                                         place.id if place else None))
-    top, share = wards[0]
-    if share >= ONE_WARD:
-        return Understanding("place", message, place=top,
-                             asked=Asked(place.name, place.kind, share, place.id))
-    offered = [(c, s) for c, s in wards if s >= MIN_SHARE][:MAX_CHOICES]
-    return Understanding("choose", message, candidates=tuple(c for c, _s in offered),
-                         reason="spans", asked=Asked(place.name, place.kind, None, place.id),
-                         shares=tuple(s for _c, s in offered))
-
-
-def _areas(what: Understanding) -> set[str]:
-    """The codes of the wards and boroughs a mention is in or may be."""
-    out: set[str] = set()
-    for c in (what.place, *what.candidates):
-        if c is not None:
-            out.add(c.borough_code)
-            if c.kind == "ward":
-                out.add(c.code)
-    for share in what.wards:
-        out |= {share.ward.code, share.ward.borough_code}
-    return out
-
-
-def _qualified(mentions: list[_Mention], message: str, index: PlaceIndex) -> list[_Mention]:
-    """Fold a name that only says where another mention is ("Woodside, Croydon", "E8 1DY
-    Hackney", "E1 Whitechapel") into it, unless the message asks for a comparison."""
-    if len(mentions) < 2 or _asks_to_compare(message):
-        return mentions
-    out = list(mentions)
-    k = 0
-    while k + 1 < len(out):
-        a, b = out[k], out[k + 1]
-        merged = _merge(a, b, index) or _merge(b, a, index)
-        if merged is not None:
-            out[k:k + 2] = [merged]
-        else:
-            k += 1
-    return out
-
-
-def _merge(main: _Mention, qualifier: _Mention, index: PlaceIndex) -> _Mention | None:
-    """``main`` narrowed by ``qualifier`` if the qualifier is a name (or, for a street, a
-    district) consistent with it."""
-    m = main.what
-    span = (min(main.start, qualifier.start), max(main.end, qualifier.end))
-    q = qualifier.what
-    if main.name_words and m.kind in ("place", "choose") and m.reason != "near_miss":
-        kept = (_there(index.names.named(main.name_words, widen=True), qualifier, index)
-                or _there(index.names.places_named(main.name_words), qualifier, index))
-        if not kept:
-            return None
-        if m.asked is not None and len(kept) == 1 and kept[0].kind == "place":
-            return _Mention(*span, m, main.name_words)  # it is where it says it is
-        return _Mention(*span, _named(m.text, kept, index), main.name_words)
-    if not qualifier.name_words:
-        return None
-    q_codes = {c.code for c in (q.place, *q.candidates) if c is not None}
-    q_boroughs = {c.borough_code for c in (q.place, *q.candidates) if c is not None}
-    if m.kind == "district":
-        wards = [s.ward for s in m.wards if s.ward.code in q_codes]
-        if wards and len(wards) == 1 and q_codes <= {wards[0].code} | q_boroughs:
-            return _Mention(*span, Understanding("place", m.text, place=wards[0]))
-        if _areas(m) & q_codes:
-            return _Mention(*span, m)
-        return None
-    if m.kind == "postcode" and m.place is not None and (
-            {m.place.borough_code} & (q_codes | q_boroughs)):
-        return _Mention(*span, m)
-    return None
-
-
-def _there(options: list[Candidate], qualifier: _Mention, index: PlaceIndex) -> list[Candidate]:
-    """The options a qualifier says where: those in its borough ("Woodside, Croydon"); a
-    street in its district ("Brick Lane E1") or crossing its ward or area ("Church Road,
-    Barnes")."""
-    q = qualifier.what
-    if q.kind == "district" and q.district:
-        return [c for c in options if c.detail == "street" and (p := index.place(c))
-                and _in_district(p.district, q.district)]
-    if not qualifier.name_words:
-        return []
-    named = [c for c in (q.place, *q.candidates) if c is not None]
-    boroughs = {c.code for c in named if c.kind == "borough"}
-    wards = {c.code for c in named if c.kind == "ward"}
-    for place in index.names.places_named(qualifier.name_words):
-        if (p := index.place(place)) is not None:
-            wards |= {code for code, _s in p.wards}
-    return [c for c in options
-            if (c.kind in ("ward", "place") and c.borough_code in boroughs)
-            or (c.detail == "street" and (p := index.place(c)) is not None
-                and bool(wards & {code for code, _s in p.wards}))]
-
-
-def _as_part(mention: _Mention, index: PlaceIndex) -> Understanding:
+def _as_part(mention: Mention, index: PlaceIndex) -> Understanding:
     """A mention as one side of a comparison: a borough's exact name is that borough."""
     what = mention.what
     if what.kind == "choose" and what.reason == "ambiguous" and mention.name_words:
@@ -432,11 +297,11 @@ def _as_part(mention: _Mention, index: PlaceIndex) -> Understanding:
         boroughs = [c for c in narrow if c.kind == "borough"]
         if len(boroughs) == 1 and index.names.exact.get(" ".join(mention.name_words)):
             return Understanding("place", what.text, place=boroughs[0])
-        return _named(what.text, narrow, index)
+        return named(what.text, narrow, index)
     return what
 
 
-def _nothing_named(text: str, message: str, index: PlaceIndex) -> Understanding:
+def _nothingnamed(text: str, message: str, index: PlaceIndex) -> Understanding:
     """No place found word by word: a postcode attempt, a name typed loosely, or other."""
     words = words_of(message)[:_MAX_TOKENS]
     content = [w for w in words if w.key not in STOPWORDS]
@@ -452,9 +317,4 @@ def _nothing_named(text: str, message: str, index: PlaceIndex) -> Understanding:
     candidates = index.names.fuzzy(corrected)
     if not candidates:
         return Understanding("other", text)
-    return replace(_named(message, candidates, index, fuzzy=True), text=text)
-
-
-def _in_district(district: str, asked: str) -> bool:
-    """Whether a place's district is the one asked for ("E1"; "W1" gathers W1A, W1B, …)."""
-    return district == asked or (district[:-1] == asked and district[-1:].isalpha())
+    return replace(named(message, candidates, index, fuzzy=True), text=text)

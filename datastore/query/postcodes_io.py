@@ -307,7 +307,7 @@ class PostcodesIo:
             return Remote(status="invalid")
         outcode = _outcode(normalised)
         url = f"{self._base_url}/postcodes/{quote(normalised.replace(' ', ''), safe='')}"
-        got = await self._ask(url, _read_postcode, f"lookup for {outcode}")
+        got = await self._ask(url, _read_postcode, outcode)
         remote = Remote(status="unavailable", reason=got.reason) if isinstance(got, _Failed) \
             else got
         if remote.status != "unavailable":
@@ -320,7 +320,7 @@ class PostcodesIo:
         if district is None:
             return RemoteDistrict("not_found")
         got = await self._ask(f"{self._base_url}/outcodes/{district}", _read_district,
-                              f"district {district}")
+                              f"the district {district}")
         return RemoteDistrict("unavailable", reason=got.reason) if isinstance(got, _Failed) \
             else got
 
@@ -330,7 +330,7 @@ class PostcodesIo:
         if not query:
             return RemotePlaces("found")
         url = (f"{self._base_url}/places?q={quote(query, safe='')}&limit={MAX_PLACES}")
-        got = await self._ask(url, _read_places, "places search")
+        got = await self._ask(url, _read_places, "a places search")
         return RemotePlaces("unavailable", reason=got.reason) if isinstance(got, _Failed) \
             else got
 
@@ -344,7 +344,7 @@ class PostcodesIo:
             got = _Failed("deadline exceeded")
         except Exception as exc:  # a bug or an oddity of the transport: still an answer
             # No traceback: exception texts may hold the URL, and so the postcode.
-            logger.debug("postcodes.io %s raised %s", what, type(exc).__name__)
+            logger.debug("postcodes.io, asked for %s, raised %s", what, type(exc).__name__)
             got = _Failed(f"error ({type(exc).__name__})")
         if isinstance(got, _Failed):
             logger.warning("postcodes.io unavailable for %s: %s", what, got.reason)

@@ -57,6 +57,8 @@ from datastore.ingest.loaders import (
 from datastore.ingest.loaders import _values as v
 from datastore.ingest.loaders._detect import (
     MAX_BYTES,
+    MAX_CELLS,
+    MAX_MONTHS,
     MAX_ROWS,
     Sniffed,
     sniff,
@@ -71,6 +73,8 @@ __all__ = [
     "DEFAULT_BOROUGH_BOUNDARIES",
     "KINDS",
     "MAX_BYTES",
+    "MAX_CELLS",
+    "MAX_MONTHS",
     "TASER_TYPES",
     "Kind",
     "LoadError",
@@ -163,7 +167,8 @@ def _expect(found: Sniffed, fmt: str, kind: Kind) -> None:
 
 
 def _table(
-    found: Sniffed, usecols: Sequence[str] | None = None, required: Sequence[str] = ()
+    found: Sniffed, usecols: Sequence[str] | None = None, required: Sequence[str] = (),
+    max_rows: int | None = None, why: str = "",
 ) -> CsvTable:
     """Read a recognised CSV, after checking its header has ``required`` and its encoding."""
     for column in required:
@@ -177,9 +182,11 @@ def _table(
     )
     if usecols is not None:
         usecols = [c for c in usecols if c in found.header]  # the loader names what is missing
+    if max_rows is None and found.kind:
+        max_rows = MAX_ROWS[found.kind]
     return read_csv_table(
         found.src, delimiter=found.delimiter, encoding=encoding, usecols=usecols,
-        max_rows=MAX_ROWS[found.kind] if found.kind else None,
+        max_rows=max_rows, why=why,
     )
 
 
@@ -194,9 +201,13 @@ def _load(
         _expect(found, "csv", kind)
         if kind in ("ward_crime", "borough_crime"):
             _crime.columns(src.label, found.header, kind)  # before reading: name what lacks
+            # Each row becomes a row of the long frame per month: bound rows x months.
+            months = sum(1 for h in found.header if v.MONTH_HEADER.fullmatch(h))
+            rows = min(MAX_ROWS[kind], MAX_CELLS // max(months, 1))
+            table = _table(found, max_rows=rows, why=f" with its {months} month columns")
             if kind == "ward_crime":
-                return _crime.load_ward(_table(found), wards)
-            return _crime.load_borough(_table(found))
+                return _crime.load_ward(table, wards)
+            return _crime.load_borough(table)
         if kind == "ward_population":
             return _population.load_ward(_table(found, _population.WARD_COLUMNS), wards), ()
         if kind == "borough_population":

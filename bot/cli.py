@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot import config as config_mod
 from bot.logs import (
@@ -30,6 +30,11 @@ from datastore.storage.store import (
     Version,
 )
 from handlers import render, texts
+from handlers.render_process import RenderUnavailable
+
+if TYPE_CHECKING:  # pictures and downloads: imported by the commands that make them
+    from handlers.exports import Format
+    from handlers.media_files import MediaFile
 
 log = logging.getLogger("wardwatch")
 
@@ -296,7 +301,6 @@ async def cmd_ask(cfg: config_mod.Config, args: argparse.Namespace) -> int:
 async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     """chart, map and export: write one file for a postcode.  A postcode we can't answer for
     prints the answer's message instead, writes nothing and exits 0, as `ask` does."""
-    from handlers import media_files
     from handlers.exports import FORMATS
 
     out = Path(args.out)
@@ -308,24 +312,14 @@ async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
               "one of them)", file=sys.stderr)
         return 2
     async with services(cfg, _progress(sys.stderr)) as svc:
-        if args.command == "map" and query.strip().lower() == media_files.LONDON:
-            made = await media_files.area_map(svc, None)
-        else:
-            answer = await svc.answer(query)
-            res = answer.resolution
-            place = res.place
-            if args.command == "map" and answer.status == "ok" and res.area == "borough" \
-                    and res.borough_code:
-                made = await media_files.area_map(svc, res.borough_code)  # its wards
-            elif answer.status != "ok" or place is None:
-                print(render.strip_html(render.answer_html(answer)))
-                return 0
-            elif args.command == "map":
-                made = await media_files.area_map(svc, place.ward_code)
-            elif args.command == "chart":
-                made = await media_files.trend(svc, place.ward_code)
-            else:
-                made = await media_files.export(svc, place.ward_code, fmt or "csv")
+        try:
+            made = await _media(svc, args.command, query, fmt)
+        except RenderUnavailable as exc:  # a renderer's error, in one line: no traceback
+            print(f"wardwatch {args.command}: {exc}. Nothing was written.", file=sys.stderr)
+            return 1
+        if isinstance(made, str):  # a query it cannot draw: the answer's message
+            print(made)
+            return 0
     if made is None:
         print(render.strip_html(texts.NO_MAP), file=sys.stderr)
         return 1
@@ -337,6 +331,29 @@ async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     print(f"Wrote {out} ({len(made.data):,} bytes).")
     print(render.strip_html(made.caption))
     return 0
+
+
+async def _media(svc: Services, command: str, query: str, fmt: Format | None
+                 ) -> MediaFile | str | None:
+    """The file `chart`, `map` or `export` writes; the answer's message (str) for a query it
+    cannot draw; None for a map with no figures."""
+    from handlers import media_files
+
+    if command == "map" and query.strip().lower() == media_files.LONDON:
+        return await media_files.area_map(svc, None)
+    answer = await svc.answer(query)
+    res = answer.resolution
+    place = res.place
+    if command == "map" and answer.status == "ok" and res.area == "borough" \
+            and res.borough_code:
+        return await media_files.area_map(svc, res.borough_code)  # its wards
+    if answer.status != "ok" or place is None:
+        return render.strip_html(render.answer_html(answer))
+    if command == "map":
+        return await media_files.area_map(svc, place.ward_code)
+    if command == "chart":
+        return await media_files.trend(svc, place.ward_code)
+    return await media_files.export(svc, place.ward_code, fmt or "csv")
 
 
 COMMANDS = {"load": cmd_load, "update": cmd_update, "ask": cmd_ask, "console": cmd_console,

@@ -4,6 +4,8 @@ matplotlib draws on `Figure` objects with the Agg canvas — no pyplot, no globa
 picture can be drawn in a worker thread.  The colours are colour-blind safe: the map's five
 bands are ColorBrewer's diverging RdBu (blue below the London average, near-white around it,
 red above), the chart's lines Okabe-Ito colours, each with its own line style as well.
+Every string is drawn as plain text (`PLAIN`): a `$` in a published name is a dollar sign,
+never mathtext.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import io
 import math
 import textwrap
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import shapely
-from matplotlib import patheffects
+from matplotlib import patheffects, rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -28,6 +30,9 @@ from shapely.ops import polylabel
 from datastore.query.boundaries import AreaMap, MapArea
 from datastore.query.figures import BAND_EDGES, Band, month_name
 from datastore.query.models import WardTrend
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 from handlers.render import esc, fit, n, plural
 
 DPI: Final = 120
@@ -75,6 +80,14 @@ def band_labels() -> dict[Band, str]:
     return labels
 
 
+# Text is drawn as it is: matplotlib reads "$...$" as mathtext (TeX-like markup) unless told
+# not to, and a ward named "Hackney $\undefinedmacro{x}$ Central" then took the chart down.
+# A Text reads this setting when it is made, so every figure is made (and saved) under it
+# (rcParams are process-wide for that moment: renders run one at a time).
+PLAIN: Final[dict[RcKeyType, bool]] = {"text.parse_math": False, "text.usetex": False}
+
+
+@rc_context(PLAIN)
 def png(fig: Figure) -> bytes:
     """The figure as PNG bytes, at its own size and resolution."""
     buffer = io.BytesIO()
@@ -104,6 +117,7 @@ def _month_ticks(months: Sequence[int]) -> list[str]:
     return out
 
 
+@rc_context(PLAIN)
 def trend_figure(trend: WardTrend) -> Figure:
     """A line chart of the ward's crime each month, per 1,000 residents beside its borough's
     and London's (the ward's count on the right-hand axis)."""
@@ -187,6 +201,7 @@ def trend_caption(trend: WardTrend) -> str:
 COMPARE_LINES: Final = (WARD_LINE, BOROUGH_LINE)
 
 
+@rc_context(PLAIN)
 def compare_figure(first: WardTrend, second: WardTrend) -> Figure:
     """Two wards' crime each month per 1,000 residents on one chart, beside London's."""
     fig = _new_figure(CHART_SIZE)
@@ -373,6 +388,7 @@ MAP_LEGEND: Final = 0.95
 MAP_FOOTER: Final = 0.6
 
 
+@rc_context(PLAIN)
 def map_figure(area_map: AreaMap) -> Figure:
     """A choropleth: each area shaded by its band against the London average, the user's ward
     outlined and named, a legend, the period and the attribution."""

@@ -17,6 +17,7 @@ from bot import config as config_mod
 from bot.logs import (
     quiet_noisy_loggers,
     redact_token,
+    redact_uncaught,
     reporting_startup_refusal,
     token_hint,
 )
@@ -374,6 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if cfg.telegram.token is not None:
         redact_token(cfg.telegram.token.reveal())  # from every log record, whatever its level
+        redact_uncaught(cfg.telegram.token.reveal())  # and from any traceback nothing caught
     if args.command is None:
         if cfg.telegram.token is not None:
             print(HAVE_TOKEN)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
@@ -20,6 +21,37 @@ ENV_CONFIG = "WARDWATCH_CONFIG"
 ENV_TOKEN = "WARDWATCH_TOKEN"
 # What Telegram accepts as a webhook's secret_token.
 WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _base_url_problem(value: str) -> str:
+    """What keeps python-telegram-bot from using `value` as its base_url ("" if nothing)."""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        return "its port is not a number"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "it is not an http(s) URL"
+    if parts.query or parts.fragment:
+        return "it has a query or a fragment"
+    if not (parts.path.endswith("/bot") or "/bot{token}" in parts.path):
+        return "its path does not end in /bot"
+    return ""
+
+
+def _base_url(value: object, where: str) -> str | None:
+    """[telegram] base_url, as python-telegram-bot uses it: the token is appended to it (or
+    put where it says {token}), so it must end in /bot: "http://host:8081" made the URL
+    http://host:8081<token>/getMe, an invalid port, and a traceback that showed the token."""
+    if value in (None, ""):
+        return None
+    problem = _base_url_problem(value) if isinstance(value, str) else "it is not a string"
+    if problem:
+        raise ConfigError(
+            f"{where}: [telegram] base_url must be a Bot API server's http(s) URL ending in "
+            "/bot, e.g. http://127.0.0.1:8081/bot (python-telegram-bot adds the token after "
+            f"it); {problem}: {value!r}")
+    return str(value)
 
 
 class ConfigError(Exception):
@@ -267,7 +299,7 @@ def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = 
     telegram = TelegramConfig(
         token=Secret(token_text.strip()) if token_text.strip() else None,
         mode=mode,
-        base_url=tg.get("base_url") or None,
+        base_url=_base_url(tg.get("base_url"), where),
         webhook_url=tg.get("webhook_url") or None,
         webhook_secret=Secret(secret) if secret else None,
         listen=_str(tg, "listen", "telegram", where, "127.0.0.1"),

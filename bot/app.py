@@ -52,7 +52,14 @@ from handlers import (
     subscribe,
     texts,
 )
-from handlers.context import SERVICES_KEY, SETTINGS_KEY, BotSettings, WardApp, WardContext
+from handlers.context import (
+    DIGESTS_KEY,
+    SERVICES_KEY,
+    SETTINGS_KEY,
+    BotSettings,
+    WardApp,
+    WardContext,
+)
 
 log = logging.getLogger(__name__)
 
@@ -190,15 +197,25 @@ async def _post_shutdown(app: WardApp) -> None:
 
 
 class LeanApplication(WardApp):
-    """PTB's Application without one set that only grows: with no persistence, PTB still
+    """PTB's Application without one set that only grows (with no persistence, PTB still
     records the chat and user of every update to update in a persistence, and empties those
-    sets only when it persists, so every chat the bot ever served stayed in memory."""
+    sets only when it persists, so every chat the bot ever served stayed in memory), and
+    whose stop cancels a data check first."""
 
     def _mark_for_persistence_update(
         self, *, update: object | None = None, job: Job[WardContext] | None = None
     ) -> None:
         if self.persistence is not None:
             super()._mark_for_persistence_update(update=update, job=job)
+
+    async def stop(self) -> None:
+        """Stop, a data check under way cancelled first (its download, and its loading child
+        with it): PTB's stop waits for running jobs and tasks, and a check downloading a slow
+        file kept SIGTERM waiting for over a minute."""
+        service: jobs.DigestService | None = self.bot_data.get(DIGESTS_KEY)
+        if service is not None:
+            service.cancel_check()
+        await super().stop()
 
 
 def build_application(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,10 +15,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from platformdirs import user_data_dir
 
 if TYPE_CHECKING:  # following the publishers pulls in the loaders (pandas): not for answers
+    import httpx
+
     from datastore.ingest.follow import Publishers
 
 ENV_CONFIG = "WARDWATCH_CONFIG"
 ENV_TOKEN = "WARDWATCH_TOKEN"
+# A host name or IP address, as [publishers] allowed_hosts lists them (no scheme, no port).
+HOST_RE = re.compile(r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 # What Telegram accepts as a webhook's secret_token.
 WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -133,6 +137,27 @@ class PublishersConfig:
     use_of_force_dataset: str = "use-of-force"
     contact: str = ""  # an address for the publishers, sent in the User-Agent
     timeout: float = 60.0
+    # The hosts the publishers' client may reach (a redirect's target included); empty: the
+    # hosts of london_datastore and police_uk.
+    allowed_hosts: tuple[str, ...] = ()
+    # The slowest a download may average, in bytes a second, after twice `timeout`.
+    min_rate: float = 50_000.0
+
+    def hosts(self, also: Iterable[str] = ()) -> tuple[str, ...]:
+        """The hosts the publishers' client may reach: allowed_hosts, else the hosts of the
+        two publishers' URLs; and the hosts of the URLs in `also` (ones the operator named:
+        [sources], `wardwatch load URL`)."""
+        named = self.allowed_hosts or (self.london_datastore, self.police_uk)
+        hosts = [_host(h) if "/" in h else h.lower() for h in (*named, *also)]
+        return tuple(dict.fromkeys(h for h in hosts if h))
+
+    def client(self, also: Iterable[str] = ()) -> httpx.AsyncClient:
+        """A client for the publishers (and the URLs in `also`), as configured: the
+        User-Agent with the contact, the timeout, the hosts and the minimum rate."""
+        from datastore.ingest.publishers import make_client
+
+        return make_client(self.contact or None, timeout=self.timeout,
+                           hosts=self.hosts(also), min_rate=self.min_rate)
 
     def sites(self) -> Publishers:
         """Where the publishers are and what to follow, for the check."""
@@ -190,7 +215,7 @@ _KNOWN: dict[str, set[str]] = {
     "postcodes": {"base_url", "timeout"},
     "publishers": {
         "enabled", "london_datastore", "police_uk", "crime_dataset", "stop_search_dataset",
-        "use_of_force_dataset", "contact", "timeout",
+        "use_of_force_dataset", "contact", "timeout", "allowed_hosts", "min_rate",
     },
     "schedule": {"check_time", "timezone"},
     "admins": {"ids"},
@@ -259,8 +284,11 @@ def _publishers(table: Mapping[str, Any], where: str) -> PublishersConfig:
                 "use_of_force_dataset", "contact"):
         value = _str(table, key, "publishers", where, getattr(default, key)).strip()
         if key in ("london_datastore", "police_uk"):
-            if not value.startswith(("http://", "https://")):
+            if not value.startswith(("http://", "https://")) or not _host(value):
                 raise ConfigError(f"{where}: [publishers] {key} must be an http(s) URL")
+            if value.startswith("http://") and not _loopback(_host(value)):
+                raise ConfigError(f"{where}: [publishers] {key} must be an https URL (plain "
+                                  "http only to this machine: 127.0.0.1, ::1, localhost)")
             value = value.rstrip("/")
         elif key != "contact" and not value:
             raise ConfigError(f"{where}: [publishers] {key} must not be empty")
@@ -269,7 +297,28 @@ def _publishers(table: Mapping[str, Any], where: str) -> PublishersConfig:
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 600:
         raise ConfigError(f"{where}: [publishers] timeout must be a number of seconds, "
                           "more than 0 and at most 600")
-    return PublishersConfig(enabled=enabled, timeout=float(timeout), **texts)
+    hosts = table.get("allowed_hosts", [])
+    if not isinstance(hosts, list) or not all(
+            isinstance(h, str) and HOST_RE.fullmatch(h.strip()) for h in hosts):
+        raise ConfigError(f"{where}: [publishers] allowed_hosts must be a list of host names "
+                          "(e.g. [\"data.london.gov.uk\", \"data.police.uk\"])")
+    min_rate = table.get("min_rate", default.min_rate)
+    if isinstance(min_rate, bool) or not isinstance(min_rate, int | float) or min_rate < 1000:
+        raise ConfigError(f"{where}: [publishers] min_rate must be a number of bytes a second, "
+                          "1000 or more")
+    return PublishersConfig(enabled=enabled, timeout=float(timeout),
+                            allowed_hosts=tuple(h.strip().lower() for h in hosts),
+                            min_rate=float(min_rate), **texts)
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _loopback(host: str) -> bool:
+    from datastore.ingest.publishers._http import is_loopback
+
+    return is_loopback(host)
 
 
 def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = None,

@@ -223,7 +223,8 @@ class _Check:
                 name=f"{feed}-{file_name(resource.url)}",
                 etag=state.etag if same_url else None,
                 last_modified=state.last_modified if same_url else None,
-                progress=self._download_progress(resource.title))
+                progress=self._download_progress(resource.title),
+                expect_size=resource.size, expect_hash=resource.hash)
         except PublisherError as exc:
             self.fail(feed, exc)
             return
@@ -231,10 +232,16 @@ class _Check:
             self.finish(feed, "unchanged", f"{resource.title}: not modified",
                         succeeded(state, self.now, fingerprint=resource.fingerprint(), **listed))
             return
-        found_kind, months = await asyncio.to_thread(loaders.peek_months, got.path)
-        if found_kind is not None and found_kind != kind:
+        try:  # a file that is not the kind's shape is a failure, never "unchanged"
+            found_kind, months = await asyncio.to_thread(loaders.peek_months, got.path)
+        except loaders.LoadError as exc:
+            self.fail(feed, PublisherError(resource.url, f"the release {resource.title!r} "
+                                           f"cannot be read: {exc.reason}"))
+            return
+        if found_kind != kind:
+            what = f"{found_kind} data" if found_kind else "not a recognised data file"
             self.fail(feed, PublisherError(resource.url, f"the release {resource.title!r} is "
-                                           f"{found_kind} data, not {kind}"))
+                                           f"{what}, not {kind}"))
             return
         have = self.current.get(kind)
         if months and have is not None and have.last_month and months[-1] < have.last_month:

@@ -61,6 +61,7 @@ from datastore.ingest.loaders._detect import (
     MAX_MONTHS,
     MAX_ROWS,
     Sniffed,
+    cap_for,
     sniff,
     unknown,
     unknown_header,
@@ -79,6 +80,7 @@ __all__ = [
     "Kind",
     "LoadError",
     "Loaded",
+    "cap_for",
     "combine",
     "detect_kind",
     "order_sources",
@@ -104,13 +106,22 @@ def detect_kind(path: str | Path) -> Kind:
 
 def peek_months(path: str | Path) -> tuple[Kind | None, tuple[int, ...]]:
     """A file's kind, and for a crime extract the months its header names (sorted), without
-    reading its rows; other kinds give no months.  Nothing is validated: read_file does that."""
+    reading its rows; other kinds give no months.  Only what the start of the file shows is
+    validated (read_file does the rest): a crime extract cut short within its header or
+    before its first row, or with more months than any (`MAX_MONTHS`), is a LoadError."""
     found = sniff(path, full=False)
     months: list[int] = []
     if found.kind in ("ward_crime", "borough_crime"):
+        data = found.src.data
+        end = data.find(b"\n")
+        if end < 0 or not data[end + 1:].strip():
+            raise LoadError(found.src.label, "the file ends in its header or right after it, "
+                            "with no rows: it is cut short, not an extract", row=1)
         for name in found.header:
             if v.MONTH_HEADER.fullmatch(name) and 1 <= int(name[4:]) <= 12:
                 months.append(int(name))
+        if not months:
+            raise LoadError(found.src.label, "the header has no month (YYYYMM) columns", row=1)
     return found.kind, tuple(sorted(months))
 
 

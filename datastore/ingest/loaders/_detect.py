@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -11,6 +12,9 @@ from datastore.errors import LoadError
 from datastore.ingest.loaders import _boundaries, _crime, _population, _stop_search, _taser
 from datastore.ingest.loaders import _values as v
 from datastore.ingest.loaders._source import (
+    GZIP_MAGIC,
+    UTF8_BOM,
+    ZIP_MAGIC,
     Source,
     check_not_utf16,
     decode_text,
@@ -172,6 +176,31 @@ def classify_json(src: Source, obj: Any) -> Kind:
 
 # How much of a file is read to recognise it (its header, or the start of its JSON).
 HEAD_BYTES: Final = 64 * 1024
+
+
+def cap_for(head: bytes) -> int:
+    """The most bytes a file may have, judged from its first bytes (a download's, before the
+    rest arrives): the cap of the kind its header shows, the largest JSON kind's for JSON,
+    the xlsx taser file's for a zip, DEFAULT_MAX_BYTES for anything unrecognised.  A gzip is
+    judged by its first decompressed bytes (and held to that cap, compressed)."""
+    data = head
+    if data.startswith(GZIP_MAGIC):
+        try:
+            data = zlib.decompressobj(31).decompress(data, HEAD_BYTES)
+        except zlib.error:
+            return DEFAULT_MAX_BYTES
+    if data.startswith(ZIP_MAGIC):
+        return MAX_BYTES["taser"]
+    data = data.removeprefix(UTF8_BOM)
+    first = _FIRST_TEXT.search(data)
+    if first is not None and data[first.start():first.start() + 1] in (b"[", b"{"):
+        return max(MAX_BYTES[k] for k in JSON_KINDS)
+    line = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
+    for delimiter in (",", ";"):
+        found = classify_header(split_header(line, delimiter))
+        if found is not None:
+            return MAX_BYTES[found[0]]
+    return DEFAULT_MAX_BYTES
 
 
 def sniff(path: str | Path, kind: Kind | None = None, *, full: bool = True) -> Sniffed:

@@ -321,7 +321,8 @@ class _Check:
             paths = tuple(path for p in items for path in p.paths)
             names = tuple(name for p in items for name in p.names)
             job = LoadJob(kind, paths, names,  # type: ignore[arg-type]
-                          extend=kind in ("stop_search", "taser"))
+                          extend=kind in ("stop_search", "taser"),
+                          states=tuple(p.state for p in items))  # saved with the version
             out.append((job, items))
         return out
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 import httpx
 
@@ -200,13 +200,16 @@ async def get(
     who: str,
     max_bytes: int,
     params: Mapping[str, str] | None = None,
+    sink: BinaryIO | None = None,
 ) -> Fetched:
     """GET `url` (redirects followed, within the client's rules) and read its body, at most
     `max_bytes` of it, within the client's deadline (`Pace`).
 
     A network failure, timeout or a transfer too slow raises Unreachable; a body over the
     cap, PublisherError; a URL or redirect the rules refuse, HostRefused.  The status is not
-    judged here: every caller reads its publisher's statuses its own way.
+    judged here: every caller reads its publisher's statuses its own way.  With `sink` (an
+    empty file: `empty` it first) a 200's body is written there, a megabyte at a time in a
+    worker thread, and not held: `Fetched.body` is then empty.
     """
     shown = full_url(url, params)
     pace = Pace(rules_of(client))
@@ -214,13 +217,22 @@ async def get(
         async with pace.timing(), client.stream("GET", url, params=params,
                                                 follow_redirects=True) as response:
             body = bytearray()
+            size = 0
+            spill = sink if response.status_code == 200 else None
             async for chunk in response.aiter_bytes():
-                if len(body) + len(chunk) > max_bytes:
+                size += len(chunk)
+                if size > max_bytes:
                     raise PublisherError(
-                        shown, f"{who} answered more than {max_bytes:,} bytes; expected a "
-                        "small JSON document", status=response.status_code)
+                        shown, f"{who} answered more than {max_bytes:,} bytes", status=
+                        response.status_code)
                 body += chunk
-                pace.got(len(body))
+                pace.got(size)
+                if spill is not None and len(body) >= 1 << 20:
+                    await asyncio.to_thread(spill.write, body)
+                    body.clear()
+            if spill is not None:
+                await asyncio.to_thread(_finish, spill, body)
+                body.clear()
             return Fetched(shown, str(response.url), response.status_code, response.headers,
                            bytes(body))
     except HostRefused as exc:
@@ -235,6 +247,18 @@ async def get(
     except httpx.HTTPError as exc:  # e.g. too many redirects, a bad redirect URL
         raise PublisherError(shown, f"{who} gave an unusable answer ({exc.__class__.__name__})"
                              ) from exc
+
+
+def empty(sink: BinaryIO) -> None:
+    """Make a file empty again (a sink, before another try)."""
+    sink.seek(0)
+    sink.truncate()
+
+
+def _finish(sink: BinaryIO, rest: bytes | bytearray) -> None:
+    sink.write(rest)
+    sink.flush()
+    sink.seek(0)
 
 
 class NotJson(ValueError):

@@ -140,7 +140,7 @@ class PublishersConfig:
     # The hosts the publishers' client may reach (a redirect's target included); empty: the
     # hosts of london_datastore and police_uk.
     allowed_hosts: tuple[str, ...] = ()
-    # The slowest a download may average, in bytes a second, after twice `timeout`.
+    # The slowest a download may average, in bytes a second, after twice `timeout` (<= 20 s).
     min_rate: float = 50_000.0
 
     def hosts(self, also: Iterable[str] = ()) -> tuple[str, ...]:

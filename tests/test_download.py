@@ -18,7 +18,7 @@ import pytest
 
 from datastore.ingest.download import Downloaded, DownloadError, NotModified, download, file_name
 from datastore.ingest.publishers import USER_AGENT, PublisherError, make_client
-from datastore.ingest.publishers._http import Rules
+from datastore.ingest.publishers._http import Rules, rules_of
 from tests.postcodes_io_fake import unused_base_url
 from tests.publishers_fake import (
     WARD_NEW,
@@ -508,3 +508,12 @@ def test_the_rules_allow_the_publishers_hosts_over_https_and_this_machine_over_h
                            extra=["127.0.0.1", "::1"])
     found = rules.refusal(httpx.URL(url))
     assert (why in found) if why else found == ""
+
+
+async def test_the_grace_before_the_rate_counts_is_at_most_twenty_seconds() -> None:
+    """With the default timeout (60 s) a drip of a byte a second is stopped after 20 s, not
+    after the 90 s and more the probe saw; a short timeout keeps twice itself."""
+    async with make_client(timeout=60) as slow, make_client(timeout=0.5) as quick:
+        assert rules_of(slow).grace == 20 and rules_of(quick).grace == 1.0
+    async with httpx.AsyncClient(timeout=5) as plain:
+        assert rules_of(plain).grace == 10 and rules_of(plain).hosts is None

@@ -76,8 +76,9 @@ def make_client(
     """Build an AsyncClient for the publishers: WardWatch's User-Agent, redirects followed.
 
     The caller owns it (`async with make_client() as http: ...`). `timeout` bounds each
-    connect, read and write; twice it is the grace period of a whole transfer, which must
-    then average `min_rate` bytes a second (`_http.Pace`; default `_http.MIN_RATE`). `hosts`: the
+    connect, read and write; twice it (at most 20 s) is the grace period of a whole
+    transfer, which must then average `min_rate` bytes a second (`_http.Pace`; default
+    `_http.MIN_RATE`). `hosts`: the
     only hosts it may reach, each redirect's target included (None: any); whatever they are,
     only https, or plain http to this machine (`_http.Rules`).
     """
@@ -85,7 +86,7 @@ def make_client(
 
     rules = _http.Rules(
         None if hosts is None else frozenset(h.lower() for h in hosts),
-        _http.MIN_RATE if min_rate is None else min_rate, _http.GRACE_READS * timeout,
+        _http.MIN_RATE if min_rate is None else min_rate, _http.grace(timeout),
         tuple(hosts) if hosts is not None else ())
     return _http.PublisherClient(
         rules=rules,

@@ -22,11 +22,17 @@ from datastore.ingest.publishers import PublisherError, Unreachable
 # stop and search) come far faster.  So a transfer of at most N bytes ends by
 # grace + N / MIN_RATE seconds, whatever the server does (1 byte a second, say).
 MIN_RATE: Final = 50_000.0
-# Seconds a transfer has before the rate counts (to connect and for the first bytes), as a
-# multiple of the client's timeout for one read: twice, so a server that says nothing at all
-# is first "timed out" by that timeout.
+# Seconds a transfer has before the rate counts (to connect and for the first bytes): twice
+# the client's timeout for one read, so a server that says nothing at all is first "timed
+# out" by that timeout, but never more than GRACE: a server dripping a byte a second is
+# stopped within GRACE seconds, whatever the timeout.
 GRACE_READS: Final = 2.0
-GRACE: Final = 60.0
+GRACE: Final = 20.0
+
+
+def grace(timeout: float | None) -> float:
+    """The grace period of a client whose reads time out after `timeout` seconds."""
+    return min(GRACE_READS * timeout, GRACE) if timeout else GRACE
 
 
 class HostRefused(PublisherError):
@@ -120,8 +126,7 @@ def rules_of(client: httpx.AsyncClient) -> Rules:
     the grace period."""
     if isinstance(client, PublisherClient):
         return client.rules
-    read = client.timeout.read
-    return Rules(grace=GRACE_READS * read if read else GRACE)
+    return Rules(grace=grace(client.timeout.read))
 
 
 def refused_redirect(asked: str, exc: HostRefused) -> HostRefused:

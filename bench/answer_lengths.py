@@ -3,10 +3,10 @@
 Run: python bench/answer_lengths.py [N]   (default N = 1,000; target: every answer <= 900)
 
 The sample is deterministic (random.Random(2026) over the postcode table's postcodes, sorted).
-Each answer is rendered as the bot sends it (`render.summary_html`), once as it reads while the
-figures are fresh and once with the "newer figures may exist" line (the bundled data is months
+Each answer is rendered as the bot sends it (`short_answer.summary_html`), once as it reads while
+the figures are fresh and once with the "newer figures may exist" line (the bundled data is months
 old on any later day), and measured as the user sees it: the text Telegram shows, after the HTML
-tags are parsed away. The old full answer (`render.answer_html`, still what `ask` prints) is
+tags are parsed away. The old full answer (`report.answer_html`, still what `ask` prints) is
 measured beside it for comparison.
 """
 
@@ -26,7 +26,7 @@ from datastore.query.figures import add_months
 from datastore.query.freshness import freshness, month_end
 from datastore.query.view import DataView
 from datastore.storage import store
-from handlers import render
+from handlers.present import report, short_answer, words
 
 LIMIT = 900
 
@@ -54,9 +54,9 @@ async def measure(view: DataView, postcodes: list[str]) -> dict[str, list[int]]:
         assert answer.status == "ok", (postcode, answer.status)
         for key, now in (("fresh", fresh_at), ("stale", stale_at)):
             dated = replace(answer, freshness=freshness(now, month, [], following=False))
-            out[key].append(len(render.strip_html(render.summary_html(dated))))
+            out[key].append(len(words.strip_html(short_answer.summary_html(dated))))
         stale = replace(answer, freshness=freshness(stale_at, month, [], following=False))
-        out["full"].append(len(render.strip_html(render.answer_html(stale))))
+        out["full"].append(len(words.strip_html(report.answer_html(stale))))
     return out
 
 

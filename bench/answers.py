@@ -24,7 +24,7 @@ from _store import snapshot_store
 from datastore.query import lookup
 from datastore.query.view import DataView
 from datastore.storage import store
-from handlers import render
+from handlers.present import json_out, report, words
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -37,8 +37,8 @@ async def in_process(view: DataView, queries: list[str]) -> list[float]:
     for q in queries:
         t0 = time.perf_counter()
         answer = await lookup.answer(q, view, None)
-        message = render.answer_html(answer)
-        json.dumps(render.answer_json(answer, render.strip_html(message)))
+        message = report.answer_html(answer)
+        json.dumps(json_out.answer_json(answer, words.strip_html(message)))
         timings.append(time.perf_counter() - t0)
     return timings
 

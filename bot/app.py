@@ -50,7 +50,6 @@ from handlers import (
     media,
     places,
     subscribe,
-    texts,
 )
 from handlers.context import (
     DIGESTS_KEY,
@@ -60,6 +59,7 @@ from handlers.context import (
     WardApp,
     WardContext,
 )
+from handlers.present import texts
 
 log = logging.getLogger(__name__)
 

@@ -31,12 +31,12 @@ from datastore.storage.store import (
     StoreWriteError,
     Version,
 )
-from handlers import render, texts
+from handlers.present import json_out, report, texts, words
 from handlers.render_process import RenderUnavailable
 
 if TYPE_CHECKING:  # pictures and downloads: imported by the commands that make them
-    from handlers.exports import Format
     from handlers.media_files import MediaFile
+    from handlers.present.exports import Format
 
 log = logging.getLogger("wardwatch")
 
@@ -255,13 +255,13 @@ async def cmd_load(cfg: config_mod.Config, args: argparse.Namespace) -> int:
 
 async def _answer_text(svc: Services, text: str, as_json: bool, detail: bool = False) -> str:
     answer = await svc.answer(text)
-    message = render.answer_html(answer)
+    message = report.answer_html(answer)
     if detail and not as_json:
-        message = "\n\n".join([message, *render.detail_sections(answer)])
+        message = "\n\n".join([message, *report.detail_sections(answer)])
     if as_json:
-        return json.dumps(render.answer_json(answer, render.strip_html(message)),
+        return json.dumps(json_out.answer_json(answer, words.strip_html(message)),
                           ensure_ascii=False)
-    return render.strip_html(message)
+    return words.strip_html(message)
 
 
 async def cmd_ask(cfg: config_mod.Config, args: argparse.Namespace) -> int:
@@ -303,7 +303,7 @@ async def cmd_ask(cfg: config_mod.Config, args: argparse.Namespace) -> int:
 async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     """chart, map and export: write one file for a postcode.  A postcode we can't answer for
     prints the answer's message instead, writes nothing and exits 0, as `ask` does."""
-    from handlers.exports import FORMATS
+    from handlers.present.exports import FORMATS
 
     out = Path(args.out)
     query = " ".join(args.postcode)
@@ -323,7 +323,7 @@ async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
             print(made)
             return 0
     if made is None:
-        print(render.strip_html(texts.NO_MAP), file=sys.stderr)
+        print(words.strip_html(texts.NO_MAP), file=sys.stderr)
         return 1
     try:
         await asyncio.to_thread(out.write_bytes, made.data)
@@ -331,7 +331,7 @@ async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         print(f"wardwatch {args.command}: cannot write {out}: {exc.strerror}", file=sys.stderr)
         return 1
     print(f"Wrote {out} ({len(made.data):,} bytes).")
-    print(render.strip_html(made.caption))
+    print(words.strip_html(made.caption))
     return 0
 
 
@@ -350,7 +350,7 @@ async def _media(svc: Services, command: str, query: str, fmt: Format | None
             and res.borough_code:
         return await media_files.area_map(svc, res.borough_code)  # its wards
     if answer.status != "ok" or place is None:
-        return render.strip_html(render.answer_html(answer))
+        return words.strip_html(report.answer_html(answer))
     if command == "map":
         return await media_files.area_map(svc, place.ward_code)
     if command == "chart":

@@ -20,7 +20,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.app import build_application, running
 from bot.config import Config
-from handlers.render import strip_html
+from handlers.present.words import strip_html
 
 CONSOLE_TOKEN: Final = "1:local-console"
 BOT_USER: Final = {"id": 1, "is_bot": True, "first_name": "WardWatch", "username": "WardWatchBot"}

@@ -46,7 +46,8 @@ from datastore.query.digest import ward_digest
 from datastore.query.view import DataView
 from datastore.storage import subscriptions
 from datastore.storage.subscriptions import ChatStore, Pending
-from handlers import digest_text, keyboards
+from handlers import keyboards
+from handlers.present import digest_text
 
 log = logging.getLogger(__name__)
 

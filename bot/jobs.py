@@ -33,8 +33,8 @@ from datastore.services import Services
 from datastore.storage import subscriptions
 from datastore.storage.store import WRITE_FAILURES, StoreWriteError
 from datastore.storage.subscriptions import ChatStore, open_chat_store
-from handlers import digest_text
 from handlers.context import CHATS_KEY, DIGESTS_KEY, SERVICES_KEY, Reload, WardApp, WardContext
+from handlers.present import digest_text
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from telegram.error import TelegramError
 
 from datastore.ingest import check
 from datastore.storage import subscriptions
-from handlers import digest_text, texts
 from handlers.context import Digests, WardContext
+from handlers.present import digest_text, texts
 
 log = logging.getLogger(__name__)
 

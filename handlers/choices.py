@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from datastore.query.lookup import Answer
 from datastore.query.places import Candidate
 from datastore.query.view import DataView
-from handlers import render
+from handlers.present import problems
 
 # "pick:<w|b|p>:<code>": a ward (E05…), a borough (E09…) or a postcode without its space.
 PICK_PATTERN: Final = r"^pick:"
@@ -65,7 +65,7 @@ def _rows(buttons: Sequence[InlineKeyboardButton],
 def choice_keyboard(candidates: Iterable[Candidate]) -> InlineKeyboardMarkup:
     """One button per place a message may have meant, best first."""
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(render.candidate_label(c), callback_data=_data(c.kind, c.code))]
+        [InlineKeyboardButton(problems.candidate_label(c), callback_data=_data(c.kind, c.code))]
         for c in candidates
     ])
 

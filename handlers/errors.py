@@ -11,9 +11,9 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from datastore.storage.store import StoreWriteError
-from handlers import texts
 from handlers.context import WardContext
 from handlers.flood import Key
+from handlers.present import texts
 
 log = logging.getLogger(__name__)
 

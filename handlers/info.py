@@ -6,8 +6,9 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from datastore.storage import subscriptions
-from handlers import digest_text, keyboards, lookup, media, membership, render, texts
+from handlers import keyboards, lookup, media, membership
 from handlers.context import WardContext
+from handlers.present import digest_text, texts, views, words
 from handlers.subscribe import ward_names
 
 
@@ -50,11 +51,11 @@ def _types_view(context: WardContext, major: str) -> tuple[str, InlineKeyboardMa
     data does not hold."""
     categories = context.services.view.categories()
     if not major:
-        return render.types_html(categories), keyboards.types_keyboard(
-            [(m, render.category(m)) for m in categories])
+        return views.types_html(categories), keyboards.types_keyboard(
+            [(m, words.category(m)) for m in categories])
     if major not in categories:
         return None
-    return (render.types_detail_html(major, categories[major]),
+    return (views.types_detail_html(major, categories[major]),
             keyboards.types_back_keyboard())
 
 

@@ -18,8 +18,9 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from datastore.query import lookup
-from handlers import keyboards, render, texts
+from handlers import keyboards
 from handlers.context import WardContext
+from handlers.present import short_answer, texts, words
 
 # Seconds Telegram may reuse an answer for the same text: the figures change monthly.
 CACHE_SECONDS: Final = 300
@@ -73,9 +74,10 @@ def _article(context: WardContext, answer: lookup.Answer) -> InlineQueryResultAr
         id=f"{key}-{(place.postcode if place else '').replace(' ', '')}-"
            f"{services.view.crime_version}",
         title=title,
-        description=render.strip_html(render.month_line(answer.crime)) if answer.crime else None,
+        description=(words.strip_html(short_answer.month_line(answer.crime))
+                     if answer.crime else None),
         input_message_content=InputTextMessageContent(
-            render.summary_html(answer, foot=texts.INLINE_FOOT), parse_mode=ParseMode.HTML,
+            short_answer.summary_html(answer, foot=texts.INLINE_FOOT), parse_mode=ParseMode.HTML,
             link_preview_options=LinkPreviewOptions(is_disabled=True)),
         reply_markup=keyboards.link_keyboard(texts.OPEN_BOT, link),
     )

@@ -11,8 +11,9 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from datastore.query.lookup import Answer
-from handlers import choices, keyboards, render, reply, texts
+from handlers import choices, keyboards, reply
 from handlers.context import WardContext
+from handlers.present import short_answer, texts, views, words
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ async def location(update: Update, context: WardContext) -> None:
         await message.reply_html(texts.FAR_LOCATION.format(km=found[1] if found else 0))
         return
     place, _km = found
-    prefix = f"Nearest postcode to that location: <b>{render.esc(place.postcode)}</b>.\n\n"
+    prefix = f"Nearest postcode to that location: <b>{words.esc(place.postcode)}</b>.\n\n"
     await _reply(message, context, await context.services.answer(place.postcode), prefix)
 
 
@@ -98,23 +99,23 @@ async def _view(context: WardContext, drill: keyboards.Drill,
     lad_code, borough = view.ward_lad.get(ward, ("", ""))
     month = view.latest_month
     if drill.action == keyboards.SUMMARY:
-        return render.summary_html(answer), reply.answer_markup(context, answer) or markup
+        return short_answer.summary_html(answer), reply.answer_markup(context, answer) or markup
     if drill.action == keyboards.MINOR:
-        text = render.minor_html(view.ward_month(ward))
+        text = views.minor_html(view.ward_month(ward))
     elif drill.action == keyboards.STOP_SEARCH:
         summary = view.stop_search_summary(borough)
-        text = (render.stop_search_detail_html(summary, month) if summary
+        text = (views.stop_search_detail_html(summary, month) if summary
                 else texts.NO_STOP_SEARCH)
     elif drill.action == keyboards.BOROUGH:  # the borough, with its wards as buttons too
         borough_answer = await services.borough_answer(lad_code)
-        text = render.summary_html(borough_answer)
+        text = short_answer.summary_html(borough_answer)
         wards = choices.markup_for(borough_answer, view)
         if wards is not None:
             markup = InlineKeyboardMarkup([*markup.inline_keyboard, *wards.inline_keyboard])
     elif drill.action == keyboards.SOURCES:
-        text = render.sources_html(answer)
+        text = views.sources_html(answer)
     else:
-        text = render.taser_detail_html(view.taser_history(borough), month)
+        text = views.taser_detail_html(view.taser_history(borough), month)
     return text, markup
 
 
@@ -125,7 +126,7 @@ async def show_in_place(update: Update, context: WardContext, text: str,
     query, chat = update.callback_query, update.effective_chat
     if query is not None and isinstance(query.message, Message):
         try:
-            await query.edit_message_text(render.fit(text), reply_markup=markup,
+            await query.edit_message_text(words.fit(text), reply_markup=markup,
                                           disable_web_page_preview=True)
             return
         except BadRequest as exc:
@@ -133,7 +134,7 @@ async def show_in_place(update: Update, context: WardContext, text: str,
                 return
             log.info("could not edit a message, sending a new one: %s", exc.message)
     if chat is not None:
-        await context.bot.send_message(chat.id, render.fit(text), reply_markup=markup,
+        await context.bot.send_message(chat.id, words.fit(text), reply_markup=markup,
                                        disable_web_page_preview=True)
 
 

@@ -12,10 +12,11 @@ from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, TelegramError
 
 from datastore.query.lookup import Answer
-from handlers import keyboards, render, reply, texts
+from handlers import keyboards, reply
 from handlers.context import WardContext
-from handlers.exports import FORMATS
 from handlers.media_files import LONDON, MediaFile, area_map, export, trend
+from handlers.present import report, short_answer, texts, words
+from handlers.present.exports import FORMATS
 from handlers.render_process import RenderUnavailable
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ async def _command(update: Update, context: WardContext, action: str) -> None:
     res = answer.resolution
     if action == keyboards.MAP and answer.status == "ok" and res.area == "borough" \
             and res.borough_code:  # a borough's wards
-        await _deliver(context, message, action, res.borough_code, render.answer_html(answer))
+        await _deliver(context, message, action, res.borough_code, report.answer_html(answer))
         return
     place = res.place
     if answer.status != "ok" or place is None:
@@ -77,7 +78,7 @@ async def _command(update: Update, context: WardContext, action: str) -> None:
     if action == keyboards.EXPORT and fmt is None:  # one format, asked for with buttons
         await offer_formats(message, context, answer)
         return
-    await _deliver(context, message, action, place.ward_code, render.answer_html(answer), fmt)
+    await _deliver(context, message, action, place.ward_code, report.answer_html(answer), fmt)
 
 
 def _in_group(chat: Chat | None) -> bool:
@@ -90,7 +91,7 @@ async def offer_formats(message: Message, context: WardContext, answer: Answer) 
     assert place is not None
     version = context.services.view.crime_version
     await message.reply_html(
-        f"{render.summary_html(answer)}\n\n{texts.CHOOSE_FORMAT}",
+        f"{short_answer.summary_html(answer)}\n\n{texts.CHOOSE_FORMAT}",
         reply_markup=keyboards.format_keyboard(place.ward_code, version, None),
         disable_web_page_preview=True)
 
@@ -123,7 +124,7 @@ async def button(update: Update, context: WardContext) -> None:
     await query.answer(texts.STALE_BUTTON if drill.version != view.crime_version else None)
     ward = drill.ward_code
     borough = view.ward_lad.get(ward, ("", view.wards[ward].borough_name))[1]
-    text = render.ward_html(view.ward_month(ward), view.ward_rate(ward), borough)
+    text = report.ward_html(view.ward_month(ward), view.ward_rate(ward), borough)
     await _deliver(context, where, drill.action, ward, text, drill.fmt)
 
 
@@ -205,6 +206,6 @@ async def _send_file(context: WardContext, where: Message | int, file: MediaFile
 
 async def _send_text(context: WardContext, where: Message | int, text: str) -> None:
     if isinstance(where, Message):
-        await where.reply_html(render.fit(text), disable_web_page_preview=True)
+        await where.reply_html(words.fit(text), disable_web_page_preview=True)
     else:
-        await context.bot.send_message(where, render.fit(text), disable_web_page_preview=True)
+        await context.bot.send_message(where, words.fit(text), disable_web_page_preview=True)

@@ -23,8 +23,9 @@ from datastore.query import boundaries
 from datastore.query.figures import month_label
 from datastore.query.view import DataView
 from datastore.services import Services
-from handlers import exports, render_process
-from handlers.exports import Format
+from handlers import render_process
+from handlers.present import exports
+from handlers.present.exports import Format
 from handlers.render_process import RenderProcess
 
 Kind = Literal["photo", "document"]
@@ -48,7 +49,7 @@ class MediaFile:
 @dataclass(frozen=True)
 class Render:
     """A file still to draw: the renderer named (a module-level function, "module:function",
-    of handlers.pictures or handlers.exports) gives its data and caption from `args`,
+    of handlers.present.charts, .maps or .exports) gives its data and caption from `args`,
     picklable data, so it can run in the render process without the bot importing it."""
 
     kind: Kind
@@ -166,7 +167,7 @@ async def trend(services: Services, ward_code: str,
         t = view.ward_trend(ward_code)
         name = (f"wardwatch-trend-{exports.slug(t.ward_name)}-{ward_code}-"
                 f"{month_label(t.months[-1])}.png")
-        return Render("photo", name, "handlers.pictures:trend_file", (t,))
+        return Render("photo", name, "handlers.present.charts:trend_file", (t,))
 
     return await _made(view, ("trend", ward_code), make, cache)
 
@@ -180,7 +181,7 @@ async def compare_trend(services: Services, first: str, second: str,
         a, b = view.ward_trend(first), view.ward_trend(second)
         name = (f"wardwatch-compare-{exports.slug(a.ward_name)}-{exports.slug(b.ward_name)}-"
                 f"{month_label(a.months[-1])}.png")
-        return Render("photo", name, "handlers.pictures:compare_file", (a, b))
+        return Render("photo", name, "handlers.present.charts:compare_file", (a, b))
 
     return await _made(view, ("compare", f"{first}:{second}"), make, cache)
 
@@ -209,7 +210,7 @@ async def area_map(services: Services, ward_code: str | None,
     def make() -> Render:
         place = LONDON if found.kind == "boroughs" else exports.slug(found.title)
         name = f"wardwatch-map-{place}-{month_label(found.last_month)}.png"
-        return Render("photo", name, "handlers.pictures:map_file", (found,))
+        return Render("photo", name, "handlers.present.maps:map_file", (found,))
 
     return await _made(view, key, make, cache)
 
@@ -222,7 +223,8 @@ async def export(services: Services, ward_code: str, fmt: Format,
     def make() -> Made:
         f = view.ward_figures(ward_code)
         if fmt == "xlsx":  # openpyxl: drawn where pictures are
-            return Render("document", exports.filename(f, fmt), "handlers.exports:xlsx_file", (f,))
+            return Render("document", exports.filename(f, fmt),
+                          "handlers.present.exports:xlsx_file", (f,))
         return MediaFile("document", exports.filename(f, fmt), exports.render(f, fmt),
                          exports.caption(f, fmt))
 

@@ -8,9 +8,10 @@ import logging
 from telegram import InputFile, Message, Update
 from telegram.error import TelegramError
 
-from handlers import choices, reply, texts
+from handlers import choices, reply
 from handlers.context import WardContext
 from handlers.media_files import compare_trend
+from handlers.present import texts
 from handlers.render_process import RenderUnavailable
 
 log = logging.getLogger(__name__)

@@ -51,10 +51,10 @@ def collected(fn: Callable[..., T], *args: Any) -> T:
 
 
 def call(renderer: str, *args: Any) -> Any:
-    """The renderer named "module:function" (a module of this package), called on `args`,
-    its garbage collected after."""
+    """The renderer named "module:function" (a module of handlers/present), called on
+    `args`, its garbage collected after."""
     module, _, name = renderer.partition(":")
-    if not module.startswith("handlers.") or not name:
+    if not module.startswith("handlers.present.") or not name:
         raise ValueError(f"not a renderer of WardWatch's: {renderer!r}")
     draw = getattr(importlib.import_module(module), name)
     try:

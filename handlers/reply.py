@@ -12,8 +12,9 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from datastore.query.lookup import Answer
-from handlers import choices, keyboards, render, texts
+from handlers import choices, keyboards
 from handlers.context import WardContext
+from handlers.present import short_answer, texts, words
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def share_link(context: WardContext, ward_code: str, ward_name: str) -> str:
 async def reply(message: Message, context: WardContext, answer: Answer, prefix: str = "") -> None:
     """The short first answer, with the buttons that show the rest in its place.  The reply to
     a message that was edited (a typo corrected) is edited in turn, when the bot still has it."""
-    text = render.fit(prefix + render.summary_html(answer))
+    text = words.fit(prefix + short_answer.summary_html(answer))
     markup = answer_markup(context, answer)
     replies = context.settings.replies
     earlier = replies.reply_to(message.chat_id, message.message_id) \
@@ -63,6 +64,6 @@ async def reply(message: Message, context: WardContext, answer: Answer, prefix: 
 
 async def send(context: WardContext, chat_id: int, answer: Answer) -> None:
     """Send an answer and its buttons to a chat (no message to reply to)."""
-    await context.bot.send_message(chat_id, render.fit(render.summary_html(answer)),
+    await context.bot.send_message(chat_id, words.fit(short_answer.summary_html(answer)),
                                    reply_markup=answer_markup(context, answer),
                                    disable_web_page_preview=True)

@@ -12,9 +12,10 @@ from datastore.query.digest import ward_digest
 from datastore.query.lookup import Answer, resolve
 from datastore.query.view import DataView
 from datastore.storage import subscriptions
-from handlers import choices, digest_text, keyboards, membership, render, texts
+from handlers import choices, keyboards, membership
 from handlers.context import WardContext
-from handlers.digest_text import WardNames
+from handlers.present import digest_text, problems, texts, words
+from handlers.present.digest_text import WardNames
 
 GONE: frozenset[str] = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
 
@@ -54,7 +55,7 @@ async def subscribe_command(update: Update, context: WardContext) -> None:
     services = context.services
     res = await resolve(" ".join(context.args), services.view, services.postcodes)
     if res.status != "ok" or res.place is None:  # a choice, a borough: its buttons to pick
-        text = texts.SUBSCRIBE_BY_WARD if res.status == "ok" else render.problem_message(res)
+        text = texts.SUBSCRIBE_BY_WARD if res.status == "ok" else problems.problem_message(res)
         await message.reply_html(f"{text}\n\n{texts.SUBSCRIBE_NEEDS_POSTCODE}",
                                  reply_markup=choices.markup_for(Answer(res), services.view))
         return
@@ -75,7 +76,7 @@ def _subscribed(context: WardContext, result: subscriptions.SubscribeResult,
     if result.outcome == "full" or not view.months or ward not in view.wards:
         return text, None
     digest = digest_text.digest_html(ward_digest(view, ward, view.latest_month))
-    return (render.fit(f"{text}\n\n{texts.LATEST_DIGEST}\n\n{digest}"),
+    return (words.fit(f"{text}\n\n{texts.LATEST_DIGEST}\n\n{digest}"),
             keyboards.unfollow_keyboard([(ward, view.wards[ward].name)]))
 
 
@@ -116,7 +117,7 @@ async def unsubscribe_command(update: Update, context: WardContext) -> None:
         return
     res = await resolve(" ".join(context.args), services.view, services.postcodes)
     if res.status != "ok" or res.place is None:
-        text = texts.SUBSCRIBE_BY_WARD if res.status == "ok" else render.problem_message(res)
+        text = texts.SUBSCRIBE_BY_WARD if res.status == "ok" else problems.problem_message(res)
         await message.reply_html(f"{text}\n\n{texts.UNSUBSCRIBE_USAGE}")
         return
     ward = res.place.ward_code

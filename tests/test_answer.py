@@ -14,7 +14,7 @@ from datastore.ingest import sources
 from datastore.query import lookup
 from datastore.query.view import DataView
 from datastore.storage import store
-from handlers import render
+from handlers.present import json_out, report, words
 from tests import raw
 
 # Postcodes in different boroughs, including the ward the Met files under Heathrow's unit.
@@ -100,8 +100,8 @@ async def test_taser_is_the_latest_met_wide_period(view: DataView) -> None:
 async def test_reply_text_fits_telegram_and_labels_every_period(view: DataView) -> None:
     for postcode in REAL:
         answer = await lookup.answer(postcode, view, None)
-        text = render.answer_html(answer)
-        assert len(text) <= render.TELEGRAM_LIMIT
+        text = report.answer_html(answer)
+        assert len(text) <= words.TELEGRAM_LIMIT
         assert "March 2026" in text and "April 2025 to March 2026" in text
         assert "Open Government Licence" in text and "revises" in text
         assert "Census 2021" in text
@@ -110,7 +110,7 @@ async def test_reply_text_fits_telegram_and_labels_every_period(view: DataView) 
 
 async def test_json_contract(view: DataView) -> None:
     answer = await lookup.answer(" n1  9aa ", view, None)
-    data = render.answer_json(answer, render.strip_html(render.answer_html(answer)))
+    data = json_out.answer_json(answer, words.strip_html(report.answer_html(answer)))
     json.dumps(data)  # serialisable
     assert data["query"] == " n1  9aa " and data["status"] == "ok"
     assert data["postcode"] == "N1 9AA"
@@ -134,7 +134,7 @@ async def test_city_of_london_is_outside_the_met_offline(view: DataView) -> None
     answer = await lookup.answer("E1 6AN", view, None)
     assert answer.status == "outside_met"
     assert answer.resolution.outside == "city"
-    assert "City of London Police" in render.answer_html(answer)
+    assert "City of London Police" in report.answer_html(answer)
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,7 @@ async def test_city_of_london_is_outside_the_met_offline(view: DataView) -> None
 async def test_offline_outcomes(view: DataView, text: str, status: str) -> None:
     answer = await lookup.answer(text, view, None)
     assert answer.status == status
-    assert render.answer_html(answer)
+    assert report.answer_html(answer)
 
 
 async def test_outcode_lists_the_districts_wards(view: DataView) -> None:
@@ -156,7 +156,7 @@ async def test_outcode_lists_the_districts_wards(view: DataView) -> None:
     assert {w.ward_name for w in answer.resolution.district_wards} == expected
     example = answer.resolution.example
     assert example is not None and example in set(pcs["Postcode"]) and example.startswith("E1 ")
-    assert f"<code>{example}</code>" in render.answer_html(answer)
+    assert f"<code>{example}</code>" in report.answer_html(answer)
 
 
 async def test_unknown_postcode_in_a_london_district_without_network_is_not_found(
@@ -164,7 +164,7 @@ async def test_unknown_postcode_in_a_london_district_without_network_is_not_foun
     assert "N1 9ZZ" not in set(raw.postcodes()["Postcode"])
     answer = await lookup.answer("N1 9ZZ", view, None)
     assert answer.status == "not_found"
-    assert "200 and 1,000" in render.answer_html(answer)
+    assert "200 and 1,000" in report.answer_html(answer)
 
 
 _LONDONISH = st.sampled_from(["E1 6AN", "SW1A 1AA", "N1 9ZZ", "EC3M", "e1", "BR1", "TN16 3AA"])
@@ -177,9 +177,9 @@ _LONDONISH = st.sampled_from(["E1 6AN", "SW1A 1AA", "N1 9ZZ", "EC3M", "e1", "BR1
 async def test_any_text_gets_a_valid_status_and_a_reply(view: DataView, text: str) -> None:
     answer = await lookup.answer(text, view, None)
     assert answer.status in lookup.STATUSES
-    html_text = render.answer_html(answer)
-    assert 0 < len(html_text) <= render.TELEGRAM_LIMIT
-    data = render.answer_json(answer, render.strip_html(html_text))
+    html_text = report.answer_html(answer)
+    assert 0 < len(html_text) <= words.TELEGRAM_LIMIT
+    data = json_out.answer_json(answer, words.strip_html(html_text))
     assert data["query"] == text and data["status"] == answer.status
     json.dumps(data)
 
@@ -217,12 +217,12 @@ async def test_a_borough_answer_comes_from_the_borough_file(view: DataView) -> N
     assert (rate.rank, rate.of) == (int((rates > rates["Hackney"]).sum()) + 1, 32)
     assert (rate.first_month, rate.last_month) == (int(twelve[0]), int(latest))
 
-    text = render.strip_html(render.answer_html(answer))
+    text = words.strip_html(report.answer_html(answer))
     assert text.startswith("Hackney: the whole borough, from the Met's borough figures.")
     assert "The borough figures run to June 2026, later than the ward figures (to March 2026)" \
         in text
     assert f"Rank {rate.rank} of 32 boroughs" in text
-    data = render.answer_json(answer, text)
+    data = json_out.answer_json(answer, text)
     assert data["area"] == "borough" and "ward" not in data and "postcode" not in data
     assert data["borough"] == {"code": "E09000012", "name": "Hackney"}
     assert data["crime"]["of"] == 32 and data["crime"]["month"] == "2026-06"
@@ -253,7 +253,7 @@ async def test_a_borough_that_names_wards_too_offers_a_choice_borough_first(
     wards = set(crime.loc[crime["WardName"].str.contains("Hackney"), "WardName"])
     assert {name for _kind, name in kinds[1:]} == wards
     assert all(kind == "ward" for kind, _ in kinds[1:])
-    data = render.answer_json(answer, render.strip_html(render.answer_html(answer)))
+    data = json_out.answer_json(answer, words.strip_html(report.answer_html(answer)))
     assert data["status"] == "choose"
     assert data["candidates"][0] == {"kind": "borough", "code": "E09000012", "name": "Hackney",
                                      "borough": "Hackney"}
@@ -262,22 +262,22 @@ async def test_a_borough_that_names_wards_too_offers_a_choice_borough_first(
 async def test_the_city_of_london_by_name_is_its_own_force(view: DataView) -> None:
     answer = await lookup.answer("City of London", view, None)
     assert answer.status == "outside_met" and answer.resolution.outside == "city"
-    assert render.strip_html(render.answer_html(answer)).startswith(
+    assert words.strip_html(report.answer_html(answer)).startswith(
         "The City of London has its own police force, the City of London Police, not the Met.")
     ward = await lookup.answer("Bishopsgate", view, None)  # one of the City's wards, by name
     assert ward.status == "outside_met" and ward.resolution.outside == "city"
-    assert render.strip_html(render.answer_html(ward)).startswith(
+    assert words.strip_html(report.answer_html(ward)).startswith(
         "Bishopsgate is in the City of London, which has its own police force")
 
 
 async def test_ward_answers_say_what_residents_and_london_are(view: DataView) -> None:
     answer = await lookup.answer("E8 1DY", view, None)
-    text = render.strip_html(render.answer_html(answer))
+    text = words.strip_html(report.answer_html(answer))
     ward = raw.postcode_row("E8 1DY")["Admin_ward_code"]
     assert f"({int(raw.ward_residents()[ward]):,} residents, Census 2021)" in text
     assert "London average (every Met ward's crimes ÷ its residents)" in text
     assert "approximate" not in text and "best" not in text
-    data = render.answer_json(answer, text)
+    data = json_out.answer_json(answer, text)
     assert data["area"] == "ward"
     assert data["crime"]["population"] == int(raw.ward_residents()[ward])
     assert data["crime"]["population_basis"] == "Census 2021 usual residents (ONS)"
@@ -290,14 +290,14 @@ async def test_partial_stop_search_is_shares_not_a_total(view: DataView) -> None
     latest = max(files)
     here = [r for r in files[latest] if r["borough"] == "Hackney"]
     answer = await lookup.answer("E8 1DY", view, None)
-    text = render.strip_html(render.answer_html(answer))
+    text = words.strip_html(report.answer_html(answer))
     assert (f"Stop and search in Hackney, April 2025 (11 months older than the crime "
             f"figures): shares of {len(here)} records in police.uk's open API") in text
     assert f"{len(here)} searches" not in text
     persons = sum(1 for r in here if r["type"] == "Person search")
     assert f"Person search {persons / len(here) * 100:.0f}%" in text
     assert "police.uk's open API holds only part of the Met's searches" in text
-    data = render.answer_json(answer, text)["stop_search"]
+    data = json_out.answer_json(answer, text)["stop_search"]
     assert data["complete"] is False and data["total"] == len(here)
     assert data["months_before_crime_figures"] == 11
     assert data["source"].startswith("police.uk open API (partial")
@@ -305,12 +305,12 @@ async def test_partial_stop_search_is_shares_not_a_total(view: DataView) -> None
 
 async def test_taser_says_how_old_it_is(view: DataView) -> None:
     answer = await lookup.answer("E8 1DY", view, None)
-    text = render.strip_html(render.answer_html(answer))
+    text = words.strip_html(report.answer_html(answer))
     assert ("Taser use, Metropolitan Police Service, April 2019 to March 2020 (six years older "
             "than the crime figures)") in text
     assert "the latest taser figures openly published for the Met" in text
     assert "no longer openly downloadable" in text
-    data = render.answer_json(answer, text)["taser"]
+    data = json_out.answer_json(answer, text)["taser"]
     assert data["months_before_crime_figures"] == 72
     assert data["source"].startswith("Home Office")
 
@@ -327,10 +327,10 @@ async def test_the_mets_own_stop_search_extract_gives_totals(db_copy: Path) -> N
     assert ss is not None and ss.complete and ss.source == "mps"
     hackney = rows[(rows["Borough of Stop"] == "Hackney") & (rows["Year_Month"] == "2026-09")]
     assert ss.total == hackney["Count"].astype(int).sum()
-    text = render.strip_html(render.answer_html(answer))
+    text = words.strip_html(report.answer_html(answer))
     assert f"Stop and search in Hackney, September 2026: {ss.total} search" in text
     assert "police.uk's open API" not in text
-    assert render.answer_json(answer, text)["stop_search"]["complete"] is True
+    assert json_out.answer_json(answer, text)["stop_search"]["complete"] is True
 
 
 async def test_a_store_with_a_month_missing_still_answers(db_copy: Path) -> None:
@@ -348,5 +348,5 @@ async def test_a_store_with_a_month_missing_still_answers(db_copy: Path) -> None
     conn.close()
     answer = await lookup.answer("E8 1DY", view, None)
     assert answer.status == "ok" and answer.crime is not None and answer.rate is None
-    assert "No 12-month rate" in render.strip_html(render.answer_html(answer))
+    assert "No 12-month rate" in words.strip_html(report.answer_html(answer))
     assert not view.has_twelve_months()

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from handlers import keyboards, names, texts
+from handlers import keyboards
 from handlers.context import WardApp
+from handlers.present import names, texts
 from tests import raw
 from tests.bot_harness import ask, polling_bot, shown
 from tests.fake_bot_api import (

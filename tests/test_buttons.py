@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from handlers import texts
 from handlers.context import WardApp
+from handlers.present import texts
 from tests import raw
 from tests.bot_harness import ask, shown
 from tests.fake_bot_api import USER_ID, Call, FakeBotApi

@@ -10,8 +10,9 @@ import json
 
 import pytest
 
-from handlers import keyboards, names, texts
+from handlers import keyboards
 from handlers.context import WardApp
+from handlers.present import names, texts
 from tests import raw
 from tests.bot_harness import ask, shown
 from tests.fake_bot_api import Call, FakeBotApi, bad_request

@@ -17,7 +17,7 @@ from datastore.query.digest import (
     ward_digest,
 )
 from datastore.query.view import DataView
-from handlers.digest_text import digest_html, rise_line
+from handlers.present.digest_text import digest_html, rise_line
 from tests import raw
 from tests.conftest import OLD_WARD_CRIME
 from tests.fake_bot_api import parse_html

@@ -16,8 +16,8 @@ from bot.jobs import CHECK_JOB, DigestService
 from datastore.ingest import sources
 from datastore.storage import store, subscriptions
 from datastore.storage.subscriptions import ChatStore
-from handlers import names, texts
 from handlers.context import CHATS_KEY, DIGESTS_KEY, WardApp
+from handlers.present import names, texts
 from tests import raw
 from tests.bot_harness import ask, polling_bot, shown
 from tests.conftest import NEW_WARD_CRIME, OLD_WARD_CRIME

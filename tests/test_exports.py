@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from datastore.query.view import DataView
-from handlers import exports
+from handlers.present import exports
 from tests import raw
 
 POSTCODE = "N1 9AA"  # Caledonian, Islington

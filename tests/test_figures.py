@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from datastore.query import figures
-from handlers import render
+from handlers.present import words
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ def test_count_by_orders_largest_first() -> None:
      ("", "")],
 )
 def test_category_shown_names(name: str, expected: str) -> None:
-    assert render.category(name) == expected
+    assert words.category(name) == expected
 
 
 def test_month_names() -> None:
@@ -75,18 +75,18 @@ def test_month_names() -> None:
 
 
 def test_fit_keeps_short_text_and_cuts_long_text_at_a_line() -> None:
-    assert render.fit("short") == "short"
+    assert words.fit("short") == "short"
     long = "\n".join(f"<b>line {i}</b> " + "x" * 80 for i in range(200))
-    cut = render.fit(long)
-    assert len(cut) <= render.TELEGRAM_LIMIT
+    cut = words.fit(long)
+    assert len(cut) <= words.TELEGRAM_LIMIT
     assert cut.endswith("\n…")
     assert cut.count("<b>") == cut.count("</b>")
 
 
 @given(st.text(max_size=20_000))
 def test_fit_never_exceeds_the_limit(text: str) -> None:
-    assert len(render.fit(text)) <= render.TELEGRAM_LIMIT
+    assert len(words.fit(text)) <= words.TELEGRAM_LIMIT
 
 
 def test_esc_escapes_markup() -> None:
-    assert render.esc("<b>&") == "&lt;b&gt;&amp;"
+    assert words.esc("<b>&") == "&lt;b&gt;&amp;"

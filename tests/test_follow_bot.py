@@ -22,8 +22,8 @@ from bot.config import PublishersConfig
 from bot.jobs import CHECK_JOB, START_JOB, DigestService
 from datastore.ingest.state import FEEDS, PUBLISHER, FeedState, save_states
 from datastore.storage import store
-from handlers import texts
 from handlers.context import DIGESTS_KEY, WardApp
+from handlers.present import texts
 from tests import raw
 from tests.bot_harness import ask, polling_bot, shown
 from tests.fake_bot_api import FakeBotApi

@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 
 from datastore.storage import subscriptions
-from handlers import keyboards, texts
+from handlers import keyboards
 from handlers.context import CHATS_KEY, WardApp
+from handlers.present import texts
 from tests import raw
 from tests.bot_harness import ask, shown
 from tests.fake_bot_api import GROUP_ID, USER_ID, Call, FakeBotApi

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from datastore.query.freshness import PublisherCheck, freshness, month_end
-from handlers.render import freshness_line, strip_html
+from handlers.present.blocks import freshness_line
+from handlers.present.words import strip_html
 
 MARCH_2026 = 202603
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from handlers import keyboards, texts
+from handlers import keyboards
 from handlers.context import WardApp
 from handlers.flood import FloodGate
+from handlers.present import texts
 from tests import raw
 from tests.bot_harness import ask, polling_bot, shown
 from tests.fake_bot_api import BOT_USERNAME, GROUP_ID, Call, FakeBotApi, server_error

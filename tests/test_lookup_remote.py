@@ -12,7 +12,7 @@ import pytest
 from datastore.query import lookup
 from datastore.query.postcodes import PostcodesIo
 from datastore.query.view import DataView
-from handlers import render
+from handlers.present import report
 from tests import raw
 from tests.postcodes_io_fake import (
     INVALID_POSTCODE,
@@ -70,7 +70,7 @@ async def test_city_of_london_from_postcodes_io(
         district_code="E09000001", pfa="City of London Police", pfa_code="E23000034")))
     answer = await lookup.answer("EC2V 9ZZ", view, _remote(http, postcodes_io_fake))
     assert answer.status == "outside_met" and answer.resolution.outside == "city"
-    assert "City of London Police" in render.answer_html(answer)
+    assert "City of London Police" in report.answer_html(answer)
 
 
 async def test_outside_london_from_postcodes_io(
@@ -82,7 +82,7 @@ async def test_outside_london_from_postcodes_io(
         district="Sevenoaks", district_code="E07000111", pfa="Kent", pfa_code="E23000032")))
     answer = await lookup.answer("TN16 9ZZ", view, _remote(http, postcodes_io_fake))
     assert answer.status == "outside_met" and answer.resolution.outside == "elsewhere"
-    text = render.answer_html(answer)
+    text = report.answer_html(answer)
     assert "Sevenoaks" in text and "police.uk" in text
 
 
@@ -92,14 +92,14 @@ async def test_terminated(view: DataView, http: httpx.AsyncClient,
     answer = await lookup.answer(NEW, view, _remote(http, postcodes_io_fake))
     assert answer.status == "terminated"
     assert answer.resolution.terminated == (2019, 7)
-    assert "July 2019" in render.answer_html(answer)
+    assert "July 2019" in report.answer_html(answer)
 
 
 async def test_not_found_suggests_a_neighbour(view: DataView, http: httpx.AsyncClient,
                                              postcodes_io_fake: FakePostcodesIo) -> None:
     answer = await lookup.answer(NEW, view, _remote(http, postcodes_io_fake))
     assert answer.status == "not_found"
-    text = render.answer_html(answer)
+    text = report.answer_html(answer)
     assert "new" in text and "neighbour" in text and "Caledonian" in text
 
 
@@ -121,7 +121,7 @@ async def test_failures_are_unavailable(view: DataView, http: httpx.AsyncClient,
     postcodes_io_fake.set(NEW, *answers)
     answer = await lookup.answer(NEW, view, _remote(http, postcodes_io_fake))
     assert answer.status == "unavailable"
-    assert "try again" in render.answer_html(answer)
+    assert "try again" in report.answer_html(answer)
 
 
 async def test_slow_postcodes_io_is_answered_within_three_seconds(

@@ -15,9 +15,10 @@ import openpyxl
 from PIL import Image
 
 from datastore.query import figures
-from handlers import keyboards, texts
+from handlers import keyboards
 from handlers.context import SETTINGS_KEY, WardApp
 from handlers.media_files import MediaCache, MediaFile, version_key
+from handlers.present import texts
 from tests import raw
 from tests.bot_harness import ask, shown
 from tests.fake_bot_api import GROUP_ID, Call, FakeBotApi, bad_request, server_error

@@ -24,7 +24,7 @@ from datastore.query.figures import month_label, month_name
 from datastore.query.models import WardTrend
 from datastore.query.view import DataView
 from datastore.storage import store
-from handlers import pictures
+from handlers.present import charts, drawing, maps
 from tests import raw
 from tests.fake_bot_api import parse_html
 
@@ -127,12 +127,12 @@ def test_trend_figures_match_the_raw_files(view: DataView, postcode: str) -> Non
 
 def test_trend_png_is_a_readable_chart(view: DataView) -> None:
     _ward, trend = _trend(view, "SW1A 1AA")
-    fig = pictures.trend_figure(trend)
-    pixels = opened(pictures.png(fig))
+    fig = charts.trend_figure(trend)
+    pixels = opened(drawing.png(fig))
     assert pixels.shape == (720, 1200, 3)
     not_blank(pixels)
     # Three lines, each in its own colour.
-    for colour in (pictures.WARD_LINE, pictures.BOROUGH_LINE, pictures.LONDON_LINE):
+    for colour in (drawing.WARD_LINE, drawing.BOROUGH_LINE, drawing.LONDON_LINE):
         assert colour_count(pixels, colour) > 300, colour
     ax = fig.axes[0]
     assert "per 1,000 residents" in ax.get_ylabel() and "Month" in ax.get_xlabel()
@@ -154,7 +154,7 @@ def test_trend_png_is_a_readable_chart(view: DataView) -> None:
 
 def test_trend_caption_states_the_key_numbers(view: DataView) -> None:
     ward, trend = _trend(view, "SW1A 1AA")
-    caption = pictures.trend_caption(trend)
+    caption = charts.trend_caption(trend)
     text, _ = parse_html(caption)  # valid Telegram HTML
     assert len(text) <= 1024
     last = raw.full_months()[-1]
@@ -186,8 +186,8 @@ def test_ward_map_shades_every_ward_by_its_band(view: DataView, bounds: Boundari
     lad = lads.loc[ward, "lad_code"]
     in_borough = set(lads.index[lads["lad_code"] == lad])
     assert {a.code for a in area_map.areas} == in_borough & set(raw.ward_crime()["WardCode"])
-    fig = pictures.map_figure(area_map)
-    data = pictures.png(fig)
+    fig = maps.map_figure(area_map)
+    data = drawing.png(fig)
     pixels = opened(data)
     assert pixels.shape[1] == 1080 and 900 < pixels.shape[0] < 1700
     not_blank(pixels)
@@ -196,7 +196,7 @@ def test_ward_map_shades_every_ward_by_its_band(view: DataView, bounds: Boundari
     mine = area_map.highlighted
     assert mine is not None and mine.code == ward
     colour = expected_band(rates[ward] / london)
-    point = pictures.inside_point(mine.geometry)
+    point = maps.inside_point(mine.geometry)
     assert tuple(pixels[pixel_of(fig, ax, point.x, point.y)]) == rgb(colour)
     # Every ward of the borough shows its own band's colour.
     for area in area_map.areas:
@@ -211,8 +211,8 @@ def test_ward_map_shades_every_ward_by_its_band(view: DataView, bounds: Boundari
 
 def test_map_legend_period_and_attribution(view: DataView, bounds: Boundaries) -> None:
     _ward, area_map = _ward_map(view, bounds, "SW1A 1AA")
-    fig = pictures.map_figure(area_map)
-    pixels = opened(pictures.png(fig))
+    fig = maps.map_figure(area_map)
+    pixels = opened(drawing.png(fig))
     [legend] = fig.legends
     labels = [t.get_text() for t in legend.get_texts()]
     assert [label.split("\n")[0] for label in labels] == [
@@ -233,7 +233,7 @@ def test_map_legend_period_and_attribution(view: DataView, bounds: Boundaries) -
 
 def test_map_caption_states_the_band(view: DataView, bounds: Boundaries) -> None:
     ward, area_map = _ward_map(view, bounds, "BR6 0AA")
-    text, _ = parse_html(pictures.map_caption(area_map))
+    text, _ = parse_html(maps.map_caption(area_map))
     ratio = raw.ward_rates()[ward] / raw.london_rate()
     name = raw.postcode_row("BR6 0AA")["ward_name"]
     assert f"{name} (outlined) is {figures.band(ratio)} the London average" in text
@@ -246,22 +246,22 @@ def test_london_map_shades_every_borough(view: DataView, bounds: Boundaries) -> 
     assert area_map is not None and area_map.highlighted is None
     rates, london = raw.borough_rates(), raw.london_rate()
     assert {a.code for a in area_map.areas} == set(rates)
-    fig = pictures.map_figure(area_map)
-    pixels = opened(pictures.png(fig))
+    fig = maps.map_figure(area_map)
+    pixels = opened(drawing.png(fig))
     not_blank(pixels)
     ax = fig.axes[0]
     for area in area_map.areas:
         assert shown_colour(pixels, fig, ax, area.geometry) == rgb(
             expected_band(rates[area.code] / london)), area.name
     # The City of London, the hole in the middle, is hatched and explained.
-    gap = pictures.enclosed_gap(area_map)
+    gap = maps.enclosed_gap(area_map)
     assert gap is not None and gap.contains(shapely.Point(-0.092, 51.515))  # Bank junction
-    assert shown_colour(pixels, fig, ax, gap) == rgb(pictures.CITY_COLOUR)
+    assert shown_colour(pixels, fig, ax, gap) == rgb(drawing.CITY_COLOUR)
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[-1].startswith("City of London")
     names = {t.get_text().replace("\n", " ") for t in ax.texts}
     assert "Westminster" in names and "Kensington & Chelsea" in names
-    text, _ = parse_html(pictures.map_caption(area_map))
+    text, _ = parse_html(maps.map_caption(area_map))
     top = max(rates, key=lambda c: rates[c])
     assert f"Highest: {bounds.boroughs[top].name}" in text and "City of London" in text
 
@@ -271,24 +271,24 @@ def test_a_ward_without_residents_still_gets_a_chart_and_a_grey_map(
     """No real ward lacks a residents figure today; a new ward code could."""
     _ward, trend = _trend(view, "N1 9AA")
     bare = dataclasses.replace(trend, population=None, rates=None)
-    fig = pictures.trend_figure(bare)
-    pixels = opened(pictures.png(fig))
-    assert pixels.shape == (720, 1200, 3) and colour_count(pixels, pictures.WARD_LINE) > 300
+    fig = charts.trend_figure(bare)
+    pixels = opened(drawing.png(fig))
+    assert pixels.shape == (720, 1200, 3) and colour_count(pixels, drawing.WARD_LINE) > 300
     assert fig.axes[0].get_ylabel() == "Crimes recorded per month" and not fig.axes[0].child_axes
-    text, _ = parse_html(pictures.trend_caption(bare))
+    text, _ = parse_html(charts.trend_caption(bare))
     assert "per 1,000" not in text and "Highest month" in text
 
     ward, area_map = _ward_map(view, bounds, "N1 9AA")
     areas = tuple(dataclasses.replace(a, rate=None, ratio=None, band=None) if a.code == ward
                   else a for a in area_map.areas)
     grey = dataclasses.replace(area_map, areas=areas)
-    fig = pictures.map_figure(grey)
-    pixels = opened(pictures.png(fig))
+    fig = maps.map_figure(grey)
+    pixels = opened(drawing.png(fig))
     mine = grey.highlighted
     assert mine is not None
-    point = pictures.inside_point(mine.geometry)
+    point = maps.inside_point(mine.geometry)
     assert tuple(pixels[pixel_of(fig, fig.axes[0], point.x, point.y)]) == rgb(
-        pictures.NO_RATE_COLOUR)
+        drawing.NO_RATE_COLOUR)
     assert fig.legends[0].get_texts()[-1].get_text() == "no residents\nfigure"
-    text, _ = parse_html(pictures.map_caption(grey))
+    text, _ = parse_html(maps.map_caption(grey))
     assert "Caledonian (outlined) has no residents figure, so no rate." in text

@@ -12,8 +12,9 @@ import multiprocessing.spawn
 import pytest
 
 from datastore.storage import subscriptions
-from handlers import choices, keyboards, texts
+from handlers import choices, keyboards
 from handlers.context import WardApp
+from handlers.present import texts
 from tests import raw
 from tests.bot_harness import ask, shown
 from tests.fake_bot_api import USER_ID, Call, FakeBotApi, parse_html

@@ -69,12 +69,12 @@ async def test_trend_in_the_bot_sends_the_chart(renamed: Path, api: FakeBotApi,
 
 async def test_a_renderer_that_fails_is_a_render_error_with_a_plain_message() -> None:
     with pytest.raises(RenderFailed) as caught:
-        call("handlers.pictures:trend_file", None)
+        call("handlers.present.charts:trend_file", None)
     assert "AttributeError" in str(caught.value) and "\n" not in str(caught.value)
     renders = RenderProcess(idle=60)
     try:
         with pytest.raises(RenderUnavailable, match="could not draw"):  # from the process
-            await renders.run("handlers.pictures:trend_file", None)
+            await renders.run("handlers.present.charts:trend_file", None)
         assert renders.started == 1  # the worker lives on: it did not die
     finally:
         await renders.close()
@@ -86,7 +86,7 @@ async def test_the_cache_raises_a_failed_render_as_a_render_error() -> None:
     try:
         with pytest.raises(RenderUnavailable):
             await cache.make((1,), ("trend", "x"), lambda: Render(
-                "photo", "x.png", "handlers.pictures:trend_file", (None,)))
+                "photo", "x.png", "handlers.present.charts:trend_file", (None,)))
         assert len(cache) == 0
     finally:
         await cache.close()

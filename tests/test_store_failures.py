@@ -25,8 +25,8 @@ import pytest
 
 from datastore.storage import store, subscriptions
 from datastore.storage.subscriptions import ChatStore
-from handlers import texts
 from handlers.context import CHATS_KEY, WardApp
+from handlers.present import texts
 from tests import raw
 from tests.bot_harness import ask, shown
 from tests.conftest import TEST_DATA

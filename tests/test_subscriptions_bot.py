@@ -11,8 +11,9 @@ import pytest
 
 from datastore.storage import subscriptions
 from datastore.storage.subscriptions import ChatStore, Subscription
-from handlers import keyboards, texts
+from handlers import keyboards
 from handlers.context import CHATS_KEY, WardApp
+from handlers.present import texts
 from tests import raw
 from tests.bot_harness import ask, shown
 from tests.fake_bot_api import (

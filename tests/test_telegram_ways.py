@@ -11,8 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from handlers import keyboards, texts
+from handlers import keyboards
 from handlers.context import WardApp
+from handlers.present import texts
 from tests import raw
 from tests.bot_harness import ask, polling_bot, shown
 from tests.fake_bot_api import BOT_USERNAME, Call, FakeBotApi, parse_html

@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from datastore.query.figures import month_label, month_name
 from datastore.query.models import WardFigures
-from handlers import texts
+from handlers.present import texts
 
 if TYPE_CHECKING:  # openpyxl is imported by the XLSX renderer only: a bot that never
     # sends a workbook never loads it
     from openpyxl.worksheet.worksheet import Worksheet
-from handlers.render import TASER_LABELS, esc, stop_search_json, taser_json
+from handlers.present.blocks import TASER_LABELS
+from handlers.present.json_out import stop_search_json, taser_json
+from handlers.present.words import esc
 
 Format = Literal["csv", "json", "xlsx"]
 FORMATS: Final[tuple[Format, ...]] = ("csv", "json", "xlsx")

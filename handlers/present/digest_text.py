@@ -19,8 +19,8 @@ from datastore.storage.subscriptions import (
     Subscription,
     SubscriptionCounts,
 )
-from handlers import texts
-from handlers.render import category, change_phrase, esc, fit, n, plural
+from handlers.present import texts
+from handlers.present.words import category, change_phrase, esc, fit, n, plural
 
 # Names of the kinds of data, as the operators read them.
 KIND_NAMES: Final = {

@@ -82,14 +82,6 @@ class Rules:
         unique = tuple(dict.fromkeys(hosts))
         return cls(frozenset(unique), min_rate, grace, unique)
 
-    def allowing(self, urls: Iterable[str]) -> Rules:
-        """These rules with the hosts of `urls` allowed too (URLs an operator named)."""
-        if self.hosts is None:
-            return self
-        more = tuple(h for h in (host_of(u) for u in urls) if h and h not in self.hosts)
-        return Rules(self.hosts | frozenset(more), self.min_rate, self.grace,
-                     self.named + tuple(dict.fromkeys(more)))
-
     def refusal(self, url: httpx.URL) -> str:
         """Why `url` may not be fetched, in words ("" if it may)."""
         host = (url.host or "").lower()

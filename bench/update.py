@@ -5,9 +5,10 @@ Targets: no answer held up more than 50 ms by the update; peak memory of the upd
 500 MB, the largest stop-and-search file included.
 
 A store built from the bundled snapshot with the older ward extract loaded over it (so the
-bundled one is two months newer) follows the fake London Datastore and data.police.uk of the
-tests (127.0.0.1), which list: the bundled ward and borough extracts, police.uk's bundled
-months, and a stop-and-search dashboard extract of MB megabytes in the Met's layout. No real
+bundled one is two months newer) follows the fake London Datastore, data.police.uk and GOV.UK
+of the tests (127.0.0.1), which list: the bundled ward and borough extracts, police.uk's
+bundled months, a stop-and-search dashboard extract of MB megabytes in the Met's layout, and
+the Home Office's use-of-force collection (its newest tables the bundled ODS). No real
 copy of that extract exists here, so this one is made for the benchmark from police.uk's
 bundled records (their fields in the Met's columns, repeated over 24 months): a load of the
 right size and shape, not data for the product.  Meanwhile a task answers real postcodes in
@@ -41,6 +42,7 @@ from datastore.ingest.follow import Publishers
 from datastore.ingest.publishers import USER_AGENT
 from datastore.services import open_services
 from datastore.storage import store
+from tests.gov_uk_fake import FakeGovUk, use_of_force_collection
 from tests.publishers_fake import (
     WARD_OLD,
     FakeLondonDatastore,
@@ -98,7 +100,7 @@ def child_pids() -> list[int]:
         return []
 
 
-async def serve(db: str, datastore_url: str, police_url: str) -> None:
+async def serve(db: str, datastore_url: str, police_url: str, gov_uk_url: str) -> None:
     """The bot's side, in a process of its own: answer postcodes while the update runs."""
     async with open_services(Path(db), postcodes_url=None) as svc, httpx.AsyncClient(
             timeout=120, headers={"User-Agent": USER_AGENT}) as http:
@@ -129,8 +131,9 @@ async def serve(db: str, datastore_url: str, police_url: str) -> None:
         task = asyncio.create_task(answering())
         watcher = asyncio.create_task(watching_children())
         started = time.perf_counter()
-        result = await check_publishers(svc, http, Publishers(datastore_url, police_url),
-                                        trigger="admin")
+        result = await check_publishers(
+            svc, http, Publishers(datastore_url, police_url, gov_uk=gov_uk_url),
+            trigger="admin")
         seconds = time.perf_counter() - started
         stop = True
         await task
@@ -157,17 +160,19 @@ def main(megabytes: int) -> None:
         rows = big_extract(extract, megabytes)
         print(f"stop-and-search extract: {extract.stat().st_size / (1 << 20):.0f} MB, "
               f"{rows:,} rows")
-        with FakeLondonDatastore() as datastore, FakePoliceUk() as police:
+        with FakeLondonDatastore() as datastore, FakePoliceUk() as police, \
+                FakeGovUk() as gov_uk:
+            gov_uk.publish(use_of_force_collection())
             datastore.publish("exy3m", *exy3m_catalogue())
             datastore.publish("e6yjz", release(extract, "lds", "LDS_Extract.csv",
                                                "2026-10-02T09:00:00+00:00"))
             police.publish_snapshot()
             subprocess.run([sys.executable, __file__, "--serve", str(db), datastore.base_url,
-                            police.base_url], check=True, timeout=1800)
+                            police.base_url, gov_uk.base_url], check=True, timeout=1800)
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--serve"]:
-        asyncio.run(serve(*sys.argv[2:5]))
+        asyncio.run(serve(*sys.argv[2:6]))
     else:
         main(int(sys.argv[1]) if len(sys.argv) > 1 else 70)

@@ -346,9 +346,12 @@ async def _media(svc: Services, command: str, query: str, fmt: Format | None
     answer = await svc.answer(query)
     res = answer.resolution
     place = res.place
-    if command == "map" and answer.status == "ok" and res.area == "borough" \
-            and res.borough_code:
-        return await media_files.area_map(svc, res.borough_code)  # its wards
+    if answer.status == "ok" and res.area == "borough" and res.borough_code:
+        # the whole borough: its wards' map, its trend and figures from its own file
+        code = res.borough_code
+        return (await media_files.area_map(svc, code) if command == "map"
+                else await media_files.trend(svc, code) if command == "chart"
+                else await media_files.export(svc, code, fmt or "csv"))
     if answer.status != "ok" or place is None:
         return words.strip_html(report.answer_html(answer))
     if command == "map":

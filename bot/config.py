@@ -21,6 +21,9 @@ if TYPE_CHECKING:  # following the publishers pulls in the loaders (pandas): not
 
 ENV_CONFIG = "WARDWATCH_CONFIG"
 ENV_TOKEN = "WARDWATCH_TOKEN"
+# GOV.UK serves the files of a release from another host than its pages.
+GOV_UK_HOST = "www.gov.uk"
+GOV_UK_ASSETS = "assets.publishing.service.gov.uk"
 # A host name or IP address, as [publishers] allowed_hosts lists them (no scheme, no port).
 HOST_RE = re.compile(r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 # What Telegram accepts as a webhook's secret_token.
@@ -135,19 +138,24 @@ class PublishersConfig:
     crime_dataset: str = "exy3m"
     stop_search_dataset: str = "e6yjz"
     use_of_force_dataset: str = "use-of-force"
+    gov_uk: str = "https://www.gov.uk"
+    use_of_force_collection: str = "government/collections/police-use-of-force-statistics"
     contact: str = ""  # an address for the publishers, sent in the User-Agent
     timeout: float = 60.0
     # The hosts the publishers' client may reach (a redirect's target included); empty: the
-    # hosts of london_datastore and police_uk.
+    # hosts of london_datastore, police_uk and gov_uk (and GOV.UK's assets host).
     allowed_hosts: tuple[str, ...] = ()
     # The slowest a download may average, in bytes a second, after twice `timeout` (<= 20 s).
     min_rate: float = 50_000.0
 
     def hosts(self, also: Iterable[str] = ()) -> tuple[str, ...]:
         """The hosts the publishers' client may reach: allowed_hosts, else the hosts of the
-        two publishers' URLs; and the hosts of the URLs in `also` (ones the operator named:
-        [sources], `wardwatch load URL`)."""
-        named = self.allowed_hosts or (self.london_datastore, self.police_uk)
+        publishers' URLs (GOV.UK's with the host it serves a release's files from); and the
+        hosts of the URLs in `also` (ones the operator named: [sources], `wardwatch load
+        URL`)."""
+        assets = (GOV_UK_ASSETS,) if _host(self.gov_uk) == GOV_UK_HOST else ()
+        named = self.allowed_hosts or (self.london_datastore, self.police_uk, self.gov_uk,
+                                       *assets)
         hosts = [_host(h) if "/" in h else h.lower() for h in (*named, *also)]
         return tuple(dict.fromkeys(h for h in hosts if h))
 
@@ -164,7 +172,9 @@ class PublishersConfig:
         from datastore.ingest.follow import Publishers
 
         return Publishers(self.london_datastore, self.police_uk, self.crime_dataset,
-                          self.stop_search_dataset, self.use_of_force_dataset)
+                          self.stop_search_dataset, self.use_of_force_dataset,
+                          gov_uk=self.gov_uk,
+                          use_of_force_collection=self.use_of_force_collection)
 
 
 @dataclass(frozen=True)
@@ -215,7 +225,8 @@ _KNOWN: dict[str, set[str]] = {
     "postcodes": {"base_url", "timeout"},
     "publishers": {
         "enabled", "london_datastore", "police_uk", "crime_dataset", "stop_search_dataset",
-        "use_of_force_dataset", "contact", "timeout", "allowed_hosts", "min_rate",
+        "use_of_force_dataset", "gov_uk", "use_of_force_collection", "contact", "timeout",
+        "allowed_hosts", "min_rate",
     },
     "schedule": {"check_time", "timezone"},
     "admins": {"ids"},
@@ -281,9 +292,9 @@ def _publishers(table: Mapping[str, Any], where: str) -> PublishersConfig:
         raise ConfigError(f"{where}: [publishers] enabled must be true or false")
     texts: dict[str, str] = {}
     for key in ("london_datastore", "police_uk", "crime_dataset", "stop_search_dataset",
-                "use_of_force_dataset", "contact"):
+                "use_of_force_dataset", "gov_uk", "use_of_force_collection", "contact"):
         value = _str(table, key, "publishers", where, getattr(default, key)).strip()
-        if key in ("london_datastore", "police_uk"):
+        if key in ("london_datastore", "police_uk", "gov_uk"):
             if not value.startswith(("http://", "https://")) or not _host(value):
                 raise ConfigError(f"{where}: [publishers] {key} must be an http(s) URL")
             if value.startswith("http://") and not _loopback(_host(value)):

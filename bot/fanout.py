@@ -43,6 +43,7 @@ from telegram.error import (
 from bot.ratelimit import Limiter, Limits
 from datastore.ingest.check import Baseline
 from datastore.query.digest import ward_digest
+from datastore.query.freshness import Freshness
 from datastore.query.view import DataView
 from datastore.storage import subscriptions
 from datastore.storage.subscriptions import ChatStore, Pending
@@ -92,15 +93,16 @@ class _Item:
 
 
 def prepare_messages(view: DataView, month: int, wards: Iterable[str],
-                     baseline: Baseline | None) -> dict[str, Message]:
+                     baseline: Baseline | None, fresh: Freshness | None) -> dict[str, Message]:
     """Each ward's digest for the month, rendered once (every chat following a ward gets the
-    same message).  Wards the data no longer has are left out."""
+    same message), saying how old the month is at `fresh.now`.  Wards the data no longer has
+    are left out."""
     base = (baseline.month, baseline.totals) if baseline is not None else None
     out: dict[str, Message] = {}
     for ward in sorted(set(wards)):
         if ward not in view.wards:
             continue
-        text = digest_text.digest_html(ward_digest(view, ward, month, base))
+        text = digest_text.digest_html(ward_digest(view, ward, month, base), fresh)
         out[ward] = (text, keyboards.unfollow_keyboard([(ward, view.wards[ward].name)]))
     return out
 

@@ -166,7 +166,8 @@ class DigestService:
             pending = await self._chats.run(subscriptions.take_pending, month)
             baseline = await self._services.store.run(previous_baseline)
             messages = await asyncio.to_thread(
-                prepare_messages, view, month, {p.ward_code for p in pending}, baseline)
+                prepare_messages, view, month, {p.ward_code for p in pending}, baseline,
+                self._services.freshness(month=month))
             for p in pending:
                 if p.ward_code not in messages:
                     await self._chats.run(subscriptions.mark, p.chat_id, p.ward_code, month,

@@ -58,6 +58,8 @@ class Services:
     _boundaries_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     following: bool = False  # the daily check follows the publishers (not [sources] files)
     feeds: dict[str, FeedState] = field(default_factory=dict)  # as the last check left them
+    # The clock every answer's age is stated against (tests pass a fixed one).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     async def refresh_view(self) -> DataView:
         """Rebuild the view from the store's current versions and swap it in whole."""
@@ -81,12 +83,12 @@ class Services:
 
     def freshness(self, now: datetime | None = None, month: int | None = None) -> Freshness:
         """How fresh crime figures to `month` (default: the ward figures' latest) are at
-        `now` (default: the clock)."""
+        `now` (default: the services' clock): what every statement of age is made from."""
         checks = [PublisherCheck(s.publisher, _parse_time(s.last_success))
                   for s in self.feeds.values() if s.not_public_until is None]
         if month is None and self.view.months:
             month = self.view.latest_month
-        return freshness(now or datetime.now(UTC), month, checks, following=self.following)
+        return freshness(now or self.clock(), month, checks, following=self.following)
 
     async def answer(self, text: str, now: datetime | None = None) -> lookup.Answer:
         """The answer to a resident's text, from the current view, saying how fresh it is."""
@@ -94,10 +96,14 @@ class Services:
         return self._fresh(answer, now)
 
     def _fresh(self, answer: lookup.Answer, now: datetime | None = None) -> lookup.Answer:
+        """The answer with the moment it was made and how fresh its figures are then (a
+        comparison: each place's, and the oldest of them for the whole)."""
+        now = now or self.clock()
         if answer.status == "compare":
-            return replace(answer, parts=tuple(self._fresh(p, now) for p in answer.parts))
-        if answer.status != "ok":
-            return answer
+            parts = tuple(self._fresh(p, now) for p in answer.parts)
+            months = [p.crime.month for p in parts if p.crime is not None]
+            return replace(answer, parts=parts,
+                           freshness=self.freshness(now, min(months) if months else None))
         month = answer.crime.month if answer.crime is not None else None
         return replace(answer, freshness=self.freshness(now, month))
 
@@ -116,6 +122,14 @@ class Services:
         holding most of its postcodes."""
         view = self.view
         return self._fresh(lookup.figures_for(lookup.ward_resolution(code, code, view), view))
+
+    def compare_answer(self, codes: Sequence[str]) -> lookup.Answer:
+        """A comparison of wards (E05…) and boroughs (E09…) by their codes (a shared link)."""
+        view = self.view
+        parts = tuple(lookup.borough_resolution(c, c, view) if c.startswith("E09")
+                      else lookup.ward_resolution(c, c, view) for c in codes)
+        resolution = lookup.Resolution("compare", " vs ".join(codes), parts=parts)
+        return self._fresh(lookup.figures_for(resolution, view))
 
     async def borough_answer(self, code: str) -> lookup.Answer:
         """The answer for a whole borough, by its code (E09…)."""

@@ -6,9 +6,9 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from datastore.storage import subscriptions
-from handlers import keyboards, lookup, media, membership
+from handlers import keyboards, lookup, media, membership, reply
 from handlers.context import WardContext
-from handlers.present import digest_text, texts, views, words
+from handlers.present import digest_text, info_text, texts, views, words
 from handlers.subscribe import ward_names
 
 
@@ -18,32 +18,45 @@ def _in_group(update: Update) -> bool:
 
 
 async def start(update: Update, context: WardContext) -> None:
-    """/start: what the bot does (in a group, what it does there). Deep links: /start
-    w-<ward> (Share) gives the ward's answer; /start x-<ward>, from a group's Download
-    figures button, offers that ward's download here."""
+    """/start: what the bot does (in a group, what it does there). Deep links (Share): /start
+    w-<ward> gives the ward's answer, b-<borough> the borough's, v-<code>-<code>… a
+    comparison; /start x-<ward or borough>, from a group's Download figures button, offers
+    that download here."""
     message = update.effective_message
     if message is None:
         return
     payload = context.args[0] if context.args else ""
-    view = context.services.view
+    services = context.services
+    view = services.view
     if (ward := keyboards.parse_start(payload, keyboards.WARD_LINK)) and view.is_met_ward(ward):
         await lookup.ward_link(message, context, ward)
         return
-    if not _in_group(update) and (ward := keyboards.parse_start(
-            payload, keyboards.DOWNLOAD_LINK)) and view.is_met_ward(ward):
-        await media.offer_formats(message, context, context.services.ward_answer(ward))
+    if (code := keyboards.parse_start(payload, keyboards.BOROUGH_LINK)) \
+            and lookup.known_area(view, code):
+        await reply.reply(message, context, await services.borough_answer(code))
+        return
+    if (codes := keyboards.parse_start(payload, keyboards.COMPARE_LINK)) \
+            and all(lookup.known_area(view, c) for c in codes.split("-")):
+        await reply.reply(message, context, services.compare_answer(codes.split("-")))
+        return
+    if not _in_group(update) and (code := keyboards.parse_start(
+            payload, keyboards.DOWNLOAD_LINK)) and lookup.known_area(view, code):
+        answer = (await services.borough_answer(code) if code.startswith("E09")
+                  else services.ward_answer(code))
+        await media.offer_formats(message, context, answer)
         return
     if _in_group(update):
-        await message.reply_html(texts.GROUP_START)
+        await message.reply_html(info_text.start_html(context.services.freshness(), group=True))
         return
-    await message.reply_html(texts.START, reply_markup=keyboards.location_keyboard())
+    await message.reply_html(info_text.start_html(context.services.freshness()),
+                             reply_markup=keyboards.location_keyboard())
 
 
 async def help_command(update: Update, context: WardContext) -> None:
     """/help: the commands of this kind of chat."""
     if update.effective_message:
-        await update.effective_message.reply_html(
-            texts.GROUP_HELP if _in_group(update) else texts.HELP)
+        await update.effective_message.reply_html(info_text.help_html(
+            context.services.freshness(), group=_in_group(update)))
 
 
 def _types_view(context: WardContext, major: str) -> tuple[str, InlineKeyboardMarkup] | None:
@@ -84,8 +97,12 @@ async def types_button(update: Update, context: WardContext) -> None:
 
 
 async def about(update: Update, context: WardContext) -> None:
+    """/about: sources, how old each figure is on the day, limits and what is stored."""
     if update.effective_message:
-        await update.effective_message.reply_html(texts.ABOUT, disable_web_page_preview=True)
+        services = context.services
+        await update.effective_message.reply_html(
+            info_text.about_html(services.view.periods(), services.freshness()),
+            disable_web_page_preview=True)
 
 
 async def forget(update: Update, context: WardContext) -> None:

@@ -14,9 +14,10 @@ from telegram import (
     ReplyKeyboardMarkup,
 )
 
-# Callback data is "<action>:<ward code>:<data version>[:<extra>]", well under Telegram's 64
-# bytes. The extra part is the postcode the answer was for, without its space (so Summary can
-# show it again), or a download's format.
+# Callback data is "<action>:<area code>:<data version>[:<extra>]", well under Telegram's 64
+# bytes: the area is a ward (E05…) or, under a borough's answer or view, the borough (E09…),
+# so every button under a borough acts on the borough. The extra part is the postcode the
+# answer was for, without its space (so Summary can show it again), or a download's format.
 SUMMARY: Final = "a"  # the short first answer
 MINOR: Final = "m"
 STOP_SEARCH: Final = "s"
@@ -38,16 +39,21 @@ EXPORT_FORMATS: Final = {"csv": "CSV", "xlsx": "Excel", "json": "JSON"}
 
 Action = Literal["a", "m", "s", "t", "b", "l", "c", "p", "x"]
 _DATA = re.compile(
-    r"^([amstblcpx]):(E05\d{6}):(\d{1,12})(?::([A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}|csv|xlsx|json))?$")
+    r"^([amstblcpx]):(E0[59]\d{6}):(\d{1,12})(?::([A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}|csv|xlsx|json))?$")
 _POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})$")
 
 
 @dataclass(frozen=True)
 class Drill:
     action: Action
-    ward_code: str
+    code: str  # the ward's (E05…) or the borough's (E09…)
     version: int
     extra: str | None = None
+
+    @property
+    def borough(self) -> bool:
+        """Whether the button acts on a whole borough."""
+        return self.code.startswith("E09")
 
     @property
     def postcode(self) -> str | None:
@@ -65,27 +71,42 @@ def _data(action: str, ward_code: str, version: int, extra: str | None) -> str:
     return f"{action}:{ward_code}:{version}" + (f":{extra}" if extra else "")
 
 
-def answer_keyboard(ward_code: str, version: int, postcode: str | None = None,
-                    showing: str = SUMMARY) -> InlineKeyboardMarkup:
-    """The buttons under an answer or one of its views: the other views (with « Summary first
-    on every view but the summary), then the pictures and the download."""
+def answer_keyboard(code: str, version: int, postcode: str | None = None,
+                    showing: str = SUMMARY,
+                    back: InlineKeyboardButton | None = None) -> InlineKeyboardMarkup:
+    """The buttons under an answer or one of its views — a ward's (E05…) or a whole
+    borough's (E09…: no Borough button, every button acting on the borough) —: the other
+    views (with « Summary, or `back`, first on every view but the summary), then the pictures
+    and the download."""
     extra = postcode.replace(" ", "") if postcode else None
+    borough = code.startswith("E09")
 
     def button(action: str, label: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=_data(action, ward_code, version, extra))
+        return InlineKeyboardButton(label, callback_data=_data(action, code, version, extra))
 
-    views = [button(a, label) for a, label in ACTIONS.items() if a != showing]
-    if showing != SUMMARY:
+    views = [button(a, label) for a, label in ACTIONS.items()
+             if a != showing and not (borough and a == BOROUGH)]
+    if back is not None:
+        views.insert(0, back)
+    elif showing != SUMMARY:
         views.insert(0, button(SUMMARY, BACK_LABEL))
     rows = [views[:3], views[3:]]
     rows.append([button(a, label) for a, label in MEDIA_ACTIONS.items()])
     return InlineKeyboardMarkup([row for row in rows if row])
 
 
-def format_keyboard(ward_code: str, version: int,
+def back_button(ward_code: str, version: int, postcode: str | None) -> InlineKeyboardButton:
+    """« Summary back to a ward's answer (under its borough's view)."""
+    extra = postcode.replace(" ", "") if postcode else None
+    return InlineKeyboardButton(BACK_LABEL, callback_data=_data(SUMMARY, ward_code, version,
+                                                                extra))
+
+
+def format_keyboard(code: str, version: int,
                     back: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup:
-    """"Download figures" pressed: one button per format, then the keyboard it was under."""
-    row = [InlineKeyboardButton(f"⬇ {label}", callback_data=_data(EXPORT, ward_code, version, fmt))
+    """"Download figures" pressed: one button per format (for the ward or the borough), then
+    the keyboard it was under."""
+    row = [InlineKeyboardButton(f"⬇ {label}", callback_data=_data(EXPORT, code, version, fmt))
            for fmt, label in EXPORT_FORMATS.items()]
     return InlineKeyboardMarkup([row, *(back.inline_keyboard if back else ())])
 
@@ -103,22 +124,33 @@ def parse(data: object) -> Drill | None:
 
 # -- deep links: t.me/<bot>?start=<payload> ---------------------------------------------------
 # "w-<ward code>": the ward's answer with its Subscribe button (what Share gives);
-# "x-<ward code>": a group's Download figures, continued in a private chat.
+# "b-<borough code>": a borough's answer (Share under a borough);
+# "v-<code>-<code>[-…]": a comparison of up to four wards or boroughs (Share under one);
+# "x-<ward or borough code>": a group's Download figures, continued in a private chat.
 WARD_LINK: Final = "w"
+BOROUGH_LINK: Final = "b"
+COMPARE_LINK: Final = "v"
 DOWNLOAD_LINK: Final = "x"
 SHARE_LABEL: Final = "Share"
-_START = re.compile(r"^([a-z])-(E05\d{6})$")
+_START = re.compile(r"^([a-z])-(E0[59]\d{6}(?:-E0[59]\d{6}){0,3})$")
+_START_CODES: Final = {WARD_LINK: r"E05\d{6}", BOROUGH_LINK: r"E09\d{6}",
+                       DOWNLOAD_LINK: r"E0[59]\d{6}",
+                       COMPARE_LINK: r"E0[59]\d{6}(?:-E0[59]\d{6}){1,3}"}
 
 
-def start_link(bot_username: str, kind: str, ward_code: str) -> str:
-    """The deep link that opens a private chat with the bot at /start <kind>-<ward>."""
-    return f"https://t.me/{bot_username}?start={kind}-{ward_code}"
+def start_link(bot_username: str, kind: str, code: str) -> str:
+    """The deep link that opens a private chat with the bot at /start <kind>-<code>."""
+    return f"https://t.me/{bot_username}?start={kind}-{code}"
 
 
 def parse_start(payload: str, kind: str) -> str | None:
-    """The ward code of a /start payload of this kind, or None."""
+    """The code of a /start payload of this kind (a comparison's codes joined by "-"), or
+    None."""
     match = _START.match(payload)
-    return match.group(2) if match and match.group(1) == kind else None
+    if not match or match.group(1) != kind or not re.fullmatch(_START_CODES[kind],
+                                                                match.group(2)):
+        return None
+    return match.group(2)
 
 
 def share_url(link: str, text: str) -> str:
@@ -199,6 +231,12 @@ class Follow:
     follow: bool
     ward_code: str
     district: str | None = None
+
+
+def with_share(markup: InlineKeyboardMarkup | None, share: str) -> InlineKeyboardMarkup:
+    """The keyboard with a Share button (opening `share`) as its last row."""
+    rows = markup.inline_keyboard if markup is not None else ()
+    return InlineKeyboardMarkup([*rows, [InlineKeyboardButton(SHARE_LABEL, url=share)]])
 
 
 def with_follow(markup: InlineKeyboardMarkup, ward_code: str, version: int,

@@ -10,10 +10,12 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
+from datastore.query.freshness import Freshness
 from datastore.query.lookup import Answer
-from handlers import choices, keyboards, reply
+from datastore.query.view import DataView
+from handlers import keyboards, reply
 from handlers.context import WardContext
-from handlers.present import short_answer, texts, views, words
+from handlers.present import blocks, short_answer, texts, views, words
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +66,25 @@ async def location(update: Update, context: WardContext) -> None:
     await _reply(message, context, await context.services.answer(place.postcode), prefix)
 
 
+def known_area(view: DataView, code: str) -> bool:
+    """Whether a button's area is a Met ward or a borough of the current data."""
+    return view.borough_name(code) is not None if code.startswith("E09") \
+        else view.is_met_ward(code)
+
+
 async def drill_down(update: Update, context: WardContext) -> None:
     """A button under an answer: the summary, crime by type, stop and search, taser, the
-    ward's borough or the sources and limits, shown in place of the message."""
+    ward's borough or the sources and limits, shown in place of the message; under a
+    borough's answer or view, the borough's own."""
     query = update.callback_query
     if query is None:
         return
     drill = keyboards.parse(query.data)
     view = context.services.view
-    shown = await _view(context, drill) if drill is not None and view.is_met_ward(
-        drill.ward_code) else None
+    shown = None
+    if drill is not None and known_area(view, drill.code):
+        shown = await (_borough_view(context, drill) if drill.borough
+                       else _view(context, drill))
     if drill is None or shown is None:
         await query.answer(texts.BAD_BUTTON, show_alert=True)
         return
@@ -89,7 +100,7 @@ async def _view(context: WardContext, drill: keyboards.Drill,
     """The text and buttons of the view a button asks for; None for a forged button (its
     postcode not in its ward)."""
     services = context.services
-    view, ward = services.view, drill.ward_code
+    view, ward = services.view, drill.code
     answer = (await services.answer(drill.postcode) if drill.postcode
               else services.ward_answer(ward))
     place = answer.resolution.place
@@ -97,26 +108,50 @@ async def _view(context: WardContext, drill: keyboards.Drill,
         return None
     markup = keyboards.answer_keyboard(ward, view.crime_version, drill.postcode, drill.action)
     lad_code, borough = view.ward_lad.get(ward, ("", ""))
-    month = view.latest_month
+    f = answer.freshness
     if drill.action == keyboards.SUMMARY:
         return short_answer.summary_html(answer), reply.answer_markup(context, answer) or markup
-    if drill.action == keyboards.MINOR:
-        text = views.minor_html(view.ward_month(ward))
-    elif drill.action == keyboards.STOP_SEARCH:
-        summary = view.stop_search_summary(borough)
-        text = (views.stop_search_detail_html(summary, month) if summary
-                else texts.NO_STOP_SEARCH)
-    elif drill.action == keyboards.BOROUGH:  # the borough, with its wards as buttons too
+    if drill.action == keyboards.BOROUGH:  # the borough: its buttons act on it
         borough_answer = await services.borough_answer(lad_code)
-        text = short_answer.summary_html(borough_answer)
-        wards = choices.markup_for(borough_answer, view)
-        if wards is not None:
-            markup = InlineKeyboardMarkup([*markup.inline_keyboard, *wards.inline_keyboard])
-    elif drill.action == keyboards.SOURCES:
-        text = views.sources_html(answer)
-    else:
-        text = views.taser_detail_html(view.taser_history(borough), month)
-    return text, markup
+        back = keyboards.back_button(ward, view.crime_version, drill.postcode)
+        return (short_answer.summary_html(borough_answer),
+                reply.borough_markup(context, borough_answer, back=back) or markup)
+    return _detail(context, drill.action, answer, borough, f), markup
+
+
+def _detail(context: WardContext, action: str, answer: Answer, borough: str,
+            f: Freshness | None) -> str:
+    """A view of a ward's or a borough's answer: crime by type, stop and search (the
+    borough's), taser, sources and limits; each names its place and period first."""
+    view = context.services.view
+    place = answer.resolution.place
+    ward = f"{place.ward_name} ward" if answer.area == "ward" and place else None
+    if action == keyboards.MINOR:
+        return (views.minor_html(answer.crime, blocks.place_words(answer), f)
+                if answer.crime is not None else texts.NO_BOROUGH_CRIME)
+    if action == keyboards.STOP_SEARCH:
+        summary = view.stop_search_summary(borough)
+        return (views.stop_search_detail_html(summary, f, ward) if summary
+                else texts.NO_STOP_SEARCH)
+    if action == keyboards.SOURCES:
+        return views.sources_html(answer)
+    return views.taser_detail_html(view.taser_history(borough), f, ward)
+
+
+async def _borough_view(context: WardContext, drill: keyboards.Drill,
+                        ) -> tuple[str, InlineKeyboardMarkup] | None:
+    """The text and buttons of a view of a whole borough (a button under its answer)."""
+    answer = await context.services.borough_answer(drill.code)
+    name = answer.resolution.borough_name
+    if answer.status != "ok" or name is None:
+        return None
+    showing = keyboards.SUMMARY if drill.action == keyboards.BOROUGH else drill.action
+    markup = reply.borough_markup(context, answer, showing)
+    if markup is None:
+        return None
+    if showing == keyboards.SUMMARY:
+        return short_answer.summary_html(answer), markup
+    return _detail(context, showing, answer, name, answer.freshness), markup
 
 
 async def show_in_place(update: Update, context: WardContext, text: str,

@@ -12,7 +12,7 @@ from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, TelegramError
 
 from datastore.query.lookup import Answer
-from handlers import keyboards, reply
+from handlers import keyboards, lookup, reply
 from handlers.context import WardContext
 from handlers.media_files import LONDON, MediaFile, area_map, export, trend
 from handlers.present import report, short_answer, texts, words
@@ -57,28 +57,31 @@ async def _command(update: Update, context: WardContext, action: str) -> None:
         await _deliver(context, message, action, None, "")
         return
     answer = await context.services.answer(text)
-    res = answer.resolution
-    if action == keyboards.MAP and answer.status == "ok" and res.area == "borough" \
-            and res.borough_code:  # a borough's wards
-        await _deliver(context, message, action, res.borough_code, report.answer_html(answer))
-        return
-    place = res.place
-    if answer.status != "ok" or place is None:
-        # The answer's own message (a choice, a borough's wards to pick for a chart), with
-        # its buttons: a ward chosen there answers with the chart and download buttons.
-        prefix = (f"<i>{texts.BY_WARD}</i>\n\n"
-                  if answer.status == "ok" else "")
-        await reply.reply(message, context, answer, prefix)
+    code = area_code(answer)
+    if code is None:
+        # The answer's own message (a choice to make, a district's wards), with its buttons:
+        # a place chosen there answers with the chart and download buttons.
+        await reply.reply(message, context, answer)
         return
     if action == keyboards.EXPORT and _in_group(message.chat):  # files go to a private chat
-        url = keyboards.start_link(context.bot.username, keyboards.DOWNLOAD_LINK, place.ward_code)
+        url = keyboards.start_link(context.bot.username, keyboards.DOWNLOAD_LINK, code)
         await message.reply_html(texts.GROUP_DOWNLOAD_LINK,
                                  reply_markup=keyboards.link_keyboard(texts.PRIVATE_BUTTON, url))
         return
     if action == keyboards.EXPORT and fmt is None:  # one format, asked for with buttons
         await offer_formats(message, context, answer)
         return
-    await _deliver(context, message, action, place.ward_code, report.answer_html(answer), fmt)
+    await _deliver(context, message, action, code, report.answer_html(answer), fmt)
+
+
+def area_code(answer: Answer) -> str | None:
+    """The ward (E05…) or the whole borough (E09…) an `ok` answer is about, else None."""
+    res = answer.resolution
+    if answer.status != "ok":
+        return None
+    if res.area == "borough":
+        return res.borough_code
+    return res.place.ward_code if res.place is not None else None
 
 
 def _in_group(chat: Chat | None) -> bool:
@@ -86,13 +89,14 @@ def _in_group(chat: Chat | None) -> bool:
 
 
 async def offer_formats(message: Message, context: WardContext, answer: Answer) -> None:
-    """The ward's summary and one button per format (/export, a group's deep link)."""
-    place = answer.resolution.place
-    assert place is not None
+    """The ward's or borough's summary and one button per format (/export, a group's deep
+    link)."""
+    code = area_code(answer)
+    assert code is not None
     version = context.services.view.crime_version
     await message.reply_html(
         f"{short_answer.summary_html(answer)}\n\n{texts.CHOOSE_FORMAT}",
-        reply_markup=keyboards.format_keyboard(place.ward_code, version, None),
+        reply_markup=keyboards.format_keyboard(code, version, None),
         disable_web_page_preview=True)
 
 
@@ -102,9 +106,10 @@ async def button(update: Update, context: WardContext) -> None:
     if query is None:
         return
     drill = keyboards.parse(query.data)
-    view = context.services.view
+    services = context.services
+    view = services.view
     if (drill is None or drill.action not in keyboards.MEDIA_ACTIONS
-            or not view.is_met_ward(drill.ward_code)):
+            or not lookup.known_area(view, drill.code)):
         await query.answer(texts.BAD_BUTTON, show_alert=True)
         return
     where = query.message if isinstance(query.message, Message) else (
@@ -115,17 +120,21 @@ async def button(update: Update, context: WardContext) -> None:
     if drill.action == keyboards.EXPORT and _in_group(update.effective_chat):
         # Files would flood the group: Telegram opens a private chat at the download.
         await query.answer(url=keyboards.start_link(
-            context.bot.username, keyboards.DOWNLOAD_LINK, drill.ward_code))
+            context.bot.username, keyboards.DOWNLOAD_LINK, drill.code))
         return
     if drill.action == keyboards.EXPORT and drill.fmt is None:
         await query.answer(texts.CHOOSE_FORMAT_ALERT)
         await _ask_format(context, query, where, drill)
         return
     await query.answer(texts.STALE_BUTTON if drill.version != view.crime_version else None)
-    ward = drill.ward_code
-    borough = view.ward_lad.get(ward, ("", view.wards[ward].borough_name))[1]
-    text = report.ward_html(view.ward_month(ward), view.ward_rate(ward), borough)
-    await _deliver(context, where, drill.action, ward, text, drill.fmt)
+    code = drill.code
+    if drill.borough:  # the whole borough's picture or download
+        text = report.borough_html(await services.borough_answer(code))
+    else:
+        borough = view.ward_lad.get(code, ("", view.wards[code].borough_name))[1]
+        text = report.ward_html(view.ward_month(code), view.ward_rate(code), borough,
+                                services.freshness())
+    await _deliver(context, where, drill.action, code, text, drill.fmt)
 
 
 async def _ask_format(context: WardContext, query: CallbackQuery, where: Message | int,
@@ -135,7 +144,7 @@ async def _ask_format(context: WardContext, query: CallbackQuery, where: Message
     current = where.reply_markup if isinstance(where, Message) else None
     kept = [row for row in (current.inline_keyboard if current else ())
             if not any((d := keyboards.parse(b.callback_data)) and d.fmt for b in row)]
-    markup = keyboards.format_keyboard(drill.ward_code, version, InlineKeyboardMarkup(kept))
+    markup = keyboards.format_keyboard(drill.code, version, InlineKeyboardMarkup(kept))
     if isinstance(where, Message):
         try:
             await query.edit_message_reply_markup(markup)
@@ -148,16 +157,17 @@ async def _ask_format(context: WardContext, query: CallbackQuery, where: Message
     await context.bot.send_message(where, texts.CHOOSE_FORMAT, reply_markup=markup)
 
 
-async def _files(context: WardContext, action: str, ward_code: str | None,
+async def _files(context: WardContext, action: str, code: str | None,
                  fmt: str | None = None) -> list[MediaFile]:
+    """The files for a ward's (E05…) or a borough's (E09…) button, or London's map (None)."""
     services, cache = context.services, context.settings.media
     if action == keyboards.MAP:
-        found = await area_map(services, ward_code, cache)
+        found = await area_map(services, code, cache)
         return [found] if found is not None else []
-    assert ward_code is not None
+    assert code is not None
     if action == keyboards.TREND:
-        return [await trend(services, ward_code, cache)]
-    return [await export(services, ward_code, f, cache) for f in FORMATS if f == fmt]
+        return [await trend(services, code, cache)]
+    return [await export(services, code, f, cache) for f in FORMATS if f == fmt]
 
 
 async def _deliver(context: WardContext, where: Message | int, action: str,

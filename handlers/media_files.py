@@ -6,8 +6,9 @@ file (CSV, JSON: plain text) or a `Render`: a pure renderer of picklable data (a
 map, a workbook: matplotlib and openpyxl).  The bot runs renders in its render process
 (render_process.py), so neither library is ever imported into the bot; a one-shot command
 runs them in the same thread.  The bot keeps what it made in a MediaCache per (data version,
-what, area), so a second request is served at once and a new load of the data is never
-answered from an old picture.
+what, area and day), so a second request is served at once, a new load of the data is never
+answered from an old picture, and a picture never states its age as of another day (every
+chart, map and download says how old its figures are on the day it is made).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Final, Literal
 
 from datastore.query import boundaries
 from datastore.query.figures import month_label
+from datastore.query.freshness import Freshness
 from datastore.query.view import DataView
 from datastore.services import Services
 from handlers import render_process
@@ -29,7 +31,8 @@ from handlers.present.exports import Format
 from handlers.render_process import RenderProcess
 
 Kind = Literal["photo", "document"]
-Key = tuple[str, str]  # (what, area): ("trend", ward code), ("map", "london"), ("csv", ...)
+# (what, area and day): ("trend", "E05009372@2026-12-07…"), ("map", "london@…"), ("csv", …)
+Key = tuple[str, str]
 LONDON: Final = "london"
 # What the cache may hold: a map is some 100-200 KB, a chart or a workbook some 30-60 KB.
 CACHE_FILES: Final = 64
@@ -158,32 +161,53 @@ async def _made(view: DataView, key: Key, make: Callable[[], Made],
     return await cache.make(version_key(view), key, make)
 
 
-async def trend(services: Services, ward_code: str,
+def day_key(area: str, fresh: Freshness) -> str:
+    """An area's cache key for the day: a file states its figures' age on the day it is made
+    (and when the publishers were last reached)."""
+    reached = fresh.last_checked.date().isoformat() if fresh.last_checked else "-"
+    return f"{area}@{fresh.today.isoformat()}/{reached}/{int(fresh.stale)}"
+
+
+def _borough(code: str) -> bool:
+    return code.startswith("E09")
+
+
+async def trend(services: Services, code: str,
                 cache: MediaCache | None = None) -> MediaFile:
-    """The trend chart of a ward (an MPS ward of the current data)."""
+    """The trend chart of a ward (an MPS ward of the current data), or of a borough (E09…)
+    from the Met's borough file."""
     view = services.view
+    month = view.borough_latest_month if _borough(code) else view.latest_month
+    fresh = services.freshness(month=month)
 
     def make() -> Render:
-        t = view.ward_trend(ward_code)
-        name = (f"wardwatch-trend-{exports.slug(t.ward_name)}-{ward_code}-"
+        if _borough(code):
+            b = view.borough_trend(code)
+            name = (f"wardwatch-trend-{exports.slug(b.borough_name)}-{code}-"
+                    f"{month_label(b.months[-1])}.png")
+            return Render("photo", name, "handlers.present.charts:borough_trend_file",
+                          (b, fresh))
+        t = view.ward_trend(code)
+        name = (f"wardwatch-trend-{exports.slug(t.ward_name)}-{code}-"
                 f"{month_label(t.months[-1])}.png")
-        return Render("photo", name, "handlers.present.charts:trend_file", (t,))
+        return Render("photo", name, "handlers.present.charts:trend_file", (t, fresh))
 
-    return await _made(view, ("trend", ward_code), make, cache)
+    return await _made(view, ("trend", day_key(code, fresh)), make, cache)
 
 
 async def compare_trend(services: Services, first: str, second: str,
                         cache: MediaCache | None = None) -> MediaFile:
     """Two MPS wards' crime per 1,000 residents on one chart."""
     view = services.view
+    fresh = services.freshness()
 
     def make() -> Render:
         a, b = view.ward_trend(first), view.ward_trend(second)
         name = (f"wardwatch-compare-{exports.slug(a.ward_name)}-{exports.slug(b.ward_name)}-"
                 f"{month_label(a.months[-1])}.png")
-        return Render("photo", name, "handlers.present.charts:compare_file", (a, b))
+        return Render("photo", name, "handlers.present.charts:compare_file", (a, b, fresh))
 
-    return await _made(view, ("compare", f"{first}:{second}"), make, cache)
+    return await _made(view, ("compare", day_key(f"{first}:{second}", fresh)), make, cache)
 
 
 async def area_map(services: Services, ward_code: str | None,
@@ -192,7 +216,8 @@ async def area_map(services: Services, ward_code: str | None,
     London's boroughs for None; None when the data has no 12 full months (or no boundary for
     the ward)."""
     view = services.view
-    key = ("map", ward_code or LONDON)
+    fresh = services.freshness()
+    key = ("map", day_key(ward_code or LONDON, fresh))
     cached = cache.get(version_key(view), key) if cache is not None else None
     if cached is not None:
         return cached
@@ -210,23 +235,26 @@ async def area_map(services: Services, ward_code: str | None,
     def make() -> Render:
         place = LONDON if found.kind == "boroughs" else exports.slug(found.title)
         name = f"wardwatch-map-{place}-{month_label(found.last_month)}.png"
-        return Render("photo", name, "handlers.present.maps:map_file", (found,))
+        return Render("photo", name, "handlers.present.maps:map_file", (found, fresh))
 
     return await _made(view, key, make, cache)
 
 
-async def export(services: Services, ward_code: str, fmt: Format,
+async def export(services: Services, code: str, fmt: Format,
                  cache: MediaCache | None = None) -> MediaFile:
-    """A ward's figures as one download."""
+    """A ward's figures (E05…) or a borough's (E09…, the Met's borough file) as one
+    download."""
     view = services.view
+    month = view.borough_latest_month if _borough(code) else view.latest_month
+    fresh = services.freshness(month=month)
 
     def make() -> Made:
-        f = view.ward_figures(ward_code)
+        f = view.borough_figures(code) if _borough(code) else view.ward_figures(code)
         if fmt == "xlsx":  # openpyxl: drawn where pictures are
             return Render("document", exports.filename(f, fmt),
-                          "handlers.present.exports:xlsx_file", (f,))
-        return MediaFile("document", exports.filename(f, fmt), exports.render(f, fmt),
-                         exports.caption(f, fmt))
+                          "handlers.present.exports:xlsx_file", (f, fresh))
+        return MediaFile("document", exports.filename(f, fmt), exports.render(f, fmt, fresh),
+                         exports.caption(f, fmt, fresh))
 
-    return await _made(view, (fmt, ward_code), make, cache)
+    return await _made(view, (fmt, day_key(code, fresh)), make, cache)
 

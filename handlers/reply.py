@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
@@ -21,9 +21,16 @@ log = logging.getLogger(__name__)
 
 def answer_markup(context: WardContext, answer: Answer) -> InlineKeyboardMarkup | None:
     """The buttons under an answer: a ward's views, pictures, download, Subscribe and Share;
-    or the choices an answer that is not one ward's offers (choices.markup_for)."""
+    a borough's views, pictures, download and Share, then its wards; a comparison's chart and
+    Share; or the choices an answer that is not one place's offers (choices.markup_for)."""
     place = answer.resolution.place
-    if answer.status != "ok" or answer.area != "ward" or place is None:
+    if answer.status == "ok" and answer.area == "borough":
+        return borough_markup(context, answer)
+    if answer.status == "compare":
+        markup = choices.markup_for(answer, context.services.view)
+        link = compare_share_link(context, answer)
+        return keyboards.with_share(markup, link) if link else markup
+    if answer.status != "ok" or place is None:
         return choices.markup_for(answer, context.services.view)
     version = context.services.view.crime_version
     markup = keyboards.answer_keyboard(place.ward_code, version, place.postcode or None)
@@ -33,10 +40,51 @@ def answer_markup(context: WardContext, answer: Answer) -> InlineKeyboardMarkup 
                                  share_link(context, place.ward_code, place.ward_name))
 
 
+def borough_markup(context: WardContext, answer: Answer, showing: str = keyboards.SUMMARY,
+                   back: InlineKeyboardButton | None = None) -> InlineKeyboardMarkup | None:
+    """The buttons under a borough's answer or view: its own views, trend, map and download
+    (each acting on the borough), and on its summary Share and its wards, highest rate
+    first.  `back` leads back to the ward the borough was opened from."""
+    res = answer.resolution
+    code = res.borough_code
+    if code is None:
+        return None
+    view = context.services.view
+    markup = keyboards.answer_keyboard(code, view.crime_version, showing=showing, back=back)
+    if showing != keyboards.SUMMARY:
+        return markup
+    link = keyboards.start_link(context.bot.username, keyboards.BOROUGH_LINK, code)
+    markup = keyboards.with_share(markup, keyboards.share_url(
+        link, texts.SHARE_BOROUGH_TEXT.format(borough=res.borough_name or "")))
+    wards = choices.markup_for(answer, view)
+    return InlineKeyboardMarkup([*markup.inline_keyboard,
+                                 *(wards.inline_keyboard if wards else ())])
+
+
 def share_link(context: WardContext, ward_code: str, ward_name: str) -> str:
     """Telegram's share page for the deep link to a ward's answer (t.me/<bot>?start=w-…)."""
     link = keyboards.start_link(context.bot.username, keyboards.WARD_LINK, ward_code)
     return keyboards.share_url(link, texts.SHARE_TEXT.format(ward=ward_name))
+
+
+def compare_share_link(context: WardContext, answer: Answer) -> str | None:
+    """Telegram's share page for the deep link to a comparison (t.me/<bot>?start=v-…), when
+    every place in it is one the bot answers for."""
+    codes, names = [], []
+    for part in answer.parts:
+        res = part.resolution
+        code = res.borough_code if res.area == "borough" else (
+            res.place.ward_code if res.place else None)
+        if part.status != "ok" or code is None:
+            return None
+        codes.append(code)
+        names.append(res.borough_name if res.area == "borough" else res.place.ward_name
+                     if res.place else "")
+    if len(codes) < 2:
+        return None
+    link = keyboards.start_link(context.bot.username, keyboards.COMPARE_LINK, "-".join(codes))
+    return keyboards.share_url(link, texts.SHARE_COMPARE_TEXT.format(
+        places=" and ".join(n for n in names if n)))
 
 
 async def reply(message: Message, context: WardContext, answer: Answer, prefix: str = "") -> None:

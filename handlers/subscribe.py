@@ -9,6 +9,7 @@ from telegram import Chat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 
 from datastore.query.digest import ward_digest
+from datastore.query.figures import month_name
 from datastore.query.lookup import Answer, resolve
 from datastore.query.view import DataView
 from datastore.storage import subscriptions
@@ -68,15 +69,20 @@ async def subscribe_command(update: Update, context: WardContext) -> None:
 
 def _subscribed(context: WardContext, result: subscriptions.SubscribeResult,
                 ward: str) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The reply to a subscription, with the ward's latest digest at once (so the chat sees
-    what it signed up for) and its Stop following button."""
-    view = context.services.view
+    """The reply to a subscription, with the ward's digest for the newest month held at once
+    (so the chat sees what it signed up for, and how old that month is) and its Stop
+    following button."""
+    services = context.services
+    view = services.view
     names = ward_names(view, [ward])
     text = digest_text.subscribed_html(result, ward, names)
     if result.outcome == "full" or not view.months or ward not in view.wards:
         return text, None
-    digest = digest_text.digest_html(ward_digest(view, ward, view.latest_month))
-    return (words.fit(f"{text}\n\n{texts.LATEST_DIGEST}\n\n{digest}"),
+    month = view.latest_month
+    digest = digest_text.digest_html(ward_digest(view, ward, month),
+                                     services.freshness(month=month))
+    intro = texts.LATEST_DIGEST.format(month=month_name(month))
+    return (words.fit(f"{text}\n\n{intro}\n\n{digest}"),
             keyboards.unfollow_keyboard([(ward, view.wards[ward].name)]))
 
 
@@ -137,8 +143,9 @@ async def subscriptions_command(update: Update, context: WardContext) -> None:
     markup = keyboards.unfollow_keyboard(labels) if labels else None
     cause = await context.chats.run(subscriptions.pause_cause, message.chat.id) \
         if any(s.state == "paused" for s in subs) else "removed"
-    await message.reply_html(digest_text.subscriptions_html(subs, names, cause),
-                             reply_markup=markup)
+    await message.reply_html(
+        digest_text.subscriptions_html(subs, names, cause, context.services.freshness()),
+        reply_markup=markup)
 
 
 async def _say(update: Update, context: WardContext, chat: Chat, text: str,

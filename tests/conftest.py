@@ -11,11 +11,13 @@ import pytest
 from hypothesis import settings
 
 from datastore.ingest import sources
+from datastore.query.boundaries import Boundaries, read_boundaries
 from datastore.query.view import DataView
 from datastore.storage import store
 from handlers.context import WardApp
 from tests.bot_harness import polling_bot
 from tests.fake_bot_api import FakeBotApi
+from tests.gov_uk_fake import gov_uk_fake  # noqa: F401 - a shared fixture
 from tests.postcodes_io_fake import postcodes_io_fake  # noqa: F401 - a shared fixture
 from tests.publishers_fake import (  # noqa: F401 - shared fixtures
     london_datastore_fake,
@@ -60,6 +62,16 @@ def view(snapshot_db: Path) -> DataView:
     conn = store.connect(snapshot_db)
     try:
         return DataView.build(conn)
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def bounds(snapshot_db: Path) -> Boundaries:
+    """The snapshot store's ward and borough shapes (maps)."""
+    conn = store.connect(snapshot_db)
+    try:
+        return read_boundaries(conn)
     finally:
         conn.close()
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tests.conftest import SNAPSHOT
+from tests.conftest import SNAPSHOT, TEST_DATA
 
 WARD_CRIME = SNAPSHOT / "mps_ward_crime_recent24m_202404-202603.csv.gz"
 
@@ -118,8 +118,14 @@ def stop_search_by_month() -> dict[str, list[dict[str, object]]]:
     return out
 
 
+HO_TASER_2019_20 = (TEST_DATA / "use_of_force"
+                    / "homeoffice_ced_by_force_use-of-force_april2019-march2020.csv")
+
+
 def met_taser_latest() -> dict[str, int]:
-    frame = pd.read_csv(SNAPSHOT / "homeoffice_ced_by_force_use-of-force_april2019-march2020.csv")
+    """The Met's row of the Home Office table for April 2019 to March 2020, cleaned to CSV
+    (the bundle serves it from the release's own ODS tables)."""
+    frame = pd.read_csv(HO_TASER_2019_20)
     row = frame[frame["Police force"] == "Metropolitan"].iloc[0]
     return {k: int(row[c]) for k, c in [
         ("drawn", "Drawn"), ("aimed", "Aimed"), ("red_dot", "Red-dot"), ("arced", "Arced"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from datastore.query.view import DataView
 from datastore.storage import store
 from handlers.present import json_out, report, words
 from tests import raw
+from tests.clocks import STALE, at
 
 # Postcodes in different boroughs, including the ward the Met files under Heathrow's unit.
 REAL = ["SW1A 1AA", "N1 9AA", "BR1 1AA", "SE1 7PB", "E14 5AB", "UB7 0EX"]
@@ -271,10 +273,11 @@ async def test_the_city_of_london_by_name_is_its_own_force(view: DataView) -> No
 
 
 async def test_ward_answers_say_what_residents_and_london_are(view: DataView) -> None:
-    answer = await lookup.answer("E8 1DY", view, None)
+    answer = replace(await lookup.answer("E8 1DY", view, None), freshness=at(STALE))
     text = words.strip_html(report.answer_html(answer))
     ward = raw.postcode_row("E8 1DY")["Admin_ward_code"]
-    assert f"({int(raw.ward_residents()[ward]):,} residents, Census 2021)" in text
+    assert (f"({int(raw.ward_residents()[ward]):,} residents, Census of March 2021, over 5 "
+            "years old)") in text
     assert "London average (every Met ward's crimes ÷ its residents)" in text
     assert "approximate" not in text and "best" not in text
     data = json_out.answer_json(answer, text)
@@ -289,29 +292,37 @@ async def test_partial_stop_search_is_shares_not_a_total(view: DataView) -> None
     files = raw.stop_search_by_month()
     latest = max(files)
     here = [r for r in files[latest] if r["borough"] == "Hackney"]
-    answer = await lookup.answer("E8 1DY", view, None)
+    answer = replace(await lookup.answer("E8 1DY", view, None), freshness=at(STALE))
     text = words.strip_html(report.answer_html(answer))
-    assert (f"Stop and search in Hackney, April 2025 (11 months older than the crime "
-            f"figures): shares of {len(here)} records in police.uk's open API") in text
+    assert (f"Stop and search in Hackney, April 2025, 19 months old: shares of {len(here)} "
+            "records in police.uk's open API") in text
     assert f"{len(here)} searches" not in text
     persons = sum(1 for r in here if r["type"] == "Person search")
     assert f"Person search {persons / len(here) * 100:.0f}%" in text
     assert "police.uk's open API holds only part of the Met's searches" in text
     data = json_out.answer_json(answer, text)["stop_search"]
     assert data["complete"] is False and data["total"] == len(here)
+    assert data["total_is"] == "records in police.uk's open API (a sample, not the number of " \
+        "searches)"
+    assert data["caveat"].startswith("police.uk's open API holds only part")
     assert data["months_before_crime_figures"] == 11
+    assert (data["age_months"], data["as_of"]) == (19, "2026-12-07")
     assert data["source"].startswith("police.uk open API (partial")
 
 
 async def test_taser_says_how_old_it_is(view: DataView) -> None:
-    answer = await lookup.answer("E8 1DY", view, None)
+    """Its age on the day (not how much older than the crime month it is), and never that it
+    is the latest published: the Home Office has published years since."""
+    answer = replace(await lookup.answer("E8 1DY", view, None), freshness=at(STALE))
     text = words.strip_html(report.answer_html(answer))
-    assert ("Taser use, Metropolitan Police Service, April 2019 to March 2020 (six years older "
-            "than the crime figures)") in text
-    assert "the latest taser figures openly published for the Met" in text
+    assert ("Taser use, Metropolitan Police Service, April 2019 to March 2020, over 6 years "
+            "old: ") in text
+    assert "latest" not in text and "openly published" not in text
+    assert "the newest year this copy holds" in text
     assert "no longer openly downloadable" in text
     data = json_out.answer_json(answer, text)["taser"]
     assert data["months_before_crime_figures"] == 72
+    assert (data["age_months"], data["age"]) == (80, "over 6 years old")
     assert data["source"].startswith("Home Office")
 
 

@@ -208,7 +208,7 @@ def test_loading_the_same_files_again_changes_nothing(config: Path) -> None:
 def test_ask_detail_adds_minor_types(config: Path) -> None:
     done = run(config, "ask", "--detail", "SW1A 1AA")
     assert done.returncode == 0, done.stderr
-    assert "Crime by type, March 2026" in done.stdout
+    assert "Crime by type in St James's ward, Westminster, March 2026" in done.stdout
     assert "Law used:" in done.stdout
 
 

@@ -15,6 +15,7 @@ from handlers.context import WardApp
 from handlers.present import names, texts
 from tests import raw
 from tests.bot_harness import ask, shown
+from tests.clocks import STALE, clock
 from tests.fake_bot_api import Call, FakeBotApi, bad_request
 
 
@@ -35,23 +36,31 @@ async def test_the_first_answer_fits_a_screen_and_its_buttons_edit_it_in_place(
         api: FakeBotApi, app: WardApp) -> None:
     ward = raw.postcode_row("E8 1DY")["Admin_ward_code"]
     latest = raw.month_columns()[-1]
+    app.bot_data["services"].clock = clock(STALE)
     [reply] = await ask(api, api.message("E8 1DY"))
     text = shown(reply)
     assert len(text) <= 900, len(text)
-    assert text.startswith("E8 1DY: Hackney Central ward, Hackney.")
+    assert text.startswith("E8 1DY: Hackney Central ward, Hackney. Figures to March 2026, 8 "
+                           "months old.\n⚠️ Newer figures have been published")
     assert f"{raw.ward_month_total(ward, latest):,} crimes recorded" in text
     assert "the London average, rank " in text and " of 679 wards" in text
     assert "\nStop and search, Hackney, " in text and "\nTaser, whole Met, " in text
-    assert "newer figures may exist" in text  # the bundled data is months old by now
     assert [[label for label, _ in row] for row in rows(reply)] == [
         ["Crime by type", "Stop and search", "Taser"], ["Borough", "Sources and limits"],
         ["Trend chart", "Map", "Download figures"], ["Subscribe: monthly figures", "Share"]]
     message_id = reply.result["message_id"]
     sent_before = len(api.sent("sendMessage"))
 
-    views = {"Crime by type": "Crime by type, ", "Stop and search": "Stop and search in Hackney",
-             "Taser": "Taser use, ", "Borough": "Hackney: the whole borough",
-             "Sources and limits": "Sources and limits"}
+    # Each view names its place and period in its first line (the borough's, its own).
+    views = {"Crime by type": "Crime by type in Hackney Central ward, Hackney, March 2026: ",
+             "Stop and search": "Stop and search in Hackney, Hackney Central ward's borough, "
+                                "April 2025, 19 months old: ",
+             "Taser": "Taser use, Metropolitan Police Service (the whole Met, Hackney Central "
+                      "ward included), April 2019 to March 2020, over 6 years old: ",
+             "Borough": "Hackney: the whole borough (the Met's borough figures). Figures to "
+                        "June 2026, 5 months old.\n",
+             "Sources and limits": "Sources and limits: Hackney Central ward, Hackney\n"
+                                   "Figures to March 2026, 8 months old."}
     for label, start in views.items():
         [edit] = await ask(api, api.callback_query(data_for(reply, label),
                                                    message_id=message_id), "editMessageText")

@@ -19,6 +19,7 @@ from datastore.query.digest import (
 from datastore.query.view import DataView
 from handlers.present.digest_text import digest_html, rise_line
 from tests import raw
+from tests.clocks import FRESH, STALE, at, says_nothing_stale
 from tests.conftest import OLD_WARD_CRIME
 from tests.fake_bot_api import parse_html
 
@@ -150,7 +151,7 @@ def test_a_ward_digest_against_the_raw_files(view: DataView, postcode: str) -> N
     assert [(m.month, m.total) for m in d.new_months] == [
         (202602, raw_total(wc, ward, "202602")), (202603, raw_total(wc, ward, "202603"))]
     feb, mar = (f"{raw_total(wc, ward, m):,}" for m in ("202602", "202603"))
-    assert f"\nSince January 2026: February {feb}, March {mar}.\n" in digest_html(d)
+    assert f"\nSince January 2026: February {feb}, March {mar}.\n" in digest_html(d, at(FRESH))
     one_month = ward_digest(view, ward, 202603, (202602, {}))
     assert one_month.since_month is None and one_month.new_months == ()
 
@@ -165,11 +166,27 @@ def test_no_rise_test_without_twelve_months_before(view: DataView) -> None:
 def test_the_digest_text_is_valid_telegram_html_and_escaped(view: DataView) -> None:
     ward = ward_of("SE1 7PB")  # Waterloo & South Bank: an ampersand in the name
     d = ward_digest(view, ward, 202603, (202601, {ward: 1}))
-    html = digest_html(d)
+    html = digest_html(d, at(FRESH))
     text, entities = parse_html(html)
     assert "&amp;" in html and text.startswith("Waterloo & South Bank ward, Lambeth: March 2026")
     assert "January 2026 revised from 1 to" in text
     assert len(text) <= 4096 and entities
+
+
+def test_a_digest_of_an_old_month_says_so(view: DataView) -> None:
+    """Read on the day it is sent: a digest of March 2026 on 7 December 2026 says it is 8
+    months old and that newer figures have been published; on 20 April 2026 it is current."""
+    d = ward_digest(view, ward_of("E8 1DY"), 202603)
+    stale = parse_html(digest_html(d, at(STALE)))[0]
+    first, second = stale.split("\n")[:2]
+    assert first == "Hackney Central ward, Hackney: March 2026"
+    assert second.startswith("Figures to March 2026, 8 months old. ⚠️ Newer figures have "
+                             "been published")
+    assert "12 months to March 2026: " in stale
+    says_nothing_stale(stale)
+    fresh = parse_html(digest_html(d, at(FRESH)))[0]
+    assert fresh.split("\n")[1] == "Figures to March 2026, under a month old."
+    assert "Newer figures" not in fresh
 
 
 def test_the_unusual_line_says_it_in_plain_words() -> None:

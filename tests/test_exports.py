@@ -12,8 +12,9 @@ import openpyxl
 import pytest
 
 from datastore.query.view import DataView
-from handlers.present import exports
+from handlers.present import exports, texts
 from tests import raw
+from tests.clocks import STALE, at
 
 POSTCODE = "N1 9AA"  # Caledonian, Islington
 
@@ -40,7 +41,7 @@ def _stop_search(borough: str) -> list[dict[str, object]]:
 
 def test_csv_reads_back_as_the_published_figures(view: DataView) -> None:
     ward = _ward()
-    data = exports.to_csv(view.ward_figures(ward))
+    data = exports.to_csv(view.ward_figures(ward), at(STALE))
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with the mark Excel looks for
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
     header, *body = list(reader)
@@ -67,7 +68,12 @@ def test_csv_reads_back_as_the_published_figures(view: DataView) -> None:
 
     here = _stop_search("Islington")
     stops = {(r[4], r[5]): int(r[6]) for r in by_section["stop_search"]}
-    assert stops[("searches", "")] == len(here)
+    # police.uk's API is a sample: its count is never labelled a number of searches, and
+    # every row says so.
+    assert stops[(texts.SAMPLE_RECORDS, "")] == len(here)
+    assert not any(r[4] == "searches" for r in by_section["stop_search"])
+    assert all(r[10].startswith("police.uk's open API holds only part") and
+               r[9].startswith("police.uk open API (partial") for r in by_section["stop_search"])
     assert stops[("type", "Person search")] == sum(1 for r in here
                                                    if r["type"] == "Person search")
     taser = {(r[4], r[5]): int(r[6]) for r in by_section["taser"]}
@@ -78,7 +84,7 @@ def test_csv_reads_back_as_the_published_figures(view: DataView) -> None:
 
 def test_json_reads_back_as_the_published_figures(view: DataView) -> None:
     ward = _ward()
-    data = json.loads(exports.to_json(view.ward_figures(ward)).decode("utf-8"))
+    data = json.loads(exports.to_json(view.ward_figures(ward), at(STALE)).decode("utf-8"))
     assert data["ward"] == {"code": ward, "name": "Caledonian"}
     assert data["borough"]["name"] == "Islington"
     assert data["months"] == [_label(m) for m in raw.month_columns()]
@@ -100,7 +106,7 @@ def test_json_reads_back_as_the_published_figures(view: DataView) -> None:
 def test_xlsx_reads_back_with_numbers_as_numbers(view: DataView) -> None:
     ward = _ward()
     figures = view.ward_figures(ward)
-    book = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(figures)))
+    book = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(figures, at(STALE))))
     assert book.sheetnames == ["Crime by month", "All figures", "Notes"]
     grid = book["Crime by month"]
     rows = list(grid.iter_rows(values_only=True))
@@ -114,24 +120,30 @@ def test_xlsx_reads_back_with_numbers_as_numbers(view: DataView) -> None:
             (str(major), str(minor))]
     table = list(book["All figures"].iter_rows(values_only=True))
     assert tuple(table[0]) == exports.HEADER
-    assert all(isinstance(r[6], int | float) for r in table[1:])
+    assert all(isinstance(r[6], int | float) and isinstance(r[7], int) for r in table[1:])
     # The same long table as the CSV (whose figures are checked above); an empty text cell
     # reads back as None.
-    csv_rows = list(csv.reader(io.StringIO(exports.to_csv(figures).decode("utf-8-sig"))))[1:]
+    csv_rows = list(csv.reader(io.StringIO(
+        exports.to_csv(figures, at(STALE)).decode("utf-8-sig"))))[1:]
     assert len(csv_rows) == len(table) - 1
     for mine, theirs in zip(table[1:], csv_rows, strict=True):
         assert ["" if v is None else str(v) for v in mine[:6]] == theirs[:6]
         assert mine[6] == pytest.approx(float(theirs[6]))
     notes = dict(list(book["Notes"].iter_rows(values_only=True))[1:])
     assert "stub column" in str(notes["partial_months"])
+    # The sample caveat and every figure's age are in the Notes.
+    assert "police.uk's open API holds only part of the Met's searches" in str(
+        notes["stop_search"])
+    assert str(notes["age"]).startswith("As of 2026-12-07: Figures to March 2026, 8 months old.")
 
 
 def test_text_a_spreadsheet_would_run_stays_text(view: DataView) -> None:
     figures = view.ward_figures(_ward())
     hostile = dataclasses.replace(figures, ward_name="=HYPERLINK(\"http://x\",\"y\")")
-    body = list(csv.reader(io.StringIO(exports.to_csv(hostile).decode("utf-8-sig"))))[1]
+    body = list(csv.reader(io.StringIO(
+        exports.to_csv(hostile, at(STALE)).decode("utf-8-sig"))))[1]
     assert body[2] == "'=HYPERLINK(\"http://x\",\"y\")"
-    sheet = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(hostile)))["All figures"]
+    sheet = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(hostile, at(STALE))))["All figures"]
     cell = sheet.cell(row=2, column=3)
     assert cell.data_type == "s" and str(cell.value).startswith("=HYPERLINK")
 
@@ -142,4 +154,4 @@ def test_file_names_and_captions(view: DataView) -> None:
     assert [exports.filename(figures, f) for f in exports.FORMATS] == [
         f"wardwatch-caledonian-{_ward()}-{last}.{f}" for f in ("csv", "json", "xlsx")]
     assert exports.slug("St James's") == "st-jamess"
-    assert "Caledonian" in exports.caption(figures, "xlsx")
+    assert "Caledonian" in exports.caption(figures, "xlsx", at(STALE))

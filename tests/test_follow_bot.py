@@ -27,7 +27,9 @@ from handlers.present import texts
 from tests import raw
 from tests.bot_harness import ask, polling_bot, shown
 from tests.fake_bot_api import FakeBotApi
+from tests.gov_uk_fake import FakeGovUk
 from tests.publishers_fake import (
+    WARD_OLD,
     Answer,
     FakeLondonDatastore,
     FakePoliceUk,
@@ -70,9 +72,24 @@ def police(police_uk_fake: FakePoliceUk) -> FakePoliceUk:
     return police_uk_fake
 
 
-def following(datastore: FakeLondonDatastore, police: FakePoliceUk) -> PublishersConfig:
+@pytest.fixture
+def gov(gov_uk_fake: FakeGovUk) -> FakeGovUk:
+    """GOV.UK, listing the Home Office's collection (the 2019/20 tables: the bundled ODS)."""
+    return gov_uk_fake
+
+
+def following(datastore: FakeLondonDatastore, police: FakePoliceUk,
+              gov: FakeGovUk) -> PublishersConfig:
     return PublishersConfig(london_datastore=datastore.base_url, police_uk=police.base_url,
-                            timeout=5.0)
+                            gov_uk=gov.base_url, timeout=5.0)
+
+
+def update_config(tmp_path: Path, store_path: Path, datastore: FakeLondonDatastore,
+                  police: FakePoliceUk, gov: FakeGovUk) -> Path:
+    """A config following the fake publishers, for `wardwatch update`."""
+    return write_config(tmp_path, store_path, f'[publishers]\nlondon_datastore = '
+                        f'"{datastore.base_url}"\npolice_uk = "{police.base_url}"\n'
+                        f'gov_uk = "{gov.base_url}"\ntimeout = 5\n')
 
 
 def reached_now(db: Path) -> None:
@@ -85,10 +102,10 @@ def reached_now(db: Path) -> None:
 
 @pytest.fixture
 async def bot(api: FakeBotApi, behind_copy: Path, datastore: FakeLondonDatastore,
-              police: FakePoliceUk) -> AsyncIterator[WardApp]:
+              police: FakePoliceUk, gov: FakeGovUk) -> AsyncIterator[WardApp]:
     reached_now(behind_copy)
     async with polling_bot(api, behind_copy, admin_ids=[ADMIN],
-                           publishers=following(datastore, police)) as app:
+                           publishers=following(datastore, police, gov)) as app:
         yield app
 
 
@@ -161,12 +178,12 @@ async def test_the_bot_answers_while_a_check_downloads(
 
 async def test_the_daily_check_on_a_fresh_store_picks_up_a_month_newer_than_the_bundle(
         api: FakeBotApi, db_copy: Path, datastore: FakeLondonDatastore,
-        police: FakePoliceUk) -> None:
+        police: FakePoliceUk, gov: FakeGovUk) -> None:
     resource, frame = shifted_release()
     datastore.add("exy3m", resource)
     reached_now(db_copy)
     async with polling_bot(api, db_copy, admin_ids=[ADMIN],
-                           publishers=following(datastore, police)) as app:
+                           publishers=following(datastore, police, gov)) as app:
         assert app.job_queue is not None
         [job] = app.job_queue.get_jobs_by_name(CHECK_JOB)
         assert not app.job_queue.get_jobs_by_name(START_JOB)  # reached just now
@@ -180,9 +197,9 @@ async def test_the_daily_check_on_a_fresh_store_picks_up_a_month_newer_than_the_
 
 async def test_a_start_up_check_runs_when_no_feed_was_reached_lately(
         api: FakeBotApi, behind_copy: Path, datastore: FakeLondonDatastore,
-        police: FakePoliceUk) -> None:
+        police: FakePoliceUk, gov: FakeGovUk) -> None:
     async with polling_bot(api, behind_copy, admin_ids=[ADMIN],
-                           publishers=following(datastore, police)) as app:
+                           publishers=following(datastore, police, gov)) as app:
         assert app.job_queue is not None
         assert app.job_queue.get_jobs_by_name(START_JOB)
         [told] = await api.wait_for("sendMessage", chat_id=ADMIN, timeout=60)
@@ -190,12 +207,11 @@ async def test_a_start_up_check_runs_when_no_feed_was_reached_lately(
 
 
 def test_wardwatch_update_on_a_fresh_clone(tmp_path: Path, datastore: FakeLondonDatastore,
-                                           police: FakePoliceUk) -> None:
+                                           police: FakePoliceUk, gov: FakeGovUk) -> None:
     resource, frame = shifted_release()
     datastore.add("exy3m", resource)
     fresh = tmp_path / "fresh" / "store.sqlite3"
-    cfg = write_config(tmp_path, fresh, f'[publishers]\nlondon_datastore = "{datastore.base_url}"'
-                       f'\npolice_uk = "{police.base_url}"\ntimeout = 5\n')
+    cfg = update_config(tmp_path, fresh, datastore, police, gov)
     done = run(cfg, "update", timeout=240)
     assert done.returncode == 1, done.stderr  # the fake lists no e6yjz / use-of-force dataset
     out = done.stdout
@@ -204,6 +220,9 @@ def test_wardwatch_update_on_a_fresh_clone(tmp_path: Path, datastore: FakeLondon
     assert "Stop and search (data.police.uk): unchanged — no month later than the current data" \
         in out
     assert "Stop and search, the Met's extract (London Datastore): failed" in out
+    # The Home Office's newest tables are the bundled file: fetched, found the same, kept.
+    assert ("Taser, Met-wide (Home Office, GOV.UK): unchanged — the same files as the current "
+            "data") in out
     assert "ward_crime          2024-04 to 2026-04" in out
     asked = run(cfg, "ask", "--json", "E8 1DY")
     data = json.loads(asked.stdout)
@@ -214,3 +233,26 @@ def test_wardwatch_update_on_a_fresh_clone(tmp_path: Path, datastore: FakeLondon
     assert "Ward crime (London Datastore): unchanged" in again.stdout
     downloads = [r for r in datastore.requests if r.path.startswith("/download/")]
     assert len([r for r in downloads if "w2604" in r.path]) == 1  # downloaded once only
+
+
+def test_wardwatch_update_catches_up_after_a_forced_older_load(
+        tmp_path: Path, behind_copy: Path, datastore: FakeLondonDatastore,
+        police: FakePoliceUk, gov: FakeGovUk) -> None:
+    """Issue 18 (3), as it was found: follow the publishers (ward crime to March 2026), then
+    `wardwatch load --force` the older extract (to January 2026), then `wardwatch update`:
+    the release is downloaded once more, whole, and the store is back on March 2026."""
+    cfg = update_config(tmp_path, behind_copy, datastore, police, gov)
+    followed = run(cfg, "update", timeout=240)
+    assert "Ward crime (London Datastore): loaded" in followed.stdout, followed.stderr
+    forced = run(cfg, "load", "--force", str(WARD_OLD), timeout=240)
+    assert forced.returncode == 0, forced.stderr
+    assert "2024-02 to 2026-01" in forced.stdout
+    caught_up = run(cfg, "update", timeout=240)
+    assert "Ward crime (London Datastore): loaded" in caught_up.stdout, caught_up.stdout
+    assert "ward_crime          2024-03 to 2026-03" in caught_up.stdout
+    ward = [r for r in datastore.requests if r.path.startswith("/download/exy3m/w2603/")]
+    assert len(ward) == 2  # once per update: the second whole, not asked conditionally
+    assert "if-none-match" not in ward[1].headers
+    assert "if-modified-since" not in ward[1].headers
+    data = json.loads(run(cfg, "ask", "--json", "E8 1DY").stdout)
+    assert data["crime"]["month"] == "2026-03"

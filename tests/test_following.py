@@ -12,6 +12,7 @@ from handlers.context import CHATS_KEY, WardApp
 from handlers.present import texts
 from tests import raw
 from tests.bot_harness import ask, shown
+from tests.clocks import STALE, clock, says_nothing_stale
 from tests.fake_bot_api import GROUP_ID, USER_ID, Call, FakeBotApi
 
 CALEDONIAN = str(raw.postcode_row("N1 9AA")["Admin_ward_code"])
@@ -30,11 +31,16 @@ async def followed(app: WardApp, chat_id: int = USER_ID) -> list[str]:
 
 
 async def test_subscribe_shows_the_latest_digest_at_once(api: FakeBotApi, app: WardApp) -> None:
+    """The digest for the newest month held, saying how old it is (never "its latest")."""
     latest = raw.month_columns()[-1]
+    app.bot_data["services"].clock = clock(STALE)
     [reply] = await ask(api, api.message("/subscribe N1 9AA"))
     text = shown(reply)
     assert text.startswith("Done: this chat now follows Caledonian, Islington (1 of 5 wards).")
-    assert f"{texts.LATEST_DIGEST}\n\nCaledonian ward, Islington: March 2026\n" in text
+    assert ("Here is its digest for March 2026, as one will come each month:\n\n"
+            "Caledonian ward, Islington: March 2026\nFigures to March 2026, 8 months old. ⚠️ "
+            "Newer figures have been published") in text
+    says_nothing_stale(text)
     assert f"Crimes recorded: {raw.ward_month_total(CALEDONIAN, latest):,}" in text
     assert labels(reply) == {"Stop following Caledonian": f"unsub:{CALEDONIAN}"}
     # The Subscribe button under an answer does the same.

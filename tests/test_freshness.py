@@ -1,5 +1,6 @@
 """How fresh the figures are, with the clock passed in: behind the Met's monthly cycle, or a
-publisher not reached for days; and the plain words an answer then carries."""
+publisher not reached for days; and the plain words an answer then carries (the statement of
+age, handlers/present/age.py; its own tables are in test_age.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from datastore.query.freshness import PublisherCheck, freshness, month_end
-from handlers.present.blocks import freshness_line
-from handlers.present.words import strip_html
+from handlers.present.age import statement
 
 MARCH_2026 = 202603
 
@@ -55,29 +55,40 @@ def test_a_publisher_not_reached_for_over_three_days(datastore: str | None, poli
 
 
 def test_the_words_when_behind_and_checked() -> None:
+    """Eight months on, newer figures have certainly been published: it says so plainly (not
+    "may exist"), and when the publishers were last reached."""
     f = freshness(at("2026-12-01"), MARCH_2026, checks("2026-11-30", "2026-11-30"),
                   following=True)
-    assert strip_html(freshness_line(f) or "") == (
-        "⚠️ Newer figures may exist: these run to March 2026, and the Met publishes each month "
-        "within about five weeks of its end. The publishers were last reached on 30 November "
-        "2026.")
+    assert statement(f) == (
+        "Figures to March 2026, 8 months old. ⚠️ Newer figures have been published since (the "
+        "Met publishes each month within about five weeks of its end): the publishers were "
+        "last reached on 30 November 2026.")
 
 
 def test_the_words_when_a_publisher_is_late() -> None:
+    """Current figures, but a publisher not reached for days: it may have published."""
     f = freshness(at("2026-04-20"), MARCH_2026, checks("2026-04-10", "2026-04-10"),
                   following=True)
-    assert strip_html(freshness_line(f) or "") == (
-        "⚠️ Newer figures may exist. The publishers were last reached on 10 April 2026, over "
-        "three days ago.")
+    assert statement(f) == (
+        "Figures to March 2026, under a month old. ⚠️ Newer figures may have been published "
+        "since: the publishers were last reached on 10 April 2026, over three days ago.")
 
 
 def test_the_words_when_never_reached_and_not_following() -> None:
     never = freshness(at("2026-12-01"), MARCH_2026, [], following=True)
-    assert strip_html(freshness_line(never) or "").endswith(
-        "The publishers have not been reached yet.")
+    assert statement(never).endswith("the publishers have not been reached yet.")
     offline = freshness(at("2026-12-01"), MARCH_2026, [], following=False)
-    assert "publishers" not in (freshness_line(offline) or "")
+    assert statement(offline).endswith(
+        "Newer figures have been published since (the Met publishes each month within about "
+        "five weeks of its end): this copy has not reached the publishers.")
     fresh = freshness(at("2026-04-20"), MARCH_2026, [], following=False)
-    assert freshness_line(fresh) is None
-    assert freshness_line(None) is None
+    assert statement(fresh) == "Figures to March 2026, under a month old."
     assert fresh.last_checked is None and timedelta(0) < at("2026-04-20") - month_end(202603)
+
+
+def test_a_copy_that_does_not_follow_still_says_when_it_last_reached_them() -> None:
+    """`wardwatch update` recorded a check; `wardwatch ask` (not following) says when."""
+    f = freshness(at("2026-12-07"), MARCH_2026, checks("2026-11-30", "2026-11-29"),
+                  following=False)
+    assert f.last_checked == at("2026-11-29") and not f.unchecked
+    assert statement(f).endswith("the publishers were last reached on 29 November 2026.")

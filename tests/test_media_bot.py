@@ -17,7 +17,7 @@ from PIL import Image
 from datastore.query import figures
 from handlers import keyboards
 from handlers.context import SETTINGS_KEY, WardApp
-from handlers.media_files import MediaCache, MediaFile, version_key
+from handlers.media_files import MediaCache, MediaFile, day_key, version_key
 from handlers.present import texts
 from tests import raw
 from tests.bot_harness import ask, shown
@@ -60,7 +60,9 @@ async def test_trend_command_sends_the_chart(api: FakeBotApi, app: WardApp) -> N
     assert again.files["photo"].data == photo.files["photo"].data
     cache: MediaCache = app.bot_data[SETTINGS_KEY].media
     services = app.bot_data["services"]
-    assert cache.get(version_key(services.view), ("trend", ward)) is not None
+    # Kept per data version, area and day (a picture states its age on the day it is made).
+    key = ("trend", day_key(ward, services.freshness()))
+    assert cache.get(version_key(services.view), key) is not None
 
 
 async def test_map_commands_send_the_maps(api: FakeBotApi, app: WardApp) -> None:
@@ -176,7 +178,7 @@ async def test_a_failing_map_from_a_button_gets_the_ward_in_words(api: FakeBotAp
     [reply] = await api.wait_for("sendMessage")
     text = shown(reply)
     assert text.startswith(texts.MEDIA_FAILED.format(what="map"))
-    assert "St James's ward, Westminster." in text and "Last 12 months" in text
+    assert "St James's ward, Westminster." in text and "12 months to March 2026" in text
 
 
 async def test_a_failing_document_gets_the_text_answer_once(api: FakeBotApi,

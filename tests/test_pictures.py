@@ -7,7 +7,6 @@ import dataclasses
 import io
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,13 +18,13 @@ from matplotlib.patches import Patch
 from PIL import Image
 
 from datastore.query import figures
-from datastore.query.boundaries import AreaMap, Boundaries, london_map, read_boundaries, ward_map
+from datastore.query.boundaries import AreaMap, Boundaries, london_map, ward_map
 from datastore.query.figures import month_label, month_name
 from datastore.query.models import WardTrend
 from datastore.query.view import DataView
-from datastore.storage import store
 from handlers.present import charts, drawing, maps
 from tests import raw
+from tests.clocks import STALE, at
 from tests.fake_bot_api import parse_html
 
 RGB = tuple[int, int, int]
@@ -36,15 +35,6 @@ RDBU_5: dict[str, str] = {
     "well below": "#0571b0", "below": "#92c5de", "around": "#f7f7f7", "above": "#f4a582",
     "well above": "#ca0020",
 }
-
-
-@pytest.fixture(scope="session")
-def bounds(snapshot_db: Path) -> Boundaries:
-    conn = store.connect(snapshot_db)
-    try:
-        return read_boundaries(conn)
-    finally:
-        conn.close()
 
 
 def rgb(hex_colour: str) -> RGB:
@@ -127,7 +117,7 @@ def test_trend_figures_match_the_raw_files(view: DataView, postcode: str) -> Non
 
 def test_trend_png_is_a_readable_chart(view: DataView) -> None:
     _ward, trend = _trend(view, "SW1A 1AA")
-    fig = charts.trend_figure(trend)
+    fig = charts.trend_figure(trend, at(STALE))
     pixels = opened(drawing.png(fig))
     assert pixels.shape == (720, 1200, 3)
     not_blank(pixels)
@@ -154,7 +144,7 @@ def test_trend_png_is_a_readable_chart(view: DataView) -> None:
 
 def test_trend_caption_states_the_key_numbers(view: DataView) -> None:
     ward, trend = _trend(view, "SW1A 1AA")
-    caption = charts.trend_caption(trend)
+    caption = charts.trend_caption(trend, at(STALE))
     text, _ = parse_html(caption)  # valid Telegram HTML
     assert len(text) <= 1024
     last = raw.full_months()[-1]
@@ -186,10 +176,11 @@ def test_ward_map_shades_every_ward_by_its_band(view: DataView, bounds: Boundari
     lad = lads.loc[ward, "lad_code"]
     in_borough = set(lads.index[lads["lad_code"] == lad])
     assert {a.code for a in area_map.areas} == in_borough & set(raw.ward_crime()["WardCode"])
-    fig = maps.map_figure(area_map)
+    fig = maps.map_figure(area_map, at(STALE))
     data = drawing.png(fig)
     pixels = opened(data)
-    assert pixels.shape[1] == 1080 and 900 < pixels.shape[0] < 1700
+    # The key of ward numbers and the notes under the map make it taller (under 2,200).
+    assert pixels.shape[1] == 1080 and 900 < pixels.shape[0] < 2200
     not_blank(pixels)
     ax = fig.axes[0]
     # The user's ward: the pixel at its innermost point is exactly its band's colour.
@@ -211,7 +202,7 @@ def test_ward_map_shades_every_ward_by_its_band(view: DataView, bounds: Boundari
 
 def test_map_legend_period_and_attribution(view: DataView, bounds: Boundaries) -> None:
     _ward, area_map = _ward_map(view, bounds, "SW1A 1AA")
-    fig = maps.map_figure(area_map)
+    fig = maps.map_figure(area_map, at(STALE))
     pixels = opened(drawing.png(fig))
     [legend] = fig.legends
     labels = [t.get_text() for t in legend.get_texts()]
@@ -233,7 +224,7 @@ def test_map_legend_period_and_attribution(view: DataView, bounds: Boundaries) -
 
 def test_map_caption_states_the_band(view: DataView, bounds: Boundaries) -> None:
     ward, area_map = _ward_map(view, bounds, "BR6 0AA")
-    text, _ = parse_html(maps.map_caption(area_map))
+    text, _ = parse_html(maps.map_caption(area_map, at(STALE)))
     ratio = raw.ward_rates()[ward] / raw.london_rate()
     name = raw.postcode_row("BR6 0AA")["ward_name"]
     assert f"{name} (outlined) is {figures.band(ratio)} the London average" in text
@@ -246,7 +237,7 @@ def test_london_map_shades_every_borough(view: DataView, bounds: Boundaries) -> 
     assert area_map is not None and area_map.highlighted is None
     rates, london = raw.borough_rates(), raw.london_rate()
     assert {a.code for a in area_map.areas} == set(rates)
-    fig = maps.map_figure(area_map)
+    fig = maps.map_figure(area_map, at(STALE))
     pixels = opened(drawing.png(fig))
     not_blank(pixels)
     ax = fig.axes[0]
@@ -261,7 +252,7 @@ def test_london_map_shades_every_borough(view: DataView, bounds: Boundaries) -> 
     assert labels[-1].startswith("City of London")
     names = {t.get_text().replace("\n", " ") for t in ax.texts}
     assert "Westminster" in names and "Kensington & Chelsea" in names
-    text, _ = parse_html(maps.map_caption(area_map))
+    text, _ = parse_html(maps.map_caption(area_map, at(STALE)))
     top = max(rates, key=lambda c: rates[c])
     assert f"Highest: {bounds.boroughs[top].name}" in text and "City of London" in text
 
@@ -271,18 +262,18 @@ def test_a_ward_without_residents_still_gets_a_chart_and_a_grey_map(
     """No real ward lacks a residents figure today; a new ward code could."""
     _ward, trend = _trend(view, "N1 9AA")
     bare = dataclasses.replace(trend, population=None, rates=None)
-    fig = charts.trend_figure(bare)
+    fig = charts.trend_figure(bare, at(STALE))
     pixels = opened(drawing.png(fig))
     assert pixels.shape == (720, 1200, 3) and colour_count(pixels, drawing.WARD_LINE) > 300
     assert fig.axes[0].get_ylabel() == "Crimes recorded per month" and not fig.axes[0].child_axes
-    text, _ = parse_html(charts.trend_caption(bare))
+    text, _ = parse_html(charts.trend_caption(bare, at(STALE)))
     assert "per 1,000" not in text and "Highest month" in text
 
     ward, area_map = _ward_map(view, bounds, "N1 9AA")
     areas = tuple(dataclasses.replace(a, rate=None, ratio=None, band=None) if a.code == ward
                   else a for a in area_map.areas)
     grey = dataclasses.replace(area_map, areas=areas)
-    fig = maps.map_figure(grey)
+    fig = maps.map_figure(grey, at(STALE))
     pixels = opened(drawing.png(fig))
     mine = grey.highlighted
     assert mine is not None
@@ -290,5 +281,5 @@ def test_a_ward_without_residents_still_gets_a_chart_and_a_grey_map(
     assert tuple(pixels[pixel_of(fig, fig.axes[0], point.x, point.y)]) == rgb(
         drawing.NO_RATE_COLOUR)
     assert fig.legends[0].get_texts()[-1].get_text() == "no residents\nfigure"
-    text, _ = parse_html(maps.map_caption(grey))
+    text, _ = parse_html(maps.map_caption(grey, at(STALE)))
     assert "Caledonian (outlined) has no residents figure, so no rate." in text

@@ -83,12 +83,16 @@ async def test_a_name_shared_by_a_borough_and_wards_then_the_borough_and_a_ward(
     codes = [p.code for p in got if p is not None]
     assert codes[:len(expected)] == expected and set(codes) >= set(wards)
 
-    [ward] = await ask(api, api.callback_query(keyboard(borough)[0][1],
+    # Above its wards, the borough's own views, pictures and download, acting on the borough.
+    first_ward = next(i for i, (_l, d) in enumerate(keyboard(borough)) if choices.parse(d))
+    own = [keyboards.parse(d) for _l, d in keyboard(borough)[:first_ward]]
+    assert {v.code for v in own if v is not None} == {"E09000012"}
+    [ward] = await ask(api, api.callback_query(keyboard(borough)[first_ward][1],
                                                message_id=borough.result["message_id"]))
     name = raw.ward_crime().set_index("WardCode")["WardName"].to_dict()[expected[0]]
     assert shown(ward).startswith(f"{name} ward, Hackney.")
     views = [keyboards.parse(d) for _l, d in keyboard(ward)]
-    assert {v.ward_code for v in views if v is not None} == {expected[0]}  # its own views
+    assert {v.code for v in views if v is not None} == {expected[0]}  # its own views
     follows = [keyboards.parse_follow(d) for _l, d in keyboard(ward)]
     assert any(f is not None and f.ward_code == expected[0] for f in follows)
 
@@ -113,8 +117,9 @@ async def test_compare_two_places(api: FakeBotApi, app: WardApp) -> None:
     assert f"{rates[a]:,.1f} per 1,000 residents" in text
     assert f"{rates[b]:,.1f} per 1,000 residents" in text
     assert "Largest differences" in text
-    [(label, data)] = keyboard(reply)
+    [(label, data), (share, url)] = keyboard(reply)
     assert (label, data) == ("Both trends on one chart", f"cmp:{a}:{b}")
+    assert share == keyboards.SHARE_LABEL and url.startswith("https://t.me/share/url?")
     [photo] = await ask(api, api.callback_query(data, message_id=reply.result["message_id"]),
                         "sendPhoto")
     caption = shown(photo, "caption")
@@ -150,8 +155,10 @@ async def test_map_trend_and_subscribe_by_name(api: FakeBotApi, app: WardApp) ->
     assert "(outlined)" not in caption  # a borough's map: no ward of the user's
     [chart] = await ask(api, api.message("/trend Hackney Central"), "sendPhoto")
     assert "Hackney Central" in shown(chart, "caption")
-    [pick] = await ask(api, api.message("/trend Hackney borough"))
-    assert shown(pick).startswith("Charts and downloads are made for one ward")
+    # A borough's trend, from the Met's borough file (it used to ask for one of its wards).
+    [borough] = await ask(api, api.message("/trend Hackney borough"), "sendPhoto")
+    assert shown(borough, "caption").startswith("Line chart: crime in Hackney, the whole "
+                                                "borough (the Met's borough figures)")
     [followed] = await ask(api, api.message("/subscribe Hackney Central"))
     assert "Hackney Central" in shown(followed)
     code = ward_code("Hackney Central", "Hackney")

@@ -70,7 +70,7 @@ async def test_trend_in_the_bot_sends_the_chart(renamed: Path, api: FakeBotApi,
 async def test_a_renderer_that_fails_is_a_render_error_with_a_plain_message() -> None:
     with pytest.raises(RenderFailed) as caught:
         call("handlers.present.charts:trend_file", None)
-    assert "AttributeError" in str(caught.value) and "\n" not in str(caught.value)
+    assert "TypeError" in str(caught.value) and "\n" not in str(caught.value)
     renders = RenderProcess(idle=60)
     try:
         with pytest.raises(RenderUnavailable, match="could not draw"):  # from the process

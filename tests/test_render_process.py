@@ -19,7 +19,9 @@ import pytest
 from datastore.query.view import DataView
 from handlers.present import charts, exports
 from handlers.render_process import RenderFailed, RenderProcess, RenderUnavailable, call
+from tests.clocks import STALE, at
 
+NOW = at(STALE)  # the day every picture states its age against
 WARD = "E05013806"  # St James's, Westminster
 
 
@@ -48,19 +50,19 @@ async def test_a_chart_is_drawn_in_another_process_which_stops_when_idle(
     trend = view.ward_trend(WARD)
     renders = RenderProcess(idle=0.2)
     try:
-        data, caption = await renders.run("handlers.present.charts:trend_file", trend)
+        data, caption = await renders.run("handlers.present.charts:trend_file", trend, NOW)
         assert data.startswith(b"\x89PNG\r\n\x1a\n")
-        assert caption == charts.trend_caption(trend)
+        assert caption == charts.trend_caption(trend, NOW)
         pid = renders.pid
         assert pid is not None and pid != os.getpid() and renders.started == 1
-        again, _ = await renders.run("handlers.present.charts:trend_file", trend)
+        again, _ = await renders.run("handlers.present.charts:trend_file", trend, NOW)
         assert again.startswith(b"\x89PNG") and renders.pid == pid  # the same worker
         assert await _gone(pid)
         assert renders.pid is None
         book, book_caption = await renders.run("handlers.present.exports:xlsx_file",
-                                               view.ward_figures(WARD))
+                                               view.ward_figures(WARD), NOW)
         assert book.startswith(b"PK") and book_caption == exports.caption(
-            view.ward_figures(WARD), "xlsx")
+            view.ward_figures(WARD), "xlsx", NOW)
         assert renders.started == 2
     finally:
         await renders.close()
@@ -70,12 +72,14 @@ async def test_a_worker_killed_while_idle_is_replaced_and_the_render_made(
         view: DataView) -> None:
     renders = RenderProcess(idle=60)
     try:
-        await renders.run("handlers.present.charts:trend_file", view.ward_trend(WARD))
+        await renders.run("handlers.present.charts:trend_file", view.ward_trend(WARD),
+                                NOW)
         pid = renders.pid
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
         assert await _gone(pid)
-        data, _ = await renders.run("handlers.present.charts:trend_file", view.ward_trend(WARD))
+        data, _ = await renders.run("handlers.present.charts:trend_file", view.ward_trend(WARD),
+                                NOW)
         assert data.startswith(b"\x89PNG") and renders.started == 2
         assert renders.pid not in (None, pid)
     finally:
@@ -86,7 +90,7 @@ async def test_a_render_that_kills_each_worker_fails_after_one_more_try() -> Non
     renders = RenderProcess(idle=60)
     try:
         with pytest.raises(RenderUnavailable, match="died twice") as raised:
-            await renders.run("handlers.present.charts:trend_file", _KillsItsWorker())
+            await renders.run("handlers.present.charts:trend_file", _KillsItsWorker(), NOW)
         assert isinstance(raised.value.__cause__, BrokenProcessPool)
         assert renders.started == 2 and renders.pid is None
     finally:
@@ -107,10 +111,11 @@ async def test_an_os_error_in_a_renderer_is_its_own_not_a_worker_that_could_not_
     try:
         # A renderer's error arrives as RenderFailed, its type and text in one line.
         with pytest.raises(RenderFailed, match=r"OSError: \[Errno 5\] Input/output error"):
-            await renders.run("handlers.present.charts:trend_file", _DiskGone())
+            await renders.run("handlers.present.charts:trend_file", _DiskGone(), NOW)
         pid = renders.pid
         assert pid is not None and renders.started == 1
-        data, _ = await renders.run("handlers.present.charts:trend_file", view.ward_trend(WARD))
+        data, _ = await renders.run("handlers.present.charts:trend_file", view.ward_trend(WARD),
+                                NOW)
         assert data.startswith(b"\x89PNG") and renders.pid == pid and renders.started == 1
     finally:
         await renders.close()
@@ -120,10 +125,11 @@ async def test_a_renderers_error_is_raised_here_and_the_worker_stays(view: DataV
     renders = RenderProcess(idle=60)
     try:
         with pytest.raises(RenderFailed, match="AttributeError"):
-            await renders.run("handlers.present.exports:xlsx_file", "not a ward's figures")
+            await renders.run("handlers.present.exports:xlsx_file", "not a ward's figures", NOW)
         pid = renders.pid
         assert pid is not None
-        data, _ = await renders.run("handlers.present.exports:xlsx_file", view.ward_figures(WARD))
+        data, _ = await renders.run("handlers.present.exports:xlsx_file", view.ward_figures(WARD),
+                                      NOW)
         assert data.startswith(b"PK") and renders.pid == pid and renders.started == 1
     finally:
         await renders.close()
@@ -147,12 +153,14 @@ async def test_an_interpreter_that_will_not_run_makes_renders_unavailable_not_th
     multiprocessing.set_executable("/nonexistent/python3")
     try:
         with pytest.raises(RenderUnavailable):
-            await renders.run("handlers.present.charts:trend_file", view.ward_trend(WARD))
+            await renders.run("handlers.present.charts:trend_file", view.ward_trend(WARD),
+                                NOW)
         assert renders.pid is None and renders.started == 2
     finally:
         multiprocessing.set_executable(saved)
     try:
-        data, _ = await renders.run("handlers.present.charts:trend_file", view.ward_trend(WARD))
+        data, _ = await renders.run("handlers.present.charts:trend_file", view.ward_trend(WARD),
+                                NOW)
         assert data.startswith(b"\x89PNG") and renders.started == 3
     finally:
         await renders.close()

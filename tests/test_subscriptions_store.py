@@ -414,3 +414,31 @@ def test_migrating_a_store_whose_crime_has_its_matrices_does_not_import_pandas(
                           timeout=60, cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["[[5]]", "False"]
+
+
+def test_a_version_6_store_keeps_its_feeds_and_their_releases_are_fetched_once_more(
+        tmp_path: Path) -> None:
+    """Version 7 records the SHA-256 of the file a feed's release served.  A release recorded
+    before has none: it is not taken as the current data, whatever its fingerprint, so the
+    next check downloads it once more (whole) and records it."""
+    from datastore.ingest.state import feed_state
+
+    db = tmp_path / "s.sqlite3"
+    version_5_store(db, [])
+    raw = sqlite3.connect(db)
+    schema.migration_v6(raw)
+    raw.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    raw.execute("INSERT INTO publisher_state (feed, publisher, fingerprint, url, etag) "
+                "VALUES ('ward_crime', 'London Datastore', '[\"w2603\"]', 'http://x/w.csv', "
+                "'\"abc\"')")
+    raw.commit()
+    raw.close()
+    conn = store.connect(db)
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),)
+    state = feed_state(conn, "ward_crime")
+    assert (state.fingerprint, state.etag, state.sha256) == ('["w2603"]', '"abc"', None)
+    assert [s.ward_code for s in subscriptions.for_chat(conn, 5)] == [W1]
+    current = store.Version(1, "ward_crime", "current", 202401, 202603, 1,
+                            (SourceFile("w.csv", "f" * 64),), "2026-04-15T00:00:00+00:00")
+    assert not state.holds_release(current)

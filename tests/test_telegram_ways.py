@@ -13,9 +13,10 @@ import pytest
 
 from handlers import keyboards
 from handlers.context import WardApp
-from handlers.present import texts
+from handlers.present import info_text, texts
 from tests import raw
 from tests.bot_harness import ask, polling_bot, shown
+from tests.clocks import STALE, clock
 from tests.fake_bot_api import BOT_USERNAME, Call, FakeBotApi, parse_html
 from tests.postcodes_io_fake import FakePostcodesIo
 
@@ -50,8 +51,10 @@ async def test_share_gives_the_deep_link_which_opens_the_ward_with_subscribe(
         str(buttons(opened)["Subscribe: monthly figures"]["callback_data"]), user_id=777,
         chat_id=777, message_id=opened.result["message_id"]))
     assert shown(done).startswith("Done: this chat now follows Hackney Central, Hackney")
+    services = app.bot_data["services"]
+    services.clock = clock(STALE)
     [plain] = await ask(api, api.message("/start w-E05999999"))  # not a ward: the welcome
-    assert shown(plain) == parse_html(texts.START)[0]
+    assert shown(plain) == parse_html(info_text.start_html(services.freshness()))[0]
 
 
 async def test_private_start_offers_send_my_location(api: FakeBotApi, app: WardApp) -> None:

@@ -1,6 +1,6 @@
 """Following the publishers: ask each one what it has, download only what is new, and load it.
 
-Five feeds, each checked on its own (a failure in one leaves the others to load, and is
+Six feeds, each checked on its own (a failure in one leaves the others to load, and is
 recorded for that one):
 
 * the Met's ward and borough crime extracts, from the London Datastore's crime dataset (its
@@ -8,19 +8,24 @@ recorded for that one):
 * the Met's stop-and-search dashboard extract, from its own Datastore dataset, when public;
 * police.uk's stop-and-search months (its open API): every month later than the current
   data's (on a first run the latest FIRST_MONTHS), placed in boroughs by the loader;
-* the Met's use of force (taser) file, when public.
+* the Met's use of force (taser) file, when public (it has asked for a login since 2025:
+  asked again after NOT_PUBLIC_REST, not daily);
+* the Home Office's yearly "Police use of force statistics" on GOV.UK (the content API's
+  statistics collection, its newest release, that release's ODS data tables): the Met-wide
+  taser figures (publishers/gov_uk.py).
 
 Nothing is downloaded twice: a release whose fingerprint (id, URL, hash, size, timestamp)
 is the one the current data came from is skipped unasked, and a download is conditional on
-the ETag / Last-Modified seen before.  Downloads stream to a temporary folder with a cap per
-kind and are refused whole if cut short.  Loading runs in a child process (worker.py); what
-each feed did is written to `publisher_state` (state.py).
+the ETag / Last-Modified seen before; both only while the current version holds the file that
+release served (state.FeedState.holds_release), whatever loaded data since (release.py).
+Downloads stream to a temporary folder with a cap per kind and are refused whole if cut
+short.  Loading runs in a child process (worker.py); what each feed did is written to
+`publisher_state` (state.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 import tempfile
@@ -32,8 +37,7 @@ from typing import Final, Literal
 
 import httpx
 
-from datastore.ingest.download import NotModified, download, file_name
-from datastore.ingest.publishers import NotPublic, PublisherError
+from datastore.ingest.publishers import NotPublic, PublisherError, gov_uk
 from datastore.ingest.publishers.london_datastore import (
     Catalogue,
     Resource,
@@ -42,6 +46,7 @@ from datastore.ingest.publishers.london_datastore import (
     fetch_catalogue,
 )
 from datastore.ingest.publishers.police_uk import PoliceUk
+from datastore.ingest.release import Listed, Settled, fetch
 from datastore.ingest.state import (
     KIND,
     PUBLISHER,
@@ -54,7 +59,6 @@ from datastore.ingest.state import (
 )
 from datastore.ingest.worker import LoadJob, LoadOutcome
 from datastore.query.figures import month_label
-from datastore.storage.kinds import Kind
 from datastore.storage.store import Store, Version
 
 log = logging.getLogger(__name__)
@@ -79,6 +83,8 @@ class Publishers:
     stop_search_dataset: str = "e6yjz"
     use_of_force_dataset: str = "use-of-force"
     force: str = "metropolitan"
+    gov_uk: str = "https://www.gov.uk"
+    use_of_force_collection: str = "government/collections/police-use-of-force-statistics"
 
 
 @dataclass(frozen=True)
@@ -206,69 +212,39 @@ class _Check:
                 catalogue.url, f"the London Datastore lists no {KIND[feed]} release in "
                 f"dataset {dataset} (titles listed: {titles})"))
             return
-        listed = {"release_title": resource.title, "release_period": _period(resource)}
-        kind: Kind = KIND[feed]  # type: ignore[assignment]
-        if resource.fingerprint() == state.fingerprint and kind in self.current:
-            self.say(f"{feed}: {resource.title} is the release the current data came from")
-            self.finish(feed, "unchanged", f"{resource.title}: already loaded",
-                        succeeded(state, self.now, **listed))
-            return
-        # pandas: only once a release is new, and imported off the event loop (~0.2 s)
-        loaders = await asyncio.to_thread(importlib.import_module, "datastore.ingest.loaders")
+        await self.release(feed, state, Listed(resource.title, resource.url,
+                                               resource.fingerprint(), _period(resource),
+                                               size=resource.size, hash=resource.hash))
 
-        same_url = state.url == resource.url
+    # -- GOV.UK: the Home Office's yearly tables ------------------------------------------
+
+    async def gov_uk_feed(self) -> None:
+        feed: Feed = "taser_home_office"
+        state = self.state(feed)
         try:
-            got = await download(
-                self.http, resource.url, self.workdir, max_bytes=loaders.MAX_BYTES[kind],
-                name=f"{feed}-{file_name(resource.url)}",
-                etag=state.etag if same_url else None,
-                last_modified=state.last_modified if same_url else None,
-                progress=self._download_progress(resource.title),
-                expect_size=resource.size, expect_hash=resource.hash)
+            found = await gov_uk.fetch_tables(self.http, self.where.gov_uk,
+                                              self.where.use_of_force_collection)
         except PublisherError as exc:
             self.fail(feed, exc)
             return
-        if isinstance(got, NotModified):
-            self.finish(feed, "unchanged", f"{resource.title}: not modified",
-                        succeeded(state, self.now, fingerprint=resource.fingerprint(), **listed))
-            return
-        try:  # a file that is not the kind's shape is a failure, never "unchanged"
-            found_kind, months = await asyncio.to_thread(loaders.peek_months, got.path)
-        except loaders.LoadError as exc:
-            self.fail(feed, PublisherError(resource.url, f"the release {resource.title!r} "
-                                           f"cannot be read: {exc.reason}"))
-            return
-        if found_kind != kind:
-            what = f"{found_kind} data" if found_kind else "not a recognised data file"
-            self.fail(feed, PublisherError(resource.url, f"the release {resource.title!r} is "
-                                           f"{what}, not {kind}"))
-            return
-        have = self.current.get(kind)
-        if months and have is not None and have.last_month and months[-1] < have.last_month:
-            detail = (f"{resource.title} ends in {month_label(months[-1])}, before the current "
-                      f"data ({month_label(have.last_month)})")
-            self.finish(feed, "unchanged", detail, succeeded(state, self.now, **listed))
-            return
-        after = succeeded(state, self.now, fingerprint=resource.fingerprint(),
-                          url=resource.url, etag=got.etag, last_modified=got.last_modified,
-                          **listed)
-        self.pending.append(_Pending(feed, after, [str(got.path)], [resource.title]))
+        name = found.attachment.title or found.attachment.filename or found.release.title
+        period = f"published {found.published}" if found.published else None
+        await self.release(feed, state, Listed(name, found.attachment.url,
+                                               found.fingerprint(), period, found.release.title))
 
-    def _download_progress(self, title: str) -> Callable[[int, int | None], None] | None:
-        if self.progress is None:
-            return None
-        progress = self.progress
-        last = [-1]
+    # -- one release, any publisher ------------------------------------------------------
 
-        def show(done: int, total: int | None) -> None:
-            step = done * 10 // total if total else done // (10 << 20)
-            if step != last[0]:
-                last[0] = step
-                size = f"{done / (1 << 20):.1f}" + (f" of {total / (1 << 20):.1f}" if total
-                                                     else "")
-                progress(f"downloading {title}: {size} MB")
-
-        return show
+    async def release(self, feed: Feed, state: FeedState, item: Listed) -> None:
+        """Download the release's file unless the current data is made from it (release.py),
+        and queue it to load."""
+        got = await fetch(self.store, self.http, self.workdir, feed, state, item, self.now,
+                          self.say, self.progress)
+        if isinstance(got, PublisherError):
+            self.fail(feed, got)
+        elif isinstance(got, Settled):
+            self.finish(feed, "unchanged", got.detail, got.state)
+        else:
+            self.pending.append(_Pending(feed, got.state, [str(got.path)], [item.title]))
 
     # -- police.uk ------------------------------------------------------------------------
 
@@ -357,6 +333,7 @@ async def follow(store: Store, http: httpx.AsyncClient, where: Publishers, *, no
         await check.datastore_feed("stop_search_mps", where.stop_search_dataset)
         await check.police_uk_feed()
         await check.datastore_feed("taser", where.use_of_force_dataset)
+        await check.gov_uk_feed()
         jobs = check.jobs()
         if jobs:
             check.say("loading " + ", ".join(job.kind for job, _ in jobs))

@@ -45,6 +45,7 @@ BUNDLED_KINDS: Final[tuple[tuple[str, Kind], ...]] = (
     ("mps_borough_crime_", "borough_crime"),
     ("mps_ward_crime_", "ward_crime"),
     ("policeuk_api_", "stop_search"),
+    ("police-use-of-force-", "taser"),
 )
 
 

@@ -1,11 +1,16 @@
 """What is known of each published feed: plain SQL functions on the `publisher_state` table.
 
 A feed is one thing the daily check follows (a dataset of one publisher): the ward and the
-borough crime extracts, the Met's stop-and-search extract, police.uk's stop-and-search months
-and the Met's use of force.  Each check records, per feed, when it ran, whether it reached the
-publisher and understood it, the newest release the publisher lists, and the release the
-current data came from (its fingerprint, URL, ETag and Last-Modified), so that nothing is
-downloaded twice.
+borough crime extracts, the Met's stop-and-search extract, police.uk's stop-and-search months,
+the Met's use of force, and the Home Office's yearly use-of-force tables (GOV.UK).  Each
+check records, per feed, when it ran, whether it reached the publisher and understood it, the
+newest release the publisher lists, and the release the current data came from (its
+fingerprint, URL, ETag and Last-Modified, and the SHA-256 of the file it served), so that
+nothing is downloaded twice.
+
+A recorded release stands only while the current version holds its file (`holds_release`):
+any load since (`wardwatch load --force` of an older extract, another process, a loading child
+that outlived its parent) unties them, and the release is then downloaded again, whole.
 """
 
 from __future__ import annotations
@@ -16,24 +21,25 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from datastore.storage.store import transaction
+from datastore.storage.store import Version, transaction
 
 Feed = Literal["ward_crime", "borough_crime", "stop_search_mps", "stop_search_police_uk",
-               "taser"]
+               "taser", "taser_home_office"]
 FEEDS: Final[tuple[Feed, ...]] = ("ward_crime", "borough_crime", "stop_search_mps",
-                                  "stop_search_police_uk", "taser")
+                                  "stop_search_police_uk", "taser", "taser_home_office")
 LONDON_DATASTORE: Final = "London Datastore"
 POLICE_UK: Final = "data.police.uk"
+GOV_UK: Final = "GOV.UK"
 PUBLISHER: Final[dict[Feed, str]] = {
     "ward_crime": LONDON_DATASTORE, "borough_crime": LONDON_DATASTORE,
     "stop_search_mps": LONDON_DATASTORE, "stop_search_police_uk": POLICE_UK,
-    "taser": LONDON_DATASTORE,
+    "taser": LONDON_DATASTORE, "taser_home_office": GOV_UK,
 }
 # The kind of dataset each feed loads.
 KIND: Final[dict[Feed, str]] = {
     "ward_crime": "ward_crime", "borough_crime": "borough_crime",
     "stop_search_mps": "stop_search", "stop_search_police_uk": "stop_search",
-    "taser": "taser",
+    "taser": "taser", "taser_home_office": "taser",
 }
 
 
@@ -54,6 +60,15 @@ class FeedState:
     etag: str | None = None
     last_modified: str | None = None
     not_public_until: str | None = None
+    sha256: str | None = None  # of the file the recorded release served
+
+    def holds_release(self, current: Version | None) -> bool:
+        """Whether `current` (the kind's current version) is made from the file the recorded
+        release served: only then is that release already loaded, and only then may it be
+        asked for conditionally (an ETag / Last-Modified answered 304 means "the file you
+        have", which the store may no longer hold)."""
+        return (self.sha256 is not None and current is not None
+                and any(s.sha256 == self.sha256 for s in current.sources))
 
     def failing(self) -> bool:
         """Whether the latest check of the feed failed."""

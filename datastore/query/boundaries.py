@@ -91,6 +91,10 @@ class AreaMap:
     first_month: int
     last_month: int
     london_rate: float
+    # London's average on the borough file's basis (what borough answers quote), and the
+    # month that file runs to, so the map can say which basis each average uses.
+    borough_london_rate: float | None = None
+    borough_month: int | None = None
 
     @property
     def highlighted(self) -> MapArea | None:
@@ -115,7 +119,8 @@ def borough_map(view: DataView, bounds: Boundaries, lad_code: str) -> AreaMap | 
     rates, london = view.ward_rates(), view.london_rate()
     areas = tuple(_map_area(a, rates.get(a.code), london) for a in wards)
     return AreaMap("wards", wards[0].lad_name, areas, None,
-                   figures.window(view.latest_month)[0], view.latest_month, london)
+                   figures.window(view.latest_month)[0], view.latest_month, london,
+                   view.borough_london_rate(), view.borough_latest_month)
 
 
 def ward_map(view: DataView, bounds: Boundaries, ward_code: str) -> AreaMap | None:
@@ -130,7 +135,8 @@ def ward_map(view: DataView, bounds: Boundaries, ward_code: str) -> AreaMap | No
     areas = tuple(_map_area(a, rates.get(a.code), london) for a in bounds.wards.values()
                   if a.lad_code == ward.lad_code)
     return AreaMap("wards", ward.lad_name, areas, ward_code,
-                   figures.window(view.latest_month)[0], view.latest_month, london)
+                   figures.window(view.latest_month)[0], view.latest_month, london,
+                   view.borough_london_rate(), view.borough_latest_month)
 
 
 def london_map(view: DataView, bounds: Boundaries) -> AreaMap | None:
@@ -141,4 +147,5 @@ def london_map(view: DataView, bounds: Boundaries) -> AreaMap | None:
     rates, london = view.borough_rates(), view.london_rate()
     areas = tuple(_map_area(a, rates.get(a.code), london) for a in bounds.boroughs.values())
     return AreaMap("boroughs", "London", areas, None, figures.window(view.latest_month)[0],
-                   view.latest_month, london)
+                   view.latest_month, london, view.borough_london_rate(),
+                   view.borough_latest_month)

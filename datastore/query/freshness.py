@@ -1,24 +1,30 @@
 """How fresh the figures are: pure, with the clock passed in.
 
 The Met publishes a month within about five weeks of its end, so when today is more than
-about eight weeks past the end of the newest crime month held, newer figures probably exist.
-And when the bot follows the publishers but has not reached one of them for more than three
-days, it may have missed a release.  Either way the answer says so plainly.
+about eight weeks past the end of the newest crime month held, newer figures have been
+published.  And when the bot follows the publishers but has not reached one of them for more
+than three days, it may have missed a release.  Either way the answer says so plainly.
+
+A figure's age is the whole months from the end of its period to the day an answer is made
+(`age_in_months`); `Freshness.now` is that moment, carried with the answer, and every statement
+of age is made from it (handlers/present/age.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
-from datastore.query.figures import add_months
+from datastore.query.figures import add_months, months_between
 
 # Past the end of the newest month by more than this, a newer month is probably published.
 PUBLISHED_WITHIN: Final = timedelta(weeks=8)
 # A publisher not reached for longer than this may have published something missed.
 CHECK_WITHIN: Final = timedelta(days=3)
+LONDON: Final = ZoneInfo("Europe/London")
 
 
 @dataclass(frozen=True)
@@ -31,23 +37,41 @@ class PublisherCheck:
 
 @dataclass(frozen=True)
 class Freshness:
-    """Whether newer figures may exist than the ones shown, and why."""
+    """When an answer was made, and whether newer figures exist than the ones it shows."""
 
     latest_month: int | None
     behind: bool  # the newest month is older than the Met's monthly cycle allows
     following: bool  # the bot checks the publishers by itself
     last_checked: datetime | None  # the oldest of the publishers' latest successful checks
     unchecked: bool  # following, but a publisher not reached for over CHECK_WITHIN
+    now: datetime  # when the answer was made: every age is stated against its day
 
     @property
     def stale(self) -> bool:
         return self.behind or self.unchecked
+
+    @property
+    def today(self) -> date:
+        """The day the answer was made, in London (where the bot's residents read it)."""
+        return self.now.astimezone(LONDON).date()
+
+    def age(self, end_month: int) -> int:
+        """How old a figure whose period ends with `end_month` is on that day."""
+        return age_in_months(end_month, self.today)
 
 
 def month_end(month: int) -> datetime:
     """The first moment after a YYYYMM month (UTC)."""
     after = add_months(month, 1)
     return datetime(after // 100, after % 100, 1, tzinfo=UTC)
+
+
+def age_in_months(end_month: int, today: date) -> int:
+    """Whole months from the end of a period ending with the YYYYMM `end_month` to `today`
+    (never below 0): a month ends at the first of the next, so March 2026 is 8 months old
+    on 7 December 2026, April 2025 19 months old."""
+    after = add_months(end_month, 1)
+    return max(months_between(after, today.year * 100 + today.month), 0)
 
 
 def freshness(now: datetime, latest_month: int | None, checks: Iterable[PublisherCheck],
@@ -61,10 +85,7 @@ def freshness(now: datetime, latest_month: int | None, checks: Iterable[Publishe
             latest[c.publisher] = c.last_success
         else:
             latest.setdefault(c.publisher, before)
-    last_checked = None
-    unchecked = False
-    if following:
-        known = [t for t in latest.values() if t is not None]
-        last_checked = min(known) if known and len(known) == len(latest) else None
-        unchecked = last_checked is None or now - last_checked > CHECK_WITHIN
-    return Freshness(latest_month, behind, following, last_checked, unchecked)
+    known = [t for t in latest.values() if t is not None]
+    last_checked = min(known) if known and len(known) == len(latest) else None
+    unchecked = following and (last_checked is None or now - last_checked > CHECK_WITHIN)
+    return Freshness(latest_month, behind, following, last_checked, unchecked, now)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from datastore.query.figures import Band
 
@@ -148,6 +148,9 @@ class TaserSummary:
     by_type: Mapping[str, int]
     deployments: int
     subjects: int | None
+    # When the figures were published (ISO date), if their file says: the Home Office's ODS
+    # tables do; the tables cleaned to CSV and the Met's records do not.
+    published: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,6 +179,23 @@ class WardTrend:
     london_wards: int
 
 
+@dataclass(frozen=True, eq=False)
+class BoroughTrend:
+    """A borough's crime month by month from the Met's borough file, and per 1,000 residents
+    beside London's on the same basis: the 32 boroughs' crimes in that file ÷ their Census
+    2021 usual residents × 1,000, per month.  `rates` is None without a residents figure."""
+
+    borough_code: str
+    borough_name: str
+    months: tuple[int, ...]
+    counts: tuple[int, ...]
+    population: int | None
+    rates: tuple[float, ...] | None
+    london_rates: tuple[float, ...]
+    london_population: int
+    boroughs: int  # how many boroughs London's line adds up
+
+
 @dataclass(frozen=True)
 class CrimeRow:
     """One (major, minor) crime type of a ward, with its count in each month of the table."""
@@ -202,3 +222,55 @@ class WardFigures:
     stop_search: StopSearchSummary | None
     taser: TaserSummary | None
     sources: tuple[str, ...]  # the files the figures come from
+
+    area: ClassVar[Literal["ward", "borough"]] = "ward"
+
+    @property
+    def area_code(self) -> str:
+        return self.ward_code
+
+    @property
+    def area_name(self) -> str:
+        return self.ward_name
+
+
+@dataclass(frozen=True, eq=False)
+class BoroughFigures:
+    """Everything published about a borough, for a download: every month of the Met's borough
+    file by type, its 12-month rate on that file's basis, its stop and search and taser."""
+
+    lad_code: str
+    lad_name: str
+    months: tuple[int, ...]  # every month in the borough file, as published
+    partial_months: tuple[int, ...]
+    crime: tuple[CrimeRow, ...]
+    rate: BoroughRate | None
+    stop_search: StopSearchSummary | None
+    taser: TaserSummary | None
+    sources: tuple[str, ...]
+
+    area: ClassVar[Literal["ward", "borough"]] = "borough"
+
+    @property
+    def area_code(self) -> str:
+        return self.lad_code
+
+    @property
+    def area_name(self) -> str:
+        return self.lad_name
+
+
+AreaFigures = WardFigures | BoroughFigures
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The period each kind of figure held runs to (/about states each one's age): the ward
+    and borough crime months, the stop-and-search month and whether its source is complete,
+    and the newest Met-wide (or first borough) taser period."""
+
+    ward_month: int | None
+    borough_month: int | None
+    stop_search_month: int | None
+    stop_search_complete: bool
+    taser: TaserSummary | None

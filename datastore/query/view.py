@@ -19,11 +19,14 @@ import numpy as np
 from datastore.query import figures
 from datastore.query.memo import memo
 from datastore.query.models import (
+    BoroughFigures,
     BoroughMonth,
     BoroughRate,
+    BoroughTrend,
     CrimeRow,
     DistrictWard,
     MonthTotal,
+    Periods,
     Place,
     StopSearchSource,
     StopSearchSummary,
@@ -51,6 +54,7 @@ class TaserRow(NamedTuple):
     deployment_type: str
     deployments: int
     subjects: int | None
+    published: str | None  # the date the figures were published (ISO), if the file said
 
 
 def _breakdown(
@@ -183,11 +187,12 @@ class DataView:
         postcodes = PostcodeTable.open(conn, vid("postcodes"))
         stop = _stop_search_month(conn, vid("stop_search"))
         taser = tuple(TaserRow(str(a), str(n), str(s), str(e), str(label), str(t), int(d),
-                               None if subjects is None else int(subjects))
-                      for a, n, s, e, label, t, d, subjects in conn.execute(
+                               None if subjects is None else int(subjects),
+                               None if published is None else str(published))
+                      for a, n, s, e, label, t, d, subjects, published in conn.execute(
                           "SELECT area_type, area_name, period_start, period_end, "
-                          "period_label, deployment_type, deployments, subjects FROM taser "
-                          "WHERE version_id=? ORDER BY rowid", (vid("taser"),)))
+                          "period_label, deployment_type, deployments, subjects, published "
+                          "FROM taser WHERE version_id=? ORDER BY rowid", (vid("taser"),)))
         return cls(
             versions=current,
             months=ward_rows.months,
@@ -282,6 +287,12 @@ class DataView:
     @property
     def latest_month(self) -> int:
         return self.months[-1]
+
+    def periods(self) -> Periods:
+        """The period each kind of figure runs to (/about says how old each is)."""
+        return Periods(self.months[-1] if self.months else None, self.borough_latest_month,
+                       self.stop_search.month, self.stop_search.source != "api",
+                       self.taser_summary())
 
     def is_met_ward(self, ward_code: str) -> bool:
         """Whether the Met publishes crime for this ward (the City of London's wards: no)."""
@@ -455,6 +466,14 @@ class DataView:
             band=figures.band(rates[code] / london_rate), rank=figures.ranks(rates)[code],
             of=len(rates), borough_code=code, borough_name=self.boroughs[code])
 
+    def borough_london_rate(self) -> float | None:
+        """London's 12-month rate per 1,000 residents on the borough file's basis (the 32
+        boroughs' crimes ÷ their residents) to that file's latest month: the average borough
+        answers quote (maps, on the wards' basis, say both)."""
+        rates = [self.borough_rate(code) for code in self.boroughs]
+        found = next((r for r in rates if r is not None), None)
+        return found.london_rate if found is not None else None
+
     def borough_file_rates(self, last: int | None = None) -> dict[str, float]:
         """Every borough's 12-month rate per 1,000 residents from the borough extract."""
         last = self.borough_latest_month if last is None else last
@@ -542,6 +561,57 @@ class DataView:
             sources=sources,
         )
 
+    @cached_property
+    def borough_complete_months(self) -> tuple[int, ...]:
+        """The months the borough file covers in full (a stub month is left out of trends)."""
+        totals = self.borough_matrix.sum(axis=0) if self.borough_months else []
+        return figures.complete_months(
+            {m: int(t) for m, t in zip(self.borough_months, totals, strict=True)})
+
+    @memo(64)
+    def borough_trend(self, code: str) -> BoroughTrend:
+        """A borough's crime in every month of the Met's borough file, and per 1,000 residents
+        beside London's on that file's basis (the 32 boroughs' crimes ÷ their residents)."""
+        name = self.boroughs[code]
+        months = self.borough_complete_months
+        cols = [self.borough_months.index(m) for m in months]
+        start, stop = self.borough_rows[name]
+        counts = self.borough_matrix[start:stop][:, cols].sum(axis=0)
+        with_residents = [n for n in self.boroughs.values() if self.borough_population.get(n)]
+        london = sum((self.borough_matrix[slice(*self.borough_rows[n])][:, cols].sum(axis=0)
+                      for n in with_residents), np.zeros(len(cols)))
+        london_population = sum(self.borough_population[n] for n in with_residents)
+        population = self.borough_population.get(name)
+        return BoroughTrend(
+            borough_code=code, borough_name=name, months=months,
+            counts=tuple(int(c) for c in counts), population=population or None,
+            rates=tuple(figures.rate_per_1000(float(c), population) for c in counts)
+            if population else None,
+            london_rates=tuple(figures.rate_per_1000(float(c), london_population)
+                               for c in london) if london_population else (),
+            london_population=london_population, boroughs=len(with_residents))
+
+    def borough_figures(self, code: str) -> BoroughFigures:
+        """Everything about a borough for a download: its crime in every month of the Met's
+        borough file by major and minor type, its 12-month rate on that file's basis, its
+        stop and search and taser."""
+        name = self.boroughs[code]
+        start, stop = self.borough_rows[name]
+        crime = tuple(
+            CrimeRow(major, minor, tuple(int(c) for c in counts))
+            for (major, minor), counts in zip(self.borough_crime_rows.keys(start, stop),
+                                              self.borough_matrix[start:stop], strict=True))
+        complete = set(self.borough_complete_months)
+        sources = tuple(dict.fromkeys(
+            s.name for kind in ("borough_crime", "borough_population", "stop_search", "taser")
+            if kind in self.versions for s in self.versions[kind].sources))
+        return BoroughFigures(
+            lad_code=code, lad_name=name, months=self.borough_months,
+            partial_months=tuple(m for m in self.borough_months if m not in complete),
+            crime=crime, rate=self.borough_rate(code),
+            stop_search=self.stop_search_summary(name), taser=self.taser_summary(name),
+            sources=sources)
+
     # -- stop and search ----------------------------------------------------------------------
 
     @property
@@ -601,6 +671,7 @@ class DataView:
                 by_type={r.deployment_type: r.deployments for r in rows},
                 deployments=sum(r.deployments for r in rows),
                 subjects=None if None in subjects else sum(s or 0 for s in subjects),
+                published=next((r.published for r in rows if r.published), None),
             ))
         return tuple(sorted(out, key=lambda s: (s.period_end, s.period_start), reverse=True))
 

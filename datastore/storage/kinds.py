@@ -42,10 +42,11 @@ COLUMNS: Final[dict[Kind, tuple[str, ...]]] = {
         "age_range", "officer_ethnicity", "self_ethnicity", "gender", "has_location",
         "source", "count",
     ),
-    # One row per (area, period, deployment type).  subjects is <NA> when unknown.
+    # One row per (area, period, deployment type).  subjects is <NA> when unknown; published
+    # is the date the figures were published (ISO, YYYY-MM-DD), <NA> when the file says none.
     "taser": (
         "area_type", "area_name", "period_start", "period_end", "period_label",
-        "deployment_type", "deployments", "subjects",
+        "deployment_type", "deployments", "subjects", "published",
     ),
     # geometry is GeoJSON text (WGS84); lad_code is "" for boroughs.
     "ward_boundaries": ("code", "name", "lad_code", "lad_name", "geometry"),
@@ -57,6 +58,8 @@ COLUMNS: Final[dict[Kind, tuple[str, ...]]] = {
 TASER_TYPES: Final[tuple[str, ...]] = (
     "drawn", "aimed", "red_dot", "arced", "fired", "drive_stun", "angled_drive_stun",
 )
+# Uses a Home Office table counts without a kind: a row of its own only when there are any.
+TASER_NOT_STATED: Final = "not_stated"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Final
 
 from datastore.storage import blobs
 
-SCHEMA_VERSION: Final = 6
+SCHEMA_VERSION: Final = 7
 
 # Every data table carries version_id: a load writes a whole new version beside the current one
 # and flips `dataset_version.status` in the same transaction.
@@ -173,8 +173,18 @@ def migration_v6(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE borough_crime")
 
 
+# Version 7: each feed records the SHA-256 of the file its release served, so the release is
+# taken as loaded (and asked for conditionally) only while the current version holds that file:
+# any load since, forced or not, from any process, unties them.  Taser figures say when they
+# were published (ISO date; NULL where the file does not say: the tables cleaned to CSV).
+MIGRATION_V7: Final = """
+ALTER TABLE publisher_state ADD COLUMN sha256 TEXT;
+ALTER TABLE taser ADD COLUMN published TEXT;
+"""
+
 # A new store is made at the latest version in one go.
-SCHEMA: Final = DATA_SCHEMA + CHAT_SCHEMA_V2 + PUBLISHER_SCHEMA_V4 + BLOB_SCHEMA_V5
+SCHEMA: Final = (DATA_SCHEMA + CHAT_SCHEMA_V2 + PUBLISHER_SCHEMA_V4 + BLOB_SCHEMA_V5
+                 + MIGRATION_V7)
 
 # A migration is a script, or a function run on the connection, in the migration's transaction.
 Migration = str | Callable[[sqlite3.Connection], None]
@@ -188,6 +198,7 @@ MIGRATIONS: Final[dict[int, Migration]] = {
     4: PUBLISHER_SCHEMA_V4,
     5: BLOB_SCHEMA_V5,
     6: migration_v6,
+    7: MIGRATION_V7,
 }
 FIRST_MIGRATABLE: Final = min(MIGRATIONS) - 1
 

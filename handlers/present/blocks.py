@@ -1,5 +1,5 @@
 """The blocks a full answer is built of: crime, the 12-month rate, stop and search, taser,
-how fresh the figures are."""
+how old the figures are (in the words of handlers/present/age.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ from datastore.query.figures import month_name
 from datastore.query.freshness import Freshness
 from datastore.query.lookup import Answer
 from datastore.query.models import AreaMonth, AreaRate, BoroughRate, StopSearchSummary, TaserSummary
-from handlers.present import texts
+from handlers.present import age, texts
 from handlers.present.names import display
 from handlers.present.words import (
-    behind,
     category,
     change_phrase,
-    day,
     esc,
     n,
     percent,
@@ -28,6 +26,7 @@ from handlers.present.words import (
 TASER_LABELS: Final = {
     "drawn": "drawn", "aimed": "aimed", "red_dot": "red dot", "arced": "arced",
     "fired": "fired", "drive_stun": "drive stun", "angled_drive_stun": "angled drive stun",
+    "not_stated": "kind not stated",
 }
 
 
@@ -42,9 +41,10 @@ def crime_block(crime: AreaMonth) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def minor_block(crime: AreaMonth) -> list[str]:
-    """Every minor type, under its major type."""
-    lines = [f"<b>Crime by type, {month_name(crime.month)}</b>: {n(crime.total)}"]
+def minor_block(crime: AreaMonth, place: str) -> list[str]:
+    """Every minor type, under its major type; the first line names the place and month."""
+    lines = [f"<b>Crime by type in {esc(place)}, {month_name(crime.month)}</b>: "
+             f"{n(crime.total)}"]
     for major, minors in crime.by_minor.items():
         lines.append(f"<b>{esc(category(major))}</b>: {n(sum(minors.values()))}")
         lines += [f"  • {esc(category(minor))}: {n(c)}" for minor, c in minors.items()]
@@ -52,15 +52,17 @@ def minor_block(crime: AreaMonth) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def rate_block(rate: AreaRate) -> tuple[str, ...]:
-    """The 12-month rate against London, saying on what basis each figure is made."""
+def rate_block(rate: AreaRate, f: Freshness | None = None) -> tuple[str, ...]:
+    """The 12-month rate against London, saying on what basis each figure is made and how
+    old the residents figures are."""
     borough = isinstance(rate, BoroughRate)
     this = esc(rate.borough_name) if isinstance(rate, BoroughRate) else "This ward"
     areas = "boroughs" if borough else "Met wards"
     lines = [
-        f"<b>Last 12 months</b> ({month_name(rate.first_month)} to {month_name(rate.last_month)}): "
+        f"<b>12 months to {month_name(rate.last_month)}</b> ({month_name(rate.first_month)} to "
+        f"{month_name(rate.last_month)}): "
         f"{plural(rate.total, 'crime')}, {rate.rate:,.1f} per 1,000 residents "
-        f"({n(rate.population)} residents, Census 2021).",
+        f"({n(rate.population)} residents, {esc(age.residents(f))}).",
         f"London average ({texts.BOROUGH_LONDON_BASIS if borough else texts.WARD_LONDON_BASIS}): "
         f"{rate.london_rate:,.1f} per 1,000. {this} is {ratio(rate.ratio)} times the average: "
         f"<b>{rate.band} the London average</b>. Rank {n(rate.rank)} of {n(rate.of)} {areas} "
@@ -85,16 +87,18 @@ def _shares(items: Mapping[str, int], total: int, limit: int = 5) -> str:
 
 
 @lru_cache(maxsize=1024)
-def stop_search_block(ss: StopSearchSummary, crime_month: int | None = None,
-                      detail: bool = False) -> tuple[str, ...]:
+def stop_search_block(ss: StopSearchSummary, f: Freshness | None = None,
+                      detail: bool = False, ward: str | None = None) -> tuple[str, ...]:
     """Shares first; a count only where the source is complete (the police.uk API's records
-    are a sample of the Met's searches, not their number)."""
-    when = f"{month_name(ss.month)}{behind(ss.month, crime_month)}"
+    are a sample of the Met's searches, not their number).  The first line names the
+    borough (and the ward asked about, whose borough it is), the month and its age."""
+    when = age.month_aged(ss.month, f)
     if ss.complete:
         what = plural(ss.total, "search", "searches")
     else:
         what = f"shares of {plural(ss.total, 'record')} in police.uk's open API"
-    head = f"<b>Stop and search in {esc(ss.borough)}, {when}</b>: {what}"
+    whose = f", {esc(ward)}'s borough" if ward else ""
+    head = f"<b>Stop and search in {esc(ss.borough)}{whose}, {when}</b>: {what}"
     if ss.total == 0:
         lines = [head + "."]
     else:
@@ -131,15 +135,20 @@ def stop_search_block(ss: StopSearchSummary, crime_month: int | None = None,
 
 
 @lru_cache(maxsize=4096)
-def taser_block(t: TaserSummary, crime_month: int | None = None) -> tuple[str, ...]:
+def taser_block(t: TaserSummary, f: Freshness | None = None,
+                ward: str | None = None) -> tuple[str, ...]:
+    """Taser use by kind; the first line names the area (and the ward asked about, which it
+    covers), the period and its age."""
     where = esc(t.name) if t.area_type == "force" else f"{esc(t.name)} borough"
+    if ward:
+        where += f" ({'the whole Met' if t.area_type == 'force' else 'the borough'}, " \
+                 f"{esc(ward)} included)"
     kinds = "; ".join(f"{TASER_LABELS.get(k, esc(k))} {n(v)}" for k, v in t.by_type.items())
     subjects = (f"{plural(t.subjects, 'person', 'people')} subject to it"
                 if t.subjects is not None
                 else "the number of people subject to it is not published")
-    end = int(t.period_end.replace("-", ""))
     lines = [
-        f"<b>Taser use, {where}, {esc(t.period_label)}{behind(end, crime_month)}</b>: "
+        f"<b>Taser use, {where}, {esc(age.taser_aged(t, f))}</b>: "
         f"{plural(t.deployments, 'deployment')} ({kinds}); {subjects}.",
     ]
     notes = [texts.TASER_COUNTING_NOTE]
@@ -149,23 +158,20 @@ def taser_block(t: TaserSummary, crime_month: int | None = None) -> tuple[str, .
     return tuple(lines)
 
 
-def freshness_line(f: Freshness | None) -> str | None:
-    """A plain warning when newer figures may exist than the ones shown, else None."""
-    if f is None or not f.stale:
-        return None
-    parts = []
-    if f.behind and f.latest_month is not None:
-        parts.append(f"Newer figures may exist: these run to {month_name(f.latest_month)}, and "
-                     "the Met publishes each month within about five weeks of its end.")
-    elif f.unchecked:
-        parts.append("Newer figures may exist.")
-    if f.following:
-        if f.last_checked is None:
-            parts.append("The publishers have not been reached yet.")
-        else:
-            parts.append(f"The publishers were last reached on {day(f.last_checked)}"
-                         + (", over three days ago." if f.unchecked else "."))
-    return "⚠️ <i>" + " ".join(parts) + "</i>"
+def age_block(f: Freshness | None, month: int | None = None) -> str:
+    """The statement of age of a full answer's crime figures: the month and its age, and,
+    when newer figures have been published, a plain warning saying so."""
+    return f"<i>{esc(age.statement(f, month))}</i>"
+
+
+def place_words(answer: Answer) -> str:
+    """An `ok` answer's place as a view's first line names it: "Hackney Central ward,
+    Hackney" or "Hackney, the whole borough"."""
+    res = answer.resolution
+    if res.area == "borough":
+        return f"{res.borough_name or ''}, the whole borough"
+    place = res.place
+    return f"{place.ward_name} ward, {place.lad_name}" if place else ""
 
 
 def area_name(answer: Answer) -> str:

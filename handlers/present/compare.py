@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datastore.query.figures import month_name
 from datastore.query.lookup import Answer
-from handlers.present import texts
+from handlers.present import age, texts
 from handlers.present.blocks import area_name
 from handlers.present.problems import problem_message
 from handlers.present.words import category, change_phrase, esc, fit, n
@@ -26,7 +26,8 @@ def compare_html(answer: Answer) -> str:
                                  else what + problem_message(p.resolution)))
         return fit("\n".join(lines))
     a, b = parts
-    lines = [f"<b>{esc(area_name(a))}</b> and <b>{esc(area_name(b))}</b>, side by side"]
+    lines = [f"<b>{esc(area_name(a))}</b> and <b>{esc(area_name(b))}</b>, side by side",
+             _age_line(answer)]
     if a.area != b.area:
         lines.append(f"<i>{texts.COMPARE_MIXED_AREAS}</i>")
     for p in parts:
@@ -36,7 +37,8 @@ def compare_html(answer: Answer) -> str:
             if p.crime.previous is not None:
                 line += f" ({change_phrase(p.crime.total, p.crime.previous.total)})"
         if p.rate is not None:
-            line += (f"; {p.rate.rate:,.1f} per 1,000 residents over the last 12 months, "
+            line += (f"; {p.rate.rate:,.1f} per 1,000 residents over the 12 months to "
+                     f"{month_name(p.rate.last_month)}, "
                      f"{p.rate.band} the London average (rank {n(p.rate.rank)} of "
                      f"{n(p.rate.of)})")
         lines.append("• " + line + ".")
@@ -53,3 +55,9 @@ def compare_html(answer: Answer) -> str:
             lines.append(f"• {esc(category(m))}: {gaps[m][0]:,.2f} against {gaps[m][1]:,.2f}")
     lines.append(f"<i>{texts.ATTRIBUTION}</i>")
     return fit("\n".join(lines))
+
+
+def _age_line(answer: Answer) -> str:
+    """How old each place's figures are, in the words of handlers/present/age.py."""
+    places = [(area_name(p), p.crime.month) for p in answer.parts if p.crime is not None]
+    return f"<i>{esc(age.statement_of_places(answer.freshness, places))}</i>"

@@ -10,6 +10,7 @@ from datastore.ingest.check import CheckRecord, CheckResult
 from datastore.ingest.state import KIND, FeedState
 from datastore.query.digest import Digest, RiseTest
 from datastore.query.figures import month_name
+from datastore.query.freshness import Freshness
 from datastore.storage.store import Version
 from datastore.storage.subscriptions import (
     MAX_WARDS,
@@ -19,7 +20,7 @@ from datastore.storage.subscriptions import (
     Subscription,
     SubscriptionCounts,
 )
-from handlers.present import texts
+from handlers.present import age, texts
 from handlers.present.words import category, change_phrase, esc, fit, n, plural
 
 # Names of the kinds of data, as the operators read them.
@@ -100,11 +101,14 @@ def forgotten_html(erased: Mapping[str, int], subs: Sequence[Subscription],
 
 
 def subscriptions_html(subs: Sequence[Subscription], names: WardNames,
-                       paused_because: PauseCause = "removed") -> str:
-    """/subscriptions: what the chat follows, each with its district and state."""
+                       paused_because: PauseCause = "removed",
+                       f: Freshness | None = None) -> str:
+    """/subscriptions: what the chat follows, each with its district and state, and how old
+    the figures its digests come from are."""
     if not subs:
         return texts.NO_SUBSCRIPTIONS
-    lines = [f"<b>This chat follows {plural(len(subs), 'ward')}</b> (at most {MAX_WARDS}):"]
+    lines = [f"<b>This chat follows {plural(len(subs), 'ward')}</b> (at most {MAX_WARDS}):",
+             f"<i>{esc(age.statement(f, short=True))}</i>"]
     for s in subs:
         state = " — <i>paused</i>" if s.state == "paused" else ""
         lines.append(f"• {ward_label(s.ward_code, names)} (from {esc(s.district)}){state}")
@@ -134,9 +138,11 @@ def rise_line(rise: RiseTest) -> str:
             f"<i>{texts.RISE_CAVEAT}</i>")
 
 
-def digest_html(d: Digest) -> str:
-    """One ward's monthly digest."""
-    lines = [f"<b>{esc(d.ward_name)} ward, {esc(d.borough)}: {month_name(d.month)}</b>"]
+def digest_html(d: Digest, f: Freshness | None) -> str:
+    """One ward's monthly digest; under its first line, how old its month is on the day it is
+    made (a digest of an old month says so)."""
+    lines = [f"<b>{esc(d.ward_name)} ward, {esc(d.borough)}: {month_name(d.month)}</b>",
+             f"<i>{esc(age.statement(f, d.month, short=True))}</i>"]
     total = f"Crimes recorded: <b>{n(d.total)}</b>"
     if d.previous is not None:
         total += (f", {change_phrase(d.total, d.previous.total)} on "
@@ -153,7 +159,8 @@ def digest_html(d: Digest) -> str:
     if d.rate is not None:
         ratio = f"{d.rate.ratio:.2f}".rstrip("0").rstrip(".")
         lines.append(
-            f"Last 12 months: {d.rate.rate:,.1f} crimes per 1,000 residents, {ratio} times the "
+            f"12 months to {month_name(d.rate.last_month)}: {d.rate.rate:,.1f} crimes per 1,000 "
+            f"residents, {ratio} times the "
             f"London average of {d.rate.london_rate:,.1f}: <b>{d.rate.band} the average</b>."
             + (f" <i>{texts.BUSY_PLACE_SHORT}</i>" if d.rate.band == "well above" else ""))
     if d.revision is not None:

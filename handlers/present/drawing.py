@@ -73,6 +73,10 @@ CRIME_SOURCE: Final = (
 )
 
 
+# The statement of age drawn on a picture whose figures are no longer current.
+STALE_COLOUR: Final = "#b2182b"
+
+
 CITY_NOTE: Final = (
     "The City of London (hatched) has its own police force and is not in the Met's figures.")
 

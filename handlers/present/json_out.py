@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from datastore.query.figures import month_label, months_between
+from datastore.query.freshness import Freshness
 from datastore.query.lookup import Answer
 from datastore.query.models import StopSearchSummary, TaserSummary
-from handlers.present import texts
+from handlers.present import age, texts
 from handlers.present.blocks import STOP_SEARCH_SOURCES
 from handlers.present.report import answer_html
 from handlers.present.words import strip_html
@@ -20,10 +21,14 @@ def _month(m: int | None) -> str | None:
 
 
 def answer_json(answer: Answer, message: str) -> dict[str, Any]:
-    """The JSON contract of `wardwatch ask --json`: every figure with its period, its source
-    files and the basis it is made on, so it can be checked."""
+    """The JSON contract of `wardwatch ask --json`: every figure with its period, its age on
+    the day the answer was made (`as_of`), its source files and the basis it is made on, so
+    it can be checked."""
     res = answer.resolution
+    f = answer.freshness
     out: dict[str, Any] = {"query": res.query, "status": res.status, "message": message}
+    if f is not None:
+        out["as_of"] = f.today.isoformat()
     place = res.place
     borough = res.status == "ok" and res.area == "borough"
     if res.status == "compare":
@@ -66,6 +71,7 @@ def answer_json(answer: Answer, message: str) -> dict[str, Any]:
             "by_minor": {k: dict(v) for k, v in crime.by_minor.items()},
             "source": list(answer.sources.get(crime_kind, ())),
             "basis": texts.BOROUGH_CRIME_BASIS if borough else texts.WARD_CRIME_BASIS,
+            **age.age_json(crime.month, f),
         }
         if rate is not None:
             c.update({
@@ -74,6 +80,9 @@ def answer_json(answer: Answer, message: str) -> dict[str, Any]:
                 "population": rate.population,
                 "population_source": list(answer.sources.get(population_kind, ())),
                 "population_basis": texts.RESIDENTS_BASIS,
+                "population_period": month_label(age.CENSUS_MONTH),
+                **{f"population_{k}": v for k, v in age.age_json(age.CENSUS_MONTH, f).items()
+                   if k != "as_of"},
                 "rate_per_1000": rate.rate,
                 "london_rate_per_1000": rate.london_rate,
                 "london_total": rate.london_total,
@@ -88,27 +97,30 @@ def answer_json(answer: Answer, message: str) -> dict[str, Any]:
         if borough and answer.ward_month is not None:
             c["ward_figures_month"] = month_label(answer.ward_month)
         out["crime"] = c
-    f = answer.freshness
     if f is not None:
         out["freshness"] = {
             "latest_month": _month(f.latest_month), "stale": f.stale, "behind": f.behind,
             "following": f.following, "unchecked": f.unchecked,
             "last_checked": f.last_checked.isoformat() if f.last_checked else None,
+            "statement": age.statement(f, month),
         }
-    out["stop_search"] = stop_search_json(answer.stop_search, month,
+    out["stop_search"] = stop_search_json(answer.stop_search, f, month,
                                           answer.sources.get("stop_search", ()))
-    out["taser"] = taser_json(answer.taser, month, answer.sources.get("taser", ()))
+    out["taser"] = taser_json(answer.taser, f, month, answer.sources.get("taser", ()))
     return out
 
 
-def stop_search_json(ss: StopSearchSummary | None, crime_month: int | None = None,
+def stop_search_json(ss: StopSearchSummary | None, f: Freshness | None,
+                     crime_month: int | None = None,
                      files: Sequence[str] = ()) -> dict[str, Any] | None:
-    """A borough's stop-and-search summary as JSON-ready data (`ask --json`, exports).
-    `total` counts the records the source holds: with `complete` false they are a sample."""
+    """A borough's stop-and-search summary as JSON-ready data (`ask --json`, exports), with
+    its age on the answer's day.  `total` counts the records the source holds: with
+    `complete` false they are a sample (`total_is`), never the number of searches."""
     if ss is None:
         return None
     out: dict[str, Any] = {
         "borough": ss.borough, "month": month_label(ss.month), "total": ss.total,
+        "total_is": "searches" if ss.complete else texts.SAMPLE_RECORDS,
         "complete": ss.complete, "source": STOP_SEARCH_SOURCES[ss.source],
         "by_type": dict(ss.by_type), "by_object": dict(ss.by_object),
         "by_outcome": dict(ss.by_outcome), "by_age": dict(ss.by_age),
@@ -117,7 +129,10 @@ def stop_search_json(ss: StopSearchSummary | None, crime_month: int | None = Non
         "by_self_ethnicity": dict(ss.by_self_ethnicity), "by_gender": dict(ss.by_gender),
         "no_location": ss.no_location,
         "basis": texts.STOP_SEARCH_NOTE,
+        **age.age_json(ss.month, f),
     }
+    if not ss.complete:
+        out["caveat"] = texts.STOP_SEARCH_PARTIAL
     if files:
         out["files"] = list(files)
     if crime_month is not None:
@@ -125,9 +140,10 @@ def stop_search_json(ss: StopSearchSummary | None, crime_month: int | None = Non
     return out
 
 
-def taser_json(t: TaserSummary | None, crime_month: int | None = None,
+def taser_json(t: TaserSummary | None, f: Freshness | None, crime_month: int | None = None,
                files: Sequence[str] = ()) -> dict[str, Any] | None:
-    """Taser figures as JSON-ready data (`ask --json`, exports)."""
+    """Taser figures as JSON-ready data (`ask --json`, exports), with their age on the
+    answer's day."""
     if t is None:
         return None
     out: dict[str, Any] = {
@@ -136,10 +152,11 @@ def taser_json(t: TaserSummary | None, crime_month: int | None = None,
         "by_type": dict(t.by_type), "deployments": t.deployments, "subjects": t.subjects,
         "source": (texts.TASER_FORCE_SOURCE if t.area_type == "force"
                    else texts.TASER_BOROUGH_SOURCE),
+        **age.age_json(age.end_month(t.period_end), f),
     }
     if files:
         out["files"] = list(files)
     if crime_month is not None:
         out["months_before_crime_figures"] = months_between(
-            int(t.period_end.replace("-", "")), crime_month)
+            age.end_month(t.period_end), crime_month)
     return out

@@ -1,5 +1,6 @@
 """The shaded map: a borough's wards, or London's boroughs, banded against the London
-average; PNG bytes and a caption in words."""
+average; PNG bytes and a caption in words.  Every area is named (handlers/present/map_labels.py),
+the red ones explained, each average's basis said, and how old the figures are drawn on it."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
+from matplotlib.text import Text
 from matplotlib.transforms import Bbox
-from shapely.ops import polylabel
 
 from datastore.query.boundaries import AreaMap, MapArea
 from datastore.query.figures import month_name
+from datastore.query.freshness import Freshness
+from handlers.present import age, map_labels, texts
 from handlers.present.drawing import (
     BAND_COLOURS,
     BANDS,
@@ -30,12 +33,16 @@ from handlers.present.drawing import (
     EDGE_COLOUR,
     NO_RATE_COLOUR,
     OS_ATTRIBUTION,
+    STALE_COLOUR,
     band_labels,
     new_figure,
     plain_text,
     png,
 )
+from handlers.present.map_labels import inside_point
 from handlers.present.words import esc, fit, ratio
+
+__all__ = ["enclosed_gap", "inside_point", "map_caption", "map_figure", "map_file", "map_png"]
 
 
 def _path(geometry: shapely.Geometry) -> Path:
@@ -52,20 +59,8 @@ def _path(geometry: shapely.Geometry) -> Path:
     return Path(np.concatenate(vertices), np.concatenate(codes))
 
 
-def inside_point(geometry: shapely.Geometry) -> shapely.Point:
-    """The point of an area farthest inside it (of its largest part): where its colour is
-    surest to show."""
-    largest = max(shapely.get_parts(geometry), key=lambda p: p.area)
-    point: shapely.Point = polylabel(largest, tolerance=1e-5)
-    return point
-
-
 def area_colour(area: MapArea) -> str:
     return BAND_COLOURS[area.band] if area.band else NO_RATE_COLOUR
-
-
-def _short(name: str) -> str:
-    return name.replace(" and ", " & ")
 
 
 def _edge(geometry: shapely.Geometry, point: shapely.Point, limit: float) -> float:
@@ -80,10 +75,10 @@ def _edge(geometry: shapely.Geometry, point: shapely.Point, limit: float) -> flo
     return float(min(p.bounds[1] for p in touching))
 
 
-def _label_highlight(fig: Figure, ax: Axes, area: MapArea) -> None:
+def _label_highlight(fig: Figure, ax: Axes, area: MapArea) -> list[Bbox]:
     """Name the user's area above it (below it if the map's top is too near), with a leader
-    line to its edge, so the name never hides the area's own colour.  Call once the map's
-    limits and aspect are fixed: the room is measured in pixels."""
+    line to its edge, so the name never hides the area's own colour; the boxes it takes.
+    Call once the map's limits and aspect are fixed: the room is measured in pixels."""
     point = inside_point(area.geometry)
     ymin, ymax = ax.get_ylim()
     room = 60 * fig.dpi / 72  # the leader and the name, in pixels
@@ -97,48 +92,20 @@ def _label_highlight(fig: Figure, ax: Axes, area: MapArea) -> None:
     xmin, xmax = ax.get_xlim()
     share = (point.x - xmin) / max(xmax - xmin, 1e-9)
     align = "left" if share < 0.25 else "right" if share > 0.75 else "center"
-    ax.annotate(
+    note = ax.annotate(
         area.name, xy=target, xytext=(0, offset), textcoords="offset points",
-        ha=align, va=va, fontsize=11, weight="bold", zorder=6,
+        ha=align, va=va, fontsize=11, weight="bold", zorder=7,
         bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "black", "lw": 1.0},
         arrowprops={"arrowstyle": "-", "color": "black", "lw": 1.4, "shrinkA": 0,
                     "shrinkB": 0},
     )
-
-
-def _label_points(geometry: shapely.Geometry) -> list[shapely.Point]:
-    """Where an area's name may go: its inside point, then those of its lower and upper
-    halves (cut at that point)."""
-    point = inside_point(geometry)
-    xmin, ymin, xmax, ymax = geometry.bounds
-    out = [point]
-    for box in (shapely.box(xmin, ymin, xmax, point.y), shapely.box(xmin, point.y, xmax, ymax)):
-        half = geometry.intersection(box)
-        if not half.is_empty and half.area > 0.15 * geometry.area:
-            out.append(inside_point(half))
-    return out
-
-
-def _label_areas(fig: Figure, ax: Axes, areas: Sequence[MapArea]) -> None:
-    """Every area's name at an inside point, smaller for smaller areas; a name that would
-    overlap one already placed moves to another inside point if one is free."""
-    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
-    largest = max(a.geometry.area for a in areas)
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    placed: list[Bbox] = []
-    for area in sorted(areas, key=lambda a: -a.geometry.area):
-        size = 5.5 + 2.0 * math.sqrt(area.geometry.area / largest)
-        label = ax.text(0, 0, "\n".join(textwrap.wrap(_short(area.name), 12)), ha="center",
-                        va="center", fontsize=size, zorder=5, path_effects=halo)
-        for point in _label_points(area.geometry):
-            label.set_position((point.x, point.y))
-            box = label.get_window_extent(renderer)
-            if not any(box.overlaps(other) for other in placed):
-                break
-        else:
-            label.set_position((inside_point(area.geometry).x, inside_point(area.geometry).y))
-            box = label.get_window_extent(renderer)
-        placed.append(box)
+    note.update_positions(renderer)
+    # The name, padded by its box (pad 0.3 of the font size, and its edge), and the leader.
+    boxes = [Text.get_window_extent(note, renderer).padded(0.3 * 11 * fig.dpi / 72 + 2)]
+    if note.arrow_patch is not None:
+        boxes.append(note.arrow_patch.get_window_extent(renderer))
+    return boxes
 
 
 def enclosed_gap(area_map: AreaMap) -> shapely.Geometry | None:
@@ -170,22 +137,50 @@ MAP_HEADER: Final = 1.15
 MAP_LEGEND: Final = 0.95
 
 
-MAP_FOOTER: Final = 0.6
+MAP_FOOTER: Final = 0.85
+
+
+NOTE_LINE: Final = 0.17  # inches per line of the notes under the key
+
+
+NOTE_WIDTH: Final = 125  # characters per line of a note
+
+
+def _notes(area_map: AreaMap) -> list[str]:
+    """The lines under the map's key: why the red areas are red."""
+    return [line for note in map_labels.outlier_notes(area_map)
+            for line in textwrap.wrap(note, NOTE_WIDTH)]
+
+
+def basis_line(area_map: AreaMap) -> str:
+    """Which basis the map's London average uses, and the borough answers' beside it."""
+    text = f"London average {area_map.london_rate:,.1f} ({texts.WARD_LONDON_BASIS})"
+    if area_map.borough_london_rate is not None and area_map.borough_month is not None:
+        text += (f"; borough answers use the Met's borough figures, where London's is "
+                 f"{area_map.borough_london_rate:,.1f} (12 months to "
+                 f"{month_name(area_map.borough_month)})")
+    return text + "."
 
 
 @plain_text
-def map_figure(area_map: AreaMap) -> Figure:
-    """A choropleth: each area shaded by its band against the London average, the user's ward
-    outlined and named, a legend, the period and the attribution."""
+def map_figure(area_map: AreaMap, fresh: Freshness) -> Figure:
+    """A choropleth: each area shaded by its band against the London average and named (a
+    borough's wards by number, with a key), the user's ward outlined and named, why the red
+    areas are red, a legend, the period, each average's basis, how old the figures are and
+    the attribution."""
     bounds = map_axes_extent(area_map)
     # Longitude shrinks with latitude: this aspect keeps the shapes true at London's latitude.
     aspect = 1.0 / math.cos(math.radians((bounds[1] + bounds[3]) / 2))
     wide = (bounds[2] - bounds[0]) * 1.06
     tall = (bounds[3] - bounds[1]) * 1.06 * aspect
     map_height = min(max((MAP_WIDTH - 0.4) * tall / max(wide, 1e-9), 4.5), 9.0)
-    height = MAP_HEADER + map_height + MAP_LEGEND + MAP_FOOTER
+    entries = map_labels.numbered(area_map.areas) if area_map.kind == "wards" else []
+    key = (map_labels.key_rows(len(entries)) * map_labels.KEY_LINE + 0.15) if entries else 0.0
+    notes = _notes(area_map)
+    below = key + (len(notes) * NOTE_LINE + 0.1 if notes else 0.0)
+    height = MAP_HEADER + map_height + below + MAP_LEGEND + MAP_FOOTER
     fig = new_figure((MAP_WIDTH, height))
-    bottom = (MAP_LEGEND + MAP_FOOTER) / height
+    bottom = (below + MAP_LEGEND + MAP_FOOTER) / height
     ax = fig.add_axes((0.02, bottom, 0.96, map_height / height))
     ax.set_axis_off()
     for area in area_map.areas:
@@ -213,10 +208,18 @@ def map_figure(area_map: AreaMap) -> Figure:
     ax.set_ylim(bounds[1] - pad_y, bounds[3] + pad_y)
     ax.set_aspect(aspect)
     ax.apply_aspect()  # names are placed in pixels: fix the map's box first
-    if mine is not None:
-        _label_highlight(fig, ax, mine)
-    if area_map.kind == "boroughs":
-        _label_areas(fig, ax, area_map.areas)
+    placed = _label_highlight(fig, ax, mine) if mine is not None else []
+    if entries:
+        # The outlined ward is named on the map already; every other ward by its number.
+        map_labels.place_labels(fig, ax, [(str(i), a) for i, a in entries
+                                          if a.code != area_map.highlight], placed)
+        map_labels.draw_key(fig, entries, bottom - 0.1 / height, area_map.highlight)
+    else:
+        map_labels.place_labels(fig, ax, [(map_labels.borough_names(a), a)
+                                          for a in area_map.areas], placed)
+    for i, line in enumerate(notes):
+        fig.text(0.02, (MAP_LEGEND + MAP_FOOTER + len(notes) * NOTE_LINE - i * NOTE_LINE)
+                 / height, line, fontsize=8, va="top", color="#333333")
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
                bbox_to_anchor=(0.5, (MAP_FOOTER + 0.05) / height), fontsize=9,
                handlelength=1.6, columnspacing=1.2,
@@ -227,24 +230,30 @@ def map_figure(area_map: AreaMap) -> Figure:
         title = f"Crime in {area_map.title}'s wards against the London average"
     else:
         title = "Crime in London's boroughs against the London average"
-    subtitle = (f"Crimes per 1,000 residents over the 12 months {period}; London average "
-                f"{area_map.london_rate:,.1f}.")
+    subtitle = (f"Crimes per 1,000 residents over the 12 months {period}.\n"
+                f"{basis_line(area_map)}")
     if mine is not None:
-        subtitle += f"\nOutlined: {mine.name}."
+        subtitle += f" Outlined: {mine.name}."
     fig.text(0.5, 1 - 0.4 / height, title, ha="center", fontsize=15, weight="bold")
-    fig.text(0.5, 1 - 0.55 / height, subtitle, ha="center", va="top", fontsize=10,
-             color="#333333", linespacing=1.5)
+    fig.text(0.5, 1 - 0.55 / height, "\n".join(
+        line for part in subtitle.split("\n") for line in textwrap.wrap(part, 118)),
+        ha="center", va="top", fontsize=9.5, color="#333333", linespacing=1.4)
+    stale = fresh.stale
+    fig.text(0.5, 0.45 / height, "\n".join(textwrap.wrap(
+        age.picture_line(fresh, area_map.last_month), 110)), ha="center", va="bottom",
+        fontsize=9, color=STALE_COLOUR if stale else "#222222",
+        weight="bold" if stale else "normal")
     fig.text(0.5, 0.12 / height, f"{OS_ATTRIBUTION}.\n{CRIME_SOURCE}", ha="center",
              fontsize=8, color="#444444")
     return fig
 
 
-def map_png(area_map: AreaMap) -> bytes:
-    return png(map_figure(area_map))
+def map_png(area_map: AreaMap, fresh: Freshness) -> bytes:
+    return png(map_figure(area_map, fresh))
 
 
-def map_file(area_map: AreaMap) -> tuple[bytes, str]:
-    return map_png(area_map), map_caption(area_map)
+def map_file(area_map: AreaMap, fresh: Freshness) -> tuple[bytes, str]:
+    return map_png(area_map, fresh), map_caption(area_map, fresh)
 
 
 def _band_counts(areas: Sequence[MapArea]) -> str:
@@ -259,15 +268,15 @@ def _band_counts(areas: Sequence[MapArea]) -> str:
     return ", ".join(parts)
 
 
-def map_caption(area_map: AreaMap) -> str:
+def map_caption(area_map: AreaMap, fresh: Freshness) -> str:
     """The map in words (its alt text): the user's ward's band, or the boroughs' extremes."""
     period = f"{month_name(area_map.first_month)} to {month_name(area_map.last_month)}"
     areas = area_map.areas
     what = ("wards" if area_map.kind == "wards" else "boroughs")
     head = (f"<b>Map: {esc(area_map.title)}'s {len(areas)} {what} shaded by crime per 1,000 "
             f"residents over the 12 months {period}, against the London average "
-            f"({area_map.london_rate:,.1f}).</b>")
-    parts = [head]
+            f"({area_map.london_rate:,.1f}, {texts.WARD_LONDON_SHORT}).</b>")
+    parts = [head, f"<i>{esc(age.statement(fresh, area_map.last_month, short=True))}</i>"]
     mine = area_map.highlighted
     if mine is not None:
         if mine.band is None or mine.rate is None or mine.ratio is None:

@@ -53,7 +53,7 @@ def problem_message(res: Resolution) -> str:
             year, month = res.terminated
             when = f" in {month_name(year * 100 + month)}" if month else f" in {year}"
         wards = f" Wards in {esc(res.outcode)}: {_wards_list(res)}." if res.district_wards else ""
-        return f"{pc} {texts.TERMINATED}{when}. Try a current postcode nearby.{wards}"
+        return f"{pc} {texts.TERMINATED}{when}. Try a postcode still in use nearby.{wards}"
     if res.status == "not_found":
         base = texts.NOT_FOUND if res.via_postcodes_io else texts.NOT_FOUND_OFFLINE
         wards = (f" Wards in {esc(res.outcode)} include {_wards_list(res, 6)}."

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from datastore.query.figures import month_name
+from datastore.query.freshness import Freshness
 from datastore.query.lookup import Answer
 from datastore.query.models import WardMonth, WardRate
-from handlers.present import texts
+from handlers.present import age, texts
 from handlers.present.blocks import (
+    age_block,
     crime_block,
-    freshness_line,
+    place_words,
     rate_block,
     stop_search_block,
     taser_block,
@@ -36,20 +38,18 @@ def answer_html(answer: Answer) -> str:
               f"<b>{esc(place.ward_name)}</b> ward, {esc(place.lad_name)}.")
     if answer.ward_borough and answer.ward_borough != place.lad_name:
         header += f" The Met files this ward's crime under {esc(answer.ward_borough)}."
-    month = answer.crime.month if answer.crime else None
-    sections: list[Sequence[str]] = [[header]]
-    if fresh := freshness_line(answer.freshness):
-        sections.append([fresh])
+    f = answer.freshness
+    sections: list[Sequence[str]] = [[header, age_block(f, _month(answer))]]
     if answer.crime:
         sections.append(crime_block(answer.crime))
     if answer.rate:
-        sections.append(rate_block(answer.rate))
+        sections.append(rate_block(answer.rate, f))
     elif answer.crime:
         sections.append([f"<i>{texts.NO_RATE}</i>"])
     if answer.stop_search:
-        sections.append(stop_search_block(answer.stop_search, month))
+        sections.append(stop_search_block(answer.stop_search, f))
     if answer.taser:
-        sections.append(taser_block(answer.taser, month))
+        sections.append(taser_block(answer.taser, f))
     sections.append([f"<i>{texts.ATTRIBUTION}</i>"])
     return fit("\n\n".join("\n".join(s) for s in sections))
 
@@ -58,10 +58,10 @@ def borough_html(answer: Answer) -> str:
     """A whole borough's figures, from the Met's borough extract."""
     res = answer.resolution
     crime = answer.crime
+    f = answer.freshness
     sections: list[Sequence[str]] = [[
-        f"<b>{esc(res.borough_name)}</b>: the whole borough, from the Met's borough figures."]]
-    if fresh := freshness_line(answer.freshness):
-        sections.append([fresh])
+        f"<b>{esc(res.borough_name)}</b>: the whole borough, from the Met's borough figures.",
+        age_block(f, _month(answer))]]
     if crime is None:
         sections.append([texts.NO_BOROUGH_CRIME])
     else:
@@ -70,37 +70,42 @@ def borough_html(answer: Answer) -> str:
             later = "later" if crime.month > answer.ward_month else "earlier"
             sections.append([f"<i>The borough figures run to {month_name(crime.month)}, "
                              f"{later} than the ward figures (to "
-                             f"{month_name(answer.ward_month)}): the Met publishes them "
-                             f"separately. {texts.BOROUGH_FILE_NOTE}</i>"])
+                             f"{esc(age.month_aged(answer.ward_month, f))}): the Met publishes "
+                             f"them separately. {texts.BOROUGH_FILE_NOTE}</i>"])
     if answer.rate:
-        sections.append(rate_block(answer.rate))
-    month = crime.month if crime else None
+        sections.append(rate_block(answer.rate, f))
     if answer.stop_search:
-        sections.append(stop_search_block(answer.stop_search, month))
+        sections.append(stop_search_block(answer.stop_search, f))
     if answer.taser:
-        sections.append(taser_block(answer.taser, month))
+        sections.append(taser_block(answer.taser, f))
     sections.append([f"<i>{texts.ATTRIBUTION}</i>"])
     return fit("\n\n".join("\n".join(s) for s in sections))
+
+
+def _month(answer: Answer) -> int | None:
+    return answer.crime.month if answer.crime is not None else None
 
 
 def detail_sections(answer: Answer) -> list[str]:
     """What the buttons under an answer show: minor types, stop and search, taser in full."""
     out = []
-    month = answer.crime.month if answer.crime is not None else None
+    f = answer.freshness
     if answer.crime is not None:
-        out.append(minor_html(answer.crime))
+        out.append(minor_html(answer.crime, place_words(answer), f))
     if answer.stop_search is not None:
-        out.append(stop_search_detail_html(answer.stop_search, month))
+        out.append(stop_search_detail_html(answer.stop_search, f))
     if answer.taser is not None:
-        out.append("\n".join(taser_block(answer.taser, month)))
+        out.append("\n".join(taser_block(answer.taser, f)))
     return out
 
 
-def ward_html(crime: WardMonth, rate: WardRate | None, borough: str) -> str:
+def ward_html(crime: WardMonth, rate: WardRate | None, borough: str,
+              f: Freshness | None) -> str:
     """A ward's figures without a postcode (the text under a button's picture)."""
     sections: list[Sequence[str]] = [
-        [f"<b>{esc(crime.ward_name)}</b> ward, {esc(borough)}."], crime_block(crime)]
+        [f"<b>{esc(crime.ward_name)}</b> ward, {esc(borough)}.", age_block(f, crime.month)],
+        crime_block(crime)]
     if rate is not None:
-        sections.append(rate_block(rate))
+        sections.append(rate_block(rate, f))
     sections.append([f"<i>{texts.ATTRIBUTION}</i>"])
     return fit("\n\n".join("\n".join(s) for s in sections))

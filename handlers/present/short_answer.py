@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from datastore.query.figures import month_name, months_between
+from datastore.query.figures import month_name
 from datastore.query.freshness import Freshness
 from datastore.query.lookup import Answer
 from datastore.query.models import AreaMonth, AreaRate, BoroughRate, StopSearchSummary, TaserSummary
-from handlers.present import texts
+from handlers.present import age, texts
 from handlers.present.compare import compare_html
 from handlers.present.names import display
 from handlers.present.problems import problem_message
 from handlers.present.words import (
-    age_phrase,
     change_phrase,
-    day,
     esc,
     fit,
     n,
@@ -27,15 +25,13 @@ from handlers.present.words import (
 SUMMARY_LIMIT: Final = 900  # one phone screen
 
 
-def _short_freshness(f: Freshness | None) -> str | None:
-    """One line when newer figures may exist; the full wording is under Sources and limits."""
-    if f is None or not f.stale:
-        return None
-    if f.behind and f.latest_month is not None:
-        return f"⚠️ <i>These run to {month_name(f.latest_month)}; newer figures may exist.</i>"
-    if f.following and f.last_checked is not None:
-        return f"⚠️ <i>Newer figures may exist: publishers last reached {day(f.last_checked)}.</i>"
-    return "⚠️ <i>Newer figures may exist.</i>"
+def with_age(head: str, f: Freshness | None, month: int | None = None) -> list[str]:
+    """An answer's first line — its place, then its figures' period and age — and, when
+    newer figures have been published, a plain warning under it."""
+    lines = [f"{head} <i>{esc(age.headline(f, month))}.</i>"]
+    if note := age.newer_note(f, short=True):
+        lines.append(f"⚠️ <i>{esc(note)}</i>")
+    return lines
 
 
 def month_line(crime: AreaMonth) -> str:
@@ -48,27 +44,23 @@ def month_line(crime: AreaMonth) -> str:
     return line + "."
 
 
-def _rate_line(rate: AreaRate) -> str:
-    areas = "boroughs" if isinstance(rate, BoroughRate) else "wards"
+def _rate_line(rate: AreaRate, f: Freshness | None) -> str:
+    borough = isinstance(rate, BoroughRate)
+    areas = "boroughs" if borough else "wards"
+    basis = texts.BOROUGH_LONDON_SHORT if borough else texts.WARD_LONDON_SHORT
     line = (f"<b>12 months to {month_name(rate.last_month)}</b>: {rate.rate:,.1f} per 1,000 "
-            f"residents, {ratio(rate.ratio)}× London's {rate.london_rate:,.1f}: "
-            f"<b>{rate.band} the London average</b>, rank {n(rate.rank)} of {n(rate.of)} "
-            f"{areas} (1 = highest).")
+            f"residents ({esc(age.residents(f, short=True))}), {ratio(rate.ratio)}× London's "
+            f"{rate.london_rate:,.1f} ({basis}): <b>{rate.band} the London average</b>, rank "
+            f"{n(rate.rank)} of {n(rate.of)} {areas} (1 = highest).")
     if rate.band == "well above":
         line += f"\n<i>{texts.BUSY_PLACE_SHORT}</i>"
     return line
 
 
-def _lag(month: int, crime_month: int | None) -> str:
-    if crime_month is None or months_between(month, crime_month) < texts.FRESH_MONTHS:
-        return ""
-    return f" ({age_phrase(months_between(month, crime_month))} older)"
-
-
-def stop_search_line(ss: StopSearchSummary, crime_month: int | None) -> str:
-    """Stop and search in one line: the borough, month, how many and the commonest outcome."""
-    head = f"<b>Stop and search</b>, {esc(ss.borough)}, {month_name(ss.month)}" \
-           f"{_lag(ss.month, crime_month)}: "
+def stop_search_line(ss: StopSearchSummary, f: Freshness | None) -> str:
+    """Stop and search in one line: the borough, month and its age, how many and the
+    commonest outcome."""
+    head = f"<b>Stop and search</b>, {esc(ss.borough)}, {age.month_aged(ss.month, f)}: "
     if ss.complete:
         head += plural(ss.total, "search", "searches")
     else:
@@ -79,11 +71,10 @@ def stop_search_line(ss: StopSearchSummary, crime_month: int | None) -> str:
     return head + "."
 
 
-def taser_line(t: TaserSummary, crime_month: int | None) -> str:
-    """Taser in one line: the area, period, deployments and how many were fired."""
+def taser_line(t: TaserSummary, f: Freshness | None) -> str:
+    """Taser in one line: the area, period and its age, deployments and how many fired."""
     where = "whole Met" if t.area_type == "force" else f"{esc(t.name)} borough"
-    end = int(t.period_end.replace("-", ""))
-    line = (f"<b>Taser</b>, {where}, {esc(t.period_label)}{_lag(end, crime_month)}: "
+    line = (f"<b>Taser</b>, {where}, {esc(age.taser_aged(t, f))}: "
             f"{plural(t.deployments, 'deployment')}")
     if "fired" in t.by_type:
         line += f", {n(t.by_type['fired'])} fired"
@@ -108,26 +99,23 @@ def summary_html(answer: Answer, foot: str = texts.SUMMARY_FOOT) -> str:
         assert place is not None
         head = (f"<b>{esc(place.postcode)}</b>: " if place.postcode else "") + (
             f"<b>{esc(place.ward_name)}</b> ward, {esc(place.lad_name)}.")
-    lines = [head]
-    if fresh := _short_freshness(answer.freshness):
-        lines.append(fresh)
     crime = answer.crime
-    month = crime.month if crime is not None else None
+    f = answer.freshness
+    lines = with_age(head, f, crime.month if crime is not None else None)
     body: list[str] = []
     if crime is not None:
         body.append(month_line(crime))
     elif borough:
         body.append(texts.NO_BOROUGH_CRIME)
     if answer.rate is not None:
-        body.append(_rate_line(answer.rate))
+        body.append(_rate_line(answer.rate, f))
     elif crime is not None:
         body.append(f"<i>{texts.NO_RATE_SHORT}</i>")
     if borough and crime is not None and answer.ward_month is not None \
             and crime.month != answer.ward_month:
-        body.append(f"<i>The borough figures run to {month_name(crime.month)}; the ward "
-                    f"figures to {month_name(answer.ward_month)}.</i>")
+        body.append(f"<i>Ward figures run to {esc(age.month_aged(answer.ward_month, f))}.</i>")
     if answer.stop_search is not None:
-        body.append(stop_search_line(answer.stop_search, month))
+        body.append(stop_search_line(answer.stop_search, f))
     if answer.taser is not None:
-        body.append(taser_line(answer.taser, month))
+        body.append(taser_line(answer.taser, f))
     return fit("\n".join(lines) + "\n\n" + "\n".join(body) + f"\n\n<i>{foot}</i>")

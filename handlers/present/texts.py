@@ -9,7 +9,8 @@ EXAMPLE_POSTCODE: Final = "SW1A 1AA"
 ATTRIBUTION: Final = (
     "Sources: Metropolitan Police Service via the London Datastore; data.police.uk; Home Office; "
     "ONS Census 2021; OS Code-Point Open. Open Government Licence v3.0. "
-    "The Met revises its figures every month; these are the latest it has published."
+    "The Met revises past months each time it publishes; these are as it published them for "
+    "the month named above."
 )
 
 # What each figure is made from (answers say it in words; `ask --json` carries it).
@@ -21,6 +22,10 @@ BOROUGH_CRIME_BASIS: Final = (
     "Datastore), which also counts crimes not placed in any ward")
 WARD_LONDON_BASIS: Final = "every Met ward's crimes ÷ its residents"
 BOROUGH_LONDON_BASIS: Final = "the 32 boroughs' crimes ÷ their residents"
+# The same, in a few words, where London's average is quoted beside a rate: the ward basis
+# (101.2 on the bundled data) and the borough file's (103.6) differ, so each says which it is.
+WARD_LONDON_SHORT: Final = "all Met wards"
+BOROUGH_LONDON_SHORT: Final = "borough figures"
 
 WARD_RATE_NOTE: Final = (
     "Residents: the ward's Census 2021 usual residents (ONS). The borough and London figures "
@@ -39,15 +44,15 @@ BOROUGH_FILE_NOTE: Final = (
 )
 
 NO_RATE: Final = (
-    "No 12-month rate: the current data does not hold all of the last 12 months, and a rate "
+    "No 12-month rate: the figures I hold lack one of the 12 months to their last, and a rate "
     "over fewer months would mislead."
 )
 
-NO_RATE_SHORT: Final = "No 12-month rate: the data does not hold all of the last 12 months."
+NO_RATE_SHORT: Final = "No 12-month rate: the figures lack one of the 12 months to their last."
 
 # Under the short first answer (handlers/render.py: summary_html).
 SUMMARY_FOOT: Final = "The buttons show crime by type, stop and search, taser and the sources."
-BOROUGH_FOOT: Final = "The buttons are the borough's wards, highest crime rate first."
+BOROUGH_FOOT: Final = "Below the borough's buttons: its wards, highest crime rate first."
 
 LIMITS: Final = (
     "<b>Limits</b>: some crimes have no location and are in no ward; most fraud is recorded by "
@@ -59,20 +64,36 @@ NO_STOP_SEARCH: Final = "No stop-and-search figures are loaded for this borough.
 
 NO_BOROUGH_CRIME: Final = "No borough crime figures are loaded."
 
-# A figure this many months or more older than the crime figures says how much older.
-FRESH_MONTHS: Final = 3
-
 BUSY_PLACE_NOTE: Final = (
     "This ward's rate is far above average. Rates count crimes against residents only: where "
     "many more people work, shop, travel or visit than live (central London, stations, "
     "shopping centres, Heathrow), the rate overstates the risk to a resident."
 )
 
+# Why an area is far above the London average on a map, where a reason is known (by ward or
+# borough code); every map with such an area also says RESIDENTS_ONLY.
+OUTLIER_REASONS: Final = {
+    "E05013570": "it holds Heathrow Airport, whose crimes count against the ward's few "
+                 "residents.",
+    "E05013808": "the heart of the West End, where far more people shop, work and go out than "
+                 "live.",
+    "E05013806": "it holds Whitehall, Trafalgar Square and St James's Park, where far more "
+                 "people work and visit than live.",
+    "E09000033": "it holds the West End and St James's, where far more people shop, work and "
+                 "visit than live.",
+}
+RESIDENTS_ONLY: Final = (
+    "Rates count crimes against residents only: where far more people work, shop, travel or "
+    "visit than live, a rate overstates the risk to a resident.")
+
 STOP_SEARCH_PARTIAL: Final = (
     "police.uk's open API holds only part of the Met's searches (about a third of them in "
     "September 2024 to April 2025), so these are shares of a sample, not the number of "
     "searches."
 )
+
+# What a count from police.uk's open API is, wherever it is written down (CSV, XLSX, JSON).
+SAMPLE_RECORDS: Final = "records in police.uk's open API (a sample, not the number of searches)"
 
 STOP_SEARCH_NOTE: Final = (
     "Counted in the borough where the search took place, not the borough of the officer's "
@@ -92,9 +113,10 @@ CENTRAL_BOROUGHS: Final = frozenset({
 })
 
 TASER_FORCE_NOTE: Final = (
-    "These are the latest taser figures openly published for the Met: the Home Office's "
-    "Met-wide yearly figures. The Met's borough figures are no longer openly downloadable; "
-    "they appear here if the bot's operator loads the Met's Use of Force file."
+    "These are the Home Office's yearly figures for the whole Met, the newest year this copy "
+    "holds (the Home Office publishes a year's figures each year). The Met's borough figures "
+    "are no longer openly downloadable; they appear here if the bot's operator loads the "
+    "Met's Use of Force file."
 )
 
 TASER_FORCE_SOURCE: Final = (
@@ -164,10 +186,11 @@ UNAVAILABLE: Final = (
 
 TERMINATED: Final = "is no longer in use: Royal Mail terminated it"
 
+# {age}: the statement of age of the figures held (handlers/present/info_text.py).
 START: Final = (
     "<b>WardWatch</b> tells you what the Metropolitan Police publish about your part of London: "
-    "crime in your ward last month and over a year against the London average, stop and search "
-    "in your borough, and taser use.\n\n"
+    "the crimes recorded in your ward month by month and over a year against the London "
+    "average, stop and search in your borough, and taser use.\n{age}\n\n"
     f"Send me a postcode, for example <code>{EXAMPLE_POSTCODE}</code>, or press "
     "<b>Send my location</b> below. "
     "In a group, use <code>/postcode SW1A 1AA</code>.\n/help lists everything I can do."
@@ -189,8 +212,9 @@ HELP: Final = (
     f"• <code>/subscribe {EXAMPLE_POSTCODE}</code>: this chat gets that ward's figures each "
     "month when the Met publishes them (up to 5 wards; in a group, admins decide). "
     "/subscriptions lists them; /unsubscribe stops one or all.\n"
-    "• /types explains the crime types. /about says where the figures come from, their limits "
-    "and what I store. /forget erases everything stored for this chat."
+    "• /types explains the crime types. /about says where the figures come from, how old "
+    "each is, their limits and what I store. /forget erases everything stored for this chat.\n"
+    "{age}"
 )
 
 TYPES_FOOT: Final = (
@@ -213,7 +237,7 @@ GROUP_WELCOME: Final = (
 GROUP_START: Final = (
     "<b>WardWatch</b> answers here with the Met's published crime figures for a London "
     f"postcode: <code>/postcode {EXAMPLE_POSTCODE}</code>. In a group I see only commands, so "
-    "a postcode on its own is not read. /help lists the group's commands."
+    "a postcode on its own is not read. /help lists the group's commands.\n{age}"
 )
 
 GROUP_HELP: Final = (
@@ -225,7 +249,8 @@ GROUP_HELP: Final = (
     "• /subscriptions: the wards this group follows.\n"
     f"• Administrators: <code>/subscribe {EXAMPLE_POSTCODE}</code> (the ward's figures here "
     "each month), <code>/unsubscribe</code>, /forget (erase what I store for the group).\n"
-    "• /types, /about: the crime types; sources, limits and what I store."
+    "• /types, /about: the crime types; sources, how old each figure is, limits and what I "
+    "store.\n{age}"
 )
 
 GROUP_DOWNLOAD_LINK: Final = (
@@ -235,7 +260,7 @@ PRIVATE_BUTTON: Final = "Continue in a private chat"
 
 BOT_DESCRIPTION: Final = (
     "WardWatch tells you what the Metropolitan Police publish about your part of London. Send "
-    "a postcode (or share a location) for your ward's crime last month and over a year "
+    "a postcode (or share a location) for your ward's crime month by month and over a year "
     "against the London average, stop and search in the borough and taser use. Follow a ward "
     "for a digest each month; add me to a neighbourhood group and its admins can subscribe "
     "it. Official open data (Met Police, police.uk, ONS); nothing you look up is stored."
@@ -250,6 +275,8 @@ INLINE_FOOT: Final = "From WardWatch: open it for crime by type, stop and search
 OPEN_BOT: Final = "Open in WardWatch"
 
 SHARE_TEXT: Final = "{ward} ward's crime figures from the Met, and a monthly digest: WardWatch"
+SHARE_BOROUGH_TEXT: Final = "{borough}'s crime figures from the Met, ward by ward: WardWatch"
+SHARE_COMPARE_TEXT: Final = "{places} side by side, from the Met's crime figures: WardWatch"
 
 POSTCODE_USAGE: Final = (
     f"Send the postcode after the command, for example <code>/postcode {EXAMPLE_POSTCODE}</code>."
@@ -281,7 +308,8 @@ NOT_SAVED: Final = (
 )
 NOT_SAVED_ALERT: Final = "Sorry, I couldn't save that change just now, so nothing has changed."
 
-STALE_BUTTON: Final = "The figures have been updated since that message; showing the latest."
+STALE_BUTTON: Final = (
+    "The figures have been updated since that message; showing the ones I hold now.")
 
 BAD_BUTTON: Final = "That button has expired. Send the postcode again."
 
@@ -324,15 +352,19 @@ ABOUT: Final = (
     "<b>How the figures are made</b>: the Met counts crimes when they are recorded and places "
     "them in the ward where they happened. It publishes a rolling 24 months and revises the "
     "whole window every month (crimes are re-classified and late reports added), so I replace "
-    "the old figures as soon as new ones appear and never show an old set as current. Rates "
-    "are crimes per 1,000 Census 2021 usual residents over the last 12 months, against the "
+    "the old figures as soon as I load new ones, and every answer says which month its "
+    "figures run to and how old they are on the day you read it. Rates "
+    "are crimes per 1,000 Census 2021 usual residents over the 12 months to the figures' "
+    "month, against the "
     "London average on the same basis: for a ward, every Met ward's crimes ÷ its residents; "
     "for a borough, the Met's borough figures, which also count crimes not placed in a "
     "ward.\n\n"
     "<b>Stop and search</b> is counted where the search took place. police.uk's open API holds "
     "only part of the Met's searches (about a third in 2024-25), so from it I show shares, not "
-    "totals. <b>Taser</b>: the latest openly published figures are the Home Office's Met-wide "
-    "yearly ones; every answer says how old they are.\n\n"
+    "totals. <b>Taser</b>: the Met's borough figures are no longer openly published; I show "
+    "the Home Office's yearly figures for the whole Met, and every answer says which year "
+    "and how old it is.\n\n"
+    "{ages}\n\n"
     "<b>Limits</b>: some crimes have no location and are in no ward; fraud is mostly recorded "
     "by Action Fraud, not the Met; between 200 and 1,000 new London postcodes appear every "
     "month, so a brand-new one may not be known yet; the City of London has its own force, "
@@ -381,7 +413,7 @@ MEDIA_FAILED: Final = (
 DRAW_FAILED: Final = "I couldn't make the {what} just now. Please try again in a few minutes."
 
 NO_MAP: Final = (
-    "I can't draw that map: the current data has no 12 full months to compare areas by."
+    "I can't draw that map: the figures I hold lack one of the 12 months to compare areas by."
 )
 
 # -- subscriptions and digests (handlers/subscribe.py, handlers/admin.py) --------------------
@@ -404,7 +436,8 @@ NO_SUBSCRIPTIONS: Final = (
     "your postcode) to get that ward's figures each month."
 )
 
-LATEST_DIGEST: Final = "Here is its latest digest, as it will come each month:"
+# Before the digest a /subscribe reply carries, for the newest month this copy holds.
+LATEST_DIGEST: Final = "Here is its digest for {month}, as one will come each month:"
 
 SUBSCRIPTIONS_HINT: Final = "Press a button below to stop following a ward."
 
@@ -486,6 +519,7 @@ FEED_NAMES: Final = {
     "stop_search_mps": "Stop and search, the Met's extract (London Datastore)",
     "stop_search_police_uk": "Stop and search (data.police.uk)",
     "taser": "Use of force (London Datastore)",
+    "taser_home_office": "Taser, Met-wide (Home Office, GOV.UK)",
 }
 
 COMPARE_USAGE: Final = (
@@ -493,5 +527,3 @@ COMPARE_USAGE: Final = (
     f"<code>/compare {EXAMPLE_POSTCODE} and E8 1DY</code> or <code>/compare Hackney, Camden</code>."
 )
 
-# /trend or /export of a borough: charts and downloads are made for one ward.
-BY_WARD: Final = "Charts and downloads are made for one ward: choose one of the borough's wards."

@@ -1,16 +1,14 @@
-"""Formatting shared by every renderer: escaping, counts, plurals, ages in words, and
-fitting a message to Telegram's limit."""
+"""Formatting shared by every renderer: escaping, counts, plurals, days, and fitting a
+message to Telegram's limit (ages in words: handlers/present/age.py)."""
 
 from __future__ import annotations
 
 import html
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date
 from typing import Final
 
-from datastore.query.figures import months_between
-from handlers.present import texts
 from handlers.present.names import display
 
 TELEGRAM_LIMIT: Final = 4096
@@ -49,40 +47,13 @@ def ratio(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-_NUMBER_WORDS: Final = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                        "nine", "ten", "eleven", "twelve")
-
-
-def age_phrase(months: int) -> str:
-    """How long ago, in words: '5 months', 'a year', 'over a year', 'over six years'."""
-    if months < 12:
-        return plural(months, "month")
-    if months == 12:
-        return "a year"
-    years = months // 12
-    if years == 1:
-        return "over a year"
-    words = _NUMBER_WORDS[years] if years < len(_NUMBER_WORDS) else n(years)
-    return f"{'' if months % 12 == 0 else 'over '}{words} years"
-
-
-def behind(month: int, crime_month: int | None) -> str:
-    """' (11 months older than the crime figures)' when a figure trails the crime month by
-    FRESH_MONTHS or more, else ''."""
-    if crime_month is None:
-        return ""
-    lag = months_between(month, crime_month)
-    if lag < texts.FRESH_MONTHS:
-        return ""
-    return f" ({age_phrase(lag)} older than the crime figures)"
-
-
 def percent(part: int, total: int) -> str:
     share = part / total * 100
     return "under 1%" if 0 < share < 0.5 else f"{share:.0f}%"
 
 
-def day(when: datetime) -> str:
+def day(when: date) -> str:
+    """'7 December 2026'."""
     return f"{when.day} {when.strftime('%B %Y')}"
 
 

@@ -11,7 +11,8 @@ Public API
 Conventions
     * Content, not names, decides the kind.  gzip is recognised by its magic bytes; a file
       named ``.gz`` whose content is not gzip is rejected as mislabelled.  (The one use of a
-      name: Home Office taser tables carry no dates, so their period comes from the name.)
+      name: the Home Office's taser tables cleaned to CSV carry no dates, so their period
+      comes from the name; its own ODS tables say theirs.)
     * Text must be UTF-8 (a UTF-8 byte-order mark is accepted); UTF-16 and bytes that are
       not UTF-8 are rejected.  Exception: the Met's Use of Force CSV falls back to
       Windows-1252, the encoding its exports use.
@@ -29,7 +30,7 @@ Conventions
       combined dataset.
 
 Each kind's details are in its module's docstring (``_crime``, ``_population``,
-``_postcodes``, ``_stop_search``, ``_taser``, ``_boundaries``).
+``_postcodes``, ``_stop_search``, ``_taser`` and ``_home_office``, ``_boundaries``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from datastore.ingest import SNAPSHOT_DIR
 from datastore.ingest.loaders import (
     _boundaries,
     _crime,
+    _home_office,
     _population,
     _postcodes,
     _stop_search,
@@ -67,7 +69,7 @@ from datastore.ingest.loaders._detect import (
     unknown_header,
 )
 from datastore.ingest.loaders._source import CsvTable, decode_text, read_csv_table, read_xlsx
-from datastore.storage.kinds import COLUMNS, KINDS, TASER_TYPES, Kind, Loaded
+from datastore.storage.kinds import COLUMNS, KINDS, TASER_NOT_STATED, TASER_TYPES, Kind, Loaded
 
 __all__ = [
     "COLUMNS",
@@ -161,6 +163,8 @@ def read_file(
         _expect(found, "json", actual)
         frame, notes = _boundaries.load(src.label, found.payload, actual)
         months: tuple[int, ...] = ()
+    elif actual == "taser" and found.fmt == "ods":
+        frame, months, notes = _home_office.load_ods(src, found.payload)
     else:
         frame, months = _load(found, actual, wards, borough_boundaries)
     if frame.empty:
@@ -171,7 +175,8 @@ def read_file(
 
 def _expect(found: Sniffed, fmt: str, kind: Kind) -> None:
     if found.fmt != fmt:
-        what = {"csv": "CSV", "json": "JSON", "xlsx": "an .xlsx workbook"}
+        what = {"csv": "CSV", "json": "JSON", "xlsx": "an .xlsx workbook",
+                "ods": "an OpenDocument spreadsheet"}
         raise LoadError(
             found.src.label, f"{kind} must be {what[fmt]}, but the file is {what[found.fmt]}"
         )
@@ -245,7 +250,7 @@ def _load(
     _expect(found, "csv", kind)
     if found.taser_format == "uof":
         return _taser.load_uof(_table(found, _taser.wanted_columns(found.header)))
-    return _taser.load_ho(_table(found), src.name)
+    return _home_office.load_ho(_table(found), src.name)
 
 
 # --------------------------------------------------------------------------------------
@@ -363,7 +368,7 @@ def _combine_taser(parts: Sequence[Loaded], source: str) -> Loaded:
     )
     latest = stacked.groupby(key, sort=False)["_part"].transform("max")
     kept = stacked[stacked["_part"] == latest].drop(columns="_part")
-    rank = {t: i for i, t in enumerate(TASER_TYPES)}
+    rank = {t: i for i, t in enumerate((*TASER_TYPES, TASER_NOT_STATED))}
     kept = kept.assign(
         _force=kept["area_type"].ne("force"), _type=kept["deployment_type"].map(rank)
     )

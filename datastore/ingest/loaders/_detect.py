@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from datastore.errors import LoadError
-from datastore.ingest.loaders import _boundaries, _crime, _population, _stop_search, _taser
+from datastore.ingest.loaders import (
+    _boundaries,
+    _crime,
+    _home_office,
+    _population,
+    _stop_search,
+    _taser,
+)
 from datastore.ingest.loaders import _values as v
 from datastore.ingest.loaders._source import (
     GZIP_MAGIC,
@@ -26,7 +33,7 @@ from datastore.ingest.loaders._source import (
 )
 from datastore.storage.kinds import Kind
 
-Format = Literal["csv", "json", "xlsx"]
+Format = Literal["csv", "json", "xlsx", "ods"]
 # How each kind is recognised, for the error when nothing matches.
 ACCEPTED = (
     f"ward_crime (CSV: {_crime.EXPECTED['ward_crime']})",
@@ -39,7 +46,8 @@ ACCEPTED = (
     "stop_search (police.uk API JSON array of records, or CSV: Type,Date,"
     "Part of a policing operation,...; or the Met's dashboard extract CSV: Borough of Stop,"
     "Borough Code,Year_Month,StopDate,...,Count)",
-    "taser (Home Office CED table CSV: 'Police Force/Region,Drawn,...' or "
+    "taser (the Home Office's use of force data tables, .ods, with the table 'Use of CED by "
+    "type and police force'; a Home Office CED table CSV: 'Police Force/Region,Drawn,...' or "
     "'Region,Police force,Total,...'; or MPS Use of Force records, CSV or .xlsx, "
     "with Borough, IncidentDate and CED Drawn ... CED Fired)",
     "ward_boundaries (GeoJSON FeatureCollection with wdNNcd properties)",
@@ -86,7 +94,7 @@ class Sniffed:
     header: list[str]  # CSV / xlsx header ([] for JSON)
     delimiter: str = ","
     taser_format: Literal["ho", "uof"] | None = None
-    payload: Any = None  # the parsed JSON
+    payload: Any = None  # the parsed JSON, or the opened ODS workbook
 
 
 def unknown(src: Source, what: str) -> LoadError:
@@ -98,6 +106,9 @@ def unknown(src: Source, what: str) -> LoadError:
 
 def unknown_header(src: Source, header: list[str]) -> LoadError:
     """The error for a CSV whose header matches no kind: the columns found, and expected."""
+    if src.is_zip and _home_office.is_ods(src.data):
+        return unknown(src, "an OpenDocument spreadsheet with no table of taser use by type "
+                       "and police force")
     if _crime.looks_like_crime(header):
         return _crime.unrecognised(src.label, header)
     shown = ",".join(header[:12]) + (",…" if len(header) > 12 else "")
@@ -137,7 +148,7 @@ def classify_header(header: list[str]) -> tuple[Kind, Literal["ho", "uof"] | Non
         "Object of search",
     } <= names:
         return "stop_search", None
-    if _taser.ho_variant(header) is not None:
+    if _home_office.ho_variant(header) is not None:
         return "taser", "ho"
     if _taser.is_uof(header):
         return "taser", "uof"
@@ -212,6 +223,11 @@ def sniff(path: str | Path, kind: Kind | None = None, *, full: bool = True) -> S
     header; JSON and xlsx are always read whole, up to the largest cap).
     """
     head = open_source(path, head=HEAD_BYTES)
+    if _home_office.is_ods(head.data):  # the Home Office's data tables, read whole
+        src = open_source(path, max_bytes=MAX_BYTES["taser"], what="OpenDocument spreadsheet")
+        book, table = _home_office.find_table(src)
+        return Sniffed(src, "taser" if table else None, "ods", [],
+                       taser_format="ho" if table else None, payload=book)
     if head.is_zip:
         src = open_source(path, max_bytes=MAX_BYTES["taser"], what="xlsx")
         sheet = read_xlsx(src, _taser.UOF_SHEET, header_only=True)

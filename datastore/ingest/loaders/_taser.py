@@ -1,13 +1,5 @@
-"""Taser (CED) use: Home Office force tables, or the Met's record-level Use of Force file.
-
-Home Office "Police use of force statistics" CED tables (cleaned to CSV)
-    One row per force; two header variants (``Police Force/Region,Drawn,Aimed,...`` and
-    ``Region,Police force,Total,...``).  Only the Metropolitan row is kept: area_type
-    "force", one row per deployment type, ``subjects`` <NA> (the tables count uses, not
-    people).  The tables carry no dates, so the period comes from the file NAME
-    ("april2017-march2018", "january-march2017", "january-december2016", a financial year
-    "2019-20", or a bare year "2015" meaning the calendar year); a name with no period is an
-    error.
+"""Taser (CED) use: the Met's record-level Use of Force file, and the rows every taser loader
+makes (the Home Office's force tables are read by ``_home_office``).
 
 MPS "Use of Force" records (London Datastore; CSV, or .xlsx with the records on sheet "UoF")
     One row per officer per subject.  What is known of the real layout comes from public
@@ -63,18 +55,6 @@ from datastore.storage.kinds import TASER_TYPES
 
 FORCE_NAME = "Metropolitan Police Service"
 
-# Home Office table header -> deployment type.
-HO_TYPES = {
-    "drawn": "drawn",
-    "aimed": "aimed",
-    "red-dot": "red_dot",
-    "arced": "arced",
-    "fired": "fired",
-    "drive stun": "drive_stun",
-    "angled drive stun": "angled_drive_stun",
-}
-HO_NAME_COLUMNS = ("Police Force/Region", "Police force")
-
 # Use of Force column suffix (lower case) -> deployment type.
 UOF_TYPES = {
     "drawn": "drawn",
@@ -122,18 +102,6 @@ _CED_COLUMN = re.compile(r"(CED\d*)\s+(.+)", re.IGNORECASE)
 # recognising the formats
 
 
-def ho_variant(header: list[str]) -> str | None:
-    """The Met-row name column of a Home Office CED table header, or None."""
-    lowered = {h.lower() for h in header}
-    if "drawn" not in lowered or "fired" not in lowered:
-        return None
-    if "Police Force/Region" in header:
-        return "Police Force/Region"
-    if "Region" in header and "Police force" in header:
-        return "Police force"
-    return None
-
-
 def uof_columns(header: list[str]) -> dict[str, list[str]]:
     """Deployment type -> the CED columns (every device) that record it."""
     found: dict[str, list[str]] = {t: [] for t in TASER_TYPES}
@@ -155,63 +123,22 @@ def is_uof(header: list[str]) -> bool:
     return "Borough" in header and any(uof_columns(header).values())
 
 
-# --------------------------------------------------------------------------------------
-# periods from file names
-
-_MONTH_WORDS = {name.lower(): i + 1 for i, name in enumerate(v.MONTH_NAMES)}
-_MONTH_WORDS.update({name[:3].lower(): i + 1 for i, name in enumerate(v.MONTH_NAMES)})
-_MONTH_WORDS["sept"] = 9
-_M = "|".join(sorted(_MONTH_WORDS, key=len, reverse=True))
-_Y = r"(?:19|20)\d\d"
-_SEP = r"[-_ .]*"
-_RANGE_TWO_YEARS = re.compile(
-    rf"(?<![a-z])({_M}){_SEP}({_Y}){_SEP}(?:to{_SEP})?({_M}){_SEP}({_Y})(?!\d)"
-)
-_RANGE_ONE_YEAR = re.compile(rf"(?<![a-z])({_M}){_SEP}(?:to{_SEP})?({_M}){_SEP}({_Y})(?!\d)")
-_FINANCIAL_YEAR = re.compile(rf"(?<!\d)({_Y})[-_/](\d\d)(?!\d)")
-_YEAR = re.compile(rf"(?<!\d)({_Y})(?!\d)")
-
-
-def period_from_name(name: str) -> tuple[int, int] | None:
-    """(first YYYYMM, last YYYYMM) from a file name, or None when it names no period."""
-    stem = name.lower()
-    for suffix in (".gz", ".csv", ".xlsx"):
-        stem = stem.removesuffix(suffix)
-    m = _RANGE_TWO_YEARS.search(stem)
-    if m:
-        start = int(m.group(2)) * 100 + _MONTH_WORDS[m.group(1)]
-        end = int(m.group(4)) * 100 + _MONTH_WORDS[m.group(3)]
-        return (start, end) if start <= end else None
-    m = _RANGE_ONE_YEAR.search(stem)
-    if m:
-        year = int(m.group(3))
-        start, end = year * 100 + _MONTH_WORDS[m.group(1)], year * 100 + _MONTH_WORDS[m.group(2)]
-        return (start, end) if start <= end else None
-    m = _FINANCIAL_YEAR.search(stem)
-    if m and int(m.group(2)) == (int(m.group(1)) + 1) % 100:
-        year = int(m.group(1))
-        return year * 100 + 4, (year + 1) * 100 + 3
-    years = {int(y) for y in _YEAR.findall(stem)}
-    if len(years) == 1:
-        year = years.pop()
-        return year * 100 + 1, year * 100 + 12
-    return None
-
-
 def _label(start: int, end: int) -> str:
     if start == end:
         return v.month_label(start)
     return f"{v.month_label(start)} to {v.month_label(end)}"
 
 
-def _rows(
+def frame_rows(
     areas: list[tuple[str, str]],
     start: int,
     end: int,
     deployments: npt.NDArray[np.int64],
     subjects: npt.NDArray[np.int64] | None,
+    published: str | None = None,
 ) -> pd.DataFrame:
-    """One row per (area, deployment type); arrays are (areas x TASER_TYPES)."""
+    """One row per (area, deployment type); arrays are (areas x TASER_TYPES); `published`
+    the date the figures were published (ISO), when the file says it."""
     k = len(TASER_TYPES)
     n = len(areas)
     subject_values: Any = (
@@ -229,61 +156,9 @@ def _rows(
             "deployment_type": v.as_str(list(TASER_TYPES) * n),
             "deployments": deployments.reshape(-1).astype(np.int64),
             "subjects": subject_values,
+            "published": v.as_str(np.array([published] * (n * k), dtype=object)),
         }
     )
-
-
-# --------------------------------------------------------------------------------------
-# Home Office tables
-
-
-def load_ho(table: CsvTable, file_name: str) -> tuple[pd.DataFrame, tuple[int, ...]]:
-    name_column = ho_variant(table.header)
-    if name_column is None:
-        raise LoadError(
-            table.label,
-            "not a taser file: expected a Home Office CED table ('Police Force/Region,Drawn,...'"
-            " or 'Region,Police force,Total,...') or MPS Use of Force records (Borough, "
-            "IncidentDate, CED Drawn ... CED Fired)",
-            row=1,
-        )
-    by_lower = {h.lower(): h for h in table.header}
-    columns: list[str] = []
-    for header_name, kind in HO_TYPES.items():
-        if header_name not in by_lower:
-            raise LoadError(
-                table.label, f"the header lacks the {kind} column", row=1, column=header_name
-            )
-        columns.append(by_lower[header_name])
-    names = table.frame[name_column].str.strip().str.lower()
-    met = np.flatnonzero(names.str.fullmatch(r"metropolitan(?: police(?: service)?)?"))
-    if met.size == 0:
-        raise LoadError(
-            table.label, "there is no Metropolitan row", row=None, column=name_column
-        )
-    if met.size > 1:
-        rows = ", ".join(str(table.line(int(i))) for i in met)
-        raise LoadError(table.label, f"there are several Metropolitan rows: {rows}", row=None)
-    period = period_from_name(file_name)
-    if period is None:
-        raise LoadError(
-            table.label,
-            "the file name gives no period (e.g. 'april2019-march2020', 'january-march2017', "
-            "'2019-20' or a year '2016'); Home Office CED tables carry no dates of their own",
-        )
-    i = int(met[0])
-    met_row = CsvTable(
-        label=table.label,
-        header=table.header,
-        frame=table.frame.iloc[[i]].reset_index(drop=True),
-        lines=table.lines[[i]],
-    )
-    values = v.counts(met_row, columns)[0]
-    by_type = dict(zip(HO_TYPES.values(), values, strict=True))
-    deployments = np.array([[by_type[t] for t in TASER_TYPES]], dtype=np.int64)
-    start, end = period
-    frame = _rows([("force", FORCE_NAME)], start, end, deployments, None)
-    return frame, v.month_range(start, end)
 
 
 # --------------------------------------------------------------------------------------
@@ -439,5 +314,5 @@ def load_uof(table: CsvTable) -> tuple[pd.DataFrame, tuple[int, ...]]:
             chosen = tasered if area_type == "force" else tasered & (subject_borough == name)
             subjects[a] = np.bincount(highest[chosen], minlength=len(TASER_TYPES))
     start, end = int(months.min()), int(months.max())
-    frame = _rows(areas, start, end, deployments, subjects)
+    frame = frame_rows(areas, start, end, deployments, subjects)
     return frame, v.month_range(start, end)

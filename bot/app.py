@@ -43,6 +43,7 @@ from handlers import (
     admin,
     choices,
     errors,
+    gate,
     info,
     inline,
     keyboards,
@@ -64,6 +65,7 @@ from handlers.present import texts
 log = logging.getLogger(__name__)
 
 _EXIT_KEY: Final = "_exit_stack"
+_PROGRESS_KEY: Final = "_progress"  # shows a first run's store build (the console)
 
 # The command menus, per BotCommandScope: private chats, groups, and group administrators
 # (who also manage what the group follows). In a group only commands reach the bot.
@@ -109,7 +111,7 @@ MENUS: Final = (
 def register(app: WardApp) -> None:
     """Add every handler, in order: the first matching handler of a group wins."""
     # Group -1 runs before all others: an over-limit chat stops here, before any store access.
-    app.add_handler(TypeHandler(Update, errors.flood_gate), group=-1)
+    app.add_handler(TypeHandler(Update, gate.flood_gate), group=-1)
     # Commands only from new messages (an edited command is not run twice).
     new = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("start", info.start, filters=new))
@@ -163,7 +165,7 @@ async def _post_init(app: WardApp) -> None:
     stack = AsyncExitStack()
     app.bot_data[SERVICES_KEY] = await stack.enter_async_context(open_services(
         cfg.storage_path, postcodes_url=cfg.postcodes.base_url,
-        postcodes_timeout=cfg.postcodes.timeout))
+        postcodes_timeout=cfg.postcodes.timeout, progress=app.bot_data.pop(_PROGRESS_KEY, None)))
     app.bot_data[_EXIT_KEY] = stack
     settings: BotSettings = app.bot_data[SETTINGS_KEY]
     stack.push_async_callback(settings.media.close)  # the render process, if one is running
@@ -199,23 +201,29 @@ async def _post_shutdown(app: WardApp) -> None:
 class LeanApplication(WardApp):
     """PTB's Application without one set that only grows (with no persistence, PTB still
     records the chat and user of every update to update in a persistence, and empties those
-    sets only when it persists, so every chat the bot ever served stayed in memory), and
-    whose stop cancels a data check first."""
+    sets only when it persists, so every chat the bot ever served stayed in memory. And it
+    stops without waiting for the messages the flood gate holds (PTB awaits every task
+    `create_task` made: a held message's answer may be a minute away), nor for a data check
+    under way."""
+
+    async def stop(self) -> None:
+        """Stop, letting go of what the flood gate holds and cancelling a data check under
+        way (its download, and its loading child with it) first: PTB's stop waits for running
+        jobs and tasks, and a check downloading a slow file kept SIGTERM waiting for over a
+        minute."""
+        settings: BotSettings | None = self.bot_data.get(SETTINGS_KEY)
+        if settings is not None:
+            gate.let_go(settings)
+        service: jobs.DigestService | None = self.bot_data.get(DIGESTS_KEY)
+        if service is not None:
+            service.cancel_check()
+        await super().stop()
 
     def _mark_for_persistence_update(
         self, *, update: object | None = None, job: Job[WardContext] | None = None
     ) -> None:
         if self.persistence is not None:
             super()._mark_for_persistence_update(update=update, job=job)
-
-    async def stop(self) -> None:
-        """Stop, a data check under way cancelled first (its download, and its loading child
-        with it): PTB's stop waits for running jobs and tasks, and a check downloading a slow
-        file kept SIGTERM waiting for over a minute."""
-        service: jobs.DigestService | None = self.bot_data.get(DIGESTS_KEY)
-        if service is not None:
-            service.cancel_check()
-        await super().stop()
 
 
 def build_application(
@@ -224,8 +232,10 @@ def build_application(
     token: str | None = None,
     request: BaseRequest | None = None,
     rate_limit: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> WardApp:
-    """Build the Application from the config; `request` swaps the transport (console, tests)."""
+    """Build the Application from the config; `request` swaps the transport (console, tests);
+    `progress` is told each step of a first run's store build."""
     quiet_noisy_loggers()
     secret = token or (cfg.telegram.token.reveal() if cfg.telegram.token else None)
     if not secret:
@@ -250,6 +260,7 @@ def build_application(
     app.bot_data["config"] = cfg
     app.bot_data[jobs.DIGEST_REQUEST_KEY] = request  # digests go through the same transport
     app.bot_data[SETTINGS_KEY] = BotSettings(admin_ids=cfg.admin_ids)
+    app.bot_data[_PROGRESS_KEY] = progress
     register(app)
     return app
 

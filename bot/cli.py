@@ -11,11 +11,12 @@ import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from bot import config as config_mod
 from bot.logs import (
+    LOG_FORMAT,
+    console_logging,
     quiet_noisy_loggers,
     redact_token,
     redact_uncaught,
@@ -32,22 +33,26 @@ from datastore.storage.store import (
     Version,
 )
 from handlers.present import json_out, report, texts, words
-from handlers.render_process import RenderUnavailable
-
-if TYPE_CHECKING:  # pictures and downloads: imported by the commands that make them
-    from handlers.media_files import MediaFile
-    from handlers.present.exports import Format
 
 log = logging.getLogger("wardwatch")
 
 # Queries of `ask --json -` answered concurrently (only postcodes.io look-ups ever wait).
 ASK_WINDOW = 64
 
+# Exit statuses: 0 done; 1 an error (the store, the disk, a publisher); 2 a usage or config
+# error; 3 (bot/cli_files.py: EXIT_NO_FILE) `chart`, `map` or `export` wrote no file because
+# the query has none to give.
+
+PLACE_HELP = ("a postcode, a ward or borough name, a district, or two places to compare, as "
+              "a resident would type it")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wardwatch",
         description="London crime figures by postcode, from the Met's published data.",
+        epilog="With no COMMAND, wardwatch starts the console chat (when no Telegram token is "
+               "configured; with one, it says how to run the bot).",
     )
     parser.add_argument("--config", metavar="PATH",
                         help="config file (default: $WARDWATCH_CONFIG, else ./config.toml)")
@@ -60,26 +65,30 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("sources", nargs="*", metavar="PATH|URL",
                       help="files to load (default: the configured [sources])")
 
-    ask = sub.add_parser("ask", help="answer a postcode as the bot would")
+    ask = sub.add_parser("ask", help="answer a postcode, ward or borough as the bot would")
     ask.add_argument("--json", action="store_true", help="print JSON (one object per query)")
     ask.add_argument("--detail", action="store_true",
                      help="add crime by minor type and stop and search in full (text only)")
-    ask.add_argument("postcode", help="a postcode, or - to read one query per line from stdin")
+    ask.add_argument("query", metavar="PLACE",
+                     help=PLACE_HELP + "; or - to read one per line from stdin")
     sub.add_parser("run", help="run the Telegram bot (needs a token)")
     sub.add_parser("update", help="fetch what the publishers have newer now (London Datastore, "
                    "data.police.uk) and print what became current")
-    sub.add_parser("console", help="chat with the bot in this terminal (no Telegram needed)")
+    sub.add_parser("console", help="chat with the bot in this terminal (no Telegram needed; "
+                   "also what no COMMAND does)")
 
-    chart = sub.add_parser("chart", help="draw the chart of a postcode's crime month by month "
-                           "(PNG)")
-    chart.add_argument("postcode", nargs="+", help="a postcode")
+    chart = sub.add_parser("chart", help="draw the chart of a ward's crime month by month "
+                           "(PNG); exit status 3 if no file is written")
+    chart.add_argument("query", nargs="+", metavar="PLACE", help=PLACE_HELP)
     chart.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
-    area = sub.add_parser("map", help="draw a postcode's borough shaded against the London "
-                          "average (PNG); `london` for every borough")
-    area.add_argument("postcode", nargs="+", help="a postcode, or london")
+    area = sub.add_parser("map", help="draw a borough's wards shaded against the London "
+                          "average (PNG); `london` for every borough; exit status 3 if no "
+                          "file is written")
+    area.add_argument("query", nargs="+", metavar="PLACE", help=PLACE_HELP + "; or london")
     area.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
-    export = sub.add_parser("export", help="write every figure of a postcode's ward to a file")
-    export.add_argument("postcode", nargs="+", help="a postcode")
+    export = sub.add_parser("export", help="write every figure of a ward to a file; exit "
+                            "status 3 if no file is written")
+    export.add_argument("query", nargs="+", metavar="PLACE", help=PLACE_HELP)
     export.add_argument("--format", choices=("csv", "json", "xlsx"),
                         help="the file's format (default: --out's extension)")
     export.add_argument("--out", required=True, metavar="FILE", help="the file to write")
@@ -155,7 +164,9 @@ def cmd_run(cfg: config_mod.Config) -> int:
 async def cmd_console(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     from bot.console import run_console
 
-    return await run_console(cfg)
+    # A first run's steps are part of the chat: on its stdout, whatever that is.
+    return await run_console(cfg, progress=progress_printer(sys.stdout, "  "),
+                             log_file=getattr(args, "log_file", None))
 
 
 def store_advice(exc: StoreWriteError) -> str:
@@ -169,14 +180,19 @@ def store_advice(exc: StoreWriteError) -> str:
     return "Try again in a moment; if it persists, check the disk."
 
 
-def _progress(stream: TextIO) -> Callable[[str], None] | None:
-    if not stream.isatty():
-        return None
+def progress_printer(stream: TextIO, prefix: str = "wardwatch: ") -> Callable[[str], None]:
+    """Print each step of a long job on a line of its own ("…" while it goes on)."""
 
     def show(message: str) -> None:
-        print(f"wardwatch: {message}…", file=stream, flush=True)
+        end = "" if message.endswith((".", "…")) else "…"
+        print(f"{prefix}{message}{end}", file=stream, flush=True)
 
     return show
+
+
+def _progress(stream: TextIO) -> Callable[[str], None] | None:
+    """Progress on a terminal (stderr: a script's output stays clean), none otherwise."""
+    return progress_printer(stream) if stream.isatty() else None
 
 
 def services(cfg: config_mod.Config, progress: Callable[[str], None] | None = None
@@ -266,8 +282,8 @@ async def _answer_text(svc: Services, text: str, as_json: bool, detail: bool = F
 
 async def cmd_ask(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     async with services(cfg, _progress(sys.stderr)) as svc:
-        if args.postcode != "-":
-            print(await _answer_text(svc, args.postcode, args.json, args.detail))
+        if args.query != "-":
+            print(await _answer_text(svc, args.query, args.json, args.detail))
             return 0
         # One query per line, answers in input order, each written as soon as it and all
         # before it are ready; at most ASK_WINDOW in flight (only postcodes.io look-ups wait).
@@ -301,64 +317,10 @@ async def cmd_ask(cfg: config_mod.Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_media(cfg: config_mod.Config, args: argparse.Namespace) -> int:
-    """chart, map and export: write one file for a postcode.  A postcode we can't answer for
-    prints the answer's message instead, writes nothing and exits 0, as `ask` does."""
-    from handlers.present.exports import FORMATS
+    """chart, map and export: one file for a place (bot/cli_files.py)."""
+    from bot import cli_files
 
-    out = Path(args.out)
-    query = " ".join(args.postcode)
-    wanted = getattr(args, "format", None) or out.suffix.lstrip(".").lower()
-    fmt = next((f for f in FORMATS if f == wanted), None)
-    if args.command == "export" and fmt is None:
-        print("wardwatch export: give --format csv, json or xlsx (or an --out file ending in "
-              "one of them)", file=sys.stderr)
-        return 2
-    async with services(cfg, _progress(sys.stderr)) as svc:
-        try:
-            made = await _media(svc, args.command, query, fmt)
-        except RenderUnavailable as exc:  # a renderer's error, in one line: no traceback
-            print(f"wardwatch {args.command}: {exc}. Nothing was written.", file=sys.stderr)
-            return 1
-        if isinstance(made, str):  # a query it cannot draw: the answer's message
-            print(made)
-            return 0
-    if made is None:
-        print(words.strip_html(texts.NO_MAP), file=sys.stderr)
-        return 1
-    try:
-        await asyncio.to_thread(out.write_bytes, made.data)
-    except OSError as exc:
-        print(f"wardwatch {args.command}: cannot write {out}: {exc.strerror}", file=sys.stderr)
-        return 1
-    print(f"Wrote {out} ({len(made.data):,} bytes).")
-    print(words.strip_html(made.caption))
-    return 0
-
-
-async def _media(svc: Services, command: str, query: str, fmt: Format | None
-                 ) -> MediaFile | str | None:
-    """The file `chart`, `map` or `export` writes; the answer's message (str) for a query it
-    cannot draw; None for a map with no figures."""
-    from handlers import media_files
-
-    if command == "map" and query.strip().lower() == media_files.LONDON:
-        return await media_files.area_map(svc, None)
-    answer = await svc.answer(query)
-    res = answer.resolution
-    place = res.place
-    if answer.status == "ok" and res.area == "borough" and res.borough_code:
-        # the whole borough: its wards' map, its trend and figures from its own file
-        code = res.borough_code
-        return (await media_files.area_map(svc, code) if command == "map"
-                else await media_files.trend(svc, code) if command == "chart"
-                else await media_files.export(svc, code, fmt or "csv"))
-    if answer.status != "ok" or place is None:
-        return words.strip_html(report.answer_html(answer))
-    if command == "map":
-        return await media_files.area_map(svc, place.ward_code)
-    if command == "chart":
-        return await media_files.trend(svc, place.ward_code)
-    return await media_files.export(svc, place.ward_code, fmt or "csv")
+    return await cli_files.write_one(args, services(cfg, _progress(sys.stderr)))
 
 
 COMMANDS = {"load": cmd_load, "update": cmd_update, "ask": cmd_ask, "console": cmd_console,
@@ -396,21 +358,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format=LOG_FORMAT)
     quiet_noisy_loggers()
     try:
         cfg = config_mod.load(args.config)
     except config_mod.ConfigError as exc:
         print(f"wardwatch: {exc}", file=sys.stderr)
         return 2
-    if cfg.telegram.token is not None:
-        redact_token(cfg.telegram.token.reveal())  # from every log record, whatever its level
-        redact_uncaught(cfg.telegram.token.reveal())  # and from any traceback nothing caught
     if args.command is None:
         if cfg.telegram.token is not None:
             print(HAVE_TOKEN)
             return 0
         args.command = "console"
+    if args.command == "console":  # the log never interleaves with the chat
+        args.log_file = console_logging(sys.stdout, sys.stderr)
+    if cfg.telegram.token is not None:
+        redact_token(cfg.telegram.token.reveal())  # from every log record, whatever its level
+        redact_uncaught(cfg.telegram.token.reveal())  # and from any traceback nothing caught
     try:
         if args.command == "run":
             return cmd_run(cfg)

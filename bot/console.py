@@ -200,14 +200,19 @@ INTRO: Final = (
 )
 
 
-async def run_console(cfg: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    """Chat with the bot in the terminal until /quit or end of input."""
+async def run_console(cfg: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, *,
+                      progress: Callable[[str], None] | None = None,
+                      log_file: Path | None = None) -> int:
+    """Chat with the bot in the terminal until /quit or end of input. `progress` shows the
+    steps of a first run's store build; `log_file` is where the log goes, said at start."""
     console = Console(out)
     files = SaveFolder()
     app = build_application(cfg, token=CONSOLE_TOKEN,
-                            request=LocalBotApi(console.show, files), rate_limit=False)
+                            request=LocalBotApi(console.show, files), rate_limit=False,
+                            progress=progress)
+    logs = f"Log messages go to {log_file}.\n" if log_file else ""
     print(INTRO + "Pictures and downloads are saved in a new private folder in "
-          f"{tempfile.gettempdir()}; each one says where.\n", file=out, flush=True)
+          f"{tempfile.gettempdir()}; each one says where.\n" + logs, file=out, flush=True)
     loop = asyncio.get_running_loop()
     async with running(app):
         while True:

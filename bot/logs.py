@@ -4,13 +4,22 @@ the bot token is blotted out of every record the root handlers write."""
 from __future__ import annotations
 
 import logging
+import logging.handlers
+import os
 import sys
 import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Final, TextIO
+
+from platformdirs import user_log_dir
+
+LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# The console's log file: kept to about 1 MB (and one older file of as much).
+CONSOLE_LOG_BYTES: Final = 1_000_000
 
 # httpx logs every request URL at INFO (the token is in every Bot API URL, a postcode in
 # postcodes.io's); APScheduler every job run: WARNING and above only.
@@ -128,3 +137,48 @@ def reporting_startup_refusal(*types: type[BaseException]) -> Iterator[None]:
     finally:
         for handler in handlers:
             handler.removeFilter(drop)
+
+
+def console_log_file() -> Path:
+    """Where the console writes its log when stderr is its own screen: the per-user log
+    directory (on Linux ~/.local/state/wardwatch/log/console.log)."""
+    return Path(user_log_dir("wardwatch", appauthor=False)) / "console.log"
+
+
+def same_stream(a: TextIO, b: TextIO) -> bool:
+    """True if both write to one file: the one terminal, or one pipe (`2>&1`)."""
+    try:
+        return os.path.samestat(os.fstat(a.fileno()), os.fstat(b.fileno()))
+    except (OSError, ValueError, AttributeError):  # no file behind one of them
+        return False
+
+
+def log_to_file(path: Path) -> None:
+    """Send every log record (and Python's warnings) to `path` instead of the root logger's
+    handlers: the folder made 0700 and the file 0600 if new, kept to CONSOLE_LOG_BYTES."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=CONSOLE_LOG_BYTES, backupCount=1, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    logging.captureWarnings(True)
+
+
+def console_logging(out: TextIO, err: TextIO) -> Path | None:
+    """Keep the log out of the console's chat: when stderr is the chat's own terminal (or
+    pipe), the log goes to `console_log_file()`, returned; else it stays on stderr (None)."""
+    if not same_stream(out, err):
+        return None
+    path = console_log_file()
+    try:
+        log_to_file(path)
+    except OSError as exc:  # the chat matters more than the log: leave it on stderr
+        logging.getLogger(__name__).warning("cannot write the log to %s: %s", path,
+                                            exc.strerror)
+        return None
+    return path

@@ -8,6 +8,7 @@ import logging
 import queue
 import tempfile
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -191,6 +192,7 @@ async def ensure_loaded(store: Store, progress: Progress | None = None) -> list[
         return []
     from datastore.ingest import sources  # pandas: only a first run (or a load) reads files
 
+    started = time.monotonic()
     if progress:
         progress("first run: building the store from the bundled snapshot")
     # One thread reads while another writes: each kind is stored (in one transaction for
@@ -206,6 +208,8 @@ async def ensure_loaded(store: Store, progress: Progress | None = None) -> list[
                     break
                 if kind in missing:
                     ready.put((kind, item))
+            if progress and not stop.is_set():  # the writer finishes the last kind read
+                progress("saving the store")
         except BaseException as exc:  # handed to the writer, which raises it
             ready.put(exc)
         ready.put(None)
@@ -218,10 +222,13 @@ async def ensure_loaded(store: Store, progress: Progress | None = None) -> list[
 
     reader = asyncio.ensure_future(asyncio.to_thread(read))
     try:
-        return await store.write(each())
+        written = await store.write(each())
     finally:
         stop.set()
         await reader
+    if progress:
+        progress(f"first run: the store is built ({time.monotonic() - started:.1f} s).")
+    return written
 
 
 def _parse_time(text: str | None) -> datetime | None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from datastore.ingest.check import CheckResult, Trigger
 from datastore.services import Services
 from datastore.storage.subscriptions import ChatStore
-from handlers.flood import FloodGate
+from handlers.clock import Clock, MonotonicClock
+from handlers.flood import FloodGate, LastMessages, Waiting
 from handlers.media_files import MediaCache
-from handlers.replies import Replies
+from handlers.replies import GroupPictures, Replies
 
 SERVICES_KEY: Final = "services"
 SETTINGS_KEY: Final = "settings"
@@ -26,8 +28,13 @@ class BotSettings:
 
     admin_ids: frozenset[int] = frozenset()
     flood: FloodGate = field(default_factory=FloodGate)
+    # The last message of each chat the flood gate holds, and those being answered now.
+    waiting: LastMessages[Waiting[Update]] = field(default_factory=LastMessages)
+    released: set[int] = field(default_factory=set)
     media: MediaCache = field(default_factory=MediaCache)  # pictures and downloads made
     replies: Replies = field(default_factory=Replies)  # an edited message edits its reply
+    pictures: GroupPictures = field(default_factory=GroupPictures)  # once in 10 min a group
+    clock: Clock = field(default_factory=MonotonicClock)  # the flood gate's and pictures'
 
 
 @dataclass(frozen=True)

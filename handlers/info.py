@@ -6,7 +6,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from datastore.storage import subscriptions
-from handlers import keyboards, lookup, media, membership, reply
+from handlers import gate, keyboards, lookup, media, membership, reply
 from handlers.context import WardContext
 from handlers.present import digest_text, info_text, texts, views, words
 from handlers.subscribe import ward_names
@@ -148,7 +148,9 @@ async def forget_button(update: Update, context: WardContext) -> None:
     names = ward_names(context.services.view, [s.ward_code for s in subs])
     erased = await context.services.forget_chat(chat.id)
     context.settings.flood.forget(chat.id)
+    gate.let_go(context.settings, chat.id)
     context.settings.replies.forget(chat.id)
+    context.settings.pictures.forget(chat.id)
     await query.answer()
     await lookup.show_in_place(update, context,
                                digest_text.forgotten_html(erased, subs, names), None)

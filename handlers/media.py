@@ -1,13 +1,23 @@
 """/trend, /map and /export, and the Trend chart, Map and Download figures buttons under an
 answer: a chart, a map or the figures as files.  If a file can't be sent, the chat gets the
-text answer and a note instead."""
+text answer and a note instead.  In a group a chart or a map is posted for everyone, the same
+one at most once in 10 minutes (asked again sooner, the asker is pointed to it); downloads go
+to a private chat."""
 
 from __future__ import annotations
 
 import logging
 from typing import Final
 
-from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, TelegramError
 
@@ -24,6 +34,10 @@ log = logging.getLogger(__name__)
 USAGE: Final = {keyboards.TREND: texts.TREND_USAGE, keyboards.MAP: texts.MAP_USAGE,
                 keyboards.EXPORT: texts.EXPORT_USAGE}
 WHAT: Final = {keyboards.TREND: "chart", keyboards.MAP: "map", keyboards.EXPORT: "files"}
+# The pictures a group sees once in a while (GroupPictures), as GROUP_PICTURE_ABOVE names them.
+BOTH_TRENDS: Final = "cmp"  # a comparison's Both trends on one chart (handlers/places.py)
+PICTURES: Final = {keyboards.TREND: "trend chart", keyboards.MAP: "map",
+                   BOTH_TRENDS: "chart of both trends"}
 
 
 async def trend_command(update: Update, context: WardContext) -> None:
@@ -54,7 +68,8 @@ async def _command(update: Update, context: WardContext, action: str) -> None:
         args[-1].lower() in keyboards.EXPORT_FORMATS else None
     text = " ".join(args)
     if action == keyboards.MAP and text.strip().lower() == LONDON:
-        await _deliver(context, message, action, None, "")
+        if not await _pointed_to_picture(context, message, action, LONDON):
+            await _post(context, message, action, None, "")
         return
     answer = await context.services.answer(text)
     code = area_code(answer)
@@ -71,7 +86,8 @@ async def _command(update: Update, context: WardContext, action: str) -> None:
     if action == keyboards.EXPORT and fmt is None:  # one format, asked for with buttons
         await offer_formats(message, context, answer)
         return
-    await _deliver(context, message, action, code, report.answer_html(answer), fmt)
+    if not await _pointed_to_picture(context, message, action, code):
+        await _post(context, message, action, code, report.answer_html(answer), fmt)
 
 
 def area_code(answer: Answer) -> str | None:
@@ -86,6 +102,53 @@ def area_code(answer: Answer) -> str | None:
 
 def _in_group(chat: Chat | None) -> bool:
     return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+def picture_above(context: WardContext, chat: Chat | None, what: str,
+                  area: str) -> tuple[float, int] | None:
+    """In a group, the same picture posted there less than 10 minutes ago: (when, its
+    message id); None in a private chat, or for a file."""
+    if what not in PICTURES.values() or not _in_group(chat):
+        return None
+    assert chat is not None
+    return context.settings.pictures.recent(chat.id, what, area, context.settings.clock.now())
+
+
+def above_text(context: WardContext, what: str, when: float) -> str:
+    """Where the picture is, and since when (a press's answer; a command's reply to it)."""
+    return texts.GROUP_PICTURE_ABOVE.format(
+        what=what, ago=words.minutes_ago(context.settings.clock.now() - when))
+
+
+def remember_picture(context: WardContext, chat: Chat | None, what: str, area: str,
+                     asked: float, message_id: int | None) -> None:
+    """A picture asked for at `asked` and posted into a group: the next 10 minutes point
+    to it."""
+    if message_id is not None and what in PICTURES.values() and _in_group(chat):
+        assert chat is not None
+        context.settings.pictures.remember(chat.id, what, area, asked, message_id)
+
+
+async def _pointed_to_picture(context: WardContext, message: Message, action: str,
+                              area: str) -> bool:
+    """A /trend or /map whose picture the group was sent lately: a line in reply to it."""
+    above = picture_above(context, message.chat, PICTURES.get(action, ""), area)
+    if above is None:
+        return False
+    await context.bot.send_message(message.chat_id, above_text(context, PICTURES[action],
+                                                                above[0]),
+                                   reply_parameters=ReplyParameters(
+                                       above[1], allow_sending_without_reply=True))
+    return True
+
+
+async def _post(context: WardContext, where: Message, action: str, area: str | None,
+                text: str, fmt: str | None = None) -> None:
+    """_deliver, and a picture posted into a group remembered."""
+    asked = context.settings.clock.now()
+    sent = await _deliver(context, where, action, area, text, fmt)
+    remember_picture(context, where.chat, PICTURES.get(action, ""), area or LONDON, asked,
+                     sent)
 
 
 async def offer_formats(message: Message, context: WardContext, answer: Answer) -> None:
@@ -126,6 +189,10 @@ async def button(update: Update, context: WardContext) -> None:
         await query.answer(texts.CHOOSE_FORMAT_ALERT)
         await _ask_format(context, query, where, drill)
         return
+    what = PICTURES.get(drill.action, "")
+    if above := picture_above(context, update.effective_chat, what, drill.code):
+        await query.answer(above_text(context, what, above[0]))  # no second copy
+        return
     await query.answer(texts.STALE_BUTTON if drill.version != view.crime_version else None)
     code = drill.code
     if drill.borough:  # the whole borough's picture or download
@@ -134,7 +201,9 @@ async def button(update: Update, context: WardContext) -> None:
         borough = view.ward_lad.get(code, ("", view.wards[code].borough_name))[1]
         text = report.ward_html(view.ward_month(code), view.ward_rate(code), borough,
                                 services.freshness())
-    await _deliver(context, where, drill.action, code, text, drill.fmt)
+    asked = context.settings.clock.now()
+    sent = await _deliver(context, where, drill.action, code, text, drill.fmt)
+    remember_picture(context, update.effective_chat, what, code, asked, sent)
 
 
 async def _ask_format(context: WardContext, query: CallbackQuery, where: Message | int,
@@ -171,9 +240,10 @@ async def _files(context: WardContext, action: str, code: str | None,
 
 
 async def _deliver(context: WardContext, where: Message | int, action: str,
-                   ward_code: str | None, text: str, fmt: str | None = None) -> None:
+                   ward_code: str | None, text: str, fmt: str | None = None) -> int | None:
     """Make the files and send them, the chat told meanwhile that a photo or a file is on its
-    way; if one can't be sent, send the text and a note."""
+    way; if one can't be sent, send the text and a note. The id of the last file's message,
+    None if the text went instead."""
     chat_id = where.chat_id if isinstance(where, Message) else where
     busy = ChatAction.UPLOAD_DOCUMENT if action == keyboards.EXPORT else ChatAction.UPLOAD_PHOTO
     try:
@@ -186,32 +256,32 @@ async def _deliver(context: WardContext, where: Message | int, action: str,
         log.warning("could not draw the %s: %s", WHAT[action], exc)
         note = (texts.MEDIA_FAILED if text else texts.DRAW_FAILED).format(what=WHAT[action])
         await _send_text(context, where, "\n\n".join(filter(None, [f"<i>{note}</i>", text])))
-        return
+        return None
     if not files:
         await _send_text(context, where, "\n\n".join(filter(None, [texts.NO_MAP, text])))
-        return
+        return None
+    sent = None
     for file in files:
         try:
-            await _send_file(context, where, file)
+            sent = await _send_file(context, where, file)
         except TelegramError as exc:
             log.warning("could not send %s: %s", file.filename, type(exc).__name__)
             note = f"<i>{texts.MEDIA_FAILED.format(what=WHAT[action])}</i>"
             words = file.caption if file.kind == "photo" else ""  # the picture in words
             await _send_text(context, where, "\n\n".join(filter(None, [note, words, text])))
-            return
+            return None
+    return sent.message_id if sent is not None else None
 
 
-async def _send_file(context: WardContext, where: Message | int, file: MediaFile) -> None:
+async def _send_file(context: WardContext, where: Message | int, file: MediaFile) -> Message:
     upload = InputFile(file.data, filename=file.filename)
     if isinstance(where, Message):
         if file.kind == "photo":
-            await where.reply_photo(upload, caption=file.caption)
-        else:
-            await where.reply_document(upload, caption=file.caption)
-    elif file.kind == "photo":
-        await context.bot.send_photo(where, upload, caption=file.caption)
-    else:
-        await context.bot.send_document(where, upload, caption=file.caption)
+            return await where.reply_photo(upload, caption=file.caption)
+        return await where.reply_document(upload, caption=file.caption)
+    if file.kind == "photo":
+        return await context.bot.send_photo(where, upload, caption=file.caption)
+    return await context.bot.send_document(where, upload, caption=file.caption)
 
 
 async def _send_text(context: WardContext, where: Message | int, text: str) -> None:

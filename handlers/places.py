@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InputFile, Message, Update
+from telegram import InputFile, Message, ReplyParameters, Update
 from telegram.error import TelegramError
 
-from handlers import choices, reply
+from handlers import choices, media, reply
 from handlers.context import WardContext
 from handlers.media_files import compare_trend
 from handlers.present import texts
@@ -66,8 +66,15 @@ async def compare_chart(update: Update, context: WardContext) -> None:
     if update.effective_chat is None:
         await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
         return
+    what, pair = media.PICTURES[media.BOTH_TRENDS], "+".join(wards)
+    if above := media.picture_above(context, update.effective_chat, what, pair):
+        await query.answer(media.above_text(context, what, above[0]))  # a group's, lately
+        return
     await query.answer()
+    asked = context.settings.clock.now()
     chat_id = update.effective_chat.id
+    under = ReplyParameters(query.message.message_id, allow_sending_without_reply=True) \
+        if isinstance(query.message, Message) else None
     try:
         made = await compare_trend(context.services, *wards, cache=context.settings.media)
     except RenderUnavailable as exc:  # the comparison itself is the message above
@@ -76,8 +83,11 @@ async def compare_chart(update: Update, context: WardContext) -> None:
         await context.bot.send_message(chat_id, f"<i>{note}</i>", parse_mode="HTML")
         return
     try:
-        await context.bot.send_photo(chat_id, InputFile(made.data, filename=made.filename),
-                                     caption=made.caption, parse_mode="HTML")
+        sent = await context.bot.send_photo(chat_id, InputFile(made.data, filename=made.filename),
+                                            caption=made.caption, parse_mode="HTML",
+                                            reply_parameters=under)
+        media.remember_picture(context, update.effective_chat, what, pair, asked,
+                               sent.message_id)
     except TelegramError as exc:
         log.warning("could not send %s: %s", made.filename, type(exc).__name__)
         note = texts.MEDIA_FAILED.format(what="chart")

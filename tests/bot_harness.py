@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -66,3 +67,35 @@ def shown(call: Call, field: str | None = None) -> str:
     """A message's text (or caption) as the user sees it: Telegram parses the HTML."""
     text = call.text if field is None else call.params.get(field)
     return parse_html(str(text or ""))[0]
+
+
+class ManualClock:
+    """A handlers.clock.Clock that moves only when a test says: `advance(seconds)` wakes every
+    wait whose time has come, so a test sees minutes pass without waiting for them."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.t = start
+        self._waiting: list[tuple[float, asyncio.Future[None]]] = []
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep_until(self, when: float) -> None:
+        if when <= self.t:
+            return
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((when, woken))
+        await woken
+
+    @property
+    def waiting(self) -> int:
+        """How many waits have not yet come to their time."""
+        return sum(1 for _, woken in self._waiting if not woken.done())
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+        due = [(when, woken) for when, woken in self._waiting if when <= self.t]
+        self._waiting = [(when, woken) for when, woken in self._waiting if when > self.t]
+        for _, woken in due:
+            if not woken.done():
+                woken.set_result(None)

@@ -294,3 +294,110 @@ def test_console_files_never_go_through_a_planted_link(tmp_path: Path) -> None:
     assert (first.name, second.name) == ("wardwatch-map-2.png", "wardwatch-map-3.png")
     assert first.read_bytes() == b"PNG one" and second.read_bytes() == b"PNG two"
     assert first.parent == second.parent == folder
+
+
+def test_help_names_a_place_and_says_no_command_is_the_console() -> None:
+    ask = run(None, "ask", "--help")
+    assert ask.returncode == 0
+    usage = ask.stdout.split("\n\n")[0]
+    assert "PLACE" in usage and "postcode" not in usage
+    assert "a ward or borough" in ask.stdout
+    top = " ".join(run(None, "--help").stdout.split())
+    assert "With no COMMAND, wardwatch starts the console chat" in top
+    for command in ("chart", "map", "export"):
+        usage = run(None, command, "--help").stdout.split("\n\n")[0]
+        assert "PLACE" in usage and "postcode" not in usage, command
+
+
+def _console(config: Path, stdin: str, env: dict[str, str], *, stderr_apart: bool,
+             timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The console as a terminal shows it: stdout and stderr in one stream (as on a screen),
+    or stderr apart (redirected)."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("WARDWATCH_")}
+    full.update(env, WARDWATCH_CONFIG=str(config))
+    return subprocess.run([sys.executable, "-m", "bot", "console"], input=stdin, text=True,
+                          stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE if stderr_apart else subprocess.STDOUT,
+                          timeout=timeout, env=full)
+
+
+def test_console_logs_never_interleave_with_the_chat(tmp_path: Path, db_copy: Path) -> None:
+    """postcodes.io unreachable: its warning goes to a log file the console names at start,
+    not among the replies; with stderr redirected elsewhere, to stderr."""
+    cfg = write_config(tmp_path, db_copy)
+    cfg.write_text(cfg.read_text().replace('base_url = ""', f'base_url = "{unused_base_url()}"'
+                                           '\ntimeout = 0.5'), encoding="utf-8")
+    state = tmp_path / "state"
+    env = {"XDG_STATE_HOME": str(state)}
+    # N1 9ZZ is a valid London postcode missing from the bundled table: postcodes.io is asked.
+    done = _console(cfg, "N1 9ZZ\nSW1A 1AA\n/quit\n", env, stderr_apart=False)
+    assert done.returncode == 0, done.stdout
+    out = done.stdout
+    assert "could not be reached just now" in out and "St James's ward" in out
+    assert "WARNING" not in out and "postcodes.io unavailable" not in out
+    log_file = state / "wardwatch" / "log" / "console.log"
+    assert f"Log messages go to {log_file}" in out
+    logged = log_file.read_text(encoding="utf-8")
+    assert "WARNING datastore.query.postcodes: postcodes.io unavailable for N1" in logged
+    assert "N1 9ZZ" not in logged  # the district, never the postcode
+    assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+    # stderr apart from the chat (2>file): the log goes there, as for every other command.
+    apart = _console(cfg, "N1 9ZZ\n/quit\n", {"XDG_STATE_HOME": str(tmp_path / "other")},
+                     stderr_apart=True)
+    assert "postcodes.io unavailable for N1" in apart.stderr
+    assert "WARNING" not in apart.stdout and "Log messages go to" not in apart.stdout
+    assert not (tmp_path / "other").exists()
+
+
+def test_console_first_run_shows_progress_while_it_builds_the_store(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, tmp_path / "new" / "store.sqlite3")
+    done = _console(cfg, "SW1A 1AA\n/quit\n", {"XDG_STATE_HOME": str(tmp_path / "state")},
+                    stderr_apart=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if "building the store" in line)
+    built = next(i for i, line in enumerate(lines) if "the store is built" in line)
+    answer = next(i for i, line in enumerate(lines) if "St James's ward" in line)
+    assert first < built < answer
+    steps = lines[first + 1:built]
+    assert any("postcodes" in s for s in steps) and any("ward_crime" in s for s in steps)
+    assert "building the store" not in done.stderr
+
+
+def test_ask_first_run_shows_progress_on_a_terminal_and_stdout_stays_json(
+        tmp_path: Path) -> None:
+    """`ask --json` on a first run, stderr a terminal (a pty), stdout a pipe."""
+    import pty
+
+    cfg = write_config(tmp_path, tmp_path / "new" / "store.sqlite3")
+    full = {k: v for k, v in os.environ.items() if not k.startswith("WARDWATCH_")}
+    full["WARDWATCH_CONFIG"] = str(cfg)
+    leader, follower = pty.openpty()
+    seen: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the process has closed the terminal
+                return
+            if not chunk:
+                return
+            seen.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "bot", "ask", "--json", "SW1A 1AA"],
+                              stdout=subprocess.PIPE, stderr=follower, text=True,
+                              timeout=120, env=full)
+    finally:
+        os.close(follower)
+    reader.join(timeout=10)
+    os.close(leader)
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["status"] == "ok"  # nothing but the answer on stdout
+    shown = b"".join(seen).decode("utf-8", "replace")
+    assert "building the store from the bundled snapshot" in shown
+    assert "reading mps_ward_crime" in shown
+    assert "the store is built" in shown

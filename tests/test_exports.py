@@ -103,6 +103,30 @@ def test_json_reads_back_as_the_published_figures(view: DataView) -> None:
     assert "Open Government Licence" in data["notes"]["sources"]
 
 
+def test_rates_are_written_to_3_decimals_in_every_download(view: DataView) -> None:
+    """What the README says: rates and ratios rounded to 3 decimal places. Rye Lane's rate ends
+    in a 0 at the third place, which a JSON number cannot show (161.99), so the CSV and the
+    workbook write all three places (161.990), as the README says of each format."""
+    ward = str(raw.postcode_row("SE15 5AA")["Admin_ward_code"])
+    rate = float(raw.ward_rates()[ward])
+    assert f"{rate:.3f}".endswith("0")  # the case the README names
+    figures = view.ward_figures(ward)
+    body = list(csv.reader(io.StringIO(
+        exports.to_csv(figures, at(STALE)).decode("utf-8-sig"))))[1:]
+    written = {r[4]: r[6] for r in body if r[0] == "rate_12_months"}
+    assert written["crimes per 1,000 residents"] == f"{rate:.3f}"
+    assert written["London crimes per 1,000 residents"] == f"{raw.london_rate():.3f}"
+    assert all(len(written[k].partition(".")[2]) == 3 for k in (
+        "crimes per 1,000 residents", "London crimes per 1,000 residents",
+        "times the London average"))
+    data = json.loads(exports.to_json(figures, at(STALE)))
+    assert data["last_12_months"]["rate_per_1000"] == round(rate, 3)
+    book = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(figures, at(STALE))))
+    [cell] = [row[6] for row in book["All figures"].iter_rows(min_row=2)
+              if row[4].value == "crimes per 1,000 residents"]
+    assert cell.value == round(rate, 3) and cell.number_format == "0.000"
+
+
 def test_xlsx_reads_back_with_numbers_as_numbers(view: DataView) -> None:
     ward = _ward()
     figures = view.ward_figures(ward)

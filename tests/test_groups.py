@@ -9,13 +9,14 @@ from pathlib import Path
 
 from handlers import keyboards
 from handlers.context import WardApp
-from handlers.flood import FloodGate
+from handlers.flood import Allowance, FloodGate
 from handlers.present import texts
 from tests import raw
-from tests.bot_harness import ask, polling_bot, shown
+from tests.bot_harness import ManualClock, ask, polling_bot, shown
 from tests.fake_bot_api import BOT_USERNAME, GROUP_ID, Call, FakeBotApi, server_error
 
 ALICE, BOB = 424242, 515151
+PICTURE = 60.0  # seconds a chart or a map may take on a busy machine
 
 
 def in_group(api: FakeBotApi, text: str, user_id: int = ALICE) -> dict[str, object]:
@@ -30,9 +31,11 @@ def labels(call: Call) -> dict[str, dict[str, str]]:
 
 async def test_the_gate_counts_only_what_the_bot_acts_on_per_member(api: FakeBotApi,
                                                                     app: WardApp) -> None:
-    # A gate of 3 a minute: the Application's own rate limiter holds a group to Telegram's 20
-    # messages a minute, so the default gate of 20 would take a minute to test.
-    app.bot_data["settings"].flood = FloodGate(limit=3)
+    # A burst of 3 (the default is 5): the Application's own rate limiter holds a group to
+    # Telegram's 20 messages a minute, so fewer messages keep the test short.
+    app.bot_data["settings"].flood = FloodGate(group=Allowance(per_second=20 / 60, burst=3))
+    clock = ManualClock()
+    app.bot_data["settings"].clock = clock
     # Members talk among themselves (and to another bot): none of it is a request.
     for n in range(25):
         api.push_update(in_group(api, f"see you at the meeting {n}", user_id=BOB))
@@ -40,18 +43,23 @@ async def test_the_gate_counts_only_what_the_bot_acts_on_per_member(api: FakeBot
     [answer] = await ask(api, in_group(api, "/postcode E8 1DY", user_id=BOB))
     assert "Hackney Central" in shown(answer)
     assert app.bot_data["settings"].flood.tracked() == [(GROUP_ID, BOB)]
-    # Alice asks 4 times: 3 answers and one warning; Bob, in the same group, is unaffected.
+    # Alice asks 4 times: 3 answers and one notice, her 4th answered 3 seconds on (the
+    # group's 20 a minute); Bob, in the same group, is unaffected.
     for _ in range(4):
         api.push_update(in_group(api, f"/help@{BOT_USERNAME}"))
     replies = await api.wait_for("sendMessage", count=5)
-    assert [shown(c) == texts.SLOW_DOWN for c in replies[1:]] == [False] * 3 + [True]
+    notice = texts.SLOW_DOWN.format(seconds=3)
+    assert [shown(c) == notice for c in replies[1:]] == [False] * 3 + [True]
     [mine] = await ask(api, in_group(api, "/help", user_id=BOB))
     assert shown(mine).startswith("WardWatch in a group")
-    # Over the limit, Alice's button presses are still answered (the warning was given once).
+    clock.advance(3)
+    [held] = (await api.wait_for("sendMessage", count=7))[6:]
+    assert shown(held).startswith("WardWatch in a group") and held.chat_id == GROUP_ID
+    # Over the limit, Alice's button presses are still answered (the alert was given once).
     press = api.callback_query(f"m:{raw.postcode_row('E8 1DY')['Admin_ward_code']}:1",
                                chat_id=GROUP_ID, chat_type="group", user_id=ALICE)
     [note] = await ask(api, press, "answerCallbackQuery")
-    assert note.ok and note.params["text"] == texts.SLOW_DOWN_SHORT
+    assert note.ok and note.params["text"] == texts.SLOW_DOWN_PRESS.format(seconds=2)
     assert not note.params.get("show_alert")
     assert api.sent("editMessageText") == []
 
@@ -128,3 +136,64 @@ async def test_views_edit_the_one_answer_and_downloads_continue_privately(
                                               message_id=formats.result["message_id"]),
                       "sendDocument")
     assert doc.chat_id == ALICE and keyboards.EXPORT_FORMATS["csv"] == "CSV"
+
+
+def replied_to(call: Call) -> int | None:
+    """The message a sent message replies to (as Telegram gives it back)."""
+    return (call.result or {}).get("reply_to_message", {}).get("message_id")
+
+
+async def test_a_picture_is_posted_in_the_group_once_in_ten_minutes(api: FakeBotApi,
+                                                                    app: WardApp) -> None:
+    """A chart or a map is one picture for everyone reading the answer: posted into the group
+    as a reply to it; asked again within 10 minutes, the asker is pointed to it, and the
+    group sees no second copy. (Every press posted another picture until issue 21.)"""
+    clock = ManualClock()
+    app.bot_data["settings"].clock = clock
+    [answer] = await ask(api, in_group(api, "/postcode E8 1DY"))
+    buttons, answer_id = labels(answer), answer.result["message_id"]
+
+    def press(label: str, user: int) -> dict[str, object]:
+        return api.callback_query(buttons[label]["callback_data"], chat_id=GROUP_ID,
+                                  chat_type="group", message_id=answer_id, user_id=user)
+
+    [chart] = await ask(api, press("Trend chart", ALICE), "sendPhoto", timeout=PICTURE)
+    assert chart.ok and chart.chat_id == GROUP_ID and replied_to(chart) == answer_id
+    clock.advance(125)
+    [note] = await ask(api, press("Trend chart", BOB), "answerCallbackQuery")
+    assert note.params["text"] == texts.GROUP_PICTURE_ABOVE.format(
+        what="trend chart", ago="2 minutes ago")
+    # Typed, the same chart: a line in reply to the chart posted, not a second picture.
+    [pointer] = await ask(api, in_group(api, "/trend E8 1DY", user_id=BOB))
+    assert replied_to(pointer) == chart.result["message_id"]
+    assert shown(pointer) == texts.GROUP_PICTURE_ABOVE.format(what="trend chart",
+                                                              ago="2 minutes ago")
+    # The map is another picture, posted once too.
+    [area_map] = await ask(api, press("Map", BOB), "sendPhoto", timeout=PICTURE)
+    assert area_map.chat_id == GROUP_ID and replied_to(area_map) == answer_id
+    [note] = await ask(api, press("Map", ALICE), "answerCallbackQuery")
+    assert note.params["text"].startswith("This map is already in the group")
+    assert len(api.sent("sendPhoto", chat_id=GROUP_ID)) == 2
+    # Ten minutes on, the chart is far up the conversation: it is posted again.
+    clock.advance(600)
+    [again] = await ask(api, press("Trend chart", BOB), "sendPhoto", timeout=PICTURE)
+    assert again.chat_id == GROUP_ID and len(api.sent("sendPhoto", chat_id=GROUP_ID)) == 3
+    # A comparison's Both trends on one chart: the same rule.
+    [both] = await ask(api, in_group(api, "/compare E8 1DY and N1 9GU"))
+    before = len(api.sent("answerCallbackQuery"))
+    for user in (ALICE, BOB):
+        api.push_update(api.callback_query(
+            labels(both)["Both trends on one chart"]["callback_data"], chat_id=GROUP_ID,
+            chat_type="group", message_id=both.result["message_id"], user_id=user))
+    [*_, note] = await api.wait_for("answerCallbackQuery", count=before + 2, timeout=PICTURE)
+    assert note.params["text"].startswith("This chart of both trends is already in the group")
+    [pair] = api.sent("sendPhoto", chat_id=GROUP_ID)[3:]
+    assert replied_to(pair) == both.result["message_id"]
+    # In a private chat every ask gets its picture.
+    for _ in range(2):
+        await ask(api, api.message("/trend E8 1DY", user_id=ALICE), "sendPhoto", timeout=PICTURE)
+    assert len(api.sent("sendPhoto", chat_id=ALICE)) == 2
+    # The group's /help says what goes where.
+    [helped] = await ask(api, in_group(api, "/help"))
+    assert "once in 10 minutes" in shown(helped)
+    assert "Downloads come in a private chat" in shown(helped)

@@ -66,12 +66,33 @@ def test_export_format_flag_wins_over_the_extension(config: Path, tmp_path: Path
     assert not (tmp_path / "figures.txt").exists()
 
 
-def test_postcodes_we_cannot_answer_print_the_message_and_write_nothing(
-        config: Path, tmp_path: Path) -> None:
+def test_a_query_with_no_file_prints_the_message_and_exits_3(config: Path,
+                                                             tmp_path: Path) -> None:
+    """No file written, whatever the reason, is exit status 3 and says so: a script can tell.
+    (It was exit status 0, the same as a file written, until issue 21.)"""
     out = tmp_path / "nothing.png"
-    done = run(config, "chart", "hello", "--out", str(out))
-    assert done.returncode == 0
-    assert "I answer with the police's published figures" in done.stdout and not out.exists()
-    done = run(config, "map", "E1 6AN", "--out", str(out))
-    assert done.returncode == 0
-    assert "City of London Police" in done.stdout and not out.exists()
+    cases = [  # (command, query, what the printed answer says)
+        ("chart", "hello", "I answer with the police's published figures"),
+        ("map", "E1 6AN", "City of London Police"),
+        ("map", "Hackney", "Several places answer to that"),  # a borough and three wards
+        ("export", "E1", "postcode district"),
+        ("chart", "E8 1DY vs N1 9GU", "side by side"),
+    ]
+    for command, query, says in cases:
+        target = out.with_suffix(".csv" if command == "export" else ".png")
+        done = run(config, command, query, "--out", str(target))
+        assert done.returncode == 3, (command, query, done.stderr)
+        assert says in done.stdout, (command, query)
+        assert f"wardwatch {command}: no file written" in done.stderr, (command, query)
+        assert not target.exists()
+
+
+def test_a_file_that_cannot_be_written_exits_1_and_leaves_nothing(config: Path,
+                                                                  tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    (folder / "figures.csv").mkdir(parents=True)  # a folder where the file would go
+    done = run(config, "export", "N1 9AA", "--out", str(folder / "figures.csv"))
+    assert done.returncode == 1
+    assert "no file written" in done.stderr and "cannot write" in done.stderr
+    assert [p.name for p in folder.iterdir()] == ["figures.csv"]  # no temporary file left
+    assert (folder / "figures.csv").is_dir()

@@ -144,9 +144,12 @@ def rows(f: AreaFigures, fresh: Freshness) -> list[Row]:
 
 
 def _safe_text(value: object) -> object:
-    """A text cell a spreadsheet would run as a formula, quoted so it stays text."""
+    """A text cell a spreadsheet would run as a formula, quoted so it stays text; a rate with
+    its three decimal places (161.990, not 161.99), as the workbook shows it."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
+    if isinstance(value, float):
+        return f"{value:.{DECIMALS}f}"
     return value
 
 

@@ -243,9 +243,11 @@ GROUP_START: Final = (
 GROUP_HELP: Final = (
     "<b>WardWatch in a group</b>\n"
     f"• <code>/postcode {EXAMPLE_POSTCODE}</code>: a ward's figures; the buttons under the "
-    "answer change it in place. Downloads continue in a private chat with me.\n"
-    f"• <code>/trend {EXAMPLE_POSTCODE}</code>, <code>/map {EXAMPLE_POSTCODE}</code>: a chart "
-    "or a map.\n"
+    "answer change it in place, for everyone.\n"
+    f"• Trend chart and Map (or <code>/trend {EXAMPLE_POSTCODE}</code>, "
+    f"<code>/map {EXAMPLE_POSTCODE}</code>): the picture is posted here for everyone, once in "
+    "10 minutes; asked again sooner, I point to it.\n"
+    "• Downloads come in a private chat with me, so files don't fill the group.\n"
     "• /subscriptions: the wards this group follows.\n"
     f"• Administrators: <code>/subscribe {EXAMPLE_POSTCODE}</code> (the ward's figures here "
     "each month), <code>/unsubscribe</code>, /forget (erase what I store for the group).\n"
@@ -257,6 +259,12 @@ GROUP_DOWNLOAD_LINK: Final = (
     "Downloads come in a private chat with me, so they don't fill the group: press the button."
 )
 PRIVATE_BUTTON: Final = "Continue in a private chat"
+# A chart or a map asked for again in a group within 10 minutes (handlers/replies.py:
+# GroupPictures): a press gets this as its answer, a command as a reply to the picture.
+GROUP_PICTURE_ABOVE: Final = (
+    "This {what} is already in the group, posted {ago}: scroll up to it. I post each picture "
+    "here once in 10 minutes, to keep the group quiet."
+)
 
 BOT_DESCRIPTION: Final = (
     "WardWatch tells you what the Metropolitan Police publish about your part of London. Send "
@@ -289,12 +297,12 @@ NOT_TEXT: Final = (
 
 UNKNOWN_COMMAND: Final = "I don't know that command. /help lists what I can do."
 
+# The flood gate (handlers/gate.py): a message held, said once; a press over the limit.
 SLOW_DOWN: Final = (
-    "You're sending requests faster than I can answer them fairly. Please wait a minute and "
-    "try again."
+    "You're sending messages faster than I can answer them. I'll answer your last one in "
+    "{seconds} s; anything you send before then takes its place."
 )
-
-SLOW_DOWN_SHORT: Final = "Too many requests: please wait a minute."
+SLOW_DOWN_PRESS: Final = "Too fast for me: press again in {seconds} s."
 
 ERROR: Final = (
     "Sorry, something went wrong on my side while answering that. Please try again in a moment."

@@ -47,6 +47,14 @@ def ratio(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def minutes_ago(seconds: float) -> str:
+    """"just now", "a minute ago", "12 minutes ago"."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "just now"
+    return "a minute ago" if minutes == 1 else f"{minutes} minutes ago"
+
+
 def percent(part: int, total: int) -> str:
     share = part / total * 100
     return "under 1%" if 0 < share < 0.5 else f"{share:.0f}%"

@@ -93,9 +93,9 @@ async def fetch(store: Store, http: httpx.AsyncClient, workdir: Path, feed: Feed
     except loaders.LoadError as exc:
         return PublisherError(item.url, f"the release {item.title!r} cannot be read: "
                               f"{exc.reason}")
-    if found_kind != kind:
-        what = f"{found_kind} data" if found_kind else "not a recognised data file"
-        return PublisherError(item.url, f"the release {item.title!r} is {what}, not {kind}")
+    if found_kind is not None and found_kind != kind:  # unrecognised: the loader says why
+        return PublisherError(item.url, f"the release {item.title!r} is {found_kind} data, "
+                              f"not {kind}")
     have = current.get(kind)
     if months and have is not None and have.last_month and months[-1] < have.last_month:
         return Settled(f"{item.title} ends in {month_label(months[-1])}, before the current "

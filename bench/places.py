@@ -8,8 +8,12 @@ it holds, by tracemalloc), and times `understand` over:
   (b) ward and borough names as typed (case, "&"/"and", "St"/"Saint", apostrophes dropped,
       one letter dropped or two swapped) and chat that is no place;
   (c) near-miss postcodes: a look-alike (O/0, I/1, S/5, Z/2, B/8), a letter dropped or
-      doubled, a neighbour swapped, the halves swapped.
-Target: a name or near-miss query under 5 ms p99.  Prints p50, p99 and max for each.
+      doubled, a neighbour swapped, the halves swapped;
+  (d) the gazetteer's neighbourhoods and stations as typed (alone, lower case, in a sentence,
+      "<station> station", a letter dropped: a guess);
+  (e) its streets (alone, in a sentence, with their district, "Rd"/"Ln" for Road/Lane).
+The index is also built without the gazetteer, to show what the gazetteer costs.
+Target: a query under 2 ms p99.  Prints p50, p99 and max for each.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from collections.abc import Callable
 
 from _store import snapshot_store
 
-from datastore.query.places import PlaceIndex, understand
+from datastore.query.places import CITY_OF_LONDON, PlaceIndex, understand
+from datastore.query.places.gazetteer import GazetteerPlace, read_gazetteer
 from datastore.query.view import DataView
 from datastore.storage import store
 
@@ -113,25 +118,77 @@ def near_miss_queries(rng: random.Random, postcodes: list[str], n: int) -> list[
     return out
 
 
+def place_queries(rng: random.Random, places: list[GazetteerPlace], n: int) -> list[str]:
+    out = []
+    for place in rng.choices(places, k=n):
+        name, form = place.name, rng.random()
+        if form < 0.3:
+            text = name
+        elif form < 0.5:
+            text = name.lower()
+        elif form < 0.7:
+            text = rng.choice(TEMPLATES).format(name)
+        elif form < 0.85 and place.kind == "station":
+            text = f"{name} station"
+        elif place.kind == "street":
+            text = (f"{name} {place.district}" if rng.random() < 0.5 else
+                    name.replace(" Road", " Rd").replace(" Lane", " Ln"))
+        else:
+            text = typo(rng, name)
+        out.append(text)
+    return out
+
+
+def without_gazetteer(view: DataView) -> PlaceIndex:
+    """The index as it was before the gazetteer: postcodes, wards and boroughs only."""
+    wards = {code: (code, w.name, *view.ward_lad[code]) for code, w in view.wards.items()
+             if code in view.ward_lad}
+    for ward in view.postcodes.wards_in(CITY_OF_LONDON):
+        wards.setdefault(ward[0], ward)
+    boroughs = {w[2]: w[3] for w in wards.values()}
+    return PlaceIndex.build(view.postcodes.placed(), wards.values(), boroughs.items())
+
+
+def traced(build: Callable[[], PlaceIndex]) -> tuple[PlaceIndex, float, float]:
+    """An index built under tracemalloc: it, and the MB it holds and peaked at."""
+    gc.collect()
+    tracemalloc.start()
+    index = build()
+    held, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return index, held / 2**20, peak / 2**20
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     with snapshot_store() as db:
         conn = store.connect(db)
         view = DataView.build(conn)
         conn.close()
+        run(view, n)
+
+
+def run(view: DataView, n: int) -> None:
+    """The measurements, while the store is there (the view reads postcodes from it)."""
+    gc.collect()
+    t0 = time.perf_counter()
+    index = without_gazetteer(view)
+    bare = time.perf_counter() - t0
+    del index
     gc.collect()
     t0 = time.perf_counter()
     index = view._build_place_index()  # unmemoised: each call builds anew
     build = time.perf_counter() - t0
     del index
-    gc.collect()
-    tracemalloc.start()  # a second build, traced (tracing slows it: not timed)
-    index = view._build_place_index()  # unmemoised: each call builds anew
-    held, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"index build: {build:.2f} s; holds {held / 2**20:.0f} MB "
-          f"(peak {peak / 2**20:.0f} MB while building), "
-          f"{len(view.postcodes):,} postcodes, {len(view.wards):,} Met wards")
+    # built again, traced (tracing slows it: not timed)
+    _bare, bare_held, bare_peak = traced(lambda: without_gazetteer(view))
+    del _bare
+    index, held, peak = traced(view._build_place_index)
+    gazetteer = read_gazetteer()
+    print(f"index build: {build:.2f} s ({bare:.2f} s without the gazetteer); holds "
+          f"{held:.1f} MB ({bare_held:.1f} MB without), peak {peak:.0f} MB while building "
+          f"({bare_peak:.0f} MB without); {len(view.postcodes):,} postcodes, "
+          f"{len(view.wards):,} Met wards, {len(gazetteer):,} gazetteer places")
 
     rng = random.Random(2026)
     postcodes = view.postcodes.postcodes()
@@ -139,10 +196,14 @@ def main() -> None:
                  for p in rng.sample(postcodes, n)]
     names = name_queries(rng, view, 5_000)
     near = near_miss_queries(rng, postcodes, 5_000)
-    timed(index, sentences[:500] + names[:500] + near[:500])  # warm up
+    areas = place_queries(rng, [p for p in gazetteer.places if p.kind != "street"], 5_000)
+    streets = place_queries(rng, [p for p in gazetteer.places if p.kind == "street"], 5_000)
+    timed(index, sentences[:500] + names[:500] + near[:500] + areas[:500])  # warm up
     report("(a) real postcodes in sentences", timed(index, sentences))
     report("(b) names, typos and chat", timed(index, names))
     report("(c) near-miss postcodes", timed(index, near))
+    report("(d) neighbourhoods and stations", timed(index, areas))
+    report("(e) streets", timed(index, streets))
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from datastore.services import open_services
 from handlers import (
     admin,
     choices,
+    comparing,
     errors,
     gate,
     info,
@@ -136,9 +137,11 @@ def register(app: WardApp) -> None:
     # Subscribe / Stop following buttons, also before the generic drill-down.
     app.add_handler(CallbackQueryHandler(subscribe.button,
                                          pattern=keyboards.SUBSCRIPTION_PATTERN))
-    # A place chosen from buttons (a near-miss, an ambiguous name, a district's wards).
+    # A place chosen from buttons (a near-miss, an ambiguous name, a district's wards), or
+    # one that completes a comparison.
     app.add_handler(CallbackQueryHandler(places.pick, pattern=choices.PICK_PATTERN))
     app.add_handler(CallbackQueryHandler(places.compare_chart, pattern=choices.COMPARE_PATTERN))
+    app.add_handler(CallbackQueryHandler(places.compare_pick, pattern=comparing.PATTERN))
     app.add_handler(CallbackQueryHandler(info.types_button, pattern=keyboards.TYPES_PATTERN))
     app.add_handler(CallbackQueryHandler(info.forget_button, pattern=keyboards.FORGET_PATTERN))
     app.add_handler(CallbackQueryHandler(lookup.drill_down))

@@ -21,7 +21,8 @@ from datastore.ingest.state import FeedState, feed_states
 from datastore.query import lookup
 from datastore.query.boundaries import Boundaries, read_boundaries
 from datastore.query.freshness import Freshness, PublisherCheck, freshness
-from datastore.query.postcodes import PostcodesIo
+from datastore.query.places import Candidate
+from datastore.query.postcodes_io import PostcodesIo
 from datastore.query.view import DataView
 from datastore.storage.kinds import Kind
 from datastore.storage.store import (
@@ -109,20 +110,37 @@ class Services:
         return replace(answer, freshness=self.freshness(now, month))
 
     async def place_answer(self, kind: str, code: str) -> lookup.Answer:
-        """The answer for a place chosen from buttons: "ward" (E05…), "borough" (E09…) or
-        "postcode" ("E8 1DY")."""
+        """The answer for a place chosen from buttons: "ward" (E05…), "borough" (E09…),
+        "postcode" ("E8 1DY") or "place" (a gazetteer place's number: its ward, or its wards
+        to choose from)."""
         if kind == "postcode":
             return await self.answer(code)
         if kind == "ward":
             return self.ward_answer(code)
         view = self.view
+        if kind == "place":
+            found = await lookup.gazetteer_resolution(int(code), view) if code.isdigit() \
+                else None
+            return self._fresh(lookup.figures_for(
+                found or lookup.Resolution("invalid", code, invalid_kind="other"), view))
         return self._fresh(lookup.figures_for(lookup.borough_resolution(code, code, view), view))
+
+    async def parts_answer(self, parts: list[list[Candidate]]) -> lookup.Answer | None:
+        """A comparison as its buttons carry it: each place a candidate, or several still to
+        choose from; None if one of them is no place."""
+        found = [await lookup.choice_resolution(p, self.view, self.postcodes) for p in parts]
+        if any(r is None for r in found):
+            return None
+        resolution = lookup.Resolution("compare", "", parts=tuple(r for r in found if r))
+        return self._fresh(lookup.figures_for(resolution, self.view))
 
     def ward_answer(self, code: str) -> lookup.Answer:
         """The answer for a ward by its code (E05…), with no postcode: its district is the one
         holding most of its postcodes."""
         view = self.view
-        return self._fresh(lookup.figures_for(lookup.ward_resolution(code, code, view), view))
+        place = view.ward_place(code)
+        name = place.ward_name if place is not None else code  # never a code if named
+        return self._fresh(lookup.figures_for(lookup.ward_resolution(name, code, view), view))
 
     def compare_answer(self, codes: Sequence[str]) -> lookup.Answer:
         """A comparison of wards (E05…) and boroughs (E09…) by their codes (a shared link)."""

@@ -71,23 +71,36 @@ async def _command(update: Update, context: WardContext, action: str) -> None:
         if not await _pointed_to_picture(context, message, action, LONDON):
             await _post(context, message, action, None, "")
         return
-    answer = await context.services.answer(text)
+    await respond(context, message, action, await context.services.answer(text), fmt)
+
+
+async def respond(context: WardContext, where: Message | int, action: str, answer: Answer,
+                  fmt: str | None = None) -> None:
+    """The chart, map or files an answer's ward or borough asks for; an answer that is
+    neither (a choice to make, a district's wards) gets its own message, its buttons still
+    for ``action``: a place chosen there gets the chart, map or files asked for."""
     code = area_code(answer)
     if code is None:
-        # The answer's own message (a choice to make, a district's wards), with its buttons:
-        # a place chosen there answers with the chart and download buttons.
-        await reply.reply(message, context, answer)
+        if isinstance(where, Message):
+            await reply.reply(where, context, answer, action=action)
+        else:
+            await reply.send(context, where, answer, action=action)
         return
-    if action == keyboards.EXPORT and _in_group(message.chat):  # files go to a private chat
+    chat = where.chat if isinstance(where, Message) else None
+    if action == keyboards.EXPORT and _in_group(chat):  # files go to a private chat
+        assert isinstance(where, Message)
         url = keyboards.start_link(context.bot.username, keyboards.DOWNLOAD_LINK, code)
-        await message.reply_html(texts.GROUP_DOWNLOAD_LINK,
-                                 reply_markup=keyboards.link_keyboard(texts.PRIVATE_BUTTON, url))
+        await where.reply_html(texts.GROUP_DOWNLOAD_LINK,
+                               reply_markup=keyboards.link_keyboard(texts.PRIVATE_BUTTON, url))
         return
-    if action == keyboards.EXPORT and fmt is None:  # one format, asked for with buttons
-        await offer_formats(message, context, answer)
+    if action == keyboards.EXPORT and fmt is None and isinstance(where, Message):
+        await offer_formats(where, context, answer)  # one format, asked for with buttons
         return
-    if not await _pointed_to_picture(context, message, action, code):
-        await _post(context, message, action, code, report.answer_html(answer), fmt)
+    text, fmt = report.answer_html(answer), fmt or ("csv" if action == keyboards.EXPORT else None)
+    if not isinstance(where, Message):
+        await _deliver(context, where, action, code, text, fmt)
+    elif not await _pointed_to_picture(context, where, action, code):
+        await _post(context, where, action, code, text, fmt)
 
 
 def area_code(answer: Answer) -> str | None:

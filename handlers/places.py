@@ -1,44 +1,82 @@
-"""Asking by place: a choice button (a near-miss postcode, an ambiguous name, a district's or
-a borough's wards) answered as if the place had been typed, and /compare."""
+"""Asking by place: a choice button (a near-miss postcode, an ambiguous name, a guess, a
+neighbourhood's, a district's or a borough's wards) answered for what it was offered for, a
+comparison completed by its choices, and /compare."""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import InputFile, Message, ReplyParameters, Update
+from telegram import CallbackQuery, InputFile, Message, ReplyParameters, Update
 from telegram.error import TelegramError
 
-from handlers import choices, media, reply
+from datastore.query.postcode_lookup import place_index
+from handlers import choices, comparing, keyboards, lookup, media, reply, subscribe
 from handlers.context import WardContext
 from handlers.media_files import compare_trend
-from handlers.present import texts
+from handlers.present import short_answer, texts
 from handlers.render_process import RenderUnavailable
 
 log = logging.getLogger(__name__)
 
 
 async def pick(update: Update, context: WardContext) -> None:
-    """A choice button: answer for the place it names, as if it had been typed."""
+    """A choice button: the place it names, for what it was offered for — its answer (as if
+    typed), a chart, a map, the figures, or following it."""
     query = update.callback_query
     if query is None:
         return
     chosen = choices.parse(query.data)
-    if chosen is None:
-        await query.answer(texts.BAD_BUTTON, show_alert=True)
+    ok = chosen is not None and (chosen.kind != "place" or await _place_ok(context, chosen))
+    if await _refused(update, query, ok) or chosen is None or update.effective_chat is None:
         return
-    if update.effective_chat is None:  # no chat to answer in (an inline-mode message)
-        await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
-        return
-    await query.answer()
     answer = await context.services.place_answer(chosen.kind, chosen.code)
-    if isinstance(query.message, Message):
-        await reply.reply(query.message, context, answer)
+    message = query.message if isinstance(query.message, Message) else None
+    if chosen.action == choices.SUBSCRIBE and message is not None:
+        await subscribe.follow_chosen(update, context, message, answer)
+    elif chosen.action in (keyboards.TREND, keyboards.MAP, keyboards.EXPORT):
+        await media.respond(context, message or update.effective_chat.id, chosen.action, answer)
+    elif message is not None:
+        await reply.reply(message, context, answer)
     else:
         await reply.send(context, update.effective_chat.id, answer)
 
 
+async def _refused(update: Update, query: CallbackQuery, ok: bool) -> bool:
+    """Answer a press: an alert for forged or stale data, or for a message with no chat to
+    answer in (sent through inline mode); whether it was refused."""
+    if not ok:
+        await query.answer(texts.BAD_BUTTON, show_alert=True)
+    elif update.effective_chat is None:
+        await query.answer(texts.BUTTON_NEEDS_CHAT, show_alert=True)
+    else:
+        await query.answer()
+    return not ok or update.effective_chat is None
+
+
+async def _place_ok(context: WardContext, chosen: choices.Pick) -> bool:
+    """Whether a gazetteer place's button names a place of the gazetteer in use."""
+    index = await place_index(context.services.view)
+    return chosen.version == index.gazetteer.version and \
+        index.gazetteer.get(int(chosen.code)) is not None
+
+
+async def compare_pick(update: Update, context: WardContext) -> None:
+    """A choice that completes a comparison: the comparison, or its next question, in place
+    of the message."""
+    query = update.callback_query
+    if query is None:
+        return
+    view = context.services.view
+    parts = comparing.parse(query.data, await place_index(view), view)
+    answer = await context.services.parts_answer(parts) if parts is not None else None
+    if await _refused(update, query, answer is not None) or answer is None:
+        return
+    await lookup.show_in_place(update, context, short_answer.summary_html(answer),
+                               reply.answer_markup(context, answer))
+
+
 async def compare_command(update: Update, context: WardContext) -> None:
-    """/compare A and B: two postcodes, wards or boroughs side by side."""
+    """/compare A and B [and C and D]: two to four places side by side."""
     message = update.effective_message
     if message is None:
         return

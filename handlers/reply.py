@@ -19,19 +19,21 @@ from handlers.present import short_answer, texts, words
 log = logging.getLogger(__name__)
 
 
-def answer_markup(context: WardContext, answer: Answer) -> InlineKeyboardMarkup | None:
+def answer_markup(context: WardContext, answer: Answer,
+                  action: str | None = None) -> InlineKeyboardMarkup | None:
     """The buttons under an answer: a ward's views, pictures, download, Subscribe and Share;
     a borough's views, pictures, download and Share, then its wards; a comparison's chart and
-    Share; or the choices an answer that is not one place's offers (choices.markup_for)."""
+    Share; or the choices an answer that is not one place's offers (choices.markup_for), each
+    for ``action`` (None: the answer)."""
     place = answer.resolution.place
-    if answer.status == "ok" and answer.area == "borough":
+    if answer.status == "ok" and answer.area == "borough" and action is None:
         return borough_markup(context, answer)
     if answer.status == "compare":
         markup = choices.markup_for(answer, context.services.view)
         link = compare_share_link(context, answer)
         return keyboards.with_share(markup, link) if link else markup
-    if answer.status != "ok" or place is None:
-        return choices.markup_for(answer, context.services.view)
+    if answer.status != "ok" or place is None or answer.area != "ward":
+        return choices.markup_for(answer, context.services.view, action)
     version = context.services.view.crime_version
     markup = keyboards.answer_keyboard(place.ward_code, version, place.postcode or None)
     if not place.outcode:  # no district to follow it with
@@ -87,11 +89,13 @@ def compare_share_link(context: WardContext, answer: Answer) -> str | None:
         places=" and ".join(n for n in names if n)))
 
 
-async def reply(message: Message, context: WardContext, answer: Answer, prefix: str = "") -> None:
-    """The short first answer, with the buttons that show the rest in its place.  The reply to
-    a message that was edited (a typo corrected) is edited in turn, when the bot still has it."""
+async def reply(message: Message, context: WardContext, answer: Answer, prefix: str = "",
+                action: str | None = None) -> None:
+    """The short first answer, with the buttons that show the rest in its place (choices:
+    for ``action``).  The reply to a message that was edited (a typo corrected) is edited in
+    turn, when the bot still has it."""
     text = words.fit(prefix + short_answer.summary_html(answer))
-    markup = answer_markup(context, answer)
+    markup = answer_markup(context, answer, action)
     replies = context.settings.replies
     earlier = replies.reply_to(message.chat_id, message.message_id) \
         if message.edit_date is not None else None
@@ -110,8 +114,9 @@ async def reply(message: Message, context: WardContext, answer: Answer, prefix: 
         replies.remember(message.chat_id, message.message_id, sent.message_id)
 
 
-async def send(context: WardContext, chat_id: int, answer: Answer) -> None:
+async def send(context: WardContext, chat_id: int, answer: Answer, prefix: str = "",
+               action: str | None = None) -> None:
     """Send an answer and its buttons to a chat (no message to reply to)."""
-    await context.bot.send_message(chat_id, words.fit(short_answer.summary_html(answer)),
-                                   reply_markup=answer_markup(context, answer),
+    await context.bot.send_message(chat_id, words.fit(prefix + short_answer.summary_html(answer)),
+                                   reply_markup=answer_markup(context, answer, action),
                                    disable_web_page_preview=True)

@@ -10,7 +10,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 
 from datastore.query.digest import ward_digest
 from datastore.query.figures import month_name
-from datastore.query.lookup import Answer, resolve
+from datastore.query.lookup import Answer, Resolution, resolve
 from datastore.query.view import DataView
 from datastore.storage import subscriptions
 from handlers import choices, keyboards, membership
@@ -55,13 +55,36 @@ async def subscribe_command(update: Update, context: WardContext) -> None:
         return
     services = context.services
     res = await resolve(" ".join(context.args), services.view, services.postcodes)
+    await _follow(context, message, message.chat, res)
+
+
+async def follow_chosen(update: Update, context: WardContext, message: Message,
+                        answer: Answer) -> None:
+    """A place chosen under /subscribe: follow its ward (the presser must be allowed to);
+    a borough or a place across wards offers its wards, still to follow."""
+    query = update.callback_query
+    res = answer.resolution
+    if res.status == "ok" and res.area == "ward" and res.place is not None and query:
+        verdict = await membership.may_change(context.bot, message.chat, query.from_user)
+        if verdict != "allowed":
+            await message.reply_html(texts.GROUP_ADMINS_ONLY if verdict == "refused"
+                                     else texts.ADMIN_CHECK_FAILED)
+            return
+    await _follow(context, message, message.chat, res)
+
+
+async def _follow(context: WardContext, message: Message, chat: Chat, res: Resolution) -> None:
+    """Follow the ward a resolution is; anything else gets its message and its choices,
+    each still to follow."""
+    services = context.services
     if res.status != "ok" or res.place is None:  # a choice, a borough: its buttons to pick
         text = texts.SUBSCRIBE_BY_WARD if res.status == "ok" else problems.problem_message(res)
         await message.reply_html(f"{text}\n\n{texts.SUBSCRIBE_NEEDS_POSTCODE}",
-                                 reply_markup=choices.markup_for(Answer(res), services.view))
+                                 reply_markup=choices.markup_for(Answer(res), services.view,
+                                                                 choices.SUBSCRIBE))
         return
     ward = res.place.ward_code
-    result = await context.chats.run(subscriptions.subscribe, message.chat.id, message.chat.type,
+    result = await context.chats.run(subscriptions.subscribe, chat.id, chat.type,
                                      ward, res.place.outcode)
     text, markup = _subscribed(context, result, ward)
     await message.reply_html(text, reply_markup=markup)

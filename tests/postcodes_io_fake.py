@@ -13,6 +13,11 @@ answers gets them in turn, the last one repeating.  A postcode with none gets
 ``fake.default`` (404 "Postcode not found"); a path that postcodes.io's own loose check
 would reject gets 404 "Invalid postcode"; any other path gets 404 "Resource not found".
 
+Districts (``GET /outcodes/{outcode}``) are set with ``fake.set_district``; one not set is
+404 "Outcode not found".  Place searches (``GET /places?q=…``) are set by the words asked
+with ``fake.set_places``; one not set finds nothing (200, an empty list), and a search with
+no ``q`` is 400, as postcodes.io answers.
+
 ``fake.drop_connections = True`` makes it hang up without answering; ``fake.stop()``
 closes the port, so later connections are refused.  Slow answers (``delay``) are cut
 short when the server stops, so a test never waits on them at teardown.
@@ -20,7 +25,13 @@ short when the server stops, so a test never waits on them at teardown.
 The shapes follow postcodes.io's source and docs (ideal-postcodes/postcodes.io): a live
 postcode is ``{"status": 200, "result": {...}}``; an unknown one is a 404 with
 ``"error": "Postcode not found"``, plus a ``"terminated"`` object (postcode,
-year_terminated, month_terminated, longitude, latitude) when it was terminated.
+year_terminated, month_terminated, longitude, latitude) when it was terminated.  A district
+is ``{"status": 200, "result": {"outcode", "longitude", "latitude", "admin_district": [...],
+...}}``; a place search ``{"status": 200, "result": [place, ...]}``, each place with
+``code, name_1, name_1_lang, name_2, name_2_lang, local_type, outcode, county_unitary,
+county_unitary_type, district_borough, district_borough_type, region, country, longitude,
+latitude, eastings, northings, min_eastings, min_northings, max_eastings, max_northings``
+(OS Open Names' populated places).
 """
 
 from __future__ import annotations
@@ -32,12 +43,13 @@ import socket
 import socketserver
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -47,7 +59,10 @@ __all__ = [
     "RESOURCE_NOT_FOUND",
     "Answer",
     "FakePostcodesIo",
+    "district_body",
     "found_body",
+    "place_body",
+    "places_body",
     "postcodes_io_fake",
     "terminated_body",
     "unused_base_url",
@@ -146,6 +161,42 @@ def terminated_body(
     }
 
 
+def district_body(outcode: str, districts: list[str], *, latitude: float = 53.47,
+                  longitude: float = -2.24) -> dict[str, Any]:
+    """A 200 body for a postcode district (``GET /outcodes/{outcode}``)."""
+    return {"status": 200, "result": {
+        "outcode": outcode, "longitude": longitude, "latitude": latitude,
+        "northings": 398000, "eastings": 384000, "admin_district": districts,
+        "parish": [], "admin_county": [], "admin_ward": [], "country": ["England"],
+        "parliamentary_constituency": []}}
+
+
+def place_body(name: str, latitude: float, longitude: float, *,
+               local_type: str = "Suburban Area", district_borough: str | None = None,
+               region: str | None = "London", outcode: str | None = None) -> dict[str, Any]:
+    """One place as postcodes.io's places search gives it (OS Open Names)."""
+    return {
+        "code": f"osgb40000000{zlib.crc32(name.encode()) % 10**8:08d}", "name_1": name,
+        "name_1_lang": None, "name_2": None, "name_2_lang": None, "local_type": local_type,
+        "outcode": outcode, "county_unitary": "Greater London" if region == "London" else None,
+        "county_unitary_type": "Greater London Authority" if region == "London" else None,
+        "district_borough": district_borough, "district_borough_type": "London Borough",
+        "region": region, "country": "England", "longitude": longitude, "latitude": latitude,
+        "eastings": 530000, "northings": 180000, "min_eastings": 529500,
+        "min_northings": 179500, "max_eastings": 530500, "max_northings": 180500,
+    }
+
+
+def places_body(*places: dict[str, Any]) -> dict[str, Any]:
+    """A 200 body for a place search: the places found."""
+    return {"status": 200, "result": list(places)}
+
+
+OUTCODE_NOT_FOUND = Answer(404, {"status": 404, "error": "Outcode not found"})
+NO_QUERY = Answer(400, {"status": 400, "error": "No query submitted. Please refer to the API "
+                                                "documentation: https://postcodes.io"})
+
+
 # postcodes.io's own check before looking a postcode up (the `postcode` package's isValid).
 _LOOSE_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}")
 
@@ -206,6 +257,8 @@ class FakePostcodesIo:
         self.default: Answer = NOT_FOUND
         self.drop_connections = False
         self._answers: dict[str, list[Answer]] = {}
+        self._districts: dict[str, list[Answer]] = {}
+        self._places: dict[str, list[Answer]] = {}
         self._requests: list[str] = []
         self._lock = threading.Lock()
         self._requested = threading.Condition(self._lock)
@@ -224,6 +277,20 @@ class FakePostcodesIo:
             raise ValueError("give at least one answer")
         with self._lock:
             self._answers[_key(postcode)] = [_as_answer(a) for a in answers]
+
+    def set_district(self, outcode: str, *answers: Answer | tuple[Any, ...]) -> None:
+        """Answer ``GET /outcodes/{outcode}`` with ``answers`` in turn."""
+        if not answers:
+            raise ValueError("give at least one answer")
+        with self._lock:
+            self._districts[_key(outcode)] = [_as_answer(a) for a in answers]
+
+    def set_places(self, query: str, *answers: Answer | tuple[Any, ...]) -> None:
+        """Answer a place search for ``query`` (any case and spacing) with ``answers``."""
+        if not answers:
+            raise ValueError("give at least one answer")
+        with self._lock:
+            self._places[" ".join(query.lower().split())] = [_as_answer(a) for a in answers]
 
     @property
     def base_url(self) -> str:
@@ -308,16 +375,28 @@ class FakePostcodesIo:
             self._handlers.discard(threading.current_thread())
 
     def _next_answer(self, path: str) -> Answer:
-        parts = urlsplit(path).path.split("/")
-        if len(parts) != 3 or parts[1] != "postcodes" or not parts[2]:
+        url = urlsplit(path)
+        parts = url.path.split("/")
+        if parts[1:] == ["places"]:
+            asked = parse_qs(url.query).get("q") or parse_qs(url.query).get("query")
+            if not asked or not asked[0].strip():
+                return NO_QUERY
+            return self._take(self._places, " ".join(asked[0].lower().split()),
+                              Answer(200, places_body()))
+        if len(parts) != 3 or parts[1] not in ("postcodes", "outcodes") or not parts[2]:
             return RESOURCE_NOT_FOUND
         wanted = unquote(parts[2]).strip().upper()
+        if parts[1] == "outcodes":
+            return self._take(self._districts, _key(wanted), OUTCODE_NOT_FOUND)
         if _LOOSE_POSTCODE.fullmatch(wanted) is None:
             return INVALID_POSTCODE
+        return self._take(self._answers, _key(wanted), self.default)
+
+    def _take(self, table: dict[str, list[Answer]], key: str, default: Answer) -> Answer:
         with self._lock:
-            queue = self._answers.get(_key(wanted))
+            queue = table.get(key)
             if not queue:
-                return self.default
+                return default
             return queue.pop(0) if len(queue) > 1 else queue[0]
 
     def _answer(self, handler: _Handler) -> None:

@@ -104,6 +104,28 @@ print(json.dumps({"loaded": [m for m in HEAVY if m in sys.modules],
 """
 
 
+# Places asked by name, as the bot answers them: a neighbourhood, a station, a street, a
+# guess, a comparison, a postcode that cannot exist. The gazetteer is read with csv and its
+# wards were worked out when it was built: no shapely, no pandas.
+NAMES = BOT + """
+async def bot():
+    async with running(new_app()) as app:
+        await ask(app, ["Notting Hill", "Soho", "Euston", "Brick Lane E1", "notting hil",
+                        "Peckham vs Brixton", "SE51 5AA"])
+
+asyncio.run(bot())
+texts = [p.get("text", "") for m, p in sent if m == "sendMessage"]
+print(json.dumps({"loaded": [m for m in HEAVY if m in sys.modules], "bot": texts}))
+"""
+
+
+def test_answering_places_by_name_loads_no_heavy_library(db_copy: Path) -> None:
+    found = _run(NAMES, db_copy)
+    assert len(found["bot"]) == 7
+    assert found["bot"][1].startswith("<b>Soho</b> (area) is in ")
+    assert found["loaded"] == []
+
+
 def test_pictures_and_workbooks_are_drawn_outside_the_bots_process(db_copy: Path) -> None:
     found = _run(PICTURES, db_copy)
     assert found["sent"].count("sendPhoto") == 2 and found["sent"].count("sendDocument") == 1

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from datastore.query import lookup
-from datastore.query.postcodes import PostcodesIo
+from datastore.query.postcodes_io import PostcodesIo
 from datastore.query.view import DataView
 from handlers.present import report
 from tests import raw
@@ -40,12 +40,15 @@ def test_fixture_postcode_is_really_missing() -> None:
     assert NEW not in set(raw.postcodes()["Postcode"])
 
 
-async def test_known_postcodes_and_other_districts_never_reach_postcodes_io(
+async def test_known_postcodes_never_reach_postcodes_io_and_other_areas_only_by_district(
         view: DataView, http: httpx.AsyncClient, postcodes_io_fake: FakePostcodesIo) -> None:
+    # Issue 19 changed this: a postcode of another area than London's is outside the Met only
+    # if its district exists, which postcodes.io is asked: the district alone, never the
+    # postcode.  A district of the London postal district's areas is known offline.
     remote = _remote(http, postcodes_io_fake)
-    for text in ["SW1A 1AA", "E1 6AN", "M1 1AE", "EH1 1YZ", "E1", "hello"]:
+    for text in ["SW1A 1AA", "E1 6AN", "M1 1AE", "EH1 1YZ", "E1", "hello", "SE51 5AA"]:
         await lookup.answer(text, view, remote)
-    assert postcodes_io_fake.requests == []
+    assert postcodes_io_fake.requests == ["/outcodes/M1", "/outcodes/EH1"]
 
 
 async def test_new_postcode_in_a_met_ward_is_answered(

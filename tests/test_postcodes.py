@@ -15,14 +15,13 @@ from hypothesis import strategies as st
 
 from datastore.query.postcodes import (
     Found,
-    PostcodesIo,
     Query,
-    Remote,
     find_postcodes,
     normalise,
     outward_code,
     parse_query,
 )
+from datastore.query.postcodes_io import PostcodesIo, Remote
 from tests.postcodes_io_fake import (
     INVALID_POSTCODE,
     RESOURCE_NOT_FOUND,
@@ -731,7 +730,7 @@ def test_constructor_rejects_nonsense() -> None:
 async def test_logs_carry_the_outcode_at_most(
     fake: FakePostcodesIo, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="datastore.query.postcodes")
+    caplog.set_level(logging.DEBUG, logger="datastore.query.postcodes_io")
     fake.set("SW1A 1AA", (200, found_body("SW1A 1AA")))
     fake.set("SW1A 2AA", (500, b""))
     fake.set("SW1A 2AB", (200, b"not json"))
@@ -751,7 +750,7 @@ def test_fake_speaks_postcodes_io_404s(fake: FakePostcodesIo) -> None:
     with httpx.Client(trust_env=False, base_url=fake.base_url) as http:
         unknown = http.get("/postcodes/ZZ1%201ZZ")
         invalid = http.get("/postcodes/hello")
-        elsewhere = http.get("/outcodes/E1")
+        elsewhere = http.get("/districts/E1")  # /outcodes is spoken (issue 19)
     assert (unknown.status_code, unknown.json()) == (
         404,
         {"status": 404, "error": "Postcode not found"},

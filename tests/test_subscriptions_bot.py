@@ -117,7 +117,9 @@ async def test_subscribe_list_and_unsubscribe_in_a_private_chat(api: FakeBotApi,
     assert (await say(api, "/unsubscribe")).startswith("This chat follows 5 wards")
     assert "no longer follows Bromley Town" in await say(api, "/unsubscribe BR1 1AA")
     assert "doesn't follow Bromley Town" in await say(api, "/unsubscribe BR1 1AA")
-    assert "I answer with the police's published figures" in await say(api, "/unsubscribe nonsense")
+    # a word that reads as a place's name is said to be no London place known (issue 19)
+    assert "I don't know a London place called “nonsense”" in await say(
+        api, "/unsubscribe nonsense")
     assert "4 wards removed" in await say(api, "/unsubscribe ALL")
     assert await stored(app, USER_ID) == ()
     assert "follows no wards" in await say(api, "/unsubscribe all")

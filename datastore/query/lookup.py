@@ -1,7 +1,9 @@
-"""From a resident's text to an answer: resolve the postcode offline first, then gather figures.
+"""From a resident's text to an answer: resolve it offline first, then gather figures.
 
-Only a valid postcode in a London district that is missing from the bundled table is sent to
-postcodes.io; everything else is decided offline, so no third party sees most postcodes.
+Only a valid postcode in a London district that is missing from the bundled table, a
+district of another area than London's (the district alone), and a name the bundle does not
+know are sent to postcodes.io; everything else is decided offline, so no third party sees
+most postcodes (`postcode_lookup`, `remote_places`).
 
 A message that is exactly a postcode or a district is answered without the place resolver; any
 other text (a sentence, a near-miss, a ward or borough name, two places) is read by
@@ -10,178 +12,158 @@ other text (a sentence, a near-miss, a ward or borough name, two places) is read
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Final, Literal
+from dataclasses import replace
 
-from datastore.query.freshness import Freshness
-from datastore.query.models import (
-    AreaMonth,
-    AreaRate,
-    DistrictWard,
-    Place,
-    StopSearchSummary,
-    TaserSummary,
+from datastore.query import remote_places
+from datastore.query.models import Place
+from datastore.query.places import Asked, Candidate, Understanding, place_understanding, understand
+from datastore.query.postcode_lookup import place_index, postcode_resolution, resolve_query
+from datastore.query.postcodes import Query, parse_query
+from datastore.query.postcodes_io import PostcodesIo
+from datastore.query.resolution import (
+    CITY_OF_LONDON_LAD,
+    CITY_OF_LONDON_PFA,
+    DEADLINE_S,
+    STATUSES,
+    Answer,
+    Area,
+    Resolution,
+    Status,
 )
-from datastore.query.places import (
-    Candidate,
-    ChooseReason,
-    PlaceIndex,
-    Understanding,
-    understand,
-)
-from datastore.query.postcodes import PostcodesIo, Query, Remote, parse_query
 from datastore.query.view import DataView
 
-log = logging.getLogger(__name__)
-
-Status = Literal[
-    "ok", "invalid", "not_found", "terminated", "outcode", "outside_met", "unavailable",
-    "choose", "compare",
+__all__ = [
+    "CITY_OF_LONDON_LAD",
+    "CITY_OF_LONDON_PFA",
+    "DEADLINE_S",
+    "STATUSES",
+    "Answer",
+    "Area",
+    "Resolution",
+    "Status",
+    "answer",
+    "borough_named",
+    "borough_resolution",
+    "choice_resolution",
+    "figures_for",
+    "gazetteer_resolution",
+    "place_resolution",
+    "resolve",
+    "ward_resolution",
 ]
-STATUSES: Final[tuple[Status, ...]] = (
-    "ok", "invalid", "not_found", "terminated", "outcode", "outside_met", "unavailable",
-    "choose", "compare",
-)
 
-CITY_OF_LONDON_LAD: Final = "E09000001"
-CITY_OF_LONDON_PFA: Final = "E23000034"
-# Every answer is given within this many seconds, whatever postcodes.io does.
-DEADLINE_S: Final = 3.0
-
-
-Area = Literal["ward", "borough"]
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """What a query turned out to be, and where it is when it is somewhere we answer for: a
-    ward (`place`, from a postcode) or a whole borough (`borough_code`)."""
-
-    status: Status
-    query: str
-    postcode: str | None = None
-    outcode: str | None = None
-    place: Place | None = None
-    district_wards: tuple[DistrictWard, ...] = ()
-    # outside_met: "city" (City of London Police) or "elsewhere"; the area's name if known.
-    outside: Literal["city", "elsewhere"] | None = None
-    outside_area: str | None = None
-    outside_force: str | None = None
-    terminated: tuple[int, int | None] | None = None  # (year, month)
-    via_postcodes_io: bool = False
-    reason: str | None = None
-    example: str | None = None  # outcode: a real postcode in the district
-    area: Area = "ward"
-    borough_code: str | None = None  # area "borough": the borough asked about
-    borough_name: str | None = None
-    # choose: the places a near-miss or an ambiguous name may mean, best first;
-    # not_found: real postcodes close to the one typed, if any.
-    candidates: tuple[Candidate, ...] = ()
-    choose_reason: ChooseReason | None = None
-    # compare: the two places a message names, each resolved on its own.
-    parts: tuple[Resolution, ...] = ()
-    # invalid: "other" (no place at all: a greeting, thanks) or "postcode" (an attempt at one).
-    invalid_kind: Literal["other", "postcode"] | None = None
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A resolution and, when it is `ok`, the area's figures: a ward's from the ward extract
-    (`crime` a WardMonth, `rate` a WardRate) or a borough's from the borough extract
-    (BoroughMonth, BoroughRate); the borough's stop and search and taser either way."""
-
-    resolution: Resolution
-    crime: AreaMonth | None = None
-    rate: AreaRate | None = None
-    stop_search: StopSearchSummary | None = None
-    taser: TaserSummary | None = None
-    ward_borough: str | None = None  # the borough the Met files the ward under
-    ward_month: int | None = None  # a borough answer: the ward extract's latest month
-    notes: tuple[str, ...] = field(default=())
-    # The files each figure comes from, by kind of dataset (for `ask --json`).
-    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    freshness: Freshness | None = None  # whether newer figures may exist (Services sets it)
-    parts: tuple[Answer, ...] = ()  # compare: each place's answer
-
-    @property
-    def status(self) -> Status:
-        return self.resolution.status
-
-    @property
-    def area(self) -> Area:
-        return self.resolution.area
-
-
-def _from_remote(remote: Remote, query: str, postcode: str, outcode: str,
-                 view: DataView) -> Resolution:
-    base = Resolution("unavailable", query, postcode, outcode, via_postcodes_io=True)
-    nearby = tuple(view.district_wards(outcode)[:6])
-    if remote.status == "found":
-        if remote.district_code == CITY_OF_LONDON_LAD or remote.pfa_code == CITY_OF_LONDON_PFA:
-            return replace(base, status="outside_met", outside="city",
-                           outside_area="City of London", outside_force="City of London Police")
-        ward = remote.ward_code or ""
-        if view.is_met_ward(ward):
-            lad_code, lad_name = view.ward_lad.get(
-                ward, (remote.district_code or "", remote.district_name or ""))
-            place = Place(postcode, outcode, ward, view.wards[ward].name, lad_code, lad_name,
-                          remote.lat, remote.lon)
-            return replace(base, status="ok", place=place)
-        if (remote.district_code or "").startswith("E09"):
-            # In London but in a ward the Met's data does not name (e.g. a new ward code).
-            return replace(base, status="not_found", district_wards=nearby,
-                           reason="ward not in the Met's data")
-        return replace(base, status="outside_met", outside="elsewhere",
-                       outside_area=remote.district_name, outside_force=remote.pfa)
-    if remote.status == "terminated":
-        year = remote.terminated_year
-        return replace(base, status="terminated", district_wards=nearby,
-                       terminated=(year, remote.terminated_month) if year else None)
-    if remote.status == "invalid":
-        return replace(base, status="invalid")
-    if remote.status == "not_found":
-        return replace(base, status="not_found", district_wards=nearby)
-    return replace(base, reason=remote.reason or "no answer")
+log = logging.getLogger(__name__)
 
 
 async def resolve(text: str, view: DataView, remote: PostcodesIo | None) -> Resolution:
     """Resolve a resident's text to a place, offline where possible.  Never raises."""
     query = parse_query(text)
     if query.kind != "invalid":  # exactly a postcode or a district: no resolver needed
-        return await _resolve_query(query, view, remote)
+        return await resolve_query(query, view, remote)
     borough = borough_named(text, view) if "borough" in query.text.lower() else None
     if borough is not None:  # "London Borough of Hackney", "Hackney borough": no doubt
         return borough_resolution(query.text, borough, view)
     if not isinstance(text, str) or not text.strip() or not view.months:
         return Resolution("invalid", query.text, invalid_kind="other")
-    what = understand(text, await _index(view))
+    what = understand(text, await place_index(view))
     if what.kind == "compare":
         parts = [await _from_understanding(p, query.text, view, remote) for p in what.parts]
         return Resolution("compare", query.text, parts=tuple(parts))
-    return await _from_understanding(what, query.text, view, remote)
+    found = await _from_understanding(what, query.text, view, remote)
+    name = remote_places.worth_asking(text) if remote is not None and (
+        what.kind == "other" or what.reason == "fuzzy") else None
+    if remote is not None and name:
+        # Not in the bundle, or only close to a name in it: OS Open Names may know it.
+        return await _remote_place(name, found, view, remote)
+    return found
+
+
+async def _remote_place(name: str, offline: Resolution, view: DataView,
+                        remote: PostcodesIo) -> Resolution:
+    """A name postcodes.io's places search knows in London: its ward (its point's nearest
+    postcode's), or the wards of several such places to choose from.  Otherwise what the
+    bundle made of it; when postcodes.io cannot be asked and the bundle knew nothing, that
+    is said, as for a postcode."""
+    located = await remote_places.search(name, view, remote)
+    if located is None:
+        if offline.status == "invalid":
+            return Resolution("unavailable", offline.query, via_postcodes_io=True,
+                              reason="postcodes.io did not answer", asked=Asked(name, "place"))
+        return offline
+    if not located:
+        return offline
+    first = located[0]
+    asked = Asked(first.name, first.local_type.lower())
+    places = list({p.nearest.ward_code: p.nearest for p in located}.values())
+    if len(places) == 1:
+        return replace(_place_of(offline.query, places[0], view), asked=asked)
+    candidates = tuple(Candidate("ward", p.ward_code, p.ward_name, p.lad_code, p.lad_name,
+                                 p.lad_code == CITY_OF_LONDON_LAD) for p in places)
+    return Resolution("choose", offline.query, candidates=candidates,
+                      choose_reason="ambiguous", asked=Asked(first.name, "place"))
+
+
+def _place_of(query: str, place: Place, view: DataView) -> Resolution:
+    """A point's nearest postcode's ward, as a place answered for (no postcode shown)."""
+    if place.lad_code == CITY_OF_LONDON_LAD:
+        return Resolution("outside_met", query, outside="city", outside_area="City of London",
+                          outside_force="City of London Police")
+    return ward_resolution(query, place.ward_code, view)
 
 
 async def _from_understanding(what: Understanding, original: str, view: DataView,
                               remote: PostcodesIo | None) -> Resolution:
     """The resolution of what the place resolver read in a message."""
     if what.kind == "postcode" and what.postcode:
-        found = await _resolve_query(Query("postcode", what.postcode, original), view, remote)
+        found = await resolve_query(Query("postcode", what.postcode, original), view, remote)
         if found.status == "not_found" and what.candidates and not found.candidates:
             found = replace(found, candidates=what.candidates)
         return found
     if what.kind == "district" and what.district:
-        return await _resolve_query(Query("outcode", what.district, original), view, remote)
+        return await resolve_query(Query("outcode", what.district, original), view, remote)
     if what.kind == "place" and what.place is not None:
-        return place_resolution(original, what.place, view)
+        if what.place.kind == "place":  # a gazetteer place outside London
+            return Resolution("outside_met", original, outside="elsewhere", asked=what.asked)
+        return replace(place_resolution(original, what.place, view), asked=what.asked)
     if what.kind == "choose" and what.candidates:
         return Resolution("choose", original, candidates=what.candidates,
-                          choose_reason=what.reason)
+                          choose_reason=what.reason, asked=what.asked, shares=what.shares)
     if what.kind == "postcode_help":
         return Resolution("invalid", original, invalid_kind="postcode")
+    if (name := remote_places.worth_asking(original)) is not None:
+        return Resolution("invalid", original, invalid_kind="name", asked=Asked(name, ""))
     return Resolution("invalid", original, invalid_kind="other")
+
+
+async def gazetteer_resolution(place_id: int, view: DataView) -> Resolution | None:
+    """A gazetteer place chosen from buttons, by its number: its ward, its wards to choose
+    from, or outside London; None if there is no such place."""
+    index = await place_index(view)
+    candidate = index.place_candidate(place_id)
+    if candidate is None:
+        return None
+    return await _from_understanding(place_understanding(candidate, index), candidate.name,
+                                     view, None)
+
+
+async def choice_resolution(candidates: list[Candidate], view: DataView,
+                            remote: PostcodesIo | None) -> Resolution | None:
+    """One place of a comparison as its buttons carry it: one candidate is that place (a
+    gazetteer place its ward or wards); several are still a choice.  None: no such place."""
+    if len(candidates) > 1:
+        return Resolution("choose", _names(candidates), candidates=tuple(candidates),
+                          choose_reason="ambiguous")
+    [chosen] = candidates
+    if chosen.kind == "place":
+        return await gazetteer_resolution(int(chosen.code), view)
+    if chosen.kind == "postcode":
+        return await resolve_query(Query("postcode", chosen.code, chosen.code), view, remote)
+    return place_resolution(chosen.name or chosen.code, chosen, view)
+
+
+def _names(candidates: list[Candidate]) -> str:
+    return " or ".join(dict.fromkeys(c.name for c in candidates))
 
 
 def place_resolution(query: str, place: Candidate, view: DataView) -> Resolution:
@@ -189,23 +171,8 @@ def place_resolution(query: str, place: Candidate, view: DataView) -> Resolution
     if place.kind == "borough":
         return borough_resolution(query, place.code, view)
     if place.kind == "postcode":
-        return _postcode_resolution(query, place.code, view)
+        return postcode_resolution(query, place.code, view)
     return ward_resolution(query, place.code, view)
-
-
-def _postcode_resolution(query: str, postcode: str, view: DataView) -> Resolution:
-    place = view.place(postcode)
-    outcode = postcode.split(" ")[0]
-    if place is None:
-        return Resolution("not_found", query, postcode, outcode)
-    if place.lad_code == CITY_OF_LONDON_LAD:
-        return Resolution("outside_met", query, postcode, outcode, place=place,
-                          outside="city", outside_area="City of London",
-                          outside_force="City of London Police")
-    if not view.is_met_ward(place.ward_code):
-        return Resolution("not_found", query, postcode, outcode,
-                          reason="ward not in the Met's data")
-    return Resolution("ok", query, postcode, outcode, place=place)
 
 
 def ward_resolution(query: str, ward_code: str, view: DataView) -> Resolution:
@@ -220,52 +187,6 @@ def ward_resolution(query: str, ward_code: str, view: DataView) -> Resolution:
     if not view.is_met_ward(ward_code):
         return Resolution("not_found", query, reason="ward not in the Met's data")
     return Resolution("ok", query, outcode=place.outcode, place=place)
-
-
-async def _resolve_query(query: Query, view: DataView, remote: PostcodesIo | None) -> Resolution:
-    original = query.text
-    if query.kind == "outcode":
-        wards = tuple(view.district_wards(query.value))
-        if not wards:
-            return Resolution("outside_met", original, outcode=query.value, outside="elsewhere")
-        if all(w.lad_name == "City of London" for w in wards):
-            return Resolution("outside_met", original, outcode=query.value, outside="city",
-                              outside_area="City of London",
-                              outside_force="City of London Police", district_wards=wards)
-        return Resolution("outcode", original, outcode=query.value, district_wards=wards,
-                          example=view.district_example(query.value))
-
-    postcode = query.value
-    outcode = postcode.split(" ")[0]
-    if view.place(postcode) is not None:
-        return _postcode_resolution(original, postcode, view)
-    if not view.has_district(outcode):
-        return Resolution("outside_met", original, postcode, outcode, outside="elsewhere")
-    if remote is None:
-        return await _with_near_misses(Resolution(
-            "not_found", original, postcode, outcode,
-            district_wards=tuple(view.district_wards(outcode)[:6])), view)
-    try:
-        async with asyncio.timeout(DEADLINE_S):
-            found = await remote.lookup(postcode)
-    except TimeoutError:
-        return Resolution("unavailable", original, postcode, outcode, via_postcodes_io=True,
-                          reason="postcodes.io took too long")
-    return await _with_near_misses(_from_remote(found, original, postcode, outcode, view),
-                                   view)
-
-
-async def _with_near_misses(res: Resolution, view: DataView) -> Resolution:
-    """A postcode no one knows, with the real postcodes close to it ("did you mean")."""
-    if res.status != "not_found" or not res.postcode or not view.months:
-        return res
-    return replace(res, candidates=(await _index(view)).near_misses(res.postcode))
-
-
-async def _index(view: DataView) -> PlaceIndex:
-    """The view's place index; its first build (~0.7 s) runs in a thread, off the loop."""
-    return view.place_index() if view.has_place_index else await asyncio.to_thread(
-        view.place_index)
 
 
 def _key(text: str) -> str:

@@ -1,55 +1,53 @@
-"""UK postcodes: parsing what people type, and a small client for postcodes.io.
+"""UK postcodes: parsing what people type (the postcodes.io client is `postcodes_io`).
 
 Parsing is pure and never raises.  ``normalise`` turns any case and spacing of a full
 postcode into the one-space form ("sw1a1aa" -> "SW1A 1AA"); ``parse_query`` also
 recognises a bare outward code ("e1" -> "E1") and says "invalid" for anything else;
 ``find_postcodes`` finds the postcodes written anywhere in a message ("my postcode is
 e8-1dy") and ``outward_code`` reads one word as a district.
-
-``PostcodesIo`` looks one postcode up at postcodes.io (``GET /postcodes/{postcode}``)
-through an injected ``httpx.AsyncClient``.  ``lookup`` never raises (cancellation
-apart): every failure becomes ``Remote(status="unavailable", reason=...)``, it retries
-at most once, and an overall deadline bounds how long it can take.
-
-Privacy: postcodes can point at a handful of homes, so log lines carry the outward
-code at most, never the full postcode.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
-import math
-import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
-from urllib.parse import quote
-
-import httpx
 
 __all__ = [
-    "DEFAULT_BASE_URL",
+    "LONDON_AREAS",
+    "UK_AREAS",
     "Found",
-    "PostcodesIo",
     "Query",
     "QueryKind",
-    "Remote",
-    "RemoteStatus",
+    "area_of",
     "find_postcodes",
     "normalise",
     "outward_code",
     "parse_query",
 ]
 
-logger = logging.getLogger(__name__)
-
-DEFAULT_BASE_URL: Final = "https://api.postcodes.io"
-
 QueryKind = Literal["postcode", "outcode", "invalid"]
-RemoteStatus = Literal["found", "invalid", "not_found", "terminated", "unavailable"]
+
+# The postcode areas of the United Kingdom and the Crown Dependencies (Royal Mail's list;
+# BF and BX are non-geographic, GIR 0AA a historic one-off).  A code in no such area
+# cannot be a postcode.
+_UK_AREA_TEXT: Final = """
+    AB AL B BA BB BD BF BH BL BN BR BS BT BX CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH
+    DL DN DT DY E EC EH EN EX FK FY G GIR GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA
+    KT KW KY L LA LD LE LL LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR
+    RG RH RM S SA SE SG SK SL SM SN SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC
+    WD WF WN WR WS WV YO ZE
+"""
+UK_AREAS: Final = frozenset(_UK_AREA_TEXT.split())
+# The areas of the London postal district, which lies wholly inside Greater London: every
+# district of theirs has postcodes in the bundled table, so one it lacks does not exist.
+LONDON_AREAS: Final = frozenset({"E", "EC", "N", "NW", "SE", "SW", "W", "WC"})
+
+
+def area_of(outcode: str) -> str:
+    """The postcode area of a district ("SE15" -> "SE")."""
+    return re.match(r"[A-Z]*", outcode.upper()).group()  # type: ignore[union-attr]
 
 # --------------------------------------------------------------------------------------
 # The grammar (BS 7666, as published in the UK Government Data Standards Catalogue).
@@ -266,259 +264,3 @@ def _pieced(text: str, pieces: list[tuple[str, int, int]], taken: list[bool],
     return out
 
 
-def _outcode(postcode: str) -> str:
-    """The outward code of a normalised postcode: all that may appear in a log line."""
-    return postcode.split(" ", 1)[0]
-
-
-# --------------------------------------------------------------------------------------
-# postcodes.io
-
-
-@dataclass(frozen=True, slots=True)
-class Remote:
-    """postcodes.io's answer for one postcode.
-
-    found: the live postcode, with its ward, district and police force area (names and
-        GSS codes; any may be None where postcodes.io has none) and its coordinates.
-    invalid: postcodes.io says this is not a postcode at all.
-    not_found: a well-formed postcode it does not know.
-    terminated: a postcode no longer in use; ``terminated_year``/``terminated_month``
-        say when, and ``lat``/``lon`` give its last known position when known.
-    unavailable: no usable answer (network, timeout, 5xx, 429, malformed body);
-        ``reason`` says which, briefly, and never holds a URL or the postcode.
-    """
-
-    status: RemoteStatus
-    postcode: str | None = None
-    ward_code: str | None = None
-    ward_name: str | None = None
-    district_code: str | None = None
-    district_name: str | None = None
-    pfa: str | None = None
-    pfa_code: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    terminated_year: int | None = None
-    terminated_month: int | None = None
-    reason: str | None = None
-
-
-class _BadShape(Exception):
-    """The body parsed as JSON but is not the shape postcodes.io documents."""
-
-
-class _TooLarge(Exception):
-    """The body was larger than any postcodes.io answer for one postcode."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Retry:
-    """An attempt failed in a way worth one more try (timeout, transport error, 5xx, 429)."""
-
-    reason: str
-
-
-# A postcode lookup answer is a few KB; refuse to buffer more than this.
-_MAX_BODY: Final = 256 * 1024
-_BACKOFF: Final = (0.1, 0.2)
-
-
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"non-finite number {name}")
-
-
-def _optional_str(mapping: dict[str, object], key: str) -> str | None:
-    value = mapping.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise _BadShape(key)
-
-
-def _optional_coordinate(mapping: dict[str, object], key: str, limit: float) -> float | None:
-    value = mapping.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _BadShape(key)
-    number = float(value)
-    if not math.isfinite(number) or not -limit <= number <= limit:
-        raise _BadShape(key)
-    return number
-
-
-def _object(value: object, what: str) -> dict[str, object]:
-    if not isinstance(value, dict):
-        raise _BadShape(what)
-    return value
-
-
-def _found(body: object) -> Remote:
-    result = _object(_object(body, "body").get("result"), "result")
-    postcode = result.get("postcode")
-    if not isinstance(postcode, str):
-        raise _BadShape("postcode")
-    codes_value = result.get("codes")
-    codes = {} if codes_value is None else _object(codes_value, "codes")
-    return Remote(
-        status="found",
-        postcode=postcode,
-        ward_code=_optional_str(codes, "admin_ward"),
-        ward_name=_optional_str(result, "admin_ward"),
-        district_code=_optional_str(codes, "admin_district"),
-        district_name=_optional_str(result, "admin_district"),
-        pfa=_optional_str(result, "pfa"),
-        pfa_code=_optional_str(codes, "pfa"),
-        lat=_optional_coordinate(result, "latitude", 90.0),
-        lon=_optional_coordinate(result, "longitude", 180.0),
-    )
-
-
-def _not_found(body: object) -> Remote | None:
-    """invalid / not_found / terminated from a 404 body; None for any other 404."""
-    obj = _object(body, "body")
-    error = obj.get("error")
-    if not isinstance(error, str):
-        raise _BadShape("error")
-    error = error.strip().lower()
-    if error == "invalid postcode":
-        return Remote(status="invalid")
-    if error != "postcode not found":
-        return None  # e.g. "Resource not found": the URL is wrong, not the postcode
-    terminated_value = obj.get("terminated")
-    if terminated_value is None:
-        return Remote(status="not_found")
-    terminated = _object(terminated_value, "terminated")
-    year = terminated.get("year_terminated")
-    month = terminated.get("month_terminated")
-    if isinstance(year, bool) or not isinstance(year, int) or year < 1:
-        raise _BadShape("year_terminated")
-    if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
-        raise _BadShape("month_terminated")
-    return Remote(
-        status="terminated",
-        postcode=_optional_str(terminated, "postcode"),
-        lat=_optional_coordinate(terminated, "latitude", 90.0),
-        lon=_optional_coordinate(terminated, "longitude", 180.0),
-        terminated_year=year,
-        terminated_month=month,
-    )
-
-
-def _interpret(status_code: int, content: bytes) -> Remote | _Retry:
-    if status_code == 429:
-        return _Retry("rate limited (429)")
-    if status_code >= 500:
-        return _Retry(f"server error ({status_code})")
-    if status_code not in (200, 404):
-        return Remote(status="unavailable", reason=f"unexpected status ({status_code})")
-    try:
-        body: object = json.loads(content, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        return Remote(status="unavailable", reason=f"body is not JSON ({status_code})")
-    try:
-        remote = _found(body) if status_code == 200 else _not_found(body)
-    except _BadShape as exc:
-        return Remote(status="unavailable", reason=f"unexpected body shape ({exc})")
-    if remote is None:
-        return Remote(status="unavailable", reason="unexpected 404")
-    return remote
-
-
-class PostcodesIo:
-    """A small client for postcodes.io's single-postcode lookup.
-
-    ``client`` is owned by the caller (open it, share it, close it).  ``timeout`` bounds
-    each HTTP attempt (httpx's connect/read/write/pool timeouts), ``retries`` (0 or 1)
-    is how many times a timeout, transport error, 5xx or 429 is tried again after a short
-    pause, and ``deadline`` bounds the whole of ``lookup``, retries included.
-    """
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        base_url: str = DEFAULT_BASE_URL,
-        *,
-        timeout: float = 2.0,
-        retries: int = 1,
-        deadline: float = 2.9,
-    ) -> None:
-        if not timeout > 0:
-            raise ValueError("timeout must be positive")
-        if not deadline > 0:
-            raise ValueError("deadline must be positive")
-        if retries not in (0, 1):
-            raise ValueError("retries must be 0 or 1")
-        self._client = client
-        self._base_url = base_url.rstrip("/")
-        self._timeout = timeout
-        self._retries = retries
-        self._deadline = deadline
-
-    async def lookup(self, postcode: str) -> Remote:
-        """postcodes.io's answer for ``postcode`` (normalised, e.g. "SW1A 1AA").
-
-        Never raises except ``asyncio.CancelledError``; returns within ``deadline``
-        seconds (plus scheduling slack).  Text that is not a postcode is answered
-        "invalid" without a request.
-        """
-        normalised = normalise(postcode)
-        if normalised is None:
-            logger.debug("postcodes.io lookup skipped: not a postcode")
-            return Remote(status="invalid")
-        outcode = _outcode(normalised)
-        try:
-            async with asyncio.timeout(self._deadline):
-                remote = await self._lookup(normalised)
-        except TimeoutError:
-            remote = Remote(status="unavailable", reason="deadline exceeded")
-        except Exception as exc:  # a bug or an oddity of the transport: still an answer
-            # No traceback: exception texts may hold the URL, and so the postcode.
-            logger.debug("postcodes.io lookup for %s raised %s", outcode, type(exc).__name__)
-            remote = Remote(status="unavailable", reason=f"error ({type(exc).__name__})")
-        if remote.status == "unavailable":
-            logger.warning("postcodes.io unavailable for %s: %s", outcode, remote.reason)
-        else:
-            logger.debug("postcodes.io answered %s for %s", remote.status, outcode)
-        return remote
-
-    async def _lookup(self, postcode: str) -> Remote:
-        url = f"{self._base_url}/postcodes/{quote(postcode.replace(' ', ''), safe='')}"
-        attempt = 0
-        while True:
-            attempt += 1
-            outcome = await self._attempt(url)
-            if isinstance(outcome, Remote):
-                return outcome
-            logger.debug("postcodes.io attempt %d failed: %s", attempt, outcome.reason)
-            if attempt > self._retries:
-                return Remote(status="unavailable", reason=outcome.reason)
-            await asyncio.sleep(random.uniform(*_BACKOFF))
-
-    async def _attempt(self, url: str) -> Remote | _Retry:
-        try:
-            async with self._client.stream(
-                "GET", url, timeout=self._timeout, headers={"Accept": "application/json"}
-            ) as response:
-                content = await _read_capped(response)
-                status_code = response.status_code
-        except httpx.TimeoutException:
-            return _Retry("timeout")
-        except httpx.TransportError as exc:
-            return _Retry(f"transport error ({type(exc).__name__})")
-        except _TooLarge:
-            return Remote(status="unavailable", reason="body too large")
-        except httpx.HTTPError as exc:  # e.g. a body that fails to decode
-            return Remote(status="unavailable", reason=f"http error ({type(exc).__name__})")
-        return _interpret(status_code, content)
-
-
-async def _read_capped(response: httpx.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > _MAX_BODY:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)

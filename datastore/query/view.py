@@ -37,6 +37,7 @@ from datastore.query.models import (
     WardTrend,
 )
 from datastore.query.places import CITY_OF_LONDON, PlaceIndex
+from datastore.query.places.gazetteer import Gazetteer, read_gazetteer
 from datastore.query.postcode_table import PostcodeTable
 from datastore.storage import blobs
 from datastore.storage.blobs import CrimeMatrix
@@ -249,7 +250,25 @@ class DataView:
         for ward in self.postcodes.wards_in(CITY_OF_LONDON):
             wards.setdefault(ward[0], ward)
         boroughs = {w[2]: w[3] for w in wards.values()}
-        return PlaceIndex.build(self.postcodes.placed(), wards.values(), boroughs.items())
+        return PlaceIndex.build(self.postcodes.placed(), wards.values(), boroughs.items(),
+                                gazetteer=self._gazetteer({*wards, CITY_OF_LONDON}))
+
+    def _gazetteer(self, known: set[str]) -> Gazetteer:
+        """The bundled gazetteer; a place whose wards this data lacks (boundaries loaded
+        since it was built) is placed in the ward of the postcode nearest it."""
+        gazetteer = read_gazetteer()
+        if gazetteer.every_ward() <= known:
+            return gazetteer
+        places = []
+        for p in gazetteer.places:
+            if p.wards and not all(code in known for code, _s in p.wards):
+                found = self.postcodes.nearest(p.lat, p.lon)
+                ward = found[0] if found and found[1] <= 1.0 else None
+                code = ward and (CITY_OF_LONDON if ward.lad_code == CITY_OF_LONDON
+                                 else ward.ward_code)
+                p = replace(p, wards=((code, 1.0),) if code in known else ())
+            places.append(p)
+        return Gazetteer(places, gazetteer.version)
 
     @property
     def has_place_index(self) -> bool:

@@ -34,12 +34,22 @@ def answer_json(answer: Answer, message: str) -> dict[str, Any]:
     if res.status == "compare":
         out["parts"] = [answer_json(p, strip_html(answer_html(p))) for p in answer.parts]
         return out
+    if res.asked is not None:  # a neighbourhood, station or street: what was asked
+        out["asked"] = {"name": res.asked.name, "kind": res.asked.kind,
+                        "share": res.asked.share}
     if res.status != "ok" or (place is None and not borough):
         if res.postcode:
             out["postcode"] = res.postcode
         if res.candidates:
+            shares = list(res.shares) + [None] * (len(res.candidates) - len(res.shares))
             out["candidates"] = [{"kind": c.kind, "code": c.code, "name": c.name,
-                                  "borough": c.borough_name} for c in res.candidates]
+                                  "borough": c.borough_name}
+                                 | ({"detail": c.detail} if c.detail else {})
+                                 | ({"share": round(s, 3)} if s is not None else {})
+                                 for c, s in zip(res.candidates, shares, strict=True)]
+        if res.status == "no_district":
+            out["outcode"] = res.outcode
+            out["reason"] = res.reason
         if res.status == "outcode":
             out["outcode"] = res.outcode
             out["wards"] = [{"code": w.ward_code, "name": w.ward_name, "borough": w.lad_name}
@@ -48,6 +58,8 @@ def answer_json(answer: Answer, message: str) -> dict[str, Any]:
             out["terminated"] = {"year": res.terminated[0], "month": res.terminated[1]}
         if res.status == "outside_met":
             out["outside"] = res.outside
+            if res.outside == "elsewhere" and res.asked is None:
+                out["district_checked"] = not res.unchecked
         return out
     out["area"] = res.area
     if borough:

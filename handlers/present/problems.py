@@ -6,7 +6,7 @@ from __future__ import annotations
 from datastore.query.figures import month_name
 from datastore.query.lookup import Resolution
 from datastore.query.places import Candidate
-from handlers.present import texts
+from handlers.present import places_text, texts
 from handlers.present.words import esc, plural
 
 
@@ -24,6 +24,8 @@ def problem_message(res: Resolution) -> str:
     if res.status == "invalid":
         if res.invalid_kind == "other":
             return texts.NOT_A_PLACE
+        if res.invalid_kind == "name" and res.asked is not None:
+            return texts.UNKNOWN_PLACE.format(name=esc(res.asked.name))
         return texts.POSTCODE_SHAPE if res.invalid_kind == "postcode" else texts.INVALID
     if res.status == "choose":
         return choose_message(res)
@@ -35,7 +37,13 @@ def problem_message(res: Resolution) -> str:
                 f"{plural(count, 'ward')}: {_wards_list(res)}. Send your full postcode"
                 + (f", for example <code>{esc(res.example)}</code>," if res.example else "")
                 + " and I'll find your ward.")
+    if res.status == "no_district":
+        return places_text.no_district(res)
     if res.status == "outside_met":
+        if (said := places_text.outside_place(res)) is not None:
+            return said
+        if res.unchecked:
+            return places_text.outside_unchecked(res)
         if res.outside == "city":
             if res.postcode or res.outcode:
                 return f"{pc} {texts.CITY_OF_LONDON}"
@@ -58,26 +66,25 @@ def problem_message(res: Resolution) -> str:
         base = texts.NOT_FOUND if res.via_postcodes_io else texts.NOT_FOUND_OFFLINE
         wards = (f" Wards in {esc(res.outcode)} include {_wards_list(res, 6)}."
                  if res.district_wards else "")
-        close = ""
-        if res.candidates:
-            close = " Did you mean " + " or ".join(
-                f"<b>{esc(c.code)}</b> ({esc(c.name)})" if c.name else f"<b>{esc(c.code)}</b>"
-                for c in res.candidates) + "?"
-        return f"{pc} {base}{close}{wards}"
+        return f"{pc} {base}{places_text.did_you_mean(res.candidates)}{wards}"
+    if not res.postcode and res.asked is not None:  # a name postcodes.io could not be asked
+        return places_text.unreachable_place(res)
     return f"{pc} {texts.UNAVAILABLE}"
 
 
-def candidate_label(c: Candidate) -> str:
-    """A place offered to choose, in words: "E8 1DY (Hackney Central)", "Hackney (borough)",
-    "Hackney Central (ward, Hackney)"."""
-    if c.kind == "postcode":
-        return f"{c.code} ({c.name})" if c.name else c.code
-    if c.kind == "borough":
-        return f"{c.name} (borough)"
-    return f"{c.name} (ward, {c.borough_name})"
+def candidate_label(c: Candidate, share: float | None = None) -> str:
+    """A place offered to choose, in words (`places_text.candidate_label`)."""
+    return places_text.candidate_label(c, share)
+
+
+def labels(res: Resolution) -> list[str]:
+    """Each choice's label, a ward offered for a place it is part of with its share."""
+    shares = list(res.shares) + [None] * (len(res.candidates) - len(res.shares))
+    return [candidate_label(c, s) for c, s in zip(res.candidates, shares, strict=True)]
 
 
 def choose_message(res: Resolution) -> str:
-    """A near-miss or an ambiguous name: what was understood, the choices as buttons."""
-    head = texts.CHOOSE_NEAR_MISS if res.choose_reason == "near_miss" else texts.CHOOSE_AMBIGUOUS
-    return head + "\n" + "\n".join(f"• {esc(candidate_label(c))}" for c in res.candidates)
+    """A near-miss, an ambiguous name, a guess or a place across wards: what was
+    understood, the choices as buttons."""
+    return places_text.choose_head(res) + "\n" + "\n".join(f"• {esc(label)}"
+                                                            for label in labels(res))

@@ -8,7 +8,7 @@ from datastore.query.figures import month_name
 from datastore.query.freshness import Freshness
 from datastore.query.lookup import Answer
 from datastore.query.models import WardMonth, WardRate
-from handlers.present import age, texts
+from handlers.present import age, places_text, texts
 from handlers.present.blocks import (
     age_block,
     crime_block,
@@ -33,9 +33,10 @@ def answer_html(answer: Answer) -> str:
     place = res.place
     if res.status != "ok" or place is None:
         return problem_message(res)
-    header = (f"<b>{esc(place.postcode)}</b> is in <b>{esc(place.ward_name)}</b> ward, "
-              f"{esc(place.lad_name)}." if place.postcode else
-              f"<b>{esc(place.ward_name)}</b> ward, {esc(place.lad_name)}.")
+    header = places_text.asked_line(res) or (
+        f"<b>{esc(place.postcode)}</b> is in <b>{esc(place.ward_name)}</b> ward, "
+        f"{esc(place.lad_name)}." if place.postcode else
+        f"<b>{esc(place.ward_name)}</b> ward, {esc(place.lad_name)}.")
     if answer.ward_borough and answer.ward_borough != place.lad_name:
         header += f" The Met files this ward's crime under {esc(answer.ward_borough)}."
     f = answer.freshness

@@ -8,7 +8,7 @@ from datastore.query.figures import month_name
 from datastore.query.freshness import Freshness
 from datastore.query.lookup import Answer
 from datastore.query.models import AreaMonth, AreaRate, BoroughRate, StopSearchSummary, TaserSummary
-from handlers.present import age, texts
+from handlers.present import age, places_text, texts
 from handlers.present.compare import compare_html
 from handlers.present.names import display
 from handlers.present.problems import problem_message
@@ -97,7 +97,8 @@ def summary_html(answer: Answer, foot: str = texts.SUMMARY_FOOT) -> str:
             foot = texts.BOROUGH_FOOT
     else:
         assert place is not None
-        head = (f"<b>{esc(place.postcode)}</b>: " if place.postcode else "") + (
+        head = places_text.asked_line(res) or (
+            f"<b>{esc(place.postcode)}</b>: " if place.postcode else "") + (
             f"<b>{esc(place.ward_name)}</b> ward, {esc(place.lad_name)}.")
     crime = answer.crime
     f = answer.freshness

@@ -135,8 +135,10 @@ INVALID: Final = (
 # A message that names no place at all: a greeting, "help", thanks.
 NOT_A_PLACE: Final = (
     "I answer with the police's published figures for a place in London. Send a postcode "
-    f"(<code>{EXAMPLE_POSTCODE}</code>), a ward or borough name (<code>Hackney Central</code>, "
-    "<code>Camden</code>), or share a location. /help lists everything I do."
+    f"(<code>{EXAMPLE_POSTCODE}</code>), a neighbourhood, station or street (<code>Notting "
+    "Hill</code>, <code>Euston</code>, <code>Brick Lane</code>), a ward or borough name "
+    "(<code>Hackney Central</code>, <code>Camden</code>), or share a location. /help lists "
+    "everything I do."
 )
 
 # A postcode attempt with no real postcode close to it.
@@ -148,7 +150,41 @@ POSTCODE_SHAPE: Final = (
 
 CHOOSE_NEAR_MISS: Final = "I don't know that postcode. Did you mean one of these?"
 CHOOSE_AMBIGUOUS: Final = "Several places answer to that. Which one?"
-COMPARE_NEEDS_TWO: Final = "I can only compare two places I can answer for:"
+# A name only close to what was typed: offered, never answered as if asked.
+CHOOSE_FUZZY: Final = "I don't know “{query}”. Did you mean:"
+# A neighbourhood, station or street across several wards: its wards, the largest share first.
+SPANS_WARDS: Final = (
+    "is not a ward: it crosses {n} wards, and the Met publishes figures by ward. Which one? "
+    "(the share of it in each)")
+CHOOSE_SAME_NAME: Final = "Several places in London are called {name}. Which one?"
+# A name that reads as a place's, but of no London place known.
+UNKNOWN_PLACE: Final = (
+    "I don't know a London place called “{name}”. I know postcodes, neighbourhoods, stations, "
+    "wards, boroughs and many streets: try its postcode (<code>E8 1DY</code>), a station near "
+    "it or its neighbourhood."
+)
+# A place of the gazetteer outside London (a station on a line that runs out of it).
+PLACE_OUTSIDE_LONDON: Final = (
+    "is outside London, so outside the Metropolitan Police area. Its local force's crime "
+    "figures are on police.uk (www.police.uk, “What's happening in your area”)."
+)
+# A postcode whose district cannot exist.
+NO_POSTCODE_AREA: Final = "can't be a postcode: no UK postcode begins with those letters."
+NO_SUCH_DISTRICT: Final = "can't be a postcode: there is no postcode district {district}."
+# A district of another area than London's that no one could check exists.
+OUTSIDE_UNCHECKED: Final = (
+    "is not a London postcode, so if it exists it is outside the Metropolitan Police area "
+    "(I couldn't check that it does). Your local force's crime figures are on police.uk."
+)
+# A name the bundle does not know, when postcodes.io's places search could not be asked.
+PLACE_UNAVAILABLE: Final = (
+    "I don't know “{name}” as a London place, and I couldn't ask postcodes.io just now. "
+    f"Please try again in a few minutes, or send a postcode (<code>{EXAMPLE_POSTCODE}</code>)."
+)
+COMPARE_NEEDS_TWO: Final = "I can only compare places I can answer for (two to four):"
+# A comparison one of whose places is still to be chosen.
+COMPARE_CHOOSE: Final = "To compare these places I need to know which you mean:"
+COMPARE_LATER: Final = "(to choose next)"
 COMPARE_MIXED_AREAS: Final = (
     "A ward and a borough: the borough's figures come from the Met's borough file, which also "
     "counts crimes placed in no ward.")
@@ -531,7 +567,8 @@ FEED_NAMES: Final = {
 }
 
 COMPARE_USAGE: Final = (
-    "Send two places after the command: postcodes, wards or boroughs, for example "
-    f"<code>/compare {EXAMPLE_POSTCODE} and E8 1DY</code> or <code>/compare Hackney, Camden</code>."
+    "Send two to four places after the command: postcodes, neighbourhoods, wards or boroughs, "
+    f"for example <code>/compare {EXAMPLE_POSTCODE} and E8 1DY</code> or <code>/compare "
+    "Hackney, Camden, Islington</code>."
 )
 

@@ -1,0 +1,1 @@
+"""Building the place resolver's gazetteer from its sources (run by hand; a test rebuilds it)."""

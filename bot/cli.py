@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TextIO
 
@@ -18,6 +19,7 @@ from bot.logs import (
     console_logging,
     quiet_noisy_loggers,
     redact_token,
+    redact_uncaught,
     reporting_startup_refusal,
     token_hint,
 )
@@ -209,18 +211,13 @@ def describe(v: Version) -> str:
 
 async def cmd_update(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     """Follow the publishers now, as the bot's daily check does, with progress."""
-    import httpx
-
     from datastore.ingest.check import check_publishers
-    from datastore.ingest.publishers import user_agent
 
     progress = _progress(sys.stderr)
     pub = cfg.publishers
     async with services(cfg, progress) as svc:
         svc.following = True
-        async with httpx.AsyncClient(timeout=pub.timeout, follow_redirects=True,
-                                     headers={"User-Agent": user_agent(pub.contact or None)}
-                                     ) as http:
+        async with pub.client() as http:
             result = await check_publishers(svc, http, pub.sites(), trigger="update",
                                             progress=progress)
         feeds = result.feeds.outcomes if result.feeds is not None else ()
@@ -238,12 +235,17 @@ async def cmd_update(cfg: config_mod.Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_load(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from datastore.ingest.sources import is_url
+
     progress = _progress(sys.stderr)
     async with services(cfg, progress) as svc:
         # No paths: the configured sources, or (none configured) the bundled snapshot.
         srcs = args.sources or list(cfg.sources.all())
         try:
-            report = await svc.load(srcs, force=args.force, progress=progress)
+            # URLs come as the publishers' files do: their caps, deadline, User-Agent and
+            # hosts (those named here allowed too).
+            async with cfg.publishers.client(also=[s for s in srcs if is_url(s)]) as http:
+                report = await svc.load(srcs, force=args.force, progress=progress, http=http)
             if report.versions:
                 print("Loaded:")
                 for v in report.versions:
@@ -325,6 +327,32 @@ COMMANDS = {"load": cmd_load, "update": cmd_update, "ask": cmd_ask, "console": c
             "chart": cmd_media, "map": cmd_media, "export": cmd_media}
 
 
+async def _stopped_by_sigterm(command: Coroutine[object, object, int]) -> int:
+    """Run a command; SIGTERM cancels it as Ctrl-C does: a download stops at once, a loading
+    child is killed, temporary files go; exit status 143."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    terminated: list[bool] = []
+
+    def terminate() -> None:
+        terminated.append(True)
+        task.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        return await command
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        task.uncancel()
+        print("wardwatch: stopped (SIGTERM); what was under way was not loaded",
+              file=sys.stderr)
+        return 143
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `wardwatch` command; return its exit status."""
     parser = build_parser()
@@ -346,10 +374,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.log_file = console_logging(sys.stdout, sys.stderr)
     if cfg.telegram.token is not None:
         redact_token(cfg.telegram.token.reveal())  # from every log record, whatever its level
+        redact_uncaught(cfg.telegram.token.reveal())  # and from any traceback nothing caught
     try:
         if args.command == "run":
             return cmd_run(cfg)
-        return asyncio.run(COMMANDS[args.command](cfg, args))
+        return asyncio.run(_stopped_by_sigterm(COMMANDS[args.command](cfg, args)))
     except StoreWriteError as exc:
         print(f"wardwatch: {exc}. {store_advice(exc)}", file=sys.stderr)
         return 1

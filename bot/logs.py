@@ -6,10 +6,13 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Final, TextIO
 
 from platformdirs import user_log_dir
@@ -84,6 +87,27 @@ def redact_token(token: str, logger: logging.Logger | None = None) -> None:
     for handler in target.handlers:
         if not any(isinstance(f, RedactToken) and f.token == token for f in handler.filters):
             handler.addFilter(RedactToken(token))
+
+
+def redact_uncaught(token: str) -> None:
+    """Print any exception nothing caught, in this process's main thread or any other, with
+    the token blotted out: a library's error may carry it (httpx's "Invalid port: '…'" showed
+    it three times), and Python's own hook prints it as it is."""
+    clean = RedactToken(token)._clean
+
+    def show(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(kind, exc, tb))
+        sys.stderr.write(clean(text))
+        sys.stderr.flush()
+
+    def show_thread(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit or args.exc_value is None:
+            return
+        sys.stderr.write(f"Exception in thread {args.thread.name if args.thread else '?'}:\n")
+        show(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = show
+    threading.excepthook = show_thread
 
 
 class _DropStartupRefusal(logging.Filter):

@@ -78,3 +78,23 @@ def test_the_example_config_is_valid_and_all_defaults(tmp_path: Path) -> None:
     cfg = config.load(example, env={})
     assert cfg.telegram.token is None
     assert cfg.postcodes.base_url == "https://api.postcodes.io"
+
+
+def test_the_publishers_client_reaches_only_their_hosts_by_default() -> None:
+    from bot.config import ConfigError, PublishersConfig, parse
+
+    assert PublishersConfig().hosts() == (
+        "data.london.gov.uk", "data.police.uk", "www.gov.uk", "assets.publishing.service.gov.uk")
+    mirror = parse({"publishers": {"london_datastore": "http://127.0.0.1:8000",
+                                   "police_uk": "https://police.example.org",
+                                   "gov_uk": "http://[::1]:9000"}}, env={}).publishers
+    assert mirror.hosts(["https://files.example.org/ward.csv"]) == (
+        "127.0.0.1", "police.example.org", "::1", "files.example.org")
+    named = parse({"publishers": {"allowed_hosts": ["Data.London.gov.uk"]}}, env={})
+    assert named.publishers.hosts() == ("data.london.gov.uk",)
+    with pytest.raises(ConfigError, match="must be an https URL"):
+        parse({"publishers": {"london_datastore": "http://data.london.gov.uk"}}, env={})
+    with pytest.raises(ConfigError, match="allowed_hosts"):
+        parse({"publishers": {"allowed_hosts": ["https://data.london.gov.uk/x"]}}, env={})
+    with pytest.raises(ConfigError, match="min_rate"):
+        parse({"publishers": {"min_rate": 10}}, env={})

@@ -16,6 +16,7 @@ that outlived its parent) unties them, and the release is then downloaded again,
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Final, Literal
@@ -93,13 +94,19 @@ def feed_state(conn: sqlite3.Connection, feed: Feed) -> FeedState:
     return feed_states(conn).get(feed) or FeedState(feed, PUBLISHER[feed])
 
 
-def save_states(conn: sqlite3.Connection, states: list[FeedState]) -> None:
+def save_states(conn: sqlite3.Connection, states: Sequence[FeedState]) -> None:
     """Write feeds' states, each replacing the one before."""
-    marks = ", ".join("?" * len(_COLUMNS))
     with transaction(conn):
-        conn.executemany(
-            f"INSERT OR REPLACE INTO publisher_state ({', '.join(_COLUMNS)}) VALUES ({marks})",
-            [tuple(getattr(s, c) for c in _COLUMNS) for s in states])
+        write_states(conn, states)
+
+
+def write_states(conn: sqlite3.Connection, states: Sequence[FeedState]) -> None:
+    """Write feeds' states inside a transaction the caller holds (a load's: its version and
+    its feed's state are committed together)."""
+    marks = ", ".join("?" * len(_COLUMNS))
+    conn.executemany(
+        f"INSERT OR REPLACE INTO publisher_state ({', '.join(_COLUMNS)}) VALUES ({marks})",
+        [tuple(getattr(s, c) for c in _COLUMNS) for s in states])
 
 
 def _stamp(now: datetime) -> str:

@@ -6,7 +6,9 @@ takes for it is not all given back.  So `run_loads` runs `load_jobs` in a fresh 
 (spawned, one at a time): it opens the store file itself, reads, validates and writes each
 kind as a new version in its own transaction, and returns plain results.  The bot then
 rebuilds its view from the store.  A child killed mid-load leaves the old version current (an
-uncommitted transaction), as any load does.
+uncommitted transaction), as any load does.  The child dies with its parent (`children`),
+and is killed if the load is cancelled (shutdown); a load writes the states of the feeds it
+came from in the same transaction as its version, so data and state never disagree.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -21,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from datastore.children import die_with_parent
 from datastore.errors import LoadError
+from datastore.ingest.state import FeedState, write_states
 from datastore.storage.kinds import COLUMNS, Kind, Loaded
 from datastore.storage.store import (
     LoadInput,
@@ -59,6 +64,8 @@ class LoadJob:
     paths: tuple[str, ...]
     names: tuple[str, ...]
     extend: bool = False
+    # The feeds' states to record once loaded, in the version's own transaction.
+    states: tuple[FeedState, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,7 +138,8 @@ def _one(conn: sqlite3.Connection, job: LoadJob, known: set[str] | None) -> Load
         data = loaders.combine(job.kind, parts)
         if job.extend:  # only months added to months are trimmed; an extract is as published
             data = _trim(data)
-        [version] = write_versions(conn, {job.kind: LoadInput(data, files)})
+        [version] = write_versions(conn, {job.kind: LoadInput(data, files)},
+                                   after_insert=lambda _kind: write_states(conn, job.states))
         return LoadOutcome(job.kind, "loaded", "", version, data.notes)
     except (LoadError, RefusedUnlessForced) as exc:
         return LoadOutcome(job.kind, "rejected", said(exc))
@@ -160,12 +168,19 @@ def load_jobs(store_path: str, jobs: Sequence[LoadJob]) -> list[LoadOutcome]:
 
 
 async def run_loads(store_path: Path | str, jobs: Sequence[LoadJob]) -> list[LoadOutcome]:
-    """`load_jobs` in a fresh child process (spawned: nothing of the bot's state is copied)."""
+    """`load_jobs` in a fresh child process (spawned: nothing of the bot's state is copied),
+    which dies with this one; cancelled (a shutdown), the child is killed: a load not yet
+    committed is rolled back by SQLite, as any killed load is."""
     if not jobs:
         return []
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
     try:
         return await asyncio.get_running_loop().run_in_executor(
             pool, load_jobs, str(store_path), tuple(jobs))
+    except asyncio.CancelledError:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        raise
     finally:
-        pool.shutdown(wait=False)
+        pool.shutdown(wait=False, cancel_futures=True)

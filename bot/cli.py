@@ -77,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("console", help="chat with the bot in this terminal (no Telegram needed; "
                    "also what no COMMAND does)")
 
-    chart = sub.add_parser("chart", help="draw the chart of a ward's crime month by month "
-                           "(PNG); exit status 3 if no file is written")
+    chart = sub.add_parser("chart", help="draw the chart of a ward's (or a borough's) crime "
+                           "month by month (PNG); exit status 3 if no file is written")
     chart.add_argument("query", nargs="+", metavar="PLACE", help=PLACE_HELP)
     chart.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
     area = sub.add_parser("map", help="draw a borough's wards shaded against the London "
@@ -86,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "file is written")
     area.add_argument("query", nargs="+", metavar="PLACE", help=PLACE_HELP + "; or london")
     area.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
-    export = sub.add_parser("export", help="write every figure of a ward to a file; exit "
-                            "status 3 if no file is written")
+    export = sub.add_parser("export", help="write every figure of a ward (or a borough) to a "
+                            "file; exit status 3 if no file is written")
     export.add_argument("query", nargs="+", metavar="PLACE", help=PLACE_HELP)
     export.add_argument("--format", choices=("csv", "json", "xlsx"),
                         help="the file's format (default: --out's extension)")

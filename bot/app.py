@@ -53,7 +53,14 @@ from handlers import (
     places,
     subscribe,
 )
-from handlers.context import SERVICES_KEY, SETTINGS_KEY, BotSettings, WardApp, WardContext
+from handlers.context import (
+    DIGESTS_KEY,
+    SERVICES_KEY,
+    SETTINGS_KEY,
+    BotSettings,
+    WardApp,
+    WardContext,
+)
 from handlers.present import texts
 
 log = logging.getLogger(__name__)
@@ -195,16 +202,24 @@ async def _post_shutdown(app: WardApp) -> None:
 
 
 class LeanApplication(WardApp):
-    """PTB's Application without one set that only grows: with no persistence, PTB still
+    """PTB's Application without one set that only grows (with no persistence, PTB still
     records the chat and user of every update to update in a persistence, and empties those
     sets only when it persists, so every chat the bot ever served stayed in memory. And it
     stops without waiting for the messages the flood gate holds (PTB awaits every task
-    `create_task` made: a held message's answer may be a minute away)."""
+    `create_task` made: a held message's answer may be a minute away), nor for a data check
+    under way."""
 
     async def stop(self) -> None:
+        """Stop, letting go of what the flood gate holds and cancelling a data check under
+        way (its download, and its loading child with it) first: PTB's stop waits for running
+        jobs and tasks, and a check downloading a slow file kept SIGTERM waiting for over a
+        minute."""
         settings: BotSettings | None = self.bot_data.get(SETTINGS_KEY)
         if settings is not None:
             gate.let_go(settings)
+        service: jobs.DigestService | None = self.bot_data.get(DIGESTS_KEY)
+        if service is not None:
+            service.cancel_check()
         await super().stop()
 
     def _mark_for_persistence_update(

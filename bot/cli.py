@@ -6,8 +6,9 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TextIO
 
@@ -18,6 +19,7 @@ from bot.logs import (
     quiet_noisy_loggers,
     redact_password,
     redact_token,
+    redact_uncaught,
     reporting_startup_refusal,
     token_hint,
 )
@@ -75,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("console", help="chat with the bot in this terminal (no Telegram needed; "
                    "also what no COMMAND does)")
 
-    chart = sub.add_parser("chart", help="draw the chart of a ward's crime month by month "
-                           "(PNG); exit status 3 if no file is written")
+    chart = sub.add_parser("chart", help="draw the chart of a ward's (or a borough's) crime "
+                           "month by month (PNG); exit status 3 if no file is written")
     chart.add_argument("query", nargs="+", metavar="PLACE", help=PLACE_HELP)
     chart.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
     area = sub.add_parser("map", help="draw a borough's wards shaded against the London "
@@ -84,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "file is written")
     area.add_argument("query", nargs="+", metavar="PLACE", help=PLACE_HELP + "; or london")
     area.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
-    export = sub.add_parser("export", help="write every figure of a ward to a file; exit "
-                            "status 3 if no file is written")
+    export = sub.add_parser("export", help="write every figure of a ward (or a borough) to a "
+                            "file; exit status 3 if no file is written")
     export.add_argument("query", nargs="+", metavar="PLACE", help=PLACE_HELP)
     export.add_argument("--format", choices=("csv", "json", "xlsx"),
                         help="the file's format (default: --out's extension)")
@@ -217,18 +219,13 @@ def describe(v: Version) -> str:
 
 async def cmd_update(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     """Follow the publishers now, as the bot's daily check does, with progress."""
-    import httpx
-
     from datastore.ingest.check import check_publishers
-    from datastore.ingest.publishers import user_agent
 
     progress = _progress(sys.stderr)
     pub = cfg.publishers
     async with services(cfg, progress) as svc:
         svc.following = True
-        async with httpx.AsyncClient(timeout=pub.timeout, follow_redirects=True,
-                                     headers={"User-Agent": user_agent(pub.contact or None)}
-                                     ) as http:
+        async with pub.client() as http:
             result = await check_publishers(svc, http, pub.sites(), trigger="update",
                                             progress=progress)
         feeds = result.feeds.outcomes if result.feeds is not None else ()
@@ -246,12 +243,17 @@ async def cmd_update(cfg: config_mod.Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_load(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from datastore.ingest.sources import is_url
+
     progress = _progress(sys.stderr)
     async with services(cfg, progress) as svc:
         # No paths: the configured sources, or (none configured) the bundled snapshot.
         srcs = args.sources or list(cfg.sources.all())
         try:
-            report = await svc.load(srcs, force=args.force, progress=progress)
+            # URLs come as the publishers' files do: their caps, deadline, User-Agent and
+            # hosts (those named here allowed too).
+            async with cfg.publishers.client(also=[s for s in srcs if is_url(s)]) as http:
+                report = await svc.load(srcs, force=args.force, progress=progress, http=http)
             if report.versions:
                 print("Loaded:")
                 for v in report.versions:
@@ -333,6 +335,32 @@ COMMANDS = {"load": cmd_load, "update": cmd_update, "ask": cmd_ask, "console": c
             "chart": cmd_media, "map": cmd_media, "export": cmd_media}
 
 
+async def _stopped_by_sigterm(command: Coroutine[object, object, int]) -> int:
+    """Run a command; SIGTERM cancels it as Ctrl-C does: a download stops at once, a loading
+    child is killed, temporary files go; exit status 143."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    terminated: list[bool] = []
+
+    def terminate() -> None:
+        terminated.append(True)
+        task.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        return await command
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        task.uncancel()
+        print("wardwatch: stopped (SIGTERM); what was under way was not loaded",
+              file=sys.stderr)
+        return 143
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `wardwatch` command; return its exit status."""
     parser = build_parser()
@@ -352,14 +380,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.command = "console"
     if args.command == "console":  # the log never interleaves with the chat
         args.log_file = console_logging(sys.stdout, sys.stderr)
-    if cfg.telegram.token is not None:
-        redact_token(cfg.telegram.token.reveal())  # from every log record, whatever its level
-    if cfg.storage_password is not None:
-        redact_password(cfg.storage_password.reveal())
+    token = cfg.telegram.token.reveal() if cfg.telegram.token is not None else None
+    password = cfg.storage_password.reveal() if cfg.storage_password is not None else None
+    if token is not None:
+        redact_token(token)  # from every log record, whatever its level
+    if password is not None:
+        redact_password(password)
+    if token is not None or password is not None:
+        redact_uncaught(token, password)  # and from any traceback nothing caught
     try:
         if args.command == "run":
             return cmd_run(cfg)
-        return asyncio.run(COMMANDS[args.command](cfg, args))
+        return asyncio.run(_stopped_by_sigterm(COMMANDS[args.command](cfg, args)))
     except StoreWriteError as exc:
         print(f"wardwatch: {exc}. {store_advice(exc)}", file=sys.stderr)
         return 1

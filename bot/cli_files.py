@@ -13,6 +13,7 @@ from pathlib import Path
 
 from datastore.services import Services
 from handlers.present import report, texts, words
+from handlers.render_process import RenderUnavailable
 
 # The file asked for was not written because the query has none to give (the answer printed
 # says why): a script can tell a file written from one that was not.
@@ -63,28 +64,32 @@ async def write_one(args: argparse.Namespace,
         print("wardwatch export: give --format csv, json or xlsx (or an --out file ending in "
               "one of them)", file=sys.stderr)
         return 2
-    async with opened as svc:
-        if args.command == "map" and query.strip().lower() == media_files.LONDON:
-            made = await media_files.area_map(svc, None)
-        else:
-            answer = await svc.answer(query)
-            res = answer.resolution
-            place = res.place
-            if answer.status == "ok" and res.area == "borough" and res.borough_code:
-                # the whole borough: its wards' map, its trend and figures from its own file
-                code = res.borough_code
-                made = (await media_files.area_map(svc, code) if args.command == "map"
-                        else await media_files.trend(svc, code) if args.command == "chart"
-                        else await media_files.export(svc, code, fmt or "csv"))
-            elif answer.status != "ok" or place is None:
-                print(words.strip_html(report.answer_html(answer)))
-                return no_file(args.command, why_no_file(args.command, answer.status))
-            elif args.command == "map":
-                made = await media_files.area_map(svc, place.ward_code)
-            elif args.command == "chart":
-                made = await media_files.trend(svc, place.ward_code)
+    try:
+        async with opened as svc:
+            if args.command == "map" and query.strip().lower() == media_files.LONDON:
+                made = await media_files.area_map(svc, None)
             else:
-                made = await media_files.export(svc, place.ward_code, fmt or "csv")
+                answer = await svc.answer(query)
+                res = answer.resolution
+                place = res.place
+                if answer.status == "ok" and res.area == "borough" and res.borough_code:
+                    # the whole borough: its wards' map, its trend and figures from its own file
+                    code = res.borough_code
+                    made = (await media_files.area_map(svc, code) if args.command == "map"
+                            else await media_files.trend(svc, code) if args.command == "chart"
+                            else await media_files.export(svc, code, fmt or "csv"))
+                elif answer.status != "ok" or place is None:
+                    print(words.strip_html(report.answer_html(answer)))
+                    return no_file(args.command, why_no_file(args.command, answer.status))
+                elif args.command == "map":
+                    made = await media_files.area_map(svc, place.ward_code)
+                elif args.command == "chart":
+                    made = await media_files.trend(svc, place.ward_code)
+                else:
+                    made = await media_files.export(svc, place.ward_code, fmt or "csv")
+    except RenderUnavailable as exc:  # a renderer's error, in one line: no traceback
+        print(f"wardwatch {args.command}: no file written: {exc}", file=sys.stderr)
+        return 1
     if made is None:
         return no_file(args.command, words.strip_html(texts.NO_MAP))
     try:

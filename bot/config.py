@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,14 +15,52 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from platformdirs import user_data_dir
 
 if TYPE_CHECKING:  # following the publishers pulls in the loaders (pandas): not for answers
+    import httpx
+
     from datastore.ingest.follow import Publishers
     from datastore.storage.db import Location
 
 ENV_CONFIG = "WARDWATCH_CONFIG"
 ENV_TOKEN = "WARDWATCH_TOKEN"
 ENV_DB_PASSWORD = "WARDWATCH_DB_PASSWORD"
+# GOV.UK serves the files of a release from another host than its pages.
+GOV_UK_HOST = "www.gov.uk"
+GOV_UK_ASSETS = "assets.publishing.service.gov.uk"
+# A host name or IP address, as [publishers] allowed_hosts lists them (no scheme, no port).
+HOST_RE = re.compile(r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 # What Telegram accepts as a webhook's secret_token.
 WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _base_url_problem(value: str) -> str:
+    """What keeps python-telegram-bot from using `value` as its base_url ("" if nothing)."""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        return "its port is not a number"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "it is not an http(s) URL"
+    if parts.query or parts.fragment:
+        return "it has a query or a fragment"
+    if not (parts.path.endswith("/bot") or "/bot{token}" in parts.path):
+        return "its path does not end in /bot"
+    return ""
+
+
+def _base_url(value: object, where: str) -> str | None:
+    """[telegram] base_url, as python-telegram-bot uses it: the token is appended to it (or
+    put where it says {token}), so it must end in /bot: "http://host:8081" made the URL
+    http://host:8081<token>/getMe, an invalid port, and a traceback that showed the token."""
+    if value in (None, ""):
+        return None
+    problem = _base_url_problem(value) if isinstance(value, str) else "it is not a string"
+    if problem:
+        raise ConfigError(
+            f"{where}: [telegram] base_url must be a Bot API server's http(s) URL ending in "
+            "/bot, e.g. http://127.0.0.1:8081/bot (python-telegram-bot adds the token after "
+            f"it); {problem}: {value!r}")
+    return str(value)
 
 
 class ConfigError(Exception):
@@ -106,6 +144,30 @@ class PublishersConfig:
     use_of_force_collection: str = "government/collections/police-use-of-force-statistics"
     contact: str = ""  # an address for the publishers, sent in the User-Agent
     timeout: float = 60.0
+    # The hosts the publishers' client may reach (a redirect's target included); empty: the
+    # hosts of london_datastore, police_uk and gov_uk (and GOV.UK's assets host).
+    allowed_hosts: tuple[str, ...] = ()
+    # The slowest a download may average, in bytes a second, after twice `timeout` (<= 20 s).
+    min_rate: float = 50_000.0
+
+    def hosts(self, also: Iterable[str] = ()) -> tuple[str, ...]:
+        """The hosts the publishers' client may reach: allowed_hosts, else the hosts of the
+        publishers' URLs (GOV.UK's with the host it serves a release's files from); and the
+        hosts of the URLs in `also` (ones the operator named: [sources], `wardwatch load
+        URL`)."""
+        assets = (GOV_UK_ASSETS,) if _host(self.gov_uk) == GOV_UK_HOST else ()
+        named = self.allowed_hosts or (self.london_datastore, self.police_uk, self.gov_uk,
+                                       *assets)
+        hosts = [_host(h) if "/" in h else h.lower() for h in (*named, *also)]
+        return tuple(dict.fromkeys(h for h in hosts if h))
+
+    def client(self, also: Iterable[str] = ()) -> httpx.AsyncClient:
+        """A client for the publishers (and the URLs in `also`), as configured: the
+        User-Agent with the contact, the timeout, the hosts and the minimum rate."""
+        from datastore.ingest.publishers import make_client
+
+        return make_client(self.contact or None, timeout=self.timeout,
+                           hosts=self.hosts(also), min_rate=self.min_rate)
 
     def sites(self) -> Publishers:
         """Where the publishers are and what to follow, for the check."""
@@ -184,6 +246,7 @@ _KNOWN: dict[str, set[str]] = {
     "publishers": {
         "enabled", "london_datastore", "police_uk", "crime_dataset", "stop_search_dataset",
         "use_of_force_dataset", "gov_uk", "use_of_force_collection", "contact", "timeout",
+        "allowed_hosts", "min_rate",
     },
     "schedule": {"check_time", "timezone"},
     "admins": {"ids"},
@@ -278,8 +341,11 @@ def _publishers(table: Mapping[str, Any], where: str) -> PublishersConfig:
                 "use_of_force_dataset", "gov_uk", "use_of_force_collection", "contact"):
         value = _str(table, key, "publishers", where, getattr(default, key)).strip()
         if key in ("london_datastore", "police_uk", "gov_uk"):
-            if not value.startswith(("http://", "https://")):
+            if not value.startswith(("http://", "https://")) or not _host(value):
                 raise ConfigError(f"{where}: [publishers] {key} must be an http(s) URL")
+            if value.startswith("http://") and not _loopback(_host(value)):
+                raise ConfigError(f"{where}: [publishers] {key} must be an https URL (plain "
+                                  "http only to this machine: 127.0.0.1, ::1, localhost)")
             value = value.rstrip("/")
         elif key != "contact" and not value:
             raise ConfigError(f"{where}: [publishers] {key} must not be empty")
@@ -288,7 +354,28 @@ def _publishers(table: Mapping[str, Any], where: str) -> PublishersConfig:
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 600:
         raise ConfigError(f"{where}: [publishers] timeout must be a number of seconds, "
                           "more than 0 and at most 600")
-    return PublishersConfig(enabled=enabled, timeout=float(timeout), **texts)
+    hosts = table.get("allowed_hosts", [])
+    if not isinstance(hosts, list) or not all(
+            isinstance(h, str) and HOST_RE.fullmatch(h.strip()) for h in hosts):
+        raise ConfigError(f"{where}: [publishers] allowed_hosts must be a list of host names "
+                          "(e.g. [\"data.london.gov.uk\", \"data.police.uk\"])")
+    min_rate = table.get("min_rate", default.min_rate)
+    if isinstance(min_rate, bool) or not isinstance(min_rate, int | float) or min_rate < 1000:
+        raise ConfigError(f"{where}: [publishers] min_rate must be a number of bytes a second, "
+                          "1000 or more")
+    return PublishersConfig(enabled=enabled, timeout=float(timeout),
+                            allowed_hosts=tuple(h.strip().lower() for h in hosts),
+                            min_rate=float(min_rate), **texts)
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _loopback(host: str) -> bool:
+    from datastore.ingest.publishers._http import is_loopback
+
+    return is_loopback(host)
 
 
 def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = None,
@@ -318,7 +405,7 @@ def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = 
     telegram = TelegramConfig(
         token=Secret(token_text.strip()) if token_text.strip() else None,
         mode=mode,
-        base_url=tg.get("base_url") or None,
+        base_url=_base_url(tg.get("base_url"), where),
         webhook_url=tg.get("webhook_url") or None,
         webhook_secret=Secret(secret) if secret else None,
         listen=_str(tg, "listen", "telegram", where, "127.0.0.1"),

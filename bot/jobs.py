@@ -23,9 +23,14 @@ from bot.config import Config
 from bot.fanout import Fanout, FanoutReport, SendSettings, prepare_messages
 from bot.ratelimit import Limits
 from bot.replicas import Follower, Leader, Leadership
-from datastore.ingest.check import Trigger, check_publishers, check_sources, previous_baseline
+from datastore.ingest.check import (
+    CheckResult,
+    Trigger,
+    check_publishers,
+    check_sources,
+    previous_baseline,
+)
 from datastore.ingest.follow import Publishers
-from datastore.ingest.publishers import user_agent
 from datastore.services import Services
 from datastore.storage import subscriptions
 from datastore.storage.lease import LeaseLost, holder_name, lease_for
@@ -65,10 +70,11 @@ class DigestService:
     def __init__(self, services: Services, chats: ChatStore, bot: Bot, settings: SendSettings,
                  sources: Sequence[str], notify: Notify,
                  publishers: tuple[httpx.AsyncClient, Publishers] | None = None,
-                 leader: Leader | None = None) -> None:
+                 http: httpx.AsyncClient | None = None, leader: Leader | None = None) -> None:
         self._services = services
         self.leader = leader  # None: this process sends whatever happens (benches, tests)
         self._publishers = publishers
+        self._http = http  # downloads of [sources] URLs
         self._chats = chats
         self._bot = bot
         self._settings = settings
@@ -79,6 +85,8 @@ class DigestService:
         self._task: asyncio.Task[None] | None = None
         self._fanout: Fanout | None = None
         self._stopping = False
+        self._checking: asyncio.Task[object] | None = None  # the task running a check
+        self.closing = False  # shutting down: a check is stopped, and none is started
         self.reports: list[FanoutReport] = []
 
     @property
@@ -98,17 +106,34 @@ class DigestService:
         """Check the sources, load a newer month, and queue and start its digests.  After a
         scheduled check that changed something or failed, the operators are told."""
         async with self._check_lock:
-            # Data another process loaded (`wardwatch load` or `update`) reaches answers now.
-            await self._services.sync_view()
-            if self._publishers is not None:
-                http, where = self._publishers
-                check = await check_publishers(self._services, http, where, trigger=trigger)
-            else:
-                check = await check_sources(self._services, self._sources, trigger=trigger)
-            queued = await self.queue_due()
+            if self.closing:
+                raise asyncio.CancelledError("the bot is shutting down")
+            self._checking = asyncio.current_task()
+            try:
+                check, queued = await self._check(trigger)
+            finally:
+                self._checking = None
         if trigger in ("schedule", "start") and check.result != "unchanged":
             await self._notify(digest_text.reload_html(check, queued))
         return Reload(check, queued)
+
+    async def _check(self, trigger: Trigger) -> tuple[CheckResult, tuple[int, int] | None]:
+        # Data another process loaded (`wardwatch load` or `update`) reaches answers now.
+        await self._services.sync_view()
+        if self._publishers is not None:
+            http, where = self._publishers
+            check = await check_publishers(self._services, http, where, trigger=trigger)
+        else:
+            check = await check_sources(self._services, self._sources, trigger=trigger,
+                                        http=self._http)
+        return check, await self.queue_due()
+
+    def cancel_check(self) -> None:
+        """At shutdown: stop a check under way (its download, and its loading child, which
+        is killed: a load not yet committed is rolled back), and start no other."""
+        self.closing = True
+        if self._checking is not None:
+            self._checking.cancel()
 
     async def queue_due(self) -> tuple[int, int] | None:
         """Queue the digests of a newly current month (loaded by the check or by `wardwatch
@@ -229,7 +254,18 @@ def _service(context: WardContext) -> DigestService:
 
 async def daily_check(context: WardContext) -> None:
     """The scheduled job: check the sources for a newer month."""
-    await _service(context).check_now("schedule")
+    await _checked(_service(context), "schedule")
+
+
+async def _checked(service: DigestService, trigger: Trigger) -> None:
+    """A check run as a job; stopped by a shutdown, it ends quietly (the next start
+    checks again)."""
+    try:
+        await service.check_now(trigger)
+    except asyncio.CancelledError:
+        if not service.closing:
+            raise
+        log.info("the %s check was stopped: the bot is shutting down", trigger)
 
 
 async def resume_digests(context: WardContext) -> None:
@@ -240,7 +276,7 @@ async def resume_digests(context: WardContext) -> None:
 async def start_check(context: WardContext) -> None:
     """Soon after start-up, when following the publishers and no check has reached them in
     the last day (a new install, or a bot that was down): catch up now, not at 07:00."""
-    await _service(context).check_now("start")
+    await _checked(_service(context), "start")
 
 
 def due_at_start(services: Services, now: datetime) -> bool:
@@ -277,17 +313,13 @@ async def open_digests(app: WardApp, cfg: Config, stack: AsyncExitStack) -> Dige
     sources = cfg.sources.ward_crime + cfg.sources.borough_crime
     # Follow the publishers unless [sources] names the crime files to check.
     services.following = cfg.publishers.enabled and not sources
-    publishers = None
-    if services.following:
-        pub = cfg.publishers
-        http = await stack.enter_async_context(httpx.AsyncClient(
-            timeout=pub.timeout, follow_redirects=True,
-            headers={"User-Agent": user_agent(pub.contact or None)}))
-        publishers = (http, pub.sites())
+    # Every download goes through this client: the publishers' hosts (and [sources]' own).
+    http = await stack.enter_async_context(cfg.publishers.client(also=sources))
+    publishers = (http, cfg.publishers.sites()) if services.following else None
     if app.job_queue is None:
         raise RuntimeError("WardWatch needs python-telegram-bot[job-queue]")
     service = DigestService(services, chats, bot, send_settings(cfg), sources, notify,
-                            publishers)
+                            publishers, http)
     stack.push_async_callback(service.close)
     app.bot_data[CHATS_KEY] = chats
     app.bot_data[DIGESTS_KEY] = service

@@ -7,10 +7,13 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Final, TextIO
 
 from platformdirs import user_log_dir
@@ -92,6 +95,35 @@ def redact_password(password: str, logger: logging.Logger | None = None) -> None
     """Blot the database password ([storage] url's, or WARDWATCH_DB_PASSWORD) out of every
     record, as the token is."""
     redact_token(password, logger, hint="<database password>")
+
+
+def redact_uncaught(token: str | None, password: str | None = None) -> None:
+    """Print any exception nothing caught, in this process's main thread or any other, with
+    the token (and the database password) blotted out: a library's error may carry it
+    (httpx's "Invalid port: '…'" showed it three times), and Python's own hook prints it as
+    it is."""
+    filters = [RedactToken(token)] if token else []
+    if password:
+        filters.append(RedactToken(password, hint="<database password>"))
+
+    def clean(text: str) -> str:
+        for found in filters:
+            text = found._clean(text)
+        return text
+
+    def show(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(kind, exc, tb))
+        sys.stderr.write(clean(text))
+        sys.stderr.flush()
+
+    def show_thread(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit or args.exc_value is None:
+            return
+        sys.stderr.write(f"Exception in thread {args.thread.name if args.thread else '?'}:\n")
+        show(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = show
+    threading.excepthook = show_thread
 
 
 class _DropStartupRefusal(logging.Filter):

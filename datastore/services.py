@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -173,10 +174,12 @@ class Services:
         return await self.store.run(lambda c: forget_chat(c, chat_id))
 
     async def load(self, srcs: Sequence[str], *, force: bool = False,
-                   progress: Progress | None = None) -> LoadReport:
+                   progress: Progress | None = None,
+                   http: httpx.AsyncClient | None = None) -> LoadReport:
         """Read, validate and load sources as new current versions, then refresh the view.
 
-        A kind whose files are exactly those of its current version (same SHA-256) is left
+        URLs are downloaded first with `http` (a publishers' client: `sources.fetch`).  A
+        kind whose files are exactly those of its current version (same SHA-256) is left
         alone unless `force`: loading the same files twice changes nothing.  The report says
         what became current and what the loaders had to change to accept a file.
         """
@@ -186,8 +189,14 @@ class Services:
         known = await self.store.run(known_wards)
         loaded = None if force else {
             kind: frozenset(s.sha256 for s in v.sources) for kind, v in current.items()}
-        loads = await asyncio.to_thread(
-            sources.read_sources, srcs, known_wards=known, progress=progress, loaded=loaded)
+        with tempfile.TemporaryDirectory(prefix="wardwatch-load-") as tmp:
+            if srcs:
+                paths, names = await sources.fetch(srcs, Path(tmp), http, progress)
+                loads = await asyncio.to_thread(sources.read_all, paths, known_wards=known,
+                                                names=names, progress=progress, loaded=loaded)
+            else:
+                loads = await asyncio.to_thread(sources.read_sources, (), known_wards=known,
+                                                progress=progress, loaded=loaded)
         if not loads:
             return LoadReport([], [])
         done = await self.store.write(loads, force=force)

@@ -10,9 +10,11 @@ system with it.  One-shot commands (`wardwatch trend`, `export`) draw in their o
 instead: starting a worker would cost them more than it saves.
 
 The worker is started with "spawn" (a fresh interpreter, never a fork of the bot with its
-threads, event loop and SQLite connections).  If it dies (killed for memory, a crash), a new
+threads, event loop and SQLite connections), and dies with the bot, however the bot dies
+(datastore/children.py).  If it dies (killed for memory, a crash), a new
 worker tries the render once more; if that one dies too, or none can be started, the render
-raises RenderUnavailable and the chat gets its figures as text.
+raises RenderUnavailable and the chat gets its figures as text.  So does a renderer that
+raises (RenderFailed, a RenderUnavailable: its error in one line, never a traceback).
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ import gc
 import importlib
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Final, TypeVar
+
+from datastore.children import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +56,23 @@ def call(renderer: str, *args: Any) -> Any:
     module, _, name = renderer.partition(":")
     if not module.startswith("handlers.present.") or not name:
         raise ValueError(f"not a renderer of WardWatch's: {renderer!r}")
-    return collected(getattr(importlib.import_module(module), name), *args)
+    draw = getattr(importlib.import_module(module), name)
+    try:
+        return collected(draw, *args)
+    except Exception as exc:  # any renderer error: the caller falls back to words
+        text = " ".join(str(exc).split())[:300]
+        raise RenderFailed(f"could not draw it ({name}: {type(exc).__name__}: {text})"
+                           ) from None
 
 
 class RenderUnavailable(Exception):
     """No render process could draw it: none could be started, or each one died."""
+
+
+class RenderFailed(RenderUnavailable):
+    """The renderer itself raised: the picture could not be drawn from these figures.  The
+    message is one line (the error's type and text, no traceback); it crosses from the render
+    process as it is."""
 
 
 class RenderProcess:
@@ -108,7 +125,8 @@ class RenderProcess:
             if self._pool is None:
                 self.started += 1
                 self._pool = ProcessPoolExecutor(
-                    1, mp_context=multiprocessing.get_context("spawn"))
+                    1, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=die_with_parent, initargs=(os.getpid(),))
             return asyncio.get_running_loop().run_in_executor(
                 self._pool, call, renderer, *args)
         except OSError as exc:  # no memory, no file handles

@@ -6,7 +6,10 @@ ru_maxrss, so under a big pytest process every child would report the parent's p
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -15,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from datastore.errors import LoadError
-from datastore.ingest.loaders import MAX_BYTES, read_file
+from datastore.ingest.loaders import MAX_BYTES, MAX_MONTHS, peek_months, read_file
 from tests import raw
 
 
@@ -94,4 +97,69 @@ def test_more_rows_than_any_real_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "borough.csv"
     path.write_text("\n".join([lines[0], *(lines[1:] * 26)]) + "\n", encoding="utf-8")
     with pytest.raises(LoadError, match=r"has 25,\d{3} rows, more than the 20,000"):
+        read_file(path)
+
+
+def _months(first: int, count: int) -> list[str]:
+    year, month = divmod(first, 100)
+    out = []
+    for _ in range(count):
+        out.append(f"{year:04d}{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def _wide_ward_file(path: Path, first: int, months: int, rows: int) -> Path:
+    """A ward extract in the Met's layout with real ward rows and `months` month columns."""
+    text = gzip.decompress(raw.WARD_CRIME.read_bytes()).decode("utf-8-sig")
+    records = list(itertools.islice(csv.reader(io.StringIO(text)), rows + 1))
+    zeros = ",0" * months
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(records[0][:5] + _months(first, months)) + "\n")
+        for record in records[1:]:
+            fh.write(",".join(f'"{cell}"' if "," in cell else cell for cell in record[:5])
+                     + zeros + "\n")
+    return path
+
+
+@pytest.mark.parametrize("months", [600, 1516])
+def test_a_ward_file_spanning_centuries_is_refused_at_its_header(
+        tmp_path: Path, months: int) -> None:
+    """The probe's file: 1,516 month columns (1900-01 to 2026-04) inside the size cap."""
+    path = _wide_ward_file(tmp_path / "ward.csv", 190001, months, 3000)
+    assert path.stat().st_size < MAX_BYTES["ward_crime"]
+    with pytest.raises(LoadError) as caught:
+        read_file(path)
+    assert caught.value.row == 1
+    assert f"{months:,} month columns" in caught.value.reason
+    with pytest.raises(LoadError, match="month columns"):  # the daily check's peek too
+        peek_months(path)
+
+
+def test_a_wide_file_is_refused_before_its_rows_are_read(tmp_path: Path) -> None:
+    path = _wide_ward_file(tmp_path / "ward.csv", 190001, 1516, 14_000)  # about 43 MB
+    message, peak = _peak_mb_of_reading(path)
+    assert message.startswith("refused:") and "1,516 month columns" in message
+    assert peak < 250  # read whole and parsed, it took gigabytes
+
+
+def test_the_borough_historical_width_is_accepted(tmp_path: Path) -> None:
+    """164 months, as the Met's borough historical file has; a little headroom past it."""
+    text = gzip.decompress(raw.BOROUGH_CRIME.read_bytes()).decode("utf-8-sig")
+    records = list(itertools.islice(csv.reader(io.StringIO(text)), 201))
+    path = tmp_path / "borough.csv"
+    width = 180
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(records[0][:3] + _months(201101, width)) + "\n")
+        for record in records[1:]:
+            fh.write(",".join(f'"{cell}"' if "," in cell else cell for cell in record[:3])
+                     + ",1" * width + "\n")
+    loaded = read_file(path)
+    assert len(loaded.months) == width
+
+
+def test_rows_times_months_is_bounded(tmp_path: Path) -> None:
+    """Months within the bound, but so many rows of them that the long frame would not be."""
+    path = _wide_ward_file(tmp_path / "ward.csv", 200701, MAX_MONTHS["ward_crime"], 18_700)
+    with pytest.raises(LoadError, match=r"month columns.*rows|rows.*month columns"):
         read_file(path)

@@ -102,3 +102,23 @@ def test_a_database_url_and_its_password_never_show(tmp_path: Path) -> None:
     assert config.load(tmp_path / "c.toml", env={}).storage.password is None
     no_url = config.parse({}, env={"WARDWATCH_DB_PASSWORD": "ENV-PW"})
     assert no_url.storage.dialect == "sqlite" and no_url.storage.password is None
+
+
+def test_the_publishers_client_reaches_only_their_hosts_by_default() -> None:
+    from bot.config import ConfigError, PublishersConfig, parse
+
+    assert PublishersConfig().hosts() == (
+        "data.london.gov.uk", "data.police.uk", "www.gov.uk", "assets.publishing.service.gov.uk")
+    mirror = parse({"publishers": {"london_datastore": "http://127.0.0.1:8000",
+                                   "police_uk": "https://police.example.org",
+                                   "gov_uk": "http://[::1]:9000"}}, env={}).publishers
+    assert mirror.hosts(["https://files.example.org/ward.csv"]) == (
+        "127.0.0.1", "police.example.org", "::1", "files.example.org")
+    named = parse({"publishers": {"allowed_hosts": ["Data.London.gov.uk"]}}, env={})
+    assert named.publishers.hosts() == ("data.london.gov.uk",)
+    with pytest.raises(ConfigError, match="must be an https URL"):
+        parse({"publishers": {"london_datastore": "http://data.london.gov.uk"}}, env={})
+    with pytest.raises(ConfigError, match="allowed_hosts"):
+        parse({"publishers": {"allowed_hosts": ["https://data.london.gov.uk/x"]}}, env={})
+    with pytest.raises(ConfigError, match="min_rate"):
+        parse({"publishers": {"min_rate": 10}}, env={})

@@ -8,6 +8,7 @@ import asyncio
 import gzip
 import hashlib
 import itertools
+import time
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,7 +17,8 @@ import httpx
 import pytest
 
 from datastore.ingest.download import Downloaded, DownloadError, NotModified, download, file_name
-from datastore.ingest.publishers import USER_AGENT, PublisherError
+from datastore.ingest.publishers import USER_AGENT, PublisherError, make_client
+from datastore.ingest.publishers._http import Rules, rules_of
 from tests.postcodes_io_fake import unused_base_url
 from tests.publishers_fake import (
     WARD_NEW,
@@ -401,3 +403,117 @@ async def test_a_name_with_a_path_in_it_is_refused(
         await download(publishers_http, "http://127.0.0.1:9/w.csv", dest, max_bytes=MB,
                        name=name)
     assert left_in(dest) == []
+
+
+# -- an overall deadline (issue 20, item 2) ---------------------------------------------------
+
+def _drip(count: int, every: float) -> Iterator[bytes]:
+    """One byte at a time (a bounded number of them), `every` seconds apart."""
+    for _ in range(count):
+        time.sleep(every)
+        yield b"x"
+
+
+async def test_a_dripping_body_is_stopped_by_the_overall_deadline(
+        london_datastore_fake: FakeLondonDatastore, dest: Path) -> None:
+    """1,000,000 bytes announced, one sent every 20 ms: each read comes well within the
+    client's timeout, but the transfer falls below the minimum rate and is stopped."""
+    london_datastore_fake.set("/download/drip.csv", Answer(
+        200, content_length=1_000_000, stream=lambda: _drip(500, 0.02)))
+    async with make_client(timeout=0.5, min_rate=1000) as http:  # grace 1 s, then 1 KB/s
+        with pytest.raises(DownloadError, match="too slow") as caught:
+            await download(http, f"{london_datastore_fake.base_url}/download/drip.csv", dest,
+                           max_bytes=50 * MB)
+    assert "drip.csv" in str(caught.value) and "1 KB/s" in str(caught.value)
+    assert left_in(dest) == []
+
+
+async def test_a_fast_file_is_not_held_to_the_deadline(
+        london_datastore_fake: FakeLondonDatastore, ward: FakeResource, dest: Path) -> None:
+    async with make_client(timeout=0.5, min_rate=1000) as http:
+        got = await download(http, london_datastore_fake.url(CRIME, ward), dest,
+                             max_bytes=50 * MB)
+    assert isinstance(got, Downloaded) and got.sha256 == ward.sha256
+
+
+# -- what the catalogue says of the file (item 10) --------------------------------------------
+
+async def test_a_short_body_with_a_matching_content_length_is_refused_by_the_listed_size(
+        london_datastore_fake: FakeLondonDatastore, ward: FakeResource, dest: Path,
+        publishers_http: httpx.AsyncClient) -> None:
+    london_datastore_fake.set("/download/prefix.csv", Answer(200, ward.body[:100]))
+    with pytest.raises(DownloadError, match="cut short") as caught:
+        await download(publishers_http, f"{london_datastore_fake.base_url}/download/"
+                       "prefix.csv", dest, max_bytes=50 * MB, expect_size=len(ward.body))
+    assert f"{len(ward.body):,}" in str(caught.value) and "100 bytes" in str(caught.value)
+    assert left_in(dest) == []
+
+
+@pytest.mark.parametrize("algorithm", ["md5", "sha256"])
+async def test_the_listed_hash_must_match(
+        london_datastore_fake: FakeLondonDatastore, ward: FakeResource, dest: Path,
+        publishers_http: httpx.AsyncClient, algorithm: str) -> None:
+    url = london_datastore_fake.url(CRIME, ward)
+    right = hashlib.new(algorithm, ward.body).hexdigest()
+    got = await download(publishers_http, url, dest, max_bytes=50 * MB,
+                         expect_size=len(ward.body), expect_hash=right.upper())
+    assert isinstance(got, Downloaded)
+    wrong = hashlib.new(algorithm, ward.body + b"\n").hexdigest()
+    with pytest.raises(DownloadError, match="hash"):
+        await download(publishers_http, url, dest, max_bytes=50 * MB, name="again.csv",
+                       expect_hash=wrong)
+    assert left_in(dest) == [got.path.name]
+
+
+# -- where a download may go (item 11) --------------------------------------------------------
+
+async def test_a_redirect_to_another_host_is_refused_and_named(
+        london_datastore_fake: FakeLondonDatastore, ward: FakeResource, dest: Path) -> None:
+    """The publishers' host is 127.0.0.1; `localhost` is this machine too, but not theirs:
+    the redirect is refused before a request is sent to it."""
+    port = london_datastore_fake.base_url.rsplit(":", 1)[1]
+    elsewhere = f"http://localhost:{port}{london_datastore_fake.download_path(CRIME, ward)}"
+    london_datastore_fake.set("/download/moved.csv", Answer(302, headers={"Location": elsewhere}))
+    async with make_client(timeout=5, hosts=["127.0.0.1"]) as http:
+        with pytest.raises(PublisherError) as caught:
+            await download(http, f"{london_datastore_fake.base_url}/download/moved.csv", dest,
+                           max_bytes=50 * MB)
+    message = str(caught.value)
+    assert "redirected to" in message and "its host localhost is not one of the " \
+        "publishers' (127.0.0.1)" in message
+    assert [r.path for r in london_datastore_fake.requests] == ["/download/moved.csv"]
+    assert left_in(dest) == []
+
+
+async def test_a_url_on_another_host_is_refused_unasked(dest: Path) -> None:
+    async with make_client(timeout=5, hosts=["127.0.0.1"]) as http:
+        with pytest.raises(PublisherError, match="its host localhost is not one"):
+            await download(http, "https://localhost:1/file.csv", dest, max_bytes=MB)
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://data.london.gov.uk/x.csv", "plain http to data.london.gov.uk"),
+    ("http://10.0.0.1/x.csv", "plain http to 10.0.0.1"),
+    ("http://169.254.169.254/latest/meta-data/", "plain http to 169.254.169.254"),
+    ("https://169.254.169.254/latest/meta-data/", "its host 169.254.169.254 is not one"),
+    ("ftp://data.london.gov.uk/x.csv", "not an http(s) URL"),
+    ("https://data.london.gov.uk/x.csv", ""),
+    ("http://127.0.0.1:8080/x.csv", ""),
+    ("http://[::1]:8080/x.csv", ""),
+    ("http://localhost/x.csv", "its host localhost is not one"),
+])
+def test_the_rules_allow_the_publishers_hosts_over_https_and_this_machine_over_http(
+        url: str, why: str) -> None:
+    rules = Rules.for_urls(["https://data.london.gov.uk", "https://data.police.uk"],
+                           extra=["127.0.0.1", "::1"])
+    found = rules.refusal(httpx.URL(url))
+    assert (why in found) if why else found == ""
+
+
+async def test_the_grace_before_the_rate_counts_is_at_most_twenty_seconds() -> None:
+    """With the default timeout (60 s) a drip of a byte a second is stopped after 20 s, not
+    after the 90 s and more the probe saw; a short timeout keeps twice itself."""
+    async with make_client(timeout=60) as slow, make_client(timeout=0.5) as quick:
+        assert rules_of(slow).grace == 20 and rules_of(quick).grace == 1.0
+    async with httpx.AsyncClient(timeout=5) as plain:
+        assert rules_of(plain).grace == 10 and rules_of(plain).hosts is None

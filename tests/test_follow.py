@@ -17,6 +17,7 @@ import pytest
 from datastore.ingest import sources
 from datastore.ingest.check import CheckResult, check_publishers
 from datastore.ingest.follow import Publishers
+from datastore.ingest.publishers import make_client
 from datastore.ingest.worker import LoadJob, LoadOutcome, load_jobs
 from datastore.services import Services, open_services
 from datastore.storage import store
@@ -302,3 +303,63 @@ def test_a_failure_in_the_same_second_as_the_success_before_it_is_failing() -> N
     bad = failed(ok, t + timedelta(microseconds=500), "HTTP 404")
     assert bad.failing()
     assert not succeeded(bad, t + timedelta(microseconds=900)).failing()
+
+
+# -- what the catalogue states, and where it points (issue 20, items 10 and 11) ---------------
+
+async def test_a_short_body_served_as_whole_fails_by_the_listed_size(
+        svc: Services, publishers_http: httpx.AsyncClient, datastore: FakeLondonDatastore,
+        police: FakePoliceUk, gov: FakeGovUk) -> None:
+    """A 100-byte prefix with a Content-Length of 100: the catalogue's check_size says the
+    file is larger. Not "unchanged — ends in ...": failed, and tried again next time."""
+    newest = datastore.resource("exy3m", "w2603")
+    datastore.set(datastore.download_path("exy3m", newest), Answer(200, newest.body[:100]))
+    result = await check(svc, publishers_http, datastore, police, gov)
+    got, detail = outcome(result, "ward_crime")
+    assert got == "failed" and "cut short" in detail and f"{len(newest.body):,}" in detail
+    assert svc.view.latest_month == 202601
+    assert svc.feeds["ward_crime"].failing()  # and its release not taken as loaded
+    datastore.clear(datastore.download_path("exy3m", newest))
+    again = await check(svc, publishers_http, datastore, police, gov)
+    assert outcome(again, "ward_crime")[0] == "loaded"
+
+
+async def test_a_release_that_is_not_an_extract_fails_rather_than_being_unchanged(
+        svc: Services, publishers_http: httpx.AsyncClient, datastore: FakeLondonDatastore,
+        police: FakePoliceUk, gov: FakeGovUk) -> None:
+    """The catalogue itself lists the 100-byte prefix (its size and hash match): the header
+    is cut off, there are no rows. A failure, never "unchanged"."""
+    newest = datastore.resource("exy3m", "w2603")
+    datastore.replace_resource("exy3m", "w2603", replace(newest, body=newest.body[:100]))
+    result = await check(svc, publishers_http, datastore, police, gov)
+    got, detail = outcome(result, "ward_crime")
+    assert got == "failed" and "cut short" in detail, detail
+    assert result.result == "failed"
+
+
+async def test_a_resource_on_another_host_is_refused_by_name(
+        svc: Services, datastore: FakeLondonDatastore, police: FakePoliceUk,
+        gov: FakeGovUk) -> None:
+    newest = datastore.resource("exy3m", "w2603")
+    port = datastore.base_url.rsplit(":", 1)[1]
+    elsewhere = f"http://localhost:{port}{datastore.download_path('exy3m', newest)}"
+    datastore.replace_resource("exy3m", "w2603", replace(newest, url=elsewhere))
+    async with make_client(timeout=5, hosts=["127.0.0.1"]) as http:
+        result = await check(svc, http, datastore, police, gov)
+    got, detail = outcome(result, "ward_crime")
+    assert got == "failed" and "its host localhost is not one of the publishers'" in detail
+    assert not downloads(datastore) or all("w2603" not in p for p in downloads(datastore))
+
+
+async def test_a_catalogue_redirect_to_another_host_is_refused_by_name(
+        svc: Services, datastore: FakeLondonDatastore, police: FakePoliceUk,
+        gov: FakeGovUk) -> None:
+    port = datastore.base_url.rsplit(":", 1)[1]
+    moved = Answer(301, headers={"Location": f"http://localhost:{port}/api/dataset/exy3m"})
+    datastore.set(datastore.dataset_path("exy3m"), moved)
+    datastore.set(datastore.package_path("exy3m"), moved)
+    async with make_client(timeout=5, hosts=["127.0.0.1"]) as http:
+        result = await check(svc, http, datastore, police, gov)
+    got, detail = outcome(result, "ward_crime")
+    assert got == "failed" and "redirected to http://localhost" in detail
+    assert "its host localhost is not one of the publishers' (127.0.0.1)" in detail

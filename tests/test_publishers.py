@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -36,6 +39,7 @@ from datastore.ingest.publishers.london_datastore import (
     parse_package,
 )
 from datastore.ingest.publishers.police_uk import (
+    MAX_RECORDS,
     PoliceUk,
     month_text,
     parse_dates,
@@ -905,3 +909,71 @@ async def test_limits_and_attempts_must_be_sane(publishers_http: httpx.AsyncClie
         PoliceUk(publishers_http, "http://127.0.0.1:9", per_second=0)
     with pytest.raises(ValueError):
         PoliceUk(publishers_http, "http://127.0.0.1:9", attempts=0)
+
+
+# -- a hostile stops-force answer under the cap (issue 20, item 3) ----------------------------
+
+def _empty_objects(megabytes: int) -> Iterator[bytes]:
+    block = b"{}, " * (1 << 18)  # 1 MB
+    yield b"["
+    for _ in range(megabytes):
+        yield block
+    yield b"{}]"
+
+
+async def test_a_body_of_empty_objects_is_refused_at_its_first_record(
+        police: FakePoliceUk, publishers_http: httpx.AsyncClient) -> None:
+    police.set(police.stops_path(202409), Answer(200, stream=lambda: _empty_objects(4)))
+    with pytest.raises(PublisherError) as caught:
+        await PoliceUk(publishers_http, police.base_url).stops(202409)
+    message = str(caught.value)
+    assert "record 1" in message and "lacks" in message and "datetime" in message
+    assert "date=2024-09" in message and not isinstance(caught.value, Unreachable)
+
+
+async def test_a_record_missing_a_field_the_loader_needs_is_refused_by_number(
+        police: FakePoliceUk, publishers_http: httpx.AsyncClient) -> None:
+    _, records = snapshot_month(snapshot_months()[0])
+    broken = [dict(r) for r in records[:50]]
+    del broken[41]["officer_defined_ethnicity"]
+    police.publish(202409, broken)
+    with pytest.raises(PublisherError, match=r"record 42 lacks officer_defined_ethnicity"):
+        await PoliceUk(publishers_http, police.base_url).stops(202409)
+
+
+async def test_more_records_than_any_month_has_are_refused(
+        police: FakePoliceUk, publishers_http: httpx.AsyncClient) -> None:
+    record = {"age_range": None, "datetime": "2024-09-01T10:00:00+00:00", "location": None,
+              "object_of_search": None, "officer_defined_ethnicity": None,
+              "type": "Person search"}
+    many = [record] * (MAX_RECORDS + 1)
+    police.publish(202409, many)
+    with pytest.raises(PublisherError, match=f"more than {MAX_RECORDS:,} records"):
+        await PoliceUk(publishers_http, police.base_url).stops(202409)
+
+
+def test_the_peak_memory_of_a_hostile_answer_stays_near_the_baseline(
+        police: FakePoliceUk) -> None:
+    """30 MB of `{}` in a fresh process (VmHWM): read whole, it took over 600 MB."""
+    police.set(police.stops_path(202409), Answer(200, stream=lambda: _empty_objects(30)))
+    code = textwrap.dedent(f"""
+        import asyncio
+        from datastore.ingest.publishers import PublisherError, make_client
+        from datastore.ingest.publishers.police_uk import PoliceUk
+        async def main():
+            async with make_client(timeout=30) as http:
+                try:
+                    await PoliceUk(http, {police.base_url!r}).stops(202409)
+                    print("accepted")
+                except PublisherError:
+                    print("refused")
+        asyncio.run(main())
+        status = open("/proc/self/status").read()
+        print(int(next(l.split()[1] for l in status.splitlines() if l.startswith("VmHWM:")))
+              // 1024)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, check=True)
+    said, peak = done.stdout.split()
+    assert said == "refused"
+    assert int(peak) < 150

@@ -55,8 +55,7 @@ def test_newer_kinds(peeked: list[tuple[str, int | None]], current: dict[str, in
 def test_only_the_newer_files_are_read(tmp_path: Path) -> None:
     current = {"ward_crime": version("ward_crime", 202601),
                "borough_crime": version("borough_crime", 202606)}
-    jobs, peeked = peek_newer([str(NEW_WARD_CRIME), str(BOROUGH), str(POPULATION)], current,
-                              tmp_path)
+    jobs, peeked = peek_newer([str(NEW_WARD_CRIME), str(BOROUGH), str(POPULATION)], current)
     assert [(j.kind, j.paths, j.names) for j in jobs] == [
         ("ward_crime", (str(NEW_WARD_CRIME),), (str(NEW_WARD_CRIME),))]
     assert [(p.kind, p.last_month) for p in peeked] == [
@@ -64,5 +63,5 @@ def test_only_the_newer_files_are_read(tmp_path: Path) -> None:
     assert describe_sources(peeked, current) == (
         "ward_crime: source 2026-03, current 2026-01; borough_crime: source 2026-06, current "
         f"2026-06; not crime extracts, ignored: {POPULATION}")
-    nothing, _ = peek_newer([str(OLD_WARD_CRIME)], current, tmp_path)
+    nothing, _ = peek_newer([str(OLD_WARD_CRIME)], current)
     assert nothing == []

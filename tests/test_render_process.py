@@ -18,7 +18,7 @@ import pytest
 
 from datastore.query.view import DataView
 from handlers.present import charts, exports
-from handlers.render_process import RenderProcess, RenderUnavailable, call
+from handlers.render_process import RenderFailed, RenderProcess, RenderUnavailable, call
 from tests.clocks import STALE, at
 
 NOW = at(STALE)  # the day every picture states its age against
@@ -109,7 +109,8 @@ async def test_an_os_error_in_a_renderer_is_its_own_not_a_worker_that_could_not_
         view: DataView) -> None:
     renders = RenderProcess(idle=60)
     try:
-        with pytest.raises(OSError, match="Input/output error"):
+        # A renderer's error arrives as RenderFailed, its type and text in one line.
+        with pytest.raises(RenderFailed, match=r"OSError: \[Errno 5\] Input/output error"):
             await renders.run("handlers.present.charts:trend_file", _DiskGone(), NOW)
         pid = renders.pid
         assert pid is not None and renders.started == 1
@@ -123,7 +124,7 @@ async def test_an_os_error_in_a_renderer_is_its_own_not_a_worker_that_could_not_
 async def test_a_renderers_error_is_raised_here_and_the_worker_stays(view: DataView) -> None:
     renders = RenderProcess(idle=60)
     try:
-        with pytest.raises(AttributeError):
+        with pytest.raises(RenderFailed, match="AttributeError"):
             await renders.run("handlers.present.exports:xlsx_file", "not a ward's figures", NOW)
         pid = renders.pid
         assert pid is not None

@@ -254,3 +254,70 @@ async def test_webhook_answers_400_to_a_body_that_is_not_an_update(tmp_path: Pat
             _out, err = await finish(proc)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+# -- a base_url without /bot, and any uncaught error -------------------------------------------
+
+RECOGNISABLE = "987654:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw-RECOGNISABLE"
+
+
+@pytest.mark.parametrize("base_url", [
+    "http://127.0.0.1:8081",  # the probe's: the /bot suffix missing
+    "http://127.0.0.1:8081/",
+    "http://127.0.0.1:8081/bot/",
+    "127.0.0.1:8081/bot",
+    "ftp://127.0.0.1:8081/bot",
+])
+def test_a_base_url_ptb_cannot_use_is_refused_at_config_load(tmp_path: Path,
+                                                              base_url: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[telegram]\ntoken = "{RECOGNISABLE}"\nbase_url = "{base_url}"\n',
+                    encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WARDWATCH_")}
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "bot", "--config", str(path), "run"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 2
+    assert "[telegram] base_url" in done.stderr and "/bot" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert RECOGNISABLE not in done.stdout + done.stderr
+    assert RECOGNISABLE.partition(":")[2] not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("base_url", [
+    "http://127.0.0.1:8081/bot", "https://api.telegram.org/bot",
+    "https://api.telegram.org/bot{token}/test", "http://[::1]:8081/bot"])
+def test_the_base_urls_ptb_can_use_are_accepted(base_url: str) -> None:
+    from bot import config
+
+    cfg = config.parse({"telegram": {"base_url": base_url}}, env={})
+    assert cfg.telegram.base_url == base_url
+
+
+def test_an_uncaught_error_is_printed_with_the_token_blotted_out(tmp_path: Path) -> None:
+    """Whatever raises past every handler (here a command that fails with the token in its
+    message and in a chained error): the traceback still shows, the token never."""
+    import subprocess
+
+    path = tmp_path / "config.toml"
+    path.write_text(f'[telegram]\ntoken = "{RECOGNISABLE}"\n', encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from bot import cli\n"
+        "async def broken(cfg, args):\n"
+        "    token = cfg.telegram.token.reveal()\n"
+        "    try:\n"
+        "        raise ValueError(f'Invalid port: {token!r}')\n"
+        "    except ValueError as exc:\n"
+        "        raise RuntimeError(f'while asking http://127.0.0.1:8081{token}/getMe') from exc\n"
+        "cli.COMMANDS['ask'] = broken\n"
+        f"sys.exit(cli.main(['--config', {str(path)!r}, 'ask', 'x']))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WARDWATCH_")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "RuntimeError" in done.stderr
+    assert "ValueError: Invalid port" in done.stderr  # the chained error too
+    assert RECOGNISABLE not in done.stderr and RECOGNISABLE.partition(":")[2] not in done.stderr
+    assert "…:ABLE" in done.stderr

@@ -138,16 +138,21 @@ def describe_sources(peeked: Sequence[Peeked], current: Mapping[str, Version]) -
     return "; ".join(parts) or "no crime extract among the sources"
 
 
-def peek_newer(srcs: Sequence[str], current: Mapping[str, Version], workdir: Path
-               ) -> tuple[list[LoadJob], list[Peeked]]:
-    """Fetch the sources into `workdir` (URLs), peek at each header, and make a load job for
-    each kind with a newer month.  Synchronous: run it in a worker thread."""
+def peek_newer(srcs: Sequence[str], current: Mapping[str, Version],
+               names: Mapping[Path, str] | None = None) -> tuple[list[LoadJob], list[Peeked]]:
+    """Peek at each local source's header (URLs are downloaded first: `sources.fetch`, whose
+    `names` say what each path is), and make a load job for each kind with a newer month.
+    Synchronous: run it in a worker thread."""
     from datastore.ingest import loaders  # pandas, shapely: from the first check on
 
-    paths, names = sources.materialise(srcs, workdir)
+    paths, local_names = sources.materialise(srcs)
+    names = {**local_names, **(names or {})}
     peeked = []
     for path in paths:
-        kind, months = loaders.peek_months(path)
+        try:
+            kind, months = loaders.peek_months(path)
+        except LoadError as exc:
+            raise sources.named(exc, names) from None
         peeked.append(Peeked(names.get(path, path.name), kind, months[-1] if months else None))
     newer = newer_kinds(peeked, current)
     jobs = []
@@ -185,11 +190,13 @@ async def _finish(services: Served, stamp: str, trigger: Trigger, result: Result
 
 
 async def check_sources(services: Served, srcs: Sequence[str], *, trigger: Trigger,
-                        now: datetime | None = None, load: Loader = run_loads) -> CheckResult:
+                        now: datetime | None = None, load: Loader = run_loads,
+                        http: httpx.AsyncClient | None = None) -> CheckResult:
     """Check the sources (none: the bundled snapshot's crime extracts) for a newer month and
-    load what is newer (in a child process: answers go on meanwhile); log the check.  Never
-    raises for a bad file or a failed download: the result says `rejected` and the current
-    data stays current."""
+    load what is newer (in a child process: answers go on meanwhile); log the check.  URLs
+    are downloaded with `http` (a publishers' client), as every download is.  Never raises
+    for a bad file or a failed download: the result says `rejected` and the current data
+    stays current."""
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     before = await services.store.versions()
     ward_before = before["ward_crime"].last_month if "ward_crime" in before else None
@@ -197,7 +204,9 @@ async def check_sources(services: Served, srcs: Sequence[str], *, trigger: Trigg
     loaded: tuple[Version, ...] = ()
     try:
         with tempfile.TemporaryDirectory(prefix="wardwatch-check-") as tmp:
-            jobs, peeked = await asyncio.to_thread(peek_newer, chosen, before, Path(tmp))
+            paths, names = await sources.fetch(chosen, Path(tmp), http)
+            jobs, peeked = await asyncio.to_thread(
+                peek_newer, [str(p) for p in paths], before, names)
             outcomes = await load(services.store.location, jobs)
         loaded = tuple(o.version for o in outcomes if o.version is not None)
         refused = [o for o in outcomes if o.result in ("rejected", "failed")]

@@ -1,10 +1,15 @@
 """Downloading one published file whole or not at all: streamed, capped, hashed, conditional.
 
-The body streams into a temporary file beside the target, in chunks (memory stays flat
-whatever the size), its SHA-256 computed on the way; the file takes its name only once every
-byte has arrived. A refusal, a timeout, a body over the cap or shorter than announced, a
-connection that ends early, a cancellation: the partial file is removed and nothing else is
-left behind. File writes run in a worker thread, so the event loop keeps answering.
+The one way WardWatch fetches a file from a URL: the publishers' releases, police.uk's
+months, `[sources]` URLs and `wardwatch load URL`.  The body streams into a temporary file
+beside the target, in chunks (memory stays flat whatever the size), its SHA-256 computed on
+the way; the file takes its name only once every byte has arrived. A refusal, a timeout, a
+transfer slower than the client's minimum rate (so every download has an overall deadline:
+`_http.Pace`), a body over the cap (counted decoded: a gzip Content-Encoding inflates no
+further), shorter than announced or than the catalogue's size, with another hash than the
+catalogue's, a connection that ends early, a host the client's rules refuse (a redirect's
+too), a cancellation: the partial file is removed and nothing else is left behind. File
+writes run in a worker thread, so the event loop keeps answering.
 """
 
 from __future__ import annotations
@@ -19,18 +24,21 @@ import zlib
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import httpx
 
 from datastore.ingest.publishers import PublisherError
+from datastore.ingest.publishers._http import HostRefused, Pace, refused_redirect, rules_of
 
 __all__ = ["DownloadError", "Downloaded", "NotModified", "download", "file_name"]
 
 PROGRESS_EVERY: Final = 256 * 1024
 CHUNK: Final = 64 * 1024
 WRITE_BUFFER: Final = 1024 * 1024
+# The first bytes a `cap` callback is shown to decide the cap by (a CSV's header, say).
+HEAD: Final = 64 * 1024
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9 ._()+,=-]+")
 T = TypeVar("T")
 
@@ -163,6 +171,17 @@ async def _decoded(response: httpx.Response, encoding: str) -> AsyncGenerator[by
         raise ValueError("the compressed body ends early")
 
 
+def _hash_check(expect_hash: str | None) -> tuple[str, Any] | None:
+    """The digest a catalogue's hash is checked with: MD5 (32 hex digits, the London
+    Datastore's check_hash) or SHA-256 (64); another form is not checked."""
+    text = (expect_hash or "").strip().lower()
+    if re.fullmatch(r"[0-9a-f]{32}", text):
+        return text, hashlib.md5(usedforsecurity=False)
+    if re.fullmatch(r"[0-9a-f]{64}", text):
+        return text, None  # the SHA-256 computed anyway
+    return None
+
+
 async def download(
     client: httpx.AsyncClient,
     url: str,
@@ -173,15 +192,23 @@ async def download(
     etag: str | None = None,
     last_modified: str | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    expect_size: int | None = None,
+    expect_hash: str | None = None,
+    cap: Callable[[bytes], int] | None = None,
 ) -> Downloaded | NotModified:
     """Download `url` into the directory `dest` as `name` (default: from the URL), whole.
 
     `etag` / `last_modified` (from an earlier download) make it a conditional GET: a 304 is
     NotModified and nothing is written. `progress(bytes so far, total or None)` is called as
-    the body arrives, about every 256 KB and at the end. Anything short of the whole file
-    (an HTTP error, over `max_bytes`, truncated, a dropped connection, a timeout) raises
-    DownloadError and leaves no file. `client` carries the User-Agent and the timeouts (each
-    read waits at most the client's read timeout); redirects are followed.
+    the body arrives, about every 256 KB and at the end. `expect_size` and `expect_hash`
+    (MD5 or SHA-256 hex), what a catalogue states of the file, must match the whole body.
+    `cap(first bytes)`, shown the first HEAD bytes (or the whole body if shorter), may lower
+    `max_bytes` by what the file turns out to be. Anything short of the whole file (an HTTP
+    error, over the cap, truncated, a dropped connection, a timeout, too slow, another size
+    or hash, a refused host) raises DownloadError (HostRefused for a host) and leaves no file.
+    `client` carries the User-Agent, the timeouts and its rules (`_http.rules_of`): each read
+    waits at most the client's read timeout, and the whole transfer keeps to its minimum
+    rate after its grace period; redirects are followed where the rules allow.
     """
     target = _checked_name(name) if name is not None else file_name(url)
     headers = {"Accept-Encoding": "identity"}  # the file as published, its size as announced
@@ -190,9 +217,11 @@ async def download(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     part: _Part | None = None
+    pace = Pace(rules_of(client))
+    hash_check = _hash_check(expect_hash)
     try:
-        async with client.stream("GET", url, headers=headers,
-                                 follow_redirects=True) as response:
+        async with pace.timing(), client.stream("GET", url, headers=headers,
+                                                follow_redirects=True) as response:
             status = response.status_code
             if status == 304:
                 return NotModified(url)
@@ -206,33 +235,47 @@ async def download(
             total = declared if encoding in ("", "identity") else None
             part = _Part(dest, target)  # a mkdir and a mkstemp: quick, and never orphaned
             digest = hashlib.sha256()
+            other = hash_check[1] if hash_check is not None else None
             size = reported = 0
             buffer = bytearray()
+            capped = cap is None
             if progress:
                 progress(0, total)
             async with contextlib.aclosing(_decoded(response, encoding)) as body:
                 async for chunk in body:
                     size += len(chunk)
+                    pace.got(size)
+                    buffer += chunk
+                    if cap is not None and not capped and size >= HEAD:
+                        capped, max_bytes = True, min(max_bytes, cap(bytes(buffer[:HEAD])))
                     if size > max_bytes:
                         raise _error(url, f"the file is over the limit of {max_bytes:,} "
                                      "bytes", status)
                     digest.update(chunk)
-                    buffer += chunk
+                    if other is not None:
+                        other.update(chunk)
                     if len(buffer) >= WRITE_BUFFER:
                         await _in_thread(part.write, buffer)
                         buffer.clear()
                     if progress and size - reported >= PROGRESS_EVERY:
                         reported = size
                         progress(size, total)
+            if not capped and cap is not None and size > (limit := cap(bytes(buffer))):
+                raise _error(url, f"the file is over the limit of {limit:,} bytes", status)
             if declared is not None and response.num_bytes_downloaded < declared:
                 raise _error(url, f"the file is truncated: {response.num_bytes_downloaded:,} "
                              f"of {declared:,} bytes arrived", status)
+            _check_listed(url, size, digest.hexdigest(), other, hash_check, expect_size)
             await _in_thread(part.write, buffer)
             path = await _in_thread(part.commit)
             if progress and reported != size:
                 progress(size, total)
             return Downloaded(path, size, digest.hexdigest(), response.headers.get("etag"),
                               response.headers.get("last-modified"))
+    except HostRefused as exc:
+        raise refused_redirect(url, exc) from None
+    except TimeoutError:  # the overall deadline: too slow
+        raise _error(url, pace.too_slow()) from None
     except httpx.TimeoutException:
         raise _error(url, "the server stopped sending (timed out)") from None
     except httpx.RemoteProtocolError:
@@ -251,3 +294,17 @@ async def download(
     finally:
         if part is not None and not part.done:
             part.discard()
+
+
+def _check_listed(url: str, size: int, sha256: str, other: Any,
+                  hash_check: tuple[str, Any] | None, expect_size: int | None) -> None:
+    """The whole body against what the catalogue states: its size, then its hash."""
+    if expect_size is not None and size != expect_size:
+        short = "cut short" if size < expect_size else "not the file listed"
+        raise _error(url, f"{size:,} bytes arrived but the catalogue lists the file as "
+                     f"{expect_size:,} ({short})")
+    if hash_check is not None:
+        found = other.hexdigest() if other is not None else sha256
+        if found != hash_check[0]:
+            raise _error(url, f"its hash is {found}, not the {hash_check[0]} the catalogue "
+                         "lists (changed or corrupted on the way)")

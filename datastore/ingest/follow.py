@@ -213,7 +213,8 @@ class _Check:
                 f"dataset {dataset} (titles listed: {titles})"))
             return
         await self.release(feed, state, Listed(resource.title, resource.url,
-                                               resource.fingerprint(), _period(resource)))
+                                               resource.fingerprint(), _period(resource),
+                                               size=resource.size, hash=resource.hash))
 
     # -- GOV.UK: the Home Office's yearly tables ------------------------------------------
 
@@ -296,7 +297,8 @@ class _Check:
             paths = tuple(path for p in items for path in p.paths)
             names = tuple(name for p in items for name in p.names)
             job = LoadJob(kind, paths, names,  # type: ignore[arg-type]
-                          extend=kind in ("stop_search", "taser"))
+                          extend=kind in ("stop_search", "taser"),
+                          states=tuple(p.state for p in items))  # saved with the version
             out.append((job, items))
         return out
 

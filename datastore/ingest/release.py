@@ -40,6 +40,8 @@ class Listed:
     fingerprint: str
     period: str | None
     release: str | None = None
+    size: int | None = None  # what the catalogue states of the file: checked on download
+    hash: str | None = None  # (MD5 or SHA-256 hex)
 
 
 @dataclass(frozen=True)
@@ -79,14 +81,19 @@ async def fetch(store: Store, http: httpx.AsyncClient, workdir: Path, feed: Feed
             name=f"{feed}-{file_name(item.url)}",
             etag=state.etag if conditional else None,
             last_modified=state.last_modified if conditional else None,
-            progress=_progress(progress, item.title))
+            progress=_progress(progress, item.title),
+            expect_size=item.size, expect_hash=item.hash)
     except PublisherError as exc:
         return exc
     if isinstance(got, NotModified):
         return Settled(f"{item.title}: not modified",
                        succeeded(state, now, fingerprint=item.fingerprint, **listed))
-    found_kind, months = await asyncio.to_thread(loaders.peek_months, got.path)
-    if found_kind is not None and found_kind != kind:
+    try:  # a file that is not the kind's shape is a failure, never "unchanged"
+        found_kind, months = await asyncio.to_thread(loaders.peek_months, got.path)
+    except loaders.LoadError as exc:
+        return PublisherError(item.url, f"the release {item.title!r} cannot be read: "
+                              f"{exc.reason}")
+    if found_kind is not None and found_kind != kind:  # unrecognised: the loader says why
         return PublisherError(item.url, f"the release {item.title!r} is {found_kind} data, "
                               f"not {kind}")
     have = current.get(kind)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gzip
 import hashlib
-import tempfile
+import importlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Final
@@ -14,6 +15,8 @@ import httpx
 
 from datastore.errors import LoadError
 from datastore.ingest import SNAPSHOT_DIR
+from datastore.ingest.download import Downloaded, download, file_name
+from datastore.ingest.publishers import PublisherError
 from datastore.storage.kinds import Kind, Loaded
 from datastore.storage.store import LoadInput, SourceFile
 
@@ -69,26 +72,52 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def fetch(url: str, dest: Path, *, client: httpx.Client | None = None,
-          timeout: float = 60.0) -> Path:
-    """Download a URL into the directory `dest`; a failure is a LoadError naming the URL."""
-    name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "download"
-    target = dest / name
-    own = client is None
-    http = client or httpx.Client(timeout=timeout, follow_redirects=True)
-    try:
-        with http.stream("GET", url) as response:
-            if response.status_code != 200:
-                raise LoadError(url, f"the server answered HTTP {response.status_code}")
-            with target.open("wb") as fh:
-                for chunk in response.iter_bytes():
-                    fh.write(chunk)
-    except httpx.HTTPError as exc:
-        raise LoadError(url, f"could not download: {exc.__class__.__name__}") from None
-    finally:
-        if own:
-            http.close()
-    return target
+async def fetch(
+    srcs: Sequence[str],
+    workdir: Path,
+    http: httpx.AsyncClient | None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[Path], dict[Path, str]]:
+    """Local paths for sources, each URL downloaded into `workdir` by `download.download`,
+    the one way WardWatch fetches a file (the client's User-Agent, hosts and minimum rate;
+    the cap of the kind its first bytes show; atomic; Content-Encoding capped too); and each
+    path's display name (a URL for a download).  A download that fails is a LoadError naming
+    the URL."""
+    urls = [s for s in srcs if is_url(s)]
+    if urls and http is None:
+        raise ValueError("a client is needed to download URLs")
+    loaders = None
+    if urls:  # pandas: imported off the event loop, for the caps by kind
+        loaders = await asyncio.to_thread(importlib.import_module, "datastore.ingest.loaders")
+    paths: list[Path] = []
+    names: dict[Path, str] = {}
+    for index, source in enumerate(srcs):
+        if not is_url(source):
+            local, local_names = materialise([source])
+            paths += local
+            names.update(local_names)
+            continue
+        assert http is not None and loaders is not None
+        if progress:
+            progress(f"downloading {source}")
+        try:
+            got = await download(http, source, workdir, max_bytes=max(loaders.MAX_BYTES.values()),
+                                 name=f"{index:02d}-{file_name(source)}", cap=loaders.cap_for)
+        except PublisherError as exc:
+            raise LoadError(source, f"could not download it: {exc.reason}; nothing was "
+                            "kept") from None
+        assert isinstance(got, Downloaded)  # no validators were sent: never NotModified
+        paths.append(got.path)
+        names[got.path] = source
+    return paths, names
+
+
+def named(exc: LoadError, names: Mapping[Path, str]) -> LoadError:
+    """The error as it names the file: by its URL or name, never a temporary path."""
+    for path, name in names.items():
+        if exc.file == str(path):
+            return LoadError(name, exc.reason, row=exc.row, column=exc.column)
+    return exc
 
 
 def read_all(
@@ -127,10 +156,13 @@ def read_each(
     names = names or {}
     by_kind: dict[Kind, list[Path]] = {}
     digests: dict[Path, str] = {}
-    for path in paths:
-        digests[path] = sha256(path)
-        known = (kinds or {}).get(path)
-        by_kind.setdefault(known or loaders.detect_kind(path), []).append(path)
+    try:
+        for path in paths:
+            digests[path] = sha256(path)
+            known = (kinds or {}).get(path)
+            by_kind.setdefault(known or loaders.detect_kind(path), []).append(path)
+    except LoadError as exc:
+        raise named(exc, names) from None
     if loaded:
         for kind in [k for k, files in by_kind.items()
                      if loaded.get(k) == frozenset(digests[p] for p in files)]:
@@ -145,7 +177,10 @@ def read_each(
         for path in files:
             if progress:
                 progress(f"reading {names.get(path, path.name)}")
-            parts.append(loaders.read_file(path, kind, known_wards=wards))
+            try:
+                parts.append(loaders.read_file(path, kind, known_wards=wards))
+            except LoadError as exc:
+                raise named(exc, names) from None
         data = parts[0] if len(parts) == 1 else loaders.combine(kind, parts)
         if kind in WARD_COLUMN:
             found = set(data.frame[WARD_COLUMN[kind]].unique().tolist())
@@ -154,23 +189,23 @@ def read_each(
             data, tuple(SourceFile(names.get(p, p.name), digests[p]) for p in files))
 
 
-def materialise(sources: Sequence[str], workdir: Path) -> tuple[list[Path], dict[Path, str]]:
-    """Local paths for sources (URLs downloaded into `workdir`), and each path's display name."""
+def materialise(sources: Sequence[str]) -> tuple[list[Path], dict[Path, str]]:
+    """Local paths for local sources (a folder's files), and each path's display name.  URLs
+    are downloaded first, by `fetch` (asynchronous)."""
     paths: list[Path] = []
     names: dict[Path, str] = {}
     for source in sources:
         if is_url(source):
-            path = fetch(source, workdir)
-        else:
-            path = Path(source).expanduser()
-            if path.is_dir():
-                for child in sorted(p for p in path.iterdir() if p.is_file()
-                                    and p.name not in NOT_DATA and not p.name.startswith(".")):
-                    paths.append(child)
-                    names[child] = str(child)
-                continue
-            if not path.is_file():
-                raise LoadError(source, "no such file")
+            raise ValueError(f"{source}: a URL is downloaded by sources.fetch first")
+        path = Path(source).expanduser()
+        if path.is_dir():
+            for child in sorted(p for p in path.iterdir() if p.is_file()
+                                and p.name not in NOT_DATA and not p.name.startswith(".")):
+                paths.append(child)
+                names[child] = str(child)
+            continue
+        if not path.is_file():
+            raise LoadError(source, "no such file")
         paths.append(path)
         names[path] = source
     return paths, names
@@ -183,11 +218,11 @@ def read_sources(
     progress: Callable[[str], None] | None = None,
     loaded: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[Kind, LoadInput]:
-    """Fetch (if URLs), read and validate sources; empty means the bundled snapshot."""
+    """Read and validate local sources; empty means the bundled snapshot.  (URLs are
+    downloaded by `fetch` first.)"""
     if not sources:
         return read_all(bundled_files(), known_wards=known_wards, progress=progress,
                         loaded=loaded)
-    with tempfile.TemporaryDirectory(prefix="wardwatch-") as tmp:
-        paths, names = materialise(sources, Path(tmp))
-        return read_all(paths, known_wards=known_wards, names=names, progress=progress,
-                        loaded=loaded)
+    paths, names = materialise(sources)
+    return read_all(paths, known_wards=known_wards, names=names, progress=progress,
+                    loaded=loaded)

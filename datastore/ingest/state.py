@@ -15,6 +15,7 @@ that outlived its parent) unties them, and the release is then downloaded again,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Final, Literal
@@ -94,15 +95,22 @@ def feed_state(conn: Db, feed: Feed) -> FeedState:
     return feed_states(conn).get(feed) or FeedState(feed, PUBLISHER[feed])
 
 
-def save_states(conn: Db, states: list[FeedState]) -> None:
+def save_states(conn: Db, states: Sequence[FeedState]) -> None:
     """Write feeds' states, each replacing the one before."""
-    marks = ", ".join("?" * len(_COLUMNS))
     with transaction(conn):
-        announce(conn)  # every process's freshness notes follow the check
-        conn.executemany(
-            f"INSERT INTO publisher_state ({', '.join(_COLUMNS)}) VALUES ({marks}) "
-            f"ON CONFLICT (feed) DO UPDATE SET {_UPDATES}",
-            [tuple(getattr(s, c) for c in _COLUMNS) for s in states])
+        write_states(conn, states)
+
+
+def write_states(conn: Db, states: Sequence[FeedState]) -> None:
+    """Write feeds' states inside a transaction the caller holds (a load's: its version and
+    its feed's state are committed together), and tell every process: its freshness notes
+    follow the check."""
+    announce(conn)
+    marks = ", ".join("?" * len(_COLUMNS))
+    conn.executemany(
+        f"INSERT INTO publisher_state ({', '.join(_COLUMNS)}) VALUES ({marks}) "
+        f"ON CONFLICT (feed) DO UPDATE SET {_UPDATES}",
+        [tuple(getattr(s, c) for c in _COLUMNS) for s in states])
 
 
 def _stamp(now: datetime) -> str:

@@ -6,7 +6,9 @@ takes for it is not all given back.  So `run_loads` runs `load_jobs` in a fresh 
 (spawned, one at a time): it opens the store file itself, reads, validates and writes each
 kind as a new version in its own transaction, and returns plain results.  The bot then
 rebuilds its view from the store.  A child killed mid-load leaves the old version current (an
-uncommitted transaction), as any load does.
+uncommitted transaction), as any load does.  The child dies with its parent (`children`),
+and is killed if the load is cancelled (shutdown); a load writes the states of the feeds it
+came from in the same transaction as its version, so data and state never disagree.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from datastore.children import die_with_parent
 from datastore.errors import LoadError
+from datastore.ingest.state import FeedState, write_states
 from datastore.storage.db import backend_errors
 from datastore.storage.kinds import COLUMNS, Kind, Loaded
 from datastore.storage.store import (
@@ -62,6 +67,8 @@ class LoadJob:
     paths: tuple[str, ...]
     names: tuple[str, ...]
     extend: bool = False
+    # The feeds' states to record once loaded, in the version's own transaction.
+    states: tuple[FeedState, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,7 +143,8 @@ def _one(conn: Db, job: LoadJob, known: set[str] | None) -> LoadOutcome:
         data = loaders.combine(job.kind, parts)
         if job.extend:  # only months added to months are trimmed; an extract is as published
             data = _trim(data)
-        [version] = write_versions(conn, {job.kind: LoadInput(data, files)})
+        [version] = write_versions(conn, {job.kind: LoadInput(data, files)},
+                                   after_insert=lambda _kind: write_states(conn, job.states))
         return LoadOutcome(job.kind, "loaded", "", version, data.notes)
     except (LoadError, RefusedUnlessForced) as exc:
         return LoadOutcome(job.kind, "rejected", said(exc))
@@ -162,12 +170,19 @@ def load_jobs(where: Location | str, jobs: Sequence[LoadJob]) -> list[LoadOutcom
 
 
 async def run_loads(where: Location | Path | str, jobs: Sequence[LoadJob]) -> list[LoadOutcome]:
-    """`load_jobs` in a fresh child process (spawned: nothing of the bot's state is copied)."""
+    """`load_jobs` in a fresh child process (spawned: nothing of the bot's state is copied),
+    which dies with this one; cancelled (a shutdown), the child is killed: a load not yet
+    committed is rolled back by the database, as any killed load is."""
     if not jobs:
         return []
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
     try:
         return await asyncio.get_running_loop().run_in_executor(
             pool, load_jobs, as_location(where), tuple(jobs))
+    except asyncio.CancelledError:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        raise
     finally:
-        pool.shutdown(wait=False)
+        pool.shutdown(wait=False, cancel_futures=True)

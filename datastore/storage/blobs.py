@@ -40,6 +40,17 @@ def _array(values: npt.NDArray[np.generic]) -> bytes:
     return buf.getvalue()
 
 
+def narrowed(values: npt.NDArray[np.integer], dtype: type[np.signedinteger], what: str
+             ) -> npt.NDArray[np.signedinteger]:
+    """`values` as the smaller integer `dtype`, or OverflowError if any would not fit: numpy's
+    astype wraps silently (2,147,483,653 becomes -2,147,483,643 in an int32)."""
+    info = np.iinfo(dtype)
+    if values.size and (int(values.min()) < info.min or int(values.max()) > info.max):
+        raise OverflowError(f"{what} from {int(values.min()):,} to {int(values.max()):,} do not "
+                            f"fit in {info.dtype} ({info.min:,} to {info.max:,})")
+    return values.astype(dtype)
+
+
 def _load(data: bytes) -> npt.NDArray[np.generic]:
     loaded: npt.NDArray[np.generic] = np.load(io.BytesIO(data), allow_pickle=False)
     return loaded
@@ -91,8 +102,8 @@ def _matrix(kind: str, heads: pd.DataFrame, months: list[int],
     major_codes, majors = pd.factorize(heads["major"].to_numpy(dtype=object))
     minor_codes, minors = pd.factorize(heads["minor"].to_numpy(dtype=object))
     return CrimeMatrix(tuple(months), areas, starts, [str(m) for m in majors],
-                       [str(m) for m in minors], major_codes.astype(np.int16),
-                       minor_codes.astype(np.int16), counts.astype(np.int64))
+                       [str(m) for m in minors], narrowed(major_codes, np.int16, "major types"),
+                       narrowed(minor_codes, np.int16, "minor types"), counts.astype(np.int64))
 
 
 def crime_blobs(kind: str, frame: pd.DataFrame) -> dict[str, bytes]:
@@ -115,7 +126,7 @@ def matrix_blobs(m: CrimeMatrix) -> dict[str, bytes]:
         "starts": _array(m.starts),
         "major_idx": _array(m.major_idx),
         "minor_idx": _array(m.minor_idx),
-        "counts": _array(m.counts.astype(np.int32)),
+        "counts": _array(narrowed(m.counts, np.int32, "crime counts")),
     }
 
 

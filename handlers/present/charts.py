@@ -27,6 +27,7 @@ from handlers.present.drawing import (
     WARD_LINE,
     new_figure,
     period,
+    plain_text,
     png,
 )
 from handlers.present.words import esc, fit, n, plural, ratio
@@ -70,6 +71,7 @@ def _count_axis(ax: Axes, population: int, name: str) -> None:
     counts.set_ylabel(f"Crimes recorded in {name}")
 
 
+@plain_text
 def trend_figure(trend: WardTrend, fresh: Freshness) -> Figure:
     """A line chart of the ward's crime each month, per 1,000 residents beside its borough's
     and London's (the ward's count on the right-hand axis)."""
@@ -143,6 +145,7 @@ def trend_caption(trend: WardTrend, fresh: Freshness) -> str:
     return fit(" ".join(parts), CAPTION_LIMIT)
 
 
+@plain_text
 def borough_trend_figure(trend: BoroughTrend, fresh: Freshness) -> Figure:
     """A line chart of a borough's crime each month from the Met's borough file, per 1,000
     residents beside London's on the same file (the borough's count on the right-hand axis)."""
@@ -194,6 +197,7 @@ def borough_trend_caption(trend: BoroughTrend, fresh: Freshness) -> str:
 COMPARE_LINES: Final = (WARD_LINE, BOROUGH_LINE)
 
 
+@plain_text
 def compare_figure(first: WardTrend, second: WardTrend, fresh: Freshness) -> Figure:
     """Two wards' crime each month per 1,000 residents on one chart, beside London's."""
     fig = new_figure(CHART_SIZE)

@@ -2,19 +2,26 @@
 are ColorBrewer's diverging RdBu — blue below the London average, near-white around it, red
 above —, the chart's lines Okabe-Ito colours, each with its own line style as well), the
 attribution, and a new figure drawn on the Agg canvas (no pyplot, no global state), so a picture
-can be drawn in a worker thread."""
+can be drawn in a worker thread.  Every string is drawn as plain text (`plain_text`): a `$` in
+a published name is a dollar sign, never mathtext."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Final, TypeVar
 
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from datastore.query.figures import BAND_EDGES, Band, month_name
 from handlers.present.words import ratio
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+F = TypeVar("F", bound=Callable[..., object])
 
 DPI: Final = 120
 
@@ -85,6 +92,20 @@ def band_labels() -> dict[Band, str]:
     return labels
 
 
+# Text is drawn as it is: matplotlib reads "$...$" as mathtext (TeX-like markup) unless told
+# not to, and a ward named "Hackney $\undefinedmacro{x}$ Central" then took the chart down.
+# A Text reads this setting when it is made, so every figure is made (and saved) under it
+# (rcParams are process-wide for that moment: renders run one at a time).
+PLAIN: Final[dict[RcKeyType, bool]] = {"text.parse_math": False, "text.usetex": False}
+
+
+def plain_text(draw: F) -> F:
+    """`draw` run with every string it makes drawn as plain text (PLAIN)."""
+    decorated: F = rc_context(PLAIN)(draw)
+    return decorated
+
+
+@plain_text
 def png(fig: Figure) -> bytes:
     """The figure as PNG bytes, at its own size and resolution."""
     buffer = io.BytesIO()

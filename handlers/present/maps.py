@@ -36,6 +36,7 @@ from handlers.present.drawing import (
     STALE_COLOUR,
     band_labels,
     new_figure,
+    plain_text,
     png,
 )
 from handlers.present.map_labels import inside_point
@@ -161,6 +162,7 @@ def basis_line(area_map: AreaMap) -> str:
     return text + "."
 
 
+@plain_text
 def map_figure(area_map: AreaMap, fresh: Freshness) -> Figure:
     """A choropleth: each area shaded by its band against the London average and named (a
     borough's wards by number, with a key), the user's ward outlined and named, why the red

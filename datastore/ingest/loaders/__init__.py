@@ -59,8 +59,11 @@ from datastore.ingest.loaders import (
 from datastore.ingest.loaders import _values as v
 from datastore.ingest.loaders._detect import (
     MAX_BYTES,
+    MAX_CELLS,
+    MAX_MONTHS,
     MAX_ROWS,
     Sniffed,
+    cap_for,
     sniff,
     unknown,
     unknown_header,
@@ -73,10 +76,13 @@ __all__ = [
     "DEFAULT_BOROUGH_BOUNDARIES",
     "KINDS",
     "MAX_BYTES",
+    "MAX_CELLS",
+    "MAX_MONTHS",
     "TASER_TYPES",
     "Kind",
     "LoadError",
     "Loaded",
+    "cap_for",
     "combine",
     "detect_kind",
     "order_sources",
@@ -102,13 +108,22 @@ def detect_kind(path: str | Path) -> Kind:
 
 def peek_months(path: str | Path) -> tuple[Kind | None, tuple[int, ...]]:
     """A file's kind, and for a crime extract the months its header names (sorted), without
-    reading its rows; other kinds give no months.  Nothing is validated: read_file does that."""
+    reading its rows; other kinds give no months.  Only what the start of the file shows is
+    validated (read_file does the rest): a crime extract cut short within its header or
+    before its first row, or with more months than any (`MAX_MONTHS`), is a LoadError."""
     found = sniff(path, full=False)
     months: list[int] = []
     if found.kind in ("ward_crime", "borough_crime"):
+        data = found.src.data
+        end = data.find(b"\n")
+        if end < 0 or not data[end + 1:].strip():
+            raise LoadError(found.src.label, "the file ends in its header or right after it, "
+                            "with no rows: it is cut short, not an extract", row=1)
         for name in found.header:
             if v.MONTH_HEADER.fullmatch(name) and 1 <= int(name[4:]) <= 12:
                 months.append(int(name))
+        if not months:
+            raise LoadError(found.src.label, "the header has no month (YYYYMM) columns", row=1)
     return found.kind, tuple(sorted(months))
 
 
@@ -168,7 +183,8 @@ def _expect(found: Sniffed, fmt: str, kind: Kind) -> None:
 
 
 def _table(
-    found: Sniffed, usecols: Sequence[str] | None = None, required: Sequence[str] = ()
+    found: Sniffed, usecols: Sequence[str] | None = None, required: Sequence[str] = (),
+    max_rows: int | None = None, why: str = "",
 ) -> CsvTable:
     """Read a recognised CSV, after checking its header has ``required`` and its encoding."""
     for column in required:
@@ -182,9 +198,11 @@ def _table(
     )
     if usecols is not None:
         usecols = [c for c in usecols if c in found.header]  # the loader names what is missing
+    if max_rows is None and found.kind:
+        max_rows = MAX_ROWS[found.kind]
     return read_csv_table(
         found.src, delimiter=found.delimiter, encoding=encoding, usecols=usecols,
-        max_rows=MAX_ROWS[found.kind] if found.kind else None,
+        max_rows=max_rows, why=why,
     )
 
 
@@ -199,9 +217,13 @@ def _load(
         _expect(found, "csv", kind)
         if kind in ("ward_crime", "borough_crime"):
             _crime.columns(src.label, found.header, kind)  # before reading: name what lacks
+            # Each row becomes a row of the long frame per month: bound rows x months.
+            months = sum(1 for h in found.header if v.MONTH_HEADER.fullmatch(h))
+            rows = min(MAX_ROWS[kind], MAX_CELLS // max(months, 1))
+            table = _table(found, max_rows=rows, why=f" with its {months} month columns")
             if kind == "ward_crime":
-                return _crime.load_ward(_table(found), wards)
-            return _crime.load_borough(_table(found))
+                return _crime.load_ward(table, wards)
+            return _crime.load_borough(table)
         if kind == "ward_population":
             return _population.load_ward(_table(found, _population.WARD_COLUMNS), wards), ()
         if kind == "borough_population":

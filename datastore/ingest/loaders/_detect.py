@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -16,7 +17,11 @@ from datastore.ingest.loaders import (
     _stop_search,
     _taser,
 )
+from datastore.ingest.loaders import _values as v
 from datastore.ingest.loaders._source import (
+    GZIP_MAGIC,
+    UTF8_BOM,
+    ZIP_MAGIC,
     Source,
     check_not_utf16,
     decode_text,
@@ -66,6 +71,15 @@ MAX_ROWS: Final[dict[Kind, int]] = {
     "borough_population": 1_000, "postcodes": 2_000_000, "stop_search": 5_000_000,
     "taser": 5_000_000, "ward_boundaries": 100_000, "borough_boundaries": 10_000,
 }
+# The most month columns a crime extract may have: the Met's ward and borough extracts span
+# 24 or 25 months and its borough historical file 164 (2010-04 on); 240 (twenty years) leaves
+# headroom.  A file of 600 or 1,516 months (1900 on) is no extract, and read whole it took
+# gigabytes.  Refused from the header, before a row is read.
+MAX_MONTHS: Final[dict[Kind, int]] = {"ward_crime": 240, "borough_crime": 240}
+# And the most counts (rows x months) one is read with: each becomes a row of the long
+# frame.  The real ward extract has 18,700 x 25 = 467,500; the borough historical file
+# about 1,100 x 164 = 180,000.
+MAX_CELLS: Final = 2_000_000
 DEFAULT_MAX_BYTES: Final = 64 * MIB  # a file whose kind is not recognised
 JSON_KINDS: Final[tuple[Kind, ...]] = ("stop_search", "ward_boundaries", "borough_boundaries")
 
@@ -99,6 +113,17 @@ def unknown_header(src: Source, header: list[str]) -> LoadError:
         return _crime.unrecognised(src.label, header)
     shown = ",".join(header[:12]) + (",…" if len(header) > 12 else "")
     return unknown(src, f"its header matches none; its columns are {shown}")
+
+
+def too_wide(label: str, header: list[str], kind: Kind) -> None:
+    """Refuse a crime extract with more month columns than MAX_MONTHS, from its header."""
+    months = [h for h in header if v.MONTH_HEADER.fullmatch(h)]
+    if len(months) > MAX_MONTHS[kind]:
+        raise LoadError(
+            label, f"the header has {len(months):,} month columns ({months[0]} to "
+            f"{months[-1]}); the Met's extracts span 24 or 25 months and its historical file "
+            f"164, so more than {MAX_MONTHS[kind]} is no {kind} extract: refused unread",
+            row=1)
 
 
 def classify_header(header: list[str]) -> tuple[Kind, Literal["ho", "uof"] | None] | None:
@@ -164,6 +189,31 @@ def classify_json(src: Source, obj: Any) -> Kind:
 HEAD_BYTES: Final = 64 * 1024
 
 
+def cap_for(head: bytes) -> int:
+    """The most bytes a file may have, judged from its first bytes (a download's, before the
+    rest arrives): the cap of the kind its header shows, the largest JSON kind's for JSON,
+    the xlsx taser file's for a zip, DEFAULT_MAX_BYTES for anything unrecognised.  A gzip is
+    judged by its first decompressed bytes (and held to that cap, compressed)."""
+    data = head
+    if data.startswith(GZIP_MAGIC):
+        try:
+            data = zlib.decompressobj(31).decompress(data, HEAD_BYTES)
+        except zlib.error:
+            return DEFAULT_MAX_BYTES
+    if data.startswith(ZIP_MAGIC):
+        return MAX_BYTES["taser"]
+    data = data.removeprefix(UTF8_BOM)
+    first = _FIRST_TEXT.search(data)
+    if first is not None and data[first.start():first.start() + 1] in (b"[", b"{"):
+        return max(MAX_BYTES[k] for k in JSON_KINDS)
+    line = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
+    for delimiter in (",", ";"):
+        found = classify_header(split_header(line, delimiter))
+        if found is not None:
+            return MAX_BYTES[found[0]]
+    return DEFAULT_MAX_BYTES
+
+
 def sniff(path: str | Path, kind: Kind | None = None, *, full: bool = True) -> Sniffed:
     """Open a file and recognise it; a CSV/xlsx it cannot place comes back with kind None.
 
@@ -210,6 +260,8 @@ def sniff(path: str | Path, kind: Kind | None = None, *, full: bool = True) -> S
         if semi_found is not None:
             header, found, delimiter = semi, semi_found, ";"
     capped = found[0] if found is not None else kind
+    if capped in MAX_MONTHS:
+        too_wide(head.label, header, capped)
     src = head
     if full:
         src = open_source(path, max_bytes=MAX_BYTES[capped] if capped else DEFAULT_MAX_BYTES,

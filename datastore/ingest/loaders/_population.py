@@ -29,6 +29,10 @@ WARD_COLUMNS: Final = (TS019_CODE, TS019_NAME, TS019_CATEGORY, TS019_COUNT)
 TS019_CATEGORIES: Final = frozenset({"-8", "0", "1", "2", "3"})
 BOROUGH_COLUMNS: Final = ("geography", "geography code", "Age: Total")
 
+# The most residents one row may count: more than any district of England has (the largest,
+# Birmingham, about 1.1 million), far less than an int32 holds.
+MAX_RESIDENTS = 20_000_000
+
 
 def load_ward(table: CsvTable, known_wards: set[str] | None) -> pd.DataFrame:
     """One row per ward: its code, name and usual residents (the sum of its five rows)."""
@@ -48,7 +52,7 @@ def load_ward(table: CsvTable, known_wards: set[str] | None) -> pd.DataFrame:
     v.known(table, code, TS019_CODE, known_wards, "ward code")
     v.no_duplicates(table, pd.DataFrame({"ward": code, "category": category}),
                     "row for (ward, category)")
-    observation = v.counts(table, [TS019_COUNT])[:, 0]
+    observation = v.counts(table, [TS019_COUNT], most=MAX_RESIDENTS)[:, 0]
     frame = pd.DataFrame({"ward_code": code, "ward_name": name, "n": 1,
                           "population": observation})
     wards = frame.groupby("ward_code", sort=False).agg(
@@ -82,7 +86,7 @@ def load_borough(table: CsvTable) -> pd.DataFrame:
     )
     name = v.text(table, "geography")
     v.no_duplicates(table, pd.DataFrame({"geography code": code}), "borough")
-    population = v.counts(table, ["Age: Total"], positive=True)[:, 0]
+    population = v.counts(table, ["Age: Total"], positive=True, most=MAX_RESIDENTS)[:, 0]
     return pd.DataFrame(
         {"lad_code": code.array, "lad_name": name.array, "population": population}
     )

@@ -301,6 +301,7 @@ def read_csv_table(
     encoding: str = "utf-8",
     usecols: Sequence[str] | None = None,
     max_rows: int | None = None,
+    why: str = "",
 ) -> CsvTable:
     """Read a CSV with every column as text, checking that every row has the header's width.
 
@@ -311,7 +312,8 @@ def read_csv_table(
     records = _scan_records(src, delimiter)
     if max_rows is not None and len(records.lines) - 1 > max_rows:
         raise LoadError(src.label, f"the file has {len(records.lines) - 1:,} rows, more than "
-                        f"the {max_rows:,} any real file of its kind could hold: refused")
+                        f"the {max_rows:,} any real file of its kind could hold{why}: "
+                        "refused")
     if records.blank[0]:
         raise LoadError(src.label, "the first line is blank: the header is missing", row=1)
     header_text = header_line(src).decode(encoding)

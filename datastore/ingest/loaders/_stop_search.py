@@ -31,6 +31,7 @@ import pandas as pd
 from datastore.errors import LoadError
 from datastore.ingest.loaders import _values as v
 from datastore.ingest.loaders._source import CsvTable
+from datastore.ingest.publishers.police_uk import RECORD_FIELDS
 
 # The bulk CSV's header, as data.police.uk writes it.
 BULK_COLUMNS = (
@@ -73,10 +74,9 @@ MPS_COLUMNS = (
 MPS_SIGNATURE = frozenset({"Borough of Stop", "Year_Month"})
 SOURCE_RANK = {"api": 0, "bulk": 1, "mps": 2}  # more complete sources win a month
 
-# The fields an API record must have for a JSON array to count as stop search.
-API_SIGNATURE = frozenset(
-    {"age_range", "datetime", "location", "object_of_search", "officer_defined_ethnicity", "type"}
-)
+# The fields an API record must have for a JSON array to count as stop search (the ones
+# police.uk's adapter checks every record of an answer for).
+API_SIGNATURE = frozenset(RECORD_FIELDS)
 # Output column -> API field -> bulk CSV column.
 TEXT_FIELDS = (
     ("type", "type", "Type"),

@@ -16,6 +16,11 @@ WARD_CODE = r"E05\d{6}"
 # A local authority district: London borough E09, other English districts E06-E08, Wales W06.
 LAD_CODE = r"(?:E0[6-9]|W06)\d{6}"
 MONTH_HEADER = re.compile(r"\d{6}")
+# The largest count one cell may hold.  No ward, borough or force records anywhere near a
+# million crimes, searches or taser deployments in one month or category (the largest real
+# cells are in the thousands), and every count must stay far inside the int32 the store keeps
+# crime in: a bigger number is a broken or hostile file, refused where it is read.
+MAX_COUNT = 1_000_000
 MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -75,9 +80,11 @@ def code(table: CsvTable, column: str, pattern: str, what: str) -> pd.Series:
 
 
 def counts(
-    table: CsvTable, columns: Sequence[str], *, positive: bool = False
+    table: CsvTable, columns: Sequence[str], *, positive: bool = False,
+    most: int = MAX_COUNT,
 ) -> npt.NDArray[np.int64]:
-    """Whole non-negative numbers (``positive``: > 0) as an int64 block, one column per name.
+    """Whole non-negative numbers (``positive``: > 0) up to ``most`` as an int64 block, one
+    column per name.
 
     Integer-valued decimals such as ``"12.0"`` are accepted; anything else is reported at the
     first bad cell in file order (lowest row, then leftmost column).
@@ -91,7 +98,7 @@ def counts(
     finite = np.isfinite(num)
     with np.errstate(invalid="ignore"):
         whole = np.where(finite, num == np.floor(num), False)
-        bad = ~finite | (num < 0) | ~whole | (num > 2.0**53)
+        bad = ~finite | (num < 0) | ~whole | (num > most)
         if positive:
             bad |= num == 0
     if bad.any():
@@ -109,7 +116,8 @@ def counts(
         elif positive and x == 0:
             reason = "the value must be greater than 0"
         else:
-            reason = f"{value!r} is too large"
+            reason = (f"{value!r} is too large: no real file has a count over {most:,} "
+                      "in one cell")
         raise LoadError(table.label, reason, row=table.line(r), column=columns[c])
     return num.astype(np.int64)
 

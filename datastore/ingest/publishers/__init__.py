@@ -8,6 +8,7 @@ anonymous ones. Nothing here touches the store or Telegram.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Final
 
@@ -69,13 +70,26 @@ def make_client(
     *,
     timeout: float = 30.0,
     transport: httpx.AsyncBaseTransport | None = None,
+    hosts: Iterable[str] | None = None,
+    min_rate: float | None = None,
 ) -> httpx.AsyncClient:
     """Build an AsyncClient for the publishers: WardWatch's User-Agent, redirects followed.
 
     The caller owns it (`async with make_client() as http: ...`). `timeout` bounds each
-    connect, read and write, not a whole download (see `download.download`).
+    connect, read and write; twice it (at most 20 s) is the grace period of a whole
+    transfer, which must then average `min_rate` bytes a second (`_http.Pace`; default
+    `_http.MIN_RATE`). `hosts`: the
+    only hosts it may reach, each redirect's target included (None: any); whatever they are,
+    only https, or plain http to this machine (`_http.Rules`).
     """
-    return httpx.AsyncClient(
+    from datastore.ingest.publishers import _http  # it imports this module's errors
+
+    rules = _http.Rules(
+        None if hosts is None else frozenset(h.lower() for h in hosts),
+        _http.MIN_RATE if min_rate is None else min_rate, _http.grace(timeout),
+        tuple(hosts) if hosts is not None else ())
+    return _http.PublisherClient(
+        rules=rules,
         headers={"User-Agent": user_agent(contact)},
         timeout=timeout,
         follow_redirects=True,

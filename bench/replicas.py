@@ -11,10 +11,10 @@ a child process of its own, and the replicas as real processes in webhook mode. 
 posts each update to the replicas in turn, as a round-robin load balancer would, 32 at a time,
 each a private message with a random real postcode from a chat of its own (so no chat meets
 the flood gate); the figure is updates answered per second from the first post to the fake
-receiving the last reply.  The replies' own limiter ([limits] replies_per_s, 30 a second per
-process as shipped) is set out of the way (100,000): this measures what the processes can do,
-not the limiter.  On a 2-core machine the replicas, the fake and this script share the two
-cores: more replicas add processes, not cores.
+receiving the last reply.  The bot's overall limit ([limits] global_per_s, 30 a second for
+the whole bot as shipped, shared out among the replicas) is set out of the way (100,000): this
+measures what the processes can do, not the limiter.  On a 2-core machine the replicas, the
+fake and this script share the two cores: more replicas add processes, not cores.
 
 Twice: with the fake answering at once (what the processes' CPU can do), and with every answer
 held 50 ms, about Telegram's round trip (UPDATES / 3 updates).  A process handles one update
@@ -60,7 +60,7 @@ NEW_WARD_CRIME = SNAPSHOT / "mps_ward_crime_recent24m_202404-202603.csv.gz"
 CONCURRENCY = 32
 SUBSCRIBERS = 600
 KILL_AFTER = 150
-FAST = "replies_per_s = 100000\n"
+FAST = "global_per_s = 100000\n"
 ROUNDS = 3
 
 

@@ -20,7 +20,6 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -36,6 +35,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import jobs
+from bot.budget import SharedRateLimiter, SharedWindow
 from bot.config import Config
 from bot.logs import quiet_noisy_loggers
 from datastore.services import open_services
@@ -254,10 +254,12 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if rate_limit:
+    window = SharedWindow(cfg.limits.global_per_s) if rate_limit else None
+    if window is not None:
         # Replies to users; digests keep to [limits] through a Bot of their own (bot/jobs.py).
-        builder = builder.rate_limiter(AIORateLimiter(  # type: ignore[arg-type]
-            overall_max_rate=cfg.limits.replies_per_s, max_retries=2))
+        # Both draw on one overall window, shared out among the replicas (bot/budget.py).
+        builder = builder.rate_limiter(SharedRateLimiter(  # type: ignore[arg-type]
+            window, group_per_min=cfg.limits.per_group_per_min, max_retries=2))
     if cfg.telegram.base_url:
         builder = builder.base_url(cfg.telegram.base_url).base_file_url(
             cfg.telegram.base_url.replace("/bot", "/file/bot"))
@@ -267,6 +269,7 @@ def build_application(
     app.bot_data["config"] = cfg
     app.bot_data[jobs.DIGEST_REQUEST_KEY] = request  # digests go through the same transport
     app.bot_data[jobs.LEADS_KEY] = lead
+    app.bot_data[jobs.WINDOW_KEY] = window
     app.bot_data[SETTINGS_KEY] = BotSettings(admin_ids=cfg.admin_ids)
     app.bot_data[_PROGRESS_KEY] = progress
     register(app)

@@ -193,7 +193,8 @@ class ScheduleConfig:
 
 @dataclass(frozen=True)
 class LimitsConfig:
-    """How digests are sent: Telegram's flood limits, and patience with errors."""
+    """Telegram's flood limits (the overall one shared by replies, digests and replicas:
+    bot/budget.py), and patience with errors in sending digests."""
 
     global_per_s: int = 30
     per_group_per_min: int = 20
@@ -202,7 +203,6 @@ class LimitsConfig:
     timeout: float = 10.0
     retry_backoff: float = 1.0
     max_attempts: int = 5
-    replies_per_s: int = 30  # each process's replies to users (not digests: those above)
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ _KNOWN: dict[str, set[str]] = {
     "admins": {"ids"},
     "limits": {
         "global_per_s", "per_group_per_min", "per_chat_per_s", "in_flight", "timeout",
-        "retry_backoff", "max_attempts", "replies_per_s",
+        "retry_backoff", "max_attempts",
     },
 }
 
@@ -290,7 +290,7 @@ def _limits(table: Mapping[str, Any], where: str) -> LimitsConfig:
     default = LimitsConfig()
     values: dict[str, Any] = {}
     for key in ("global_per_s", "per_group_per_min", "per_chat_per_s", "in_flight",
-                "max_attempts", "replies_per_s"):
+                "max_attempts"):
         value = table.get(key, getattr(default, key))
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{where}: [limits] {key} must be a whole number, 1 or more")

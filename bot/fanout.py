@@ -40,7 +40,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.ratelimit import Limiter, Limits
+from bot.ratelimit import Limiter, Limits, Window
 from datastore.ingest.check import Baseline
 from datastore.query.digest import ward_digest
 from datastore.query.freshness import Freshness
@@ -119,7 +119,8 @@ class Fanout:
 
     def __init__(self, chats: ChatStore, bot: Bot, settings: SendSettings, month: int,
                  messages: Mapping[str, Message], *,
-                 clock: Callable[[], float] = time.monotonic, lease: str | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, lease: str | None = None,
+                 overall: Window | None = None) -> None:
         self._chats = chats
         self._lease = lease  # the leader's token: every claim checks it is still ours
         self._bot = bot
@@ -127,7 +128,8 @@ class Fanout:
         self._month = month
         self._messages = messages
         self._clock = clock
-        self._limiter = Limiter(settings.limits)
+        # `overall`: the bot's shared window (bot/budget.py; on time.monotonic's clock).
+        self._limiter = Limiter(settings.limits, overall)
         self._queues: dict[int, deque[_Item]] = {}
         self._ready: list[tuple[float, int, int]] = []  # heap of (not before, seq, chat id)
         self._scheduled: set[int] = set()  # chats in _ready

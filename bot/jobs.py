@@ -19,9 +19,10 @@ from telegram import Bot
 from telegram.error import TelegramError
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.budget import SharedWindow, Sharing
 from bot.config import Config
 from bot.fanout import Fanout, FanoutReport, SendSettings, prepare_messages
-from bot.ratelimit import Limits
+from bot.ratelimit import Limits, Window
 from bot.replicas import Follower, Leader, Leadership
 from datastore.ingest.check import (
     CheckResult,
@@ -53,6 +54,7 @@ START_CHECK_AFTER: Final = timedelta(hours=20)
 DIGEST_REQUEST_KEY: Final = "digest_request"
 # bot_data key: False for a process that must never lead (the console).
 LEADS_KEY: Final = "leads"
+WINDOW_KEY: Final = "overall_window"  # the SharedWindow of build_application
 DEFAULT_BASE_URL: Final = "https://api.telegram.org/bot"  # PTB's default
 
 Notify = Callable[[str], Awaitable[None]]
@@ -88,6 +90,7 @@ class DigestService:
         self._checking: asyncio.Task[object] | None = None  # the task running a check
         self.closing = False  # shutting down: a check is stopped, and none is started
         self.reports: list[FanoutReport] = []
+        self.window: Window | None = None  # the bot's shared overall window (bot/budget.py)
 
     @property
     def checking(self) -> bool:
@@ -205,7 +208,7 @@ class DigestService:
             if self.leader is not None and lease is None:
                 return  # no longer leading
             self._fanout = Fanout(self._chats, self._bot, self._settings, month, messages,
-                                  lease=lease)
+                                  lease=lease, overall=self.window)
             report = await self._fanout.run([p for p in pending if p.ward_code in messages])
             self.reports.append(report)
             log.info("digests for %s: %d sent, %d failed, %d retried, %d rate-limited in %.1f s",
@@ -334,9 +337,17 @@ async def open_digests(app: WardApp, cfg: Config, stack: AsyncExitStack) -> Dige
 
     # The leader among the processes on this store runs the jobs (bot/replicas.py); the
     # console never leads.
-    leader = Leadership(lease_for(cfg.storage, holder_name(), cfg.lease_seconds), gained, lost
+    holder = holder_name()
+    leader = Leadership(lease_for(cfg.storage, holder, cfg.lease_seconds), gained, lost
                         ) if app.bot_data.get(LEADS_KEY, True) else None
     service.leader = leader or Follower()
+    window: SharedWindow | None = app.bot_data.get(WINDOW_KEY)
+    service.window = window
+    if leader is not None and window is not None:
+        # The replicas on the store share the bot's overall limit (bot/budget.py).
+        sharing = Sharing(cfg.storage, holder, window)
+        await sharing.start()
+        stack.push_async_callback(sharing.stop)
     # A load by any other process (`wardwatch load`, `update`, another replica) reaches this
     # one's answers within seconds, and (if it leads) its digests go out.
     watch = DataWatch(cfg.storage, service.data_changed)

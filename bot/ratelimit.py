@@ -99,11 +99,12 @@ def is_group(chat_id: int) -> bool:
 
 class Limiter:
     """The three windows a message to a chat must fit: overall, its chat's, and (for a
-    group) its group's per minute; plus a pause everyone waits out after a 429."""
+    group) its group's per minute; plus a pause everyone waits out after a 429.  The overall
+    window may be one shared with others sending as the same bot (bot/budget.py)."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, overall: Window | None = None) -> None:
         self.limits = limits
-        self.overall = Window(limits.global_per_s, 1.0)
+        self.overall = overall if overall is not None else Window(limits.global_per_s, 1.0)
         self._chats: dict[int, Window] = {}
         self._groups: dict[int, Window] = {}
         self.paused_until = 0.0

@@ -49,18 +49,3 @@ def test_bad_limits_and_timezones_name_the_key(tmp_path: Path, text: str, messag
     with pytest.raises(config.ConfigError, match=message.replace("[", r"\[").replace(
             "(", r"\(").replace(")", r"\)")):
         config.load(f, env={})
-
-
-def test_replies_per_s_is_each_processes_reply_limiter(tmp_path: Path) -> None:
-    """[limits] replies_per_s sets python-telegram-bot's AIORateLimiter of each process (the
-    replies to users); the digests keep to the other limits through a Bot of their own."""
-    from bot.app import build_application
-
-    f = tmp_path / "c.toml"
-    f.write_text("[limits]\nreplies_per_s = 7\n")
-    cfg = config.load(f, env={})
-    assert cfg.limits.replies_per_s == 7
-    app = build_application(cfg, token="1:x")
-    # PTB's own name for the overall limiter: a PTB that renames it fails here.
-    assert app.bot.rate_limiter._base_limiter.max_rate == 7  # type: ignore[union-attr]
-    assert config.parse({}, env={}).limits.replies_per_s == 30

@@ -4,9 +4,9 @@ What one replica stores the other answers from; a newer month loaded by a third 
 (`wardwatch load`) becomes both replicas' answers without a restart; one of them leads and
 sends each digest once; SIGKILLed mid-fan-out, it is replaced by the other, which sends
 what is left: every subscriber gets the month's digest, at most `in_flight` of them twice,
-and the digests of the two together keep to [limits]: never more than global_per_s in any
-second, never two to one chat within a second (counted from what the fake Bot API received;
-the replies to users, which each replica limits on its own, are not digests)."""
+and what the two send together keeps to [limits]: never more than global_per_s in any second,
+replies to a crowd of users asking during the fan-out included, and never two digests to one
+chat within a second (counted from what the fake Bot API received)."""
 
 from __future__ import annotations
 
@@ -73,9 +73,12 @@ async def api() -> AsyncIterator[FakeBotApi]:
 
 
 def assert_within_limits(api: FakeBotApi) -> None:
-    """Every digest the two replicas sent, counted in the windows Telegram counts them in."""
+    """Everything the two replicas sent to a chat (replies and digests) counted in the
+    windows Telegram counts them in: never more than global_per_s a second for the bot as a
+    whole; and each digest's chat never twice in a second."""
+    to_chats = [c.arrived for c in api.calls if c.chat_id is not None]
+    assert most_in_a_window(to_chats, 1.0) <= GLOBAL_PER_S
     sent = digest_calls(api, NAMES)
-    assert most_in_a_window([c.arrived for c, _ in sent], 1.0) <= GLOBAL_PER_S
     for chat in CHATS:
         assert most_in_a_window([c.arrived for c, _ in sent if c.chat_id == chat], 1.0) <= 1
 
@@ -106,6 +109,20 @@ async def ask(api: FakeBotApi, replica: Replica, text: str, chat: int, replies: 
     return parse_html(calls[before + replies - 1].text or "")[0]
 
 
+async def many_ask(api: FakeBotApi, replicas: list[Replica], first_chat: int,
+                   each: int = 10) -> None:
+    """`each` users ask each replica at once (while digests are on their way): every one is
+    answered, and what the bot sends in all keeps to the overall limit."""
+    chats = [first_chat + n for n in range(each * len(replicas))]
+    updates = [api.push_update(api.message("SW1A 1AA", chat_id=chat, user_id=chat))
+               for chat in chats]
+    statuses = await asyncio.gather(*(replicas[n % len(replicas)].post(update)
+                                      for n, update in enumerate(updates)))
+    assert statuses == [200] * len(chats)
+    for chat in chats:
+        await api.wait_for("sendMessage", count=1, chat_id=chat, timeout=60)
+
+
 async def until(condition: object, seconds: float, what: str) -> None:
     """Wait (bounded) for `condition()` to hold."""
     deadline = time.monotonic() + seconds
@@ -126,6 +143,8 @@ async def test_two_replicas_are_one_bot_and_send_each_digest_once(
         assert "January 2026" in await ask(api, second, "SW1A 1AA", 5002)
         api.delay(0.02)
         await asyncio.to_thread(load_newer, tmp_path, behind)
+        await until(lambda: len(digests(api, NAMES)) > 0, 60, "digests begin")
+        await many_ask(api, replicas, 7000)  # replies and digests share the limit
         # Both replicas answer from the new month within seconds, without a restart (on
         # SQLite each reads the store's data serial every second: asked at once, one may
         # not have yet; at most 20 asks, half a second apart, each from a chat of its own).
@@ -162,6 +181,7 @@ async def test_a_killed_leader_is_replaced_and_no_subscriber_is_missed(
         api.delay(0.05)  # every answer takes 50 ms: the kill lands mid-fan-out
         await asyncio.to_thread(load_newer, tmp_path, behind)
         await until(lambda: sum(digests(api, NAMES).values()) >= 10, 60, "10 digests")
+        await many_ask(api, replicas, 8000, each=5)
         await leader.kill()
         killed_at, sent_at_kill = time.monotonic(), sum(digests(api, NAMES).values())
         assert sent_at_kill < len(EXPECTED), "the kill came after the fan-out ended"

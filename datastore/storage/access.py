@@ -156,6 +156,31 @@ class ChatStore:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
 
+class KeptConnection:
+    """One connection of a background task's own (the SQLite lease, the replicas' beats),
+    opened on first use and kept in a worker thread of its own."""
+
+    def __init__(self, location: Location, name: str) -> None:
+        self.location = location
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"wardwatch-{name}")
+        self._db: Db | None = None
+
+    async def call(self, fn: Callable[Concatenate[Db, P], T],
+                   *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(connection, *args, **kwargs)` in the thread."""
+        loop = asyncio.get_running_loop()
+        if self._db is None:
+            self._db = await loop.run_in_executor(self._pool, connect, self.location)
+        return await loop.run_in_executor(
+            self._pool, functools.partial(fn, self._db, *args, **kwargs))
+
+    async def close(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            await asyncio.get_running_loop().run_in_executor(self._pool, db.close)
+        self._pool.shutdown(wait=False)
+
+
 @asynccontextmanager
 async def open_chat_store(where: Location | Path | str) -> AsyncIterator[ChatStore]:
     """Open the chat store for the life of the block."""

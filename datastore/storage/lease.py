@@ -18,15 +18,13 @@ cut off from the database) can claim nothing more once another has taken over.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import socket
 import time
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
-from datastore.storage.access import connect
+from datastore.storage.access import KeptConnection
 from datastore.storage.db import Db, Location
 
 TOKEN_KEY: Final = "leader"
@@ -132,37 +130,27 @@ class SqliteLease:
         self.ttl = ttl
         self.retry = ttl / 3
         self.token: str | None = None
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wardwatch-lease")
-        self._db: Db | None = None
-
-    async def _call(self, fn: Any, *args: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._db is None:
-            self._db = await loop.run_in_executor(self._pool, connect, self.location)
-        return await loop.run_in_executor(self._pool, fn, self._db, *args)
+        self._conn = KeptConnection(location, "lease")
 
     async def acquire(self) -> bool:
-        self.token = await self._call(_sqlite_take, self.holder, self.ttl, time.time())
+        self.token = await self._conn.call(_sqlite_take, self.holder, self.ttl, time.time())
         return self.token is not None
 
     async def renew(self) -> bool:
         if self.token is None:
             return False
-        held = bool(await self._call(_sqlite_renew, self.token, self.ttl, time.time()))
+        held = await self._conn.call(_sqlite_renew, self.token, self.ttl, time.time())
         if not held:
             self.token = None
         return held
 
     async def release(self) -> None:
         if self.token is not None:
-            await self._call(_sqlite_release, self.token)
+            await self._conn.call(_sqlite_release, self.token)
             self.token = None
 
     async def close(self) -> None:
-        db, self._db = self._db, None
-        if db is not None:
-            await asyncio.get_running_loop().run_in_executor(self._pool, db.close)
-        self._pool.shutdown(wait=False)
+        await self._conn.close()
 
 
 def lease_for(location: Location, holder: str, ttl: float = TTL) -> Lease:

@@ -154,9 +154,10 @@ def most_in_a_window(times: list[float], seconds: float) -> int:
     return most
 
 
-def wardwatch_load(folder: Path, where: Location, *paths: Path) -> subprocess.CompletedProcess[str]:
-    """`wardwatch load PATH…` by a process of its own, on the replicas' store (by URL on
-    PostgreSQL, the password from the environment, as an operator would)."""
+def wardwatch_load(folder: Path, where: Location, *paths: Path | str
+                   ) -> subprocess.CompletedProcess[str]:
+    """`wardwatch load [--force] [PATH…]` by a process of its own, on the replicas' store (by
+    URL on PostgreSQL, the password from the environment, as an operator would)."""
     config = folder / "load.toml"
     storage = f'url = "{where.url}"' if where.url else f'path = "{where.path}"'
     config.write_text(f"[storage]\n{storage}\n", encoding="utf-8")

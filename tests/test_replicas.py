@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from datastore.ingest import sources
 from datastore.storage import store, subscriptions
 from datastore.storage.db import Location
 from tests.conftest import NEW_WARD_CRIME, OLD_WARD_CRIME
 from tests.fake_bot_api import FakeBotApi, parse_html
+from tests.pg_server import PASSWORD, PgServer
 from tests.replica_harness import (
     Replica,
     digest_calls,
@@ -46,18 +46,22 @@ ADMIN = 999_001
 @pytest.fixture(params=["sqlite", "postgresql"])
 def behind(request: pytest.FixtureRequest, behind_db: Path, tmp_path: Path) -> Location:
     """A store one month behind the bundled extract (to January 2026), subscribed to: on
-    SQLite a copy of `behind_db`, on PostgreSQL a copy of the snapshot database with the
-    older extract loaded over it."""
+    SQLite a copy of `behind_db`; on PostgreSQL a new database given the bundled data and
+    then the older extract by `wardwatch load`."""
     if request.param == "sqlite":
         import shutil
 
         where = Location(path=tmp_path / "wardwatch.sqlite3")
         shutil.copy(behind_db, where.path)  # type: ignore[arg-type]
-    else:
-        where = request.getfixturevalue("pg_copy")
-        conn = store.connect(where)
-        store.write_versions(conn, sources.read_sources([str(OLD_WARD_CRIME)]), force=True)
-        conn.close()
+    else:  # an empty database, loaded by `wardwatch load` by URL, as an operator would
+        server: PgServer = request.getfixturevalue("pg_server")
+        name = server.create_database()
+        request.addfinalizer(lambda: server.drop_database(name))
+        where = Location(url=server.url(name), password=PASSWORD)
+        for args in ((), ("--force", OLD_WARD_CRIME)):
+            done = wardwatch_load(tmp_path, where, *args)
+            assert done.returncode == 0, done.stderr
+            assert PASSWORD not in done.stdout + done.stderr
     conn = store.connect(where)
     for chat in CHATS:
         for ward in WARDS[: 1 + chat % 2]:

@@ -121,7 +121,7 @@ def build_store(path: Path, count: int) -> tuple[dict[tuple[int, str], str], dic
         chat_id = -(10_000_000 + chat) if group else 100_000 + chat
         for ward in rng.sample(wards, min(rng.randint(1, 5 if group else 3), count - len(subs))):
             subs.append((chat_id, "group" if group else "private", ward, "E1", "active", stamp))
-    with conn:
+    with conn.transaction():
         conn.executemany("INSERT INTO subscription (chat_id, chat_type, ward_code, district, "
                          "state, created_at) VALUES (?, ?, ?, ?, ?, ?)", subs)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

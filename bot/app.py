@@ -20,7 +20,6 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -36,6 +35,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import jobs
+from bot.budget import SharedRateLimiter, SharedWindow
 from bot.config import Config
 from bot.logs import quiet_noisy_loggers
 from datastore.services import open_services
@@ -167,7 +167,7 @@ async def _post_init(app: WardApp) -> None:
     cfg: Config = app.bot_data["config"]
     stack = AsyncExitStack()
     app.bot_data[SERVICES_KEY] = await stack.enter_async_context(open_services(
-        cfg.storage_path, postcodes_url=cfg.postcodes.base_url,
+        cfg.storage, postcodes_url=cfg.postcodes.base_url,
         postcodes_timeout=cfg.postcodes.timeout, progress=app.bot_data.pop(_PROGRESS_KEY, None)))
     app.bot_data[_EXIT_KEY] = stack
     settings: BotSettings = app.bot_data[SETTINGS_KEY]
@@ -236,9 +236,11 @@ def build_application(
     request: BaseRequest | None = None,
     rate_limit: bool = True,
     progress: Callable[[str], None] | None = None,
+    lead: bool = True,
 ) -> WardApp:
     """Build the Application from the config; `request` swaps the transport (console, tests);
-    `progress` is told each step of a first run's store build."""
+    `progress` is told each step of a first run's store build; `lead` False: never run the
+    jobs nor send digests (the console)."""
     quiet_noisy_loggers()
     secret = token or (cfg.telegram.token.reveal() if cfg.telegram.token else None)
     if not secret:
@@ -252,8 +254,12 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))  # type: ignore[arg-type]
+    window = SharedWindow(cfg.limits.global_per_s) if rate_limit else None
+    if window is not None:
+        # Replies to users; digests keep to [limits] through a Bot of their own (bot/jobs.py).
+        # Both draw on one overall window, shared out among the replicas (bot/budget.py).
+        builder = builder.rate_limiter(SharedRateLimiter(  # type: ignore[arg-type]
+            window, group_per_min=cfg.limits.per_group_per_min, max_retries=2))
     if cfg.telegram.base_url:
         builder = builder.base_url(cfg.telegram.base_url).base_file_url(
             cfg.telegram.base_url.replace("/bot", "/file/bot"))
@@ -262,6 +268,8 @@ def build_application(
     app: WardApp = builder.build()  # type: ignore[assignment]
     app.bot_data["config"] = cfg
     app.bot_data[jobs.DIGEST_REQUEST_KEY] = request  # digests go through the same transport
+    app.bot_data[jobs.LEADS_KEY] = lead
+    app.bot_data[jobs.WINDOW_KEY] = window
     app.bot_data[SETTINGS_KEY] = BotSettings(admin_ids=cfg.admin_ids)
     app.bot_data[_PROGRESS_KEY] = progress
     register(app)

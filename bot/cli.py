@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import signal
-import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -18,6 +17,7 @@ from bot.logs import (
     LOG_FORMAT,
     console_logging,
     quiet_noisy_loggers,
+    redact_password,
     redact_token,
     redact_uncaught,
     reporting_startup_refusal,
@@ -134,10 +134,12 @@ def cmd_run(cfg: config_mod.Config) -> int:
     if tg.token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    # What the daily check does (each feed, each download) goes to the log.
-    ingest = logging.getLogger("datastore.ingest")
-    if ingest.getEffectiveLevel() > logging.INFO:
-        ingest.setLevel(logging.INFO)
+    # What the daily check does (each feed, each download), and which replica leads, goes to
+    # the log.
+    for name in ("datastore.ingest", "bot.replicas"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
     if tg.mode == "webhook" and not tg.webhook_url:
         print(WEBHOOK_NEEDS_URL, file=sys.stderr)
         return 2
@@ -171,12 +173,18 @@ async def cmd_console(cfg: config_mod.Config, args: argparse.Namespace) -> int:
 
 def store_advice(exc: StoreWriteError) -> str:
     """What the operator can do about a store that cannot be written."""
-    if exc.code == sqlite3.SQLITE_FULL:
+    if exc.engine == "PostgreSQL" and exc.code in ("full", "readonly"):
+        return ("Free space on the database server's disk, or grant [storage] url's user the "
+                "right to write (a standby server is read-only), and try again.")
+    if exc.code == "full":
         return ("Free some space on its disk (or point [storage] path at another disk) and "
                 "try again.")
-    if exc.code == sqlite3.SQLITE_READONLY:
+    if exc.code == "readonly":
         return ("Make it and its folder writable to this user, or point [storage] path at a "
                 "writable copy.")
+    if exc.code == "unreachable":
+        return ("Check that the database server is running and reachable, and [storage] url "
+                "and WARDWATCH_DB_PASSWORD.")
     return "Try again in a moment; if it persists, check the disk."
 
 
@@ -198,7 +206,7 @@ def _progress(stream: TextIO) -> Callable[[str], None] | None:
 def services(cfg: config_mod.Config, progress: Callable[[str], None] | None = None
              ) -> AbstractAsyncContextManager[Services]:
     """Open the shared services as the config says."""
-    return open_services(cfg.storage_path, postcodes_url=cfg.postcodes.base_url,
+    return open_services(cfg.storage, postcodes_url=cfg.postcodes.base_url,
                          postcodes_timeout=cfg.postcodes.timeout, progress=progress)
 
 
@@ -372,9 +380,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.command = "console"
     if args.command == "console":  # the log never interleaves with the chat
         args.log_file = console_logging(sys.stdout, sys.stderr)
-    if cfg.telegram.token is not None:
-        redact_token(cfg.telegram.token.reveal())  # from every log record, whatever its level
-        redact_uncaught(cfg.telegram.token.reveal())  # and from any traceback nothing caught
+    token = cfg.telegram.token.reveal() if cfg.telegram.token is not None else None
+    password = cfg.storage_password.reveal() if cfg.storage_password is not None else None
+    if token is not None:
+        redact_token(token)  # from every log record, whatever its level
+    if password is not None:
+        redact_password(password)
+    if token is not None or password is not None:
+        redact_uncaught(token, password)  # and from any traceback nothing caught
     try:
         if args.command == "run":
             return cmd_run(cfg)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
@@ -18,9 +18,11 @@ if TYPE_CHECKING:  # following the publishers pulls in the loaders (pandas): not
     import httpx
 
     from datastore.ingest.follow import Publishers
+    from datastore.storage.db import Location
 
 ENV_CONFIG = "WARDWATCH_CONFIG"
 ENV_TOKEN = "WARDWATCH_TOKEN"
+ENV_DB_PASSWORD = "WARDWATCH_DB_PASSWORD"
 # GOV.UK serves the files of a release from another host than its pages.
 GOV_UK_HOST = "www.gov.uk"
 GOV_UK_ASSETS = "assets.publishing.service.gov.uk"
@@ -191,7 +193,8 @@ class ScheduleConfig:
 
 @dataclass(frozen=True)
 class LimitsConfig:
-    """How digests are sent: Telegram's flood limits, and patience with errors."""
+    """Telegram's flood limits (the overall one shared by replies, digests and replicas:
+    bot/budget.py), and patience with errors in sending digests."""
 
     global_per_s: int = 30
     per_group_per_min: int = 20
@@ -205,6 +208,12 @@ class LimitsConfig:
 @dataclass(frozen=True)
 class Config:
     storage_path: Path = field(default_factory=default_storage_path)
+    # [storage] url: a PostgreSQL database instead of the SQLite file; its password from the
+    # URL or WARDWATCH_DB_PASSWORD.
+    storage_url: str | None = None
+    storage_password: Secret | None = None
+    # SQLite: seconds a leader's lease holds unrenewed (a dead leader is replaced after it).
+    lease_seconds: float = 15.0
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     postcodes: PostcodesConfig = field(default_factory=PostcodesConfig)
@@ -214,10 +223,21 @@ class Config:
     admin_ids: frozenset[int] = frozenset()
     source_file: Path | None = None
 
+    @property
+    def storage(self) -> Location:
+        """Where the store is: the PostgreSQL database if [storage] url is set, else the
+        SQLite file."""
+        from datastore.storage.db import Location
+
+        if self.storage_url:
+            password = self.storage_password.reveal() if self.storage_password else None
+            return Location(url=self.storage_url, password=password)
+        return Location(path=self.storage_path)
+
 
 _KNOWN: dict[str, set[str]] = {
     "telegram": {"token", "mode", "base_url", "webhook_url", "webhook_secret", "listen", "port"},
-    "storage": {"path"},
+    "storage": {"path", "url", "lease_seconds"},
     "sources": {
         "ward_crime", "borough_crime", "stop_search", "taser", "population", "postcodes",
         "boundaries",
@@ -282,6 +302,32 @@ def _limits(table: Mapping[str, Any], where: str) -> LimitsConfig:
                               "more than 0 and at most 600")
         values[key] = float(value)
     return LimitsConfig(**values)
+
+
+def _storage_url(table: Mapping[str, Any], where: str, env: Mapping[str, str]
+                 ) -> tuple[str | None, Secret | None]:
+    """[storage] url: postgresql://user[:password]@host[:port]/database.  A password in the
+    URL is taken out of it (kept as a Secret); else WARDWATCH_DB_PASSWORD's, if set."""
+    url = _str(table, "url", "storage", where, "").strip()
+    if not url:
+        return None, None
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname \
+            or not parts.path.strip("/"):
+        raise ConfigError(f"{where}: [storage] url must be postgresql://user@host:port/database")
+    user, _, password = parts.netloc.rpartition("@")[0].partition(":")
+    if not user:
+        raise ConfigError(f"{where}: [storage] url must name the user: "
+                          "postgresql://user@host:port/database")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{where}: [storage] url has a port that is not a number") from None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    netloc = f"{user}@{host}" + (f":{port}" if port else "")
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    secret = unquote(password) if password else env.get(ENV_DB_PASSWORD, "")
+    return clean, Secret(secret) if secret else None
 
 
 def _publishers(table: Mapping[str, Any], where: str) -> PublishersConfig:
@@ -370,6 +416,11 @@ def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = 
     storage = Path(_str(st, "path", "storage", where, "")).expanduser() if "path" in st else None
     if storage is not None and not storage.is_absolute():
         storage = base / storage
+    storage_url, storage_password = _storage_url(st, where, env)
+    lease = st.get("lease_seconds", 15.0)
+    if isinstance(lease, bool) or not isinstance(lease, int | float) or not 3 <= lease <= 300:
+        raise ConfigError(f"{where}: [storage] lease_seconds must be a number of seconds, "
+                          "3 to 300")
 
     src = _table(raw, "sources", where)
     sources = SourcesConfig(**{k: _sources(v, k, where, base) for k, v in src.items()})
@@ -407,6 +458,9 @@ def parse(raw: Mapping[str, Any], *, where: str = "config", base: Path | None = 
 
     return Config(
         storage_path=storage or default_storage_path(),
+        storage_url=storage_url,
+        storage_password=storage_password,
+        lease_seconds=float(lease),
         telegram=telegram,
         sources=sources,
         postcodes=postcodes,

@@ -207,9 +207,10 @@ async def run_console(cfg: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.
     steps of a first run's store build; `log_file` is where the log goes, said at start."""
     console = Console(out)
     files = SaveFolder()
+    # It never leads: the digests of the store's subscribers are not for this terminal.
     app = build_application(cfg, token=CONSOLE_TOKEN,
                             request=LocalBotApi(console.show, files), rate_limit=False,
-                            progress=progress)
+                            progress=progress, lead=False)
     logs = f"Log messages go to {log_file}.\n" if log_file else ""
     print(INTRO + "Pictures and downloads are saved in a new private folder in "
           f"{tempfile.gettempdir()}; each one says where.\n" + logs, file=out, flush=True)

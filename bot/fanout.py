@@ -27,7 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -40,7 +40,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.ratelimit import Limiter, Limits
+from bot.ratelimit import Limiter, Limits, Window
 from datastore.ingest.check import Baseline
 from datastore.query.digest import ward_digest
 from datastore.query.freshness import Freshness
@@ -53,6 +53,7 @@ from handlers.present import digest_text
 log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_LONGEST_WINDOW = 60.0  # seconds: a group's per-minute window
 
 Message = tuple[str, InlineKeyboardMarkup | None]  # HTML text and buttons
 
@@ -118,14 +119,17 @@ class Fanout:
 
     def __init__(self, chats: ChatStore, bot: Bot, settings: SendSettings, month: int,
                  messages: Mapping[str, Message], *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, lease: str | None = None,
+                 overall: Window | None = None) -> None:
         self._chats = chats
+        self._lease = lease  # the leader's token: every claim checks it is still ours
         self._bot = bot
         self._settings = settings
         self._month = month
         self._messages = messages
         self._clock = clock
-        self._limiter = Limiter(settings.limits)
+        # `overall`: the bot's shared window (bot/budget.py; on time.monotonic's clock).
+        self._limiter = Limiter(settings.limits, overall)
         self._queues: dict[int, deque[_Item]] = {}
         self._ready: list[tuple[float, int, int]] = []  # heap of (not before, seq, chat id)
         self._scheduled: set[int] = set()  # chats in _ready
@@ -145,7 +149,10 @@ class Fanout:
         self._wake.set()
 
     async def run(self, pending: Sequence[Pending]) -> FanoutReport:
-        """Send every pending digest (or until stopped); return what happened."""
+        """Send every pending digest (or until stopped); return what happened.  Raises
+        LeaseLost, once the messages on their way are recorded, if another process has
+        taken the leader lease."""
+        await self._count_earlier_sends()
         start = self._clock()
         for p in pending:
             self._queues.setdefault(p.chat_id, deque()).append(_Item(p.chat_id, p.ward_code))
@@ -188,6 +195,18 @@ class Fanout:
             raise self._error
         return self.report
 
+    async def _count_earlier_sends(self) -> None:
+        """The month's digests sent in the last minute by whoever sent before (this process
+        before a restart of the sender, or a leader that died) count in the windows, so the
+        limits hold across the change of sender.  Stamps are whole seconds: a digest stamped
+        S was answered before S + 1; one claimed and never answered counts as answered now."""
+        wall, now = datetime.now(UTC), self._clock()
+        since = wall - timedelta(seconds=_LONGEST_WINDOW + 2)
+        for chat_id, stamp, answered in await self._chats.run(
+                subscriptions.recent_sends, self._month, since):
+            ago = (wall - datetime.fromisoformat(stamp)).total_seconds() - 1.0
+            self._limiter.sent_before(chat_id, now - max(ago, 0.0) if answered else now)
+
     # -- scheduling -------------------------------------------------------------------------
 
     async def _sleep(self, seconds: float | None) -> None:
@@ -226,7 +245,7 @@ class Fanout:
         text, markup = self._messages[item.ward_code]
         s = self._settings
         if not await self._chats.run(subscriptions.claim, chat_id, item.ward_code,
-                                     self._month):
+                                     self._month, lease=self._lease):
             # Unsubscribed, paused or forgotten since it was queued: not ours to send.
             self._limiter.done(chat_id, self._clock())
             self.report.skipped += 1

@@ -1,5 +1,6 @@
 """Logging set-up in one place: library loggers that would print secrets are held back, and
-the bot token is blotted out of every record the root handlers write."""
+the bot token (and the database password, if any) is blotted out of every record the root
+handlers write."""
 
 from __future__ import annotations
 
@@ -48,12 +49,12 @@ class RedactToken(logging.Filter):
     """Replace the bot token wherever it appears in a record: its message and arguments, its
     exception text and its stack.  Install on a handler, so every logger's records pass it."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, hint: str | None = None) -> None:
         super().__init__()
         self.token = token
-        self.hint = f"<token {token_hint(token)}>"
+        self.hint = hint or f"<token {token_hint(token)}>"
         # The part after the colon is the secret; it may also appear on its own.
-        secret = token.partition(":")[2]
+        secret = token.partition(":")[2] if hint is None else ""
         self._needles = [token] + ([secret] if len(secret) >= 8 else [])
 
     def _clean(self, text: str) -> str:
@@ -81,19 +82,34 @@ class RedactToken(logging.Filter):
         return True
 
 
-def redact_token(token: str, logger: logging.Logger | None = None) -> None:
+def redact_token(token: str, logger: logging.Logger | None = None,
+                 hint: str | None = None) -> None:
     """Install RedactToken on every handler of `logger` (default the root logger)."""
     target = logger or logging.getLogger()
     for handler in target.handlers:
         if not any(isinstance(f, RedactToken) and f.token == token for f in handler.filters):
-            handler.addFilter(RedactToken(token))
+            handler.addFilter(RedactToken(token, hint))
 
 
-def redact_uncaught(token: str) -> None:
+def redact_password(password: str, logger: logging.Logger | None = None) -> None:
+    """Blot the database password ([storage] url's, or WARDWATCH_DB_PASSWORD) out of every
+    record, as the token is."""
+    redact_token(password, logger, hint="<database password>")
+
+
+def redact_uncaught(token: str | None, password: str | None = None) -> None:
     """Print any exception nothing caught, in this process's main thread or any other, with
-    the token blotted out: a library's error may carry it (httpx's "Invalid port: '…'" showed
-    it three times), and Python's own hook prints it as it is."""
-    clean = RedactToken(token)._clean
+    the token (and the database password) blotted out: a library's error may carry it
+    (httpx's "Invalid port: '…'" showed it three times), and Python's own hook prints it as
+    it is."""
+    filters = [RedactToken(token)] if token else []
+    if password:
+        filters.append(RedactToken(password, hint="<database password>"))
+
+    def clean(text: str) -> str:
+        for found in filters:
+            text = found._clean(text)
+        return text
 
     def show(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         text = "".join(traceback.format_exception(kind, exc, tb))

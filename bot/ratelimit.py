@@ -80,6 +80,12 @@ class Window:
         heapq.heappush(self._releases, finished_at + self.seconds)
         self.touched = finished_at
 
+    def held(self, finished_at: float) -> None:
+        """A message sent before this window existed (by an earlier sender), answered at
+        `finished_at`: it holds its place until one window length after."""
+        heapq.heappush(self._releases, finished_at + self.seconds)
+        self.touched = max(self.touched, finished_at)
+
     def idle(self, now: float) -> bool:
         """Holds nothing now and was not touched for a while: safe to drop."""
         return (self.used(now) == 0
@@ -93,11 +99,12 @@ def is_group(chat_id: int) -> bool:
 
 class Limiter:
     """The three windows a message to a chat must fit: overall, its chat's, and (for a
-    group) its group's per minute; plus a pause everyone waits out after a 429."""
+    group) its group's per minute; plus a pause everyone waits out after a 429.  The overall
+    window may be one shared with others sending as the same bot (bot/budget.py)."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, overall: Window | None = None) -> None:
         self.limits = limits
-        self.overall = Window(limits.global_per_s, 1.0)
+        self.overall = overall if overall is not None else Window(limits.global_per_s, 1.0)
         self._chats: dict[int, Window] = {}
         self._groups: dict[int, Window] = {}
         self.paused_until = 0.0
@@ -146,6 +153,14 @@ class Limiter:
         self._sweeps += 1
         if self._sweeps >= 10_000:
             self.sweep(finished_at)
+
+    def sent_before(self, chat_id: int, finished_at: float) -> None:
+        """A message an earlier sender sent to `chat_id`, answered at `finished_at` (on this
+        limiter's clock): it counts in every window it would have counted in."""
+        self.overall.held(finished_at)
+        self._chat(chat_id).held(finished_at)
+        if is_group(chat_id):
+            self._group(chat_id).held(finished_at)
 
     def pause(self, seconds: float, now: float) -> None:
         """Telegram said 429 "retry after": nothing is sent until then."""

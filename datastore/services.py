@@ -27,8 +27,10 @@ from datastore.query.view import DataView
 from datastore.storage.kinds import Kind
 from datastore.storage.store import (
     LoadInput,
+    Location,
     Store,
     Version,
+    as_location,
     forget_chat,
     known_wards,
     missing_kinds,
@@ -240,7 +242,9 @@ async def ensure_loaded(store: Store, progress: Progress | None = None) -> list[
 
     reader = asyncio.ensure_future(asyncio.to_thread(read))
     try:
-        written = await store.write(each())
+        # Replicas starting together on an empty database: the first to hold the store's
+        # load lock builds it; the others find it built and write nothing.
+        written = await store.write(each(), missing_only=True)
     finally:
         stop.set()
         await reader
@@ -264,27 +268,30 @@ def remove_store_files(path: Path) -> None:
 
 @asynccontextmanager
 async def open_services(
-    storage_path: Path,
+    storage: Location | Path | str,
     *,
     postcodes_url: str | None,
     postcodes_timeout: float = 2.0,
     progress: Progress | None = None,
     http: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[Services]:
-    """Open the store (building it on first run), the view and the HTTP client; close them.
+    """Open the store (a SQLite path or a PostgreSQL Location; building it on first run),
+    the view and the HTTP client; close them.
 
     `postcodes_url` None means never ask postcodes.io (answers stay fully offline).
     """
-    store = Store(storage_path)
-    new = str(storage_path) != ":memory:" and not await asyncio.to_thread(
-        Path(storage_path).exists)
+    location = as_location(storage)
+    store = Store(location)
+    path = location.path
+    new = path is not None and str(path) != ":memory:" and not await asyncio.to_thread(
+        path.exists)
     try:
         await store.open()
         await ensure_loaded(store, progress)
     except BaseException:
         await store.close()
-        if new:  # a first run that failed (a full disk, Ctrl-C): leave no half-built store
-            await asyncio.to_thread(remove_store_files, Path(storage_path))
+        if new and path is not None:  # a first run that failed (a full disk, Ctrl-C):
+            await asyncio.to_thread(remove_store_files, path)  # leave no half-built store
         raise
     client = http or httpx.AsyncClient(
         timeout=postcodes_timeout,

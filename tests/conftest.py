@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,10 +14,12 @@ from datastore.ingest import sources
 from datastore.query.boundaries import Boundaries, read_boundaries
 from datastore.query.view import DataView
 from datastore.storage import store
+from datastore.storage.db import Db, Location
 from handlers.context import WardApp
 from tests.bot_harness import polling_bot
 from tests.fake_bot_api import FakeBotApi
 from tests.gov_uk_fake import gov_uk_fake  # noqa: F401 - a shared fixture
+from tests.pg_server import PASSWORD, PgServer, PostgresMissing
 from tests.postcodes_io_fake import postcodes_io_fake  # noqa: F401 - a shared fixture
 from tests.publishers_fake import (  # noqa: F401 - shared fixtures
     london_datastore_fake,
@@ -115,3 +117,78 @@ async def app(api: FakeBotApi, db_copy: Path) -> AsyncIterator[WardApp]:
     """The real bot, polling `api`, on a private copy of the snapshot store."""
     async with polling_bot(api, db_copy) as running_app:
         yield running_app
+
+
+# -- a real PostgreSQL server (tests/pg_server.py) --------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One PostgreSQL server for this test process, started on first need.  Where PostgreSQL
+    is not installed its tests are skipped, unless WARDWATCH_REQUIRE_POSTGRES is set (CI)."""
+    try:
+        server = PgServer()
+    except PostgresMissing as exc:
+        if os.environ.get("WARDWATCH_REQUIRE_POSTGRES"):
+            raise
+        pytest.skip(str(exc))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """The URL (no password) of a new, empty database of its own for one test."""
+    name = pg_server.create_database()
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_at(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
+    """Where a new, empty store goes, on each backend in turn: a SQLite file in tmp_path, or
+    a PostgreSQL database of its own (its password given apart, as from the environment)."""
+    if request.param == "sqlite":
+        return Location(path=tmp_path / "s.sqlite3")
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = server.create_database()
+    request.addfinalizer(lambda: server.drop_database(name))
+    return Location(url=server.url(name), password=PASSWORD)
+
+
+@pytest.fixture
+def open_store(store_at: Location) -> Iterator[Callable[[], Db]]:
+    """Open a connection to `store_at` (creating the store); every one is closed after."""
+    opened: list[Db] = []
+
+    def connect() -> Db:
+        opened.append(store.connect(store_at))
+        return opened[-1]
+
+    yield connect
+    for db in opened:
+        db.close()
+
+
+@pytest.fixture(scope="session")
+def pg_snapshot(pg_server: PgServer) -> str:
+    """A database loaded once from the bundled snapshot, as `snapshot_db` is: a template,
+    never used itself (copy it with `pg_copy`)."""
+    name = pg_server.create_database()
+    conn = store.connect(Location(url=pg_server.url(name), password=PASSWORD))
+    try:
+        store.write_versions(conn, sources.read_sources(()))
+    finally:
+        conn.close()
+    return name
+
+
+@pytest.fixture
+def pg_copy(pg_server: PgServer, pg_snapshot: str) -> Iterator[Location]:
+    """A private copy of the snapshot database for one test."""
+    name = pg_server.create_database(template=pg_snapshot)
+    yield Location(url=pg_server.url(name), password=PASSWORD)
+    pg_server.drop_database(name)

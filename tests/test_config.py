@@ -64,6 +64,11 @@ def test_token_from_env_wins_and_never_shows(tmp_path: Path) -> None:
     ("[admins]\nids = ['me']\n", "[admins] ids"),
     ("[sources]\nward_crime = 3\n", "[sources] ward_crime"),
     ("[postcodes]\ntimeout = 30\n", "[postcodes] timeout"),
+    ('[storage]\nurl = "mysql://u@h/db"\n', "[storage] url"),
+    ('[storage]\nurl = "postgresql://h:5432/db"\n', "[storage] url must name the user"),
+    ('[storage]\nurl = "postgresql://u@h:port/db"\n', "[storage] url has a port"),
+    ('[storage]\nurl = "postgresql://u@h:5432"\n', "[storage] url"),
+    ("[storage]\nlease_seconds = 1\n", "[storage] lease_seconds"),
     ("not = toml = at all", "not valid TOML"),
 ])
 def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -78,6 +83,25 @@ def test_the_example_config_is_valid_and_all_defaults(tmp_path: Path) -> None:
     cfg = config.load(example, env={})
     assert cfg.telegram.token is None
     assert cfg.postcodes.base_url == "https://api.postcodes.io"
+
+
+def test_a_database_url_and_its_password_never_show(tmp_path: Path) -> None:
+    """[storage] url names a PostgreSQL database; its password comes from the URL (taken out
+    of it) or else WARDWATCH_DB_PASSWORD, and no repr or message of the config shows it."""
+    f = tmp_path / "c.toml"
+    f.write_text('[storage]\nurl = "postgresql://ward:URL-PW@db.example:5433/wardwatch"\n')
+    cfg = config.load(f, env={"WARDWATCH_DB_PASSWORD": "ENV-PW"})
+    where = cfg.storage
+    assert (where.dialect, where.url, where.password) == (
+        "postgresql", "postgresql://ward@db.example:5433/wardwatch", "URL-PW")
+    f.write_text('[storage]\nurl = "postgresql://ward@db.example/wardwatch"\n')
+    cfg = config.load(f, env={"WARDWATCH_DB_PASSWORD": "ENV-PW"})
+    assert cfg.storage.password == "ENV-PW"
+    for text in (repr(cfg), str(cfg), repr(cfg.storage), str(cfg.storage)):
+        assert "ENV-PW" not in text and "URL-PW" not in text
+    assert config.load(tmp_path / "c.toml", env={}).storage.password is None
+    no_url = config.parse({}, env={"WARDWATCH_DB_PASSWORD": "ENV-PW"})
+    assert no_url.storage.dialect == "sqlite" and no_url.storage.password is None
 
 
 def test_the_publishers_client_reaches_only_their_hosts_by_default() -> None:

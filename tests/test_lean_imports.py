@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-HEAVY = ("pandas", "matplotlib", "shapely", "openpyxl", "scipy")
+# And the PostgreSQL driver, which a SQLite store never needs.
+HEAVY = ("pandas", "matplotlib", "shapely", "openpyxl", "scipy", "psycopg", "psycopg_pool")
 
 # The real Application over the in-process Bot API on the store at argv[1], recording what it
 # sends; `ask(app, texts)` gives it one private message per text, as a user types them.

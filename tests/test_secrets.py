@@ -126,6 +126,30 @@ def test_the_token_is_blotted_out_of_every_log_record() -> None:
     assert lines[-1] == "telegram.Bot.redaction-test nothing secret here: 5"
 
 
+def test_the_database_password_is_blotted_out_of_every_log_record() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("psycopg.pool.redaction-test")
+    logger.propagate = False
+    logger.addHandler(handler)
+    password = "pg:secret-Pass-22"
+    logs.redact_password(password, logger)
+    try:
+        logger.warning("connecting with %s", f"postgresql://ward:{password}@db/wardwatch")
+        try:
+            raise ValueError(f"password {password} refused")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert password not in text
+    assert "postgresql://ward:<database password>@db/wardwatch" in text
+    assert "ValueError: password <database password> refused" in text
+    assert "secret-Pass-22" not in text
+
+
 def test_only_ptbs_start_up_refusal_is_left_to_the_cli_to_report() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

@@ -1,22 +1,28 @@
-"""The store on a real SQLite file: versions, atomic loads, stale refusal, pruning, migration."""
+"""The store on a real SQLite file and a real PostgreSQL database (each test that is not about
+SQLite's file runs on both): versions, atomic loads, stale refusal, pruning, migration."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from datastore.storage import blobs, store
+from datastore.storage.db import Db, Location
 from datastore.storage.kinds import COLUMNS, Loaded
 from datastore.storage.schema import SCHEMA_VERSION
 from datastore.storage.store import LoadInput, SourceFile, StaleDataError
+
+Opener = Callable[[], Db]  # the open_store fixture
 
 
 def crime(months: list[int], count: int, name: str = "f.csv") -> LoadInput:
@@ -31,25 +37,30 @@ def population(n: int) -> LoadInput:
     return LoadInput(Loaded("ward_population", "p.csv", frame), (SourceFile("p.csv", "1"),))
 
 
-def current_count(conn: sqlite3.Connection) -> int:
+def current_count(conn: Db) -> int:
     vid = store.versions(conn)["ward_crime"].id
     return int(blobs.stored_matrix(conn, vid).counts.sum())
 
 
-def test_new_store_has_schema_version_and_wal(tmp_path: Path) -> None:
-    conn = store.connect(tmp_path / "s.sqlite3")
+def test_new_store_has_schema_version(open_store: Opener) -> None:
+    conn = open_store()
     assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
         str(SCHEMA_VERSION),)
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.is_empty(conn)
     # Crime is stored as matrices only: a new store has no table of crime rows.
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert not tables & {"ward_crime", "borough_crime"}
+    assert not conn.tables() & {"ward_crime", "borough_crime"}
+    conn.close()
 
 
-def test_a_crime_frame_that_is_no_matrix_is_refused_and_changes_nothing(tmp_path: Path) -> None:
-    """Every type in every month, or the matrix would put counts under the wrong month."""
+def test_a_new_sqlite_store_is_in_wal_mode(tmp_path: Path) -> None:
     conn = store.connect(tmp_path / "s.sqlite3")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_crime_frame_that_is_no_matrix_is_refused_and_changes_nothing(
+        open_store: Opener) -> None:
+    """Every type in every month, or the matrix would put counts under the wrong month."""
+    conn = open_store()
     store.write_versions(conn, {"ward_crime": crime([202401, 202402], 1)})
     ragged = crime([202402, 202403], 2)
     frame = pd.concat([ragged.data.frame, ragged.data.frame.assign(
@@ -61,8 +72,8 @@ def test_a_crime_frame_that_is_no_matrix_is_refused_and_changes_nothing(tmp_path
     assert current_count(conn) == 2
 
 
-def test_load_makes_current_and_keeps_one_previous(tmp_path: Path) -> None:
-    conn = store.connect(tmp_path / "s.sqlite3")
+def test_load_makes_current_and_keeps_one_previous(open_store: Opener) -> None:
+    conn = open_store()
     store.write_versions(conn, {"ward_crime": crime([202401, 202402], 1)})
     store.write_versions(conn, {"ward_crime": crime([202402, 202403], 2)})
     store.write_versions(conn, {"ward_crime": crime([202403, 202404], 3)})
@@ -75,8 +86,8 @@ def test_load_makes_current_and_keeps_one_previous(tmp_path: Path) -> None:
     assert conn.execute("SELECT COUNT(DISTINCT version_id) FROM version_blob").fetchone() == (2,)
 
 
-def test_older_file_is_refused_unless_forced(tmp_path: Path) -> None:
-    conn = store.connect(tmp_path / "s.sqlite3")
+def test_older_file_is_refused_unless_forced(open_store: Opener) -> None:
+    conn = open_store()
     store.write_versions(conn, {"ward_crime": crime([202402, 202403], 2, "new.csv")})
     with pytest.raises(StaleDataError, match=r"old\.csv.*2024-02.*--force"):
         store.write_versions(conn, {"ward_crime": crime([202401, 202402], 1, "old.csv")})
@@ -85,10 +96,11 @@ def test_older_file_is_refused_unless_forced(tmp_path: Path) -> None:
     assert current_count(conn) == 2
 
 
-def test_kinds_written_as_they_are_read_are_checked_and_refused_whole(tmp_path: Path) -> None:
+def test_kinds_written_as_they_are_read_are_checked_and_refused_whole(
+        open_store: Opener) -> None:
     # An iterator of (kind, input), as a first build writes while it reads: a refused kind
     # after an accepted one still changes nothing.
-    conn = store.connect(tmp_path / "s.sqlite3")
+    conn = open_store()
     store.write_versions(conn, iter([("ward_crime", crime([202402, 202403], 2, "new.csv"))]))
     assert current_count(conn) == 4
     later = iter([("ward_population", population(9)),
@@ -98,8 +110,20 @@ def test_kinds_written_as_they_are_read_are_checked_and_refused_whole(tmp_path: 
     assert current_count(conn) == 4 and "ward_population" not in store.versions(conn)
 
 
-def test_failed_load_leaves_everything_current(tmp_path: Path) -> None:
-    conn = store.connect(tmp_path / "s.sqlite3")
+def test_a_build_of_what_is_missing_leaves_what_another_built(open_store: Opener) -> None:
+    """Replicas starting together on an empty store: the first to hold the load lock builds
+    it; one that follows writes only what is still missing then."""
+    conn = open_store()
+    store.write_versions(conn, {"ward_crime": crime([202401], 5)})
+    done = store.write_versions(conn, iter([("ward_crime", crime([202402], 7)),
+                                            ("ward_population", population(9))]),
+                                missing_only=True)
+    assert [v.kind for v in done] == ["ward_population"]
+    assert current_count(conn) == 5
+
+
+def test_failed_load_leaves_everything_current(open_store: Opener) -> None:
+    conn = open_store()
     store.write_versions(conn, {"ward_crime": crime([202401], 5), "ward_population": population(9)})
 
     def boom(kind: str) -> None:
@@ -122,58 +146,76 @@ def postcodes(*codes: str) -> LoadInput:
     return LoadInput(Loaded("postcodes", "pc.csv", frame), (SourceFile("pc.csv", "2"),))
 
 
-def indexes(conn: sqlite3.Connection) -> dict[str, list[str]]:
-    """The postcodes table's indexes and their columns."""
+def indexes(conn: Db) -> dict[str, list[str]]:
+    """The postcodes table's indexes (but PostgreSQL's primary key) and their columns."""
+    if conn.dialect == "postgresql":
+        found = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename='postcodes' "
+            "AND indexname NOT LIKE '%pkey'").fetchall()
+        return {n: [c.strip() for c in d.split("(", 1)[1].rstrip(")").split(",")]
+                for n, d in found}
     names = [r[0] for r in conn.execute(
         "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='postcodes'")]
     return {n: [r[2] for r in conn.execute(f"PRAGMA index_info({n})")] for n in names}
 
 
+def plan(conn: Db, sql: str, params: tuple[object, ...]) -> str:
+    """How the database would run a query."""
+    explain = "EXPLAIN" if conn.dialect == "postgresql" else "EXPLAIN QUERY PLAN"
+    return " ".join(str(r[-1]) for r in conn.execute(f"{explain} {sql}", params))
+
+
 def test_a_first_postcodes_load_indexes_after_writing_and_a_failed_one_keeps_them(
-        tmp_path: Path) -> None:
+        open_store: Opener) -> None:
     """The first load into the empty table drops its indexes, writes, then makes them again:
     they end as the schema makes them, and a load that fails midway rolls the drop back."""
-    conn = store.connect(tmp_path / "s.sqlite3")
+    conn = open_store()
     schema_made = indexes(conn)
     assert schema_made == {"postcodes_by_postcode": ["version_id", "postcode"],
                            "postcodes_by_outcode": ["version_id", "outcode"]}
 
     broken = postcodes("E8 1DY", "E1 6AN")
     broken.data.frame.loc[1, "ward_code"] = None  # fails in the insert, indexes dropped
-    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+    with pytest.raises(Exception, match=r"(?i)not.null") as refused:
         store.write_versions(conn, {"postcodes": broken})
+    assert type(refused.value).__name__ in ("IntegrityError", "NotNullViolation")
     assert indexes(conn) == schema_made and "postcodes" not in store.versions(conn)
     store.write_versions(conn, {"postcodes": postcodes("E8 1DY", "E1 6AN")})
     store.write_versions(conn, {"postcodes": postcodes("E8 1DY", "N1 9AA")})  # indexed as is
     assert indexes(conn) == schema_made
     vid = store.versions(conn)["postcodes"].id
-    plan = " ".join(str(r[-1]) for r in conn.execute(
-        "EXPLAIN QUERY PLAN SELECT * FROM postcodes WHERE version_id=? AND postcode=?",
-        (vid, "N1 9AA")))
-    assert "postcodes_by_postcode" in plan
+    if conn.dialect == "postgresql":  # on a table this small it would rather scan it
+        conn.execute("SET enable_seqscan = off")
+    assert "postcodes_by_postcode" in plan(
+        conn, "SELECT * FROM postcodes WHERE version_id=? AND postcode=?", (vid, "N1 9AA"))
 
 
-def test_process_killed_mid_load_leaves_old_version_current(tmp_path: Path) -> None:
-    db = tmp_path / "s.sqlite3"
-    conn = store.connect(db)
+def test_process_killed_mid_load_leaves_old_version_current(store_at: Location,
+                                                            open_store: Opener) -> None:
+    conn = open_store()
     store.write_versions(conn, {"ward_crime": crime([202401], 5)})
     conn.close()
     # A child process writes a new version and is killed (os._exit, no clean-up) mid-load.
     script = textwrap.dedent(f"""
-        import os, sys
+        import json, os, sys
+        from pathlib import Path
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_store import crime, population
-        from datastore.storage import blobs, store
-        conn = store.connect({str(db)!r})
+        from datastore.storage import store
+        from datastore.storage.db import Location
+        path, url, password = json.loads(sys.argv[1])
+        conn = store.connect(Location(Path(path) if path else None, url, password))
         def die(kind):
             if kind == "ward_crime":
                 os._exit(9)
         store.write_versions(conn, {{"ward_crime": crime([202402], 7),
                                      "ward_population": population(3)}}, after_insert=die)
     """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    where = json.dumps([str(store_at.path or ""), store_at.url, store_at.password])
+    proc = subprocess.run([sys.executable, "-c", script, where], capture_output=True,
+                          timeout=60)
     assert proc.returncode == 9, proc.stderr
-    conn = store.connect(db)
+    conn = open_store()
     assert current_count(conn) == 5
     assert set(store.versions(conn)) == {"ward_crime"}
     store.write_versions(conn, {"ward_crime": crime([202402], 7)})
@@ -194,8 +236,8 @@ def test_older_schema_is_rebuilt(tmp_path: Path) -> None:
     assert store.is_empty(conn)
 
 
-def test_missing_kinds_lists_what_has_no_version(tmp_path: Path) -> None:
-    conn = store.connect(tmp_path / "s.sqlite3")
+def test_missing_kinds_lists_what_has_no_version(open_store: Opener) -> None:
+    conn = open_store()
     store.write_versions(conn, {"ward_crime": crime([202401], 1)})
     missing = store.missing_kinds(conn)
     assert "ward_crime" not in missing and "postcodes" in missing

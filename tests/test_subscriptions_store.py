@@ -1,11 +1,12 @@
-"""Subscriptions, deliveries and the check log on a real SQLite file; the schema migration that
-keeps them."""
+"""Subscriptions, deliveries and the check log on a real SQLite file and a real PostgreSQL
+database (the `conn` fixture is each in turn); the SQLite schema migrations that keep them."""
 
 from __future__ import annotations
 
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from datastore.ingest import check
 from datastore.ingest.check import CheckRecord
 from datastore.storage import blobs, schema, store, subscriptions
+from datastore.storage.db import Db, Location
 from datastore.storage.kinds import COLUMNS, Loaded
 from datastore.storage.schema import SCHEMA_VERSION
 from datastore.storage.store import LoadInput, SchemaError, SourceFile
@@ -32,8 +34,9 @@ def crime(months: list[int], counts: dict[str, int]) -> LoadInput:
 
 
 @pytest.fixture
-def conn(tmp_path: Path) -> sqlite3.Connection:
-    return store.connect(tmp_path / "s.sqlite3")
+def conn(open_store: Callable[[], Db]) -> Db:
+    """A new store on each backend in turn."""
+    return open_store()
 
 
 OLD_DATA_SCHEMA = (Path(__file__).parent / "data" / "schema_v2_data.sql").read_text()
@@ -128,20 +131,20 @@ def test_a_failed_migration_changes_nothing(tmp_path: Path,
     assert store.versions(conn)["ward_crime"].last_month == 202402
 
 
-def test_a_store_from_a_newer_wardwatch_is_refused_untouched(tmp_path: Path) -> None:
-    db = tmp_path / "s.sqlite3"
-    conn = store.connect(db)
+def test_a_store_from_a_newer_wardwatch_is_refused_untouched(
+        store_at: Location, open_store: Callable[[], Db]) -> None:
+    conn = open_store()
     subscriptions.subscribe(conn, 5, "private", W1, "E1")
     conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION + 1),))
     conn.commit()
-    conn.close()
     with pytest.raises(SchemaError, match="newer than this WardWatch"):
-        store.connect(db)
-    raw = sqlite3.connect(db)
-    assert raw.execute("SELECT COUNT(*) FROM subscription").fetchone() == (1,)
+        store.connect(store_at)
+    assert conn.execute("SELECT COUNT(*) FROM subscription").fetchone() == (1,)
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
+        str(SCHEMA_VERSION + 1),)
 
 
-def test_subscribe_outcomes_and_the_limit(conn: sqlite3.Connection) -> None:
+def test_subscribe_outcomes_and_the_limit(conn: Db) -> None:
     wards = [f"E050000{i:02d}" for i in range(1, MAX_WARDS + 2)]
     for i, ward in enumerate(wards[:MAX_WARDS], 1):
         result = subscriptions.subscribe(conn, -100, "supergroup", ward, "E1")
@@ -158,7 +161,7 @@ def test_subscribe_outcomes_and_the_limit(conn: sqlite3.Connection) -> None:
     assert subscriptions.subscription_counts(conn) == subscriptions.SubscriptionCounts(5, 0, 1)
 
 
-def test_a_supergroup_migration_merges_without_duplicates(conn: sqlite3.Connection) -> None:
+def test_a_supergroup_migration_merges_without_duplicates(conn: Db) -> None:
     subscriptions.subscribe(conn, -5, "group", W1, "E1")
     subscriptions.subscribe(conn, -5, "group", W2, "E2")
     subscriptions.subscribe(conn, -1005, "supergroup", W2, "N1")  # already there
@@ -173,7 +176,7 @@ def test_a_supergroup_migration_merges_without_duplicates(conn: sqlite3.Connecti
     assert subscriptions.migrate_chat(conn, -1005, -1005) == 0
 
 
-def test_digests_are_due_only_for_a_newly_current_month(conn: sqlite3.Connection) -> None:
+def test_digests_are_due_only_for_a_newly_current_month(conn: Db) -> None:
     store.write_versions(conn, {"ward_crime": crime([202601], {W1: 1})})
     assert subscriptions.digest_due(conn) is None  # a first load is not news
     store.write_versions(conn, {"ward_crime": crime([202602], {W1: 1})})
@@ -188,7 +191,7 @@ def test_digests_are_due_only_for_a_newly_current_month(conn: sqlite3.Connection
     assert subscriptions.digest_due(conn) == 202603
 
 
-def test_queueing_is_idempotent_and_supersedes_older_months(conn: sqlite3.Connection) -> None:
+def test_queueing_is_idempotent_and_supersedes_older_months(conn: Db) -> None:
     subscriptions.subscribe(conn, 1, "private", W1, "E1")
     subscriptions.subscribe(conn, 1, "private", W2, "E1")
     subscriptions.subscribe(conn, 2, "private", W1, "E1")
@@ -207,7 +210,7 @@ def test_queueing_is_idempotent_and_supersedes_older_months(conn: sqlite3.Connec
 
 
 def test_pending_skips_paused_and_removed_and_outcomes_are_recorded(
-        conn: sqlite3.Connection) -> None:
+        conn: Db) -> None:
     for chat in (1, 2, 3):
         subscriptions.subscribe(conn, chat, "private", W1, "E1")
     subscriptions.subscribe(conn, 1, "private", W2, "E1")
@@ -236,7 +239,7 @@ def test_pending_skips_paused_and_removed_and_outcomes_are_recorded(
 
 
 def test_a_digest_is_claimed_only_while_its_subscription_stands(
-        conn: sqlite3.Connection) -> None:
+        conn: Db) -> None:
     for chat in (1, 2, 3):
         subscriptions.subscribe(conn, chat, "private", W1, "E1")
     subscriptions.open_fanout(conn, 202603)
@@ -248,7 +251,7 @@ def test_a_digest_is_claimed_only_while_its_subscription_stands(
     assert [p.chat_id for p in subscriptions.take_pending(conn, 202603)] == [1]
 
 
-def test_forget_erases_the_chats_rows_only(conn: sqlite3.Connection) -> None:
+def test_forget_erases_the_chats_rows_only(conn: Db) -> None:
     subscriptions.subscribe(conn, 1, "private", W1, "E1")
     subscriptions.subscribe(conn, 1, "private", W2, "E1")
     subscriptions.subscribe(conn, 2, "private", W1, "E1")
@@ -259,7 +262,7 @@ def test_forget_erases_the_chats_rows_only(conn: sqlite3.Connection) -> None:
     assert subscriptions.delivery_counts(conn, 202603).pending == 1
 
 
-def test_the_check_log_keeps_the_latest(conn: sqlite3.Connection,
+def test_the_check_log_keeps_the_latest(conn: Db,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     assert check.last_check(conn) is None
     monkeypatch.setattr(check, "KEEP_CHECKS", 3)
@@ -272,7 +275,7 @@ def test_the_check_log_keeps_the_latest(conn: sqlite3.Connection,
 
 
 def test_the_revision_baseline_is_what_the_previous_version_said(
-        conn: sqlite3.Connection) -> None:
+        conn: Db) -> None:
     assert check.previous_baseline(conn) is None
     store.write_versions(conn, {"ward_crime": crime([202601, 202602], {W1: 5, W2: 7})})
     assert check.previous_baseline(conn) is None  # no previous version
@@ -284,7 +287,7 @@ def test_the_revision_baseline_is_what_the_previous_version_said(
     assert check.previous_baseline(conn) is None  # the previous one is the newer
 
 
-def test_why_a_chat_is_paused(conn: sqlite3.Connection) -> None:
+def test_why_a_chat_is_paused(conn: Db) -> None:
     subscriptions.subscribe(conn, 1, "private", W1, "E1")
     subscriptions.subscribe(conn, 2, "private", W1, "E1")
     subscriptions.open_fanout(conn, 202603)
@@ -365,7 +368,7 @@ def test_a_failed_matrix_migration_leaves_the_rows(tmp_path: Path,
     version_5_store(db, [(1, "current", [(W1, "One", "B", "THEFT", "SHOPLIFTING", 202401, 5)],
                           False)])
 
-    def full_disk(conn: sqlite3.Connection) -> None:
+    def full_disk(conn: Db) -> None:
         conn.execute("DROP TABLE ward_crime")
         raise sqlite3.OperationalError("database or disk is full")
 

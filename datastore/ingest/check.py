@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -27,10 +26,12 @@ from datastore.storage import blobs
 from datastore.storage.kinds import Kind
 from datastore.storage.store import (
     WRITE_FAILURES,
+    Db,
     RefusedUnlessForced,
     Store,
     StoreWriteError,
     Version,
+    transaction,
     versions,
 )
 
@@ -206,7 +207,7 @@ async def check_sources(services: Served, srcs: Sequence[str], *, trigger: Trigg
             paths, names = await sources.fetch(chosen, Path(tmp), http)
             jobs, peeked = await asyncio.to_thread(
                 peek_newer, [str(p) for p in paths], before, names)
-            outcomes = await load(services.store.path, jobs)
+            outcomes = await load(services.store.location, jobs)
         loaded = tuple(o.version for o in outcomes if o.version is not None)
         refused = [o for o in outcomes if o.result in ("rejected", "failed")]
         if refused:
@@ -261,9 +262,9 @@ async def check_publishers(services: Served, http: httpx.AsyncClient, where: Pub
 # -- the log of checks ------------------------------------------------------------------------
 
 
-def record_check(conn: sqlite3.Connection, record: CheckRecord) -> None:
+def record_check(conn: Db, record: CheckRecord) -> None:
     """Append a check to the log, keeping the latest KEEP_CHECKS."""
-    with conn:
+    with transaction(conn):
         conn.execute(
             "INSERT INTO check_log (checked_at, trigger, result, detail, ward_month) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -273,7 +274,7 @@ def record_check(conn: sqlite3.Connection, record: CheckRecord) -> None:
                      "(SELECT MAX(id) FROM check_log) - ?", (KEEP_CHECKS,))
 
 
-def last_check(conn: sqlite3.Connection) -> CheckRecord | None:
+def last_check(conn: Db) -> CheckRecord | None:
     row = conn.execute("SELECT checked_at, trigger, result, detail, ward_month FROM check_log "
                        "ORDER BY id DESC LIMIT 1").fetchone()
     if row is None:
@@ -294,7 +295,7 @@ class Baseline:
     totals: Mapping[str, int]
 
 
-def previous_baseline(conn: sqlite3.Connection) -> Baseline | None:
+def previous_baseline(conn: Db) -> Baseline | None:
     """The previous ward crime version's totals for its latest month, if it ends before the
     current version (a forced older load has no such baseline)."""
     current = versions(conn).get("ward_crime")

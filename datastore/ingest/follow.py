@@ -59,7 +59,7 @@ from datastore.ingest.state import (
 )
 from datastore.ingest.worker import LoadJob, LoadOutcome
 from datastore.query.figures import month_label
-from datastore.storage.store import Store, Version
+from datastore.storage.store import Location, Store, Version
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ NOT_PUBLIC_REST: Final = timedelta(days=30)
 
 Result = Literal["loaded", "unchanged", "rejected", "failed", "not_public", "resting"]
 Progress = Callable[[str], None]
-Loader = Callable[[Path, Sequence[LoadJob]], Awaitable[list[LoadOutcome]]]
+Loader = Callable[[Location, Sequence[LoadJob]], Awaitable[list[LoadOutcome]]]
 
 
 @dataclass(frozen=True)
@@ -337,7 +337,7 @@ async def follow(store: Store, http: httpx.AsyncClient, where: Publishers, *, no
         jobs = check.jobs()
         if jobs:
             check.say("loading " + ", ".join(job.kind for job, _ in jobs))
-            outcomes = await load(store.path, [job for job, _ in jobs])
+            outcomes = await load(store.location, [job for job, _ in jobs])
             for (_job, items), outcome in zip(jobs, outcomes, strict=True):
                 check.loaded(items, outcome)
     await store.run(lambda conn: save_states(conn, check.saved))

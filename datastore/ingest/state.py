@@ -15,13 +15,13 @@ that outlived its parent) unties them, and the release is then downloaded again,
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from datastore.storage.store import Version, transaction
+from datastore.storage.store import Db, Version, transaction
+from datastore.storage.watch import announce
 
 Feed = Literal["ward_crime", "borough_crime", "stop_search_mps", "stop_search_police_uk",
                "taser", "taser_home_office"]
@@ -81,31 +81,35 @@ class FeedState:
 
 
 _COLUMNS: Final = tuple(f.name for f in fields(FeedState))
+_UPDATES: Final = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
 
 
-def feed_states(conn: sqlite3.Connection) -> dict[str, FeedState]:
+def feed_states(conn: Db) -> dict[str, FeedState]:
     """Every feed's state, by feed (feeds never checked are absent)."""
     rows = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM publisher_state").fetchall()
     return {row[0]: FeedState(*row) for row in rows}
 
 
-def feed_state(conn: sqlite3.Connection, feed: Feed) -> FeedState:
+def feed_state(conn: Db, feed: Feed) -> FeedState:
     """A feed's state (an empty one if it was never checked)."""
     return feed_states(conn).get(feed) or FeedState(feed, PUBLISHER[feed])
 
 
-def save_states(conn: sqlite3.Connection, states: Sequence[FeedState]) -> None:
+def save_states(conn: Db, states: Sequence[FeedState]) -> None:
     """Write feeds' states, each replacing the one before."""
     with transaction(conn):
         write_states(conn, states)
 
 
-def write_states(conn: sqlite3.Connection, states: Sequence[FeedState]) -> None:
+def write_states(conn: Db, states: Sequence[FeedState]) -> None:
     """Write feeds' states inside a transaction the caller holds (a load's: its version and
-    its feed's state are committed together)."""
+    its feed's state are committed together), and tell every process: its freshness notes
+    follow the check."""
+    announce(conn)
     marks = ", ".join("?" * len(_COLUMNS))
     conn.executemany(
-        f"INSERT OR REPLACE INTO publisher_state ({', '.join(_COLUMNS)}) VALUES ({marks})",
+        f"INSERT INTO publisher_state ({', '.join(_COLUMNS)}) VALUES ({marks}) "
+        f"ON CONFLICT (feed) DO UPDATE SET {_UPDATES}",
         [tuple(getattr(s, c) for c in _COLUMNS) for s in states])
 
 

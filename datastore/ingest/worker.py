@@ -17,7 +17,6 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -27,13 +26,17 @@ from typing import Final, Literal
 from datastore.children import die_with_parent
 from datastore.errors import LoadError
 from datastore.ingest.state import FeedState, write_states
+from datastore.storage.db import backend_errors
 from datastore.storage.kinds import COLUMNS, Kind, Loaded
 from datastore.storage.store import (
+    Db,
     LoadInput,
+    Location,
     RefusedUnlessForced,
     SourceFile,
     StoreError,
     Version,
+    as_location,
     connect,
     known_wards,
     versions,
@@ -77,7 +80,7 @@ class LoadOutcome:
     notes: tuple[str, ...] = ()
 
 
-def current_loaded(conn: sqlite3.Connection, kind: Kind) -> Loaded | None:
+def current_loaded(conn: Db, kind: Kind) -> Loaded | None:
     """The current version of a kind read back as a Loaded frame (to extend it)."""
     version = versions(conn).get(kind)
     if version is None:
@@ -85,9 +88,9 @@ def current_loaded(conn: sqlite3.Connection, kind: Kind) -> Loaded | None:
     import pandas as pd  # in the child process that loads, never in the bot
 
     columns = list(COLUMNS[kind])
-    frame = pd.read_sql_query(
-        f"SELECT {', '.join(columns)} FROM {kind} WHERE version_id=?", conn,
-        params=(version.id,))
+    frame = pd.DataFrame(conn.execute(
+        f"SELECT {', '.join(columns)} FROM {kind} WHERE version_id=?", (version.id,)).fetchall(),
+        columns=columns)
     if "has_location" in frame:
         frame["has_location"] = frame["has_location"].astype(bool)
     if "subjects" in frame:
@@ -110,10 +113,12 @@ def _trim(data: Loaded) -> Loaded:
     return Loaded(data.kind, data.source, frame, kept, data.notes)
 
 
-def _one(conn: sqlite3.Connection, job: LoadJob, known: set[str] | None) -> LoadOutcome:
+def _one(conn: Db, job: LoadJob, known: set[str] | None) -> LoadOutcome:
     from datastore.ingest import loaders, sources  # pandas: in the child process only
 
     named = dict(zip(job.paths, job.names, strict=True))
+    failures: tuple[type[BaseException], ...] = (OSError, StoreError,
+                                                 *backend_errors(conn.location))
 
     def said(exc: Exception) -> str:
         text = str(exc)
@@ -143,22 +148,19 @@ def _one(conn: sqlite3.Connection, job: LoadJob, known: set[str] | None) -> Load
         return LoadOutcome(job.kind, "loaded", "", version, data.notes)
     except (LoadError, RefusedUnlessForced) as exc:
         return LoadOutcome(job.kind, "rejected", said(exc))
-    except (sqlite3.Error, OSError, StoreError) as exc:
-        failure = write_failure(exc, conn_path(conn))
+    except failures as exc:
+        failure = write_failure(conn.location, exc)
         return LoadOutcome(job.kind, "failed", str(failure or exc))
 
 
-def conn_path(conn: sqlite3.Connection) -> str:
-    row = conn.execute("PRAGMA database_list").fetchone()
-    return str(row[2]) if row else ""
-
-
-def load_jobs(store_path: str, jobs: Sequence[LoadJob]) -> list[LoadOutcome]:
+def load_jobs(where: Location | str, jobs: Sequence[LoadJob]) -> list[LoadOutcome]:
     """Load each job as its kind's new version, each in its own transaction: a bad file of
     one kind leaves the others to load.  Never raises for a bad file or a full disk."""
+    location = as_location(where)
+    errors: tuple[type[BaseException], ...] = (OSError, *backend_errors(location))
     try:
-        conn = connect(store_path)
-    except (sqlite3.Error, OSError) as exc:
+        conn = connect(location)
+    except errors as exc:
         return [LoadOutcome(job.kind, "failed", f"cannot open the store: {exc}") for job in jobs]
     try:
         known = known_wards(conn)
@@ -167,17 +169,17 @@ def load_jobs(store_path: str, jobs: Sequence[LoadJob]) -> list[LoadOutcome]:
         conn.close()
 
 
-async def run_loads(store_path: Path | str, jobs: Sequence[LoadJob]) -> list[LoadOutcome]:
+async def run_loads(where: Location | Path | str, jobs: Sequence[LoadJob]) -> list[LoadOutcome]:
     """`load_jobs` in a fresh child process (spawned: nothing of the bot's state is copied),
     which dies with this one; cancelled (a shutdown), the child is killed: a load not yet
-    committed is rolled back by SQLite, as any killed load is."""
+    committed is rolled back by the database, as any killed load is."""
     if not jobs:
         return []
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                initializer=die_with_parent, initargs=(os.getpid(),))
     try:
         return await asyncio.get_running_loop().run_in_executor(
-            pool, load_jobs, str(store_path), tuple(jobs))
+            pool, load_jobs, as_location(where), tuple(jobs))
     except asyncio.CancelledError:
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.kill()

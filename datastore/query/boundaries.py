@@ -6,7 +6,6 @@ connection; `Services.boundaries` runs it off the event loop and keeps the resul
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -15,7 +14,7 @@ import numpy as np
 from datastore.query import figures
 from datastore.query.figures import Band
 from datastore.query.view import DataView
-from datastore.storage.store import versions
+from datastore.storage.store import Db, versions
 
 if TYPE_CHECKING:  # shapely is loaded with the first shapes read (a map), not with the bot
     import shapely
@@ -42,7 +41,7 @@ class Boundaries:
     boroughs: dict[str, Area]
 
 
-def _areas(conn: sqlite3.Connection, table: str, version_id: int) -> dict[str, Area]:
+def _areas(conn: Db, table: str, version_id: int) -> dict[str, Area]:
     rows = conn.execute(
         f"SELECT code, name, lad_code, lad_name, geometry FROM {table} WHERE version_id=? "
         "ORDER BY code", (version_id,)).fetchall()
@@ -52,7 +51,7 @@ def _areas(conn: sqlite3.Connection, table: str, version_id: int) -> dict[str, A
     return {r[0]: Area(r[0], r[1], r[2], r[3], g) for r, g in zip(rows, shapes, strict=True)}
 
 
-def read_boundaries(conn: sqlite3.Connection, ward_version: int | None = None,
+def read_boundaries(conn: Db, ward_version: int | None = None,
                     borough_version: int | None = None) -> Boundaries:
     """Read the ward and borough shapes of the given versions (default: the current ones)."""
     current = versions(conn)

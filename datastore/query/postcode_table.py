@@ -1,15 +1,15 @@
 """The postcode table of one version, read from the store as answers need it.
 
 180,000 postcodes held as Python objects cost about 100 MB and seconds to build; an indexed
-SQLite look-up costs some 20 µs.  So a view keeps only the postcodes' coordinates (two
-float32 arrays and their rowids, for the nearest postcode to a shared location) and asks
-SQLite for the rest, on a read-only connection of its own.  A view is immutable and so is
-its version: the connection only ever reads that version's rows.
+SQLite look-up costs some 20 µs (PostgreSQL on the same machine: some 100 µs).  So a view
+keeps only the postcodes' coordinates (two float32 arrays and their rowids, for the nearest
+postcode to a shared location) and asks the store for the rest, on a read-only connection
+of its own.  A view is immutable and so is its version: the connection only ever reads that
+version's rows.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
@@ -22,6 +22,7 @@ import numpy.typing as npt
 from datastore.query.memo import memo
 from datastore.query.models import DistrictWard, Place
 from datastore.storage import blobs
+from datastore.storage.db import Db
 
 KM_PER_LAT: Final = 111.2
 KM_PER_LON: Final = 69.6  # at London's latitude
@@ -41,18 +42,12 @@ def _ward_places(rows: list[blobs.WardPlaceRow]) -> dict[str, Place]:
             for ward, outcode, name, lad_code, lad_name in rows}
 
 
-def database_path(conn: sqlite3.Connection) -> str:
-    """The file a connection is open on ("" for an in-memory database)."""
-    row = conn.execute("PRAGMA database_list").fetchone()
-    return str(row[2]) if row else ""
-
-
 @dataclass(eq=False)
 class PostcodeTable:
     """One postcodes version: look-ups through SQLite, coordinates in memory."""
 
     version_id: int
-    _conn: sqlite3.Connection
+    _conn: Db
     rowids: npt.NDArray[np.int64]
     xy: npt.NDArray[np.float32]  # equirectangular km: good enough within London
     _lock: threading.Lock
@@ -61,12 +56,10 @@ class PostcodeTable:
     _ward_places: dict[str, Place]
 
     @classmethod
-    def open(cls, conn: sqlite3.Connection, version_id: int) -> PostcodeTable:
-        """The table of a version, on a new connection to `conn`'s file (closed with the
-        table)."""
-        path = database_path(conn)
-        reader = sqlite3.connect(path, check_same_thread=False) if path else conn
-        reader.execute("PRAGMA query_only=1")
+    def open(cls, conn: Db, version_id: int) -> PostcodeTable:
+        """The table of a version, on a new read-only connection to `conn`'s store (closed
+        with the table)."""
+        reader = conn.reader() or conn
         stored = blobs.read(conn, version_id)
         found, places = blobs.postcode_points(stored), blobs.ward_places(stored)
         del stored  # before the arrays below: else the process keeps both sizes
@@ -141,10 +134,9 @@ class PostcodeTable:
         the shared connection are not held up meanwhile)."""
         sql = ("SELECT postcode, ward_code, lad_code FROM postcodes WHERE version_id=? "
                "ORDER BY rowid")
-        path = database_path(self._conn)
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True) if path else None
-        except sqlite3.Error:  # the file is gone (a store replaced under a running view)
+            conn = self._conn.reader(existing=True)
+        except Exception:  # the store is gone (a file replaced under a running view)
             conn = None
         if conn is None:  # all at once through the shared connection
             for postcode, ward, lad in self._all(sql, (self.version_id,)):
@@ -162,8 +154,9 @@ class PostcodeTable:
         """The wards of a borough as the postcodes name them: (code, name, borough code,
         borough name)."""
         return [(str(w), str(n), str(c), str(b)) for w, n, c, b in self._all(
-            "SELECT ward_code, ward_name, lad_code, lad_name FROM postcodes "
-            "WHERE version_id=? AND lad_code=? GROUP BY ward_code", (self.version_id, lad_code))]
+            "SELECT ward_code, MIN(ward_name), MIN(lad_code), MIN(lad_name) FROM postcodes "
+            "WHERE version_id=? AND lad_code=? GROUP BY ward_code ORDER BY ward_code",
+            (self.version_id, lad_code))]
 
     def postcodes(self) -> list[str]:
         """Every postcode, in table order."""

@@ -7,7 +7,6 @@ synchronous methods returning dataclasses; the London-wide figures are computed 
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -41,7 +40,7 @@ from datastore.query.places.gazetteer import Gazetteer, read_gazetteer
 from datastore.query.postcode_table import PostcodeTable
 from datastore.storage import blobs
 from datastore.storage.blobs import CrimeMatrix
-from datastore.storage.store import Version, versions
+from datastore.storage.store import Db, Version, versions
 
 
 class TaserRow(NamedTuple):
@@ -106,7 +105,7 @@ class StopSearchMonth:
     no_location: int  # Met-wide searches that month with no location
 
 
-def _stop_search_month(conn: sqlite3.Connection, version_id: int) -> StopSearchMonth:
+def _stop_search_month(conn: Db, version_id: int) -> StopSearchMonth:
     """Sum the version's latest month by borough and field in SQLite: the records themselves
     (hundreds of thousands with the Met's extract) are never held in memory."""
     (month,) = conn.execute("SELECT MAX(month) FROM stop_search WHERE version_id=?",
@@ -164,8 +163,14 @@ class DataView:
     # -- construction -------------------------------------------------------------------------
 
     @classmethod
-    def build(cls, conn: sqlite3.Connection) -> DataView:
-        """Read every current version from the store into a new view."""
+    def build(cls, conn: Db) -> DataView:
+        """Read every current version from the store into a new view (one consistent state
+        of it, whatever another process commits meanwhile)."""
+        with conn.snapshot():
+            return cls._build(conn)
+
+    @classmethod
+    def _build(cls, conn: Db) -> DataView:
         current = versions(conn)
 
         def vid(kind: str) -> int:

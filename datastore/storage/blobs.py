@@ -14,12 +14,13 @@ from __future__ import annotations
 import io
 import json
 import logging
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
+
+from datastore.storage.db import Db
 
 if TYPE_CHECKING:  # only writing blobs needs pandas: imported there
     import pandas as pd
@@ -55,12 +56,13 @@ def _load(data: bytes) -> npt.NDArray[np.generic]:
     return loaded
 
 
-def write(conn: sqlite3.Connection, version_id: int, blobs: dict[str, bytes]) -> None:
-    conn.executemany("INSERT OR REPLACE INTO version_blob (version_id, name, data) "
-                     "VALUES (?, ?, ?)", [(version_id, k, v) for k, v in blobs.items()])
+def write(conn: Db, version_id: int, blobs: dict[str, bytes]) -> None:
+    conn.executemany("INSERT INTO version_blob (version_id, name, data) VALUES (?, ?, ?) "
+                     "ON CONFLICT (version_id, name) DO UPDATE SET data = excluded.data",
+                     [(version_id, k, v) for k, v in blobs.items()])
 
 
-def read(conn: sqlite3.Connection, version_id: int) -> dict[str, bytes]:
+def read(conn: Db, version_id: int) -> dict[str, bytes]:
     return {str(name): bytes(data) for name, data in conn.execute(
         "SELECT name, data FROM version_blob WHERE version_id=?", (version_id,))}
 
@@ -140,7 +142,7 @@ def crime_matrix(blobs: dict[str, bytes]) -> CrimeMatrix | None:
         _load(blobs["counts"]).astype(np.int64))
 
 
-def stored_matrix(conn: sqlite3.Connection, version_id: int) -> CrimeMatrix:
+def stored_matrix(conn: Db, version_id: int) -> CrimeMatrix:
     """A crime version's matrix, as the store holds it."""
     found = crime_matrix(read(conn, version_id))
     if found is None:
@@ -170,7 +172,7 @@ def sort_columns(kind: str) -> list[str]:
     return [HEADS[kind][0], "major", "minor", "month"]
 
 
-def add_ward_places(conn: sqlite3.Connection) -> None:
+def add_ward_places(conn: Db) -> None:
     """Schema version 6: each postcodes version gets its ward places as a blob (read when a
     view opens: the scan they come from took a tenth of a second of every start)."""
     for (vid,) in conn.execute(
@@ -179,7 +181,7 @@ def add_ward_places(conn: sqlite3.Connection) -> None:
         write(conn, vid, ward_places_blob(conn, vid))
 
 
-def rows_to_matrices(conn: sqlite3.Connection) -> None:
+def rows_to_matrices(conn: Db) -> None:
     """Schema version 6: each crime version written only as rows (before version 5) gets
     its matrix, so the row tables can go.  A version whose rows make no matrix (not every
     type in every month: no loader writes that) is dropped and logged; it is re-loadable
@@ -192,9 +194,10 @@ def rows_to_matrices(conn: sqlite3.Connection) -> None:
             ).fetchall():
         import pandas as pd
 
-        frame = pd.read_sql_query(
-            f"SELECT {', '.join(HEADS[kind])}, month, count FROM {kind} WHERE version_id=?",
-            conn, params=(vid,))
+        columns = [*HEADS[kind], "month", "count"]
+        frame = pd.DataFrame(conn.execute(
+            f"SELECT {', '.join(columns)} FROM {kind} WHERE version_id=?", (vid,)).fetchall(),
+            columns=columns)
         try:
             blobs = crime_blobs(kind, frame.sort_values(sort_columns(kind), kind="stable"))
         except ValueError as exc:
@@ -204,7 +207,7 @@ def rows_to_matrices(conn: sqlite3.Connection) -> None:
         write(conn, vid, blobs)
 
 
-def postcode_blobs(conn: sqlite3.Connection, version_id: int) -> dict[str, bytes]:
+def postcode_blobs(conn: Db, version_id: int) -> dict[str, bytes]:
     """The rowids and coordinates of a postcodes version, in rowid order (NaN: unknown), and
     its ward places (`ward_place_rows`)."""
     rows = np.array(conn.execute(
@@ -219,7 +222,7 @@ def postcode_blobs(conn: sqlite3.Connection, version_id: int) -> dict[str, bytes
 WardPlaceRow = tuple[str, str, str, str, str]  # ward code, outcode, ward name, borough code, name
 
 
-def ward_place_rows(conn: sqlite3.Connection, version_id: int) -> list[WardPlaceRow]:
+def ward_place_rows(conn: Db, version_id: int) -> list[WardPlaceRow]:
     """Every ward of a postcodes version with the district holding most of its postcodes
     (ties: the first outcode in order): one scan of the table, which has no index by ward."""
     best: dict[str, tuple[int, WardPlaceRow]] = {}
@@ -234,7 +237,7 @@ def ward_place_rows(conn: sqlite3.Connection, version_id: int) -> list[WardPlace
     return [row for _n, row in best.values()]
 
 
-def ward_places_blob(conn: sqlite3.Connection, version_id: int) -> dict[str, bytes]:
+def ward_places_blob(conn: Db, version_id: int) -> dict[str, bytes]:
     return {"ward_places": json.dumps(ward_place_rows(conn, version_id)).encode()}
 
 

@@ -1,12 +1,12 @@
-"""The SQLite schema, in one place, and its version."""
+"""The SQLite schema, in one place, and its version (pg_schema.py: the same in PostgreSQL)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Final
 
 from datastore.storage import blobs
+from datastore.storage.db import Db
 
 SCHEMA_VERSION: Final = 7
 
@@ -163,7 +163,7 @@ CREATE INDEX IF NOT EXISTS postcodes_by_outcode ON postcodes (version_id, outcod
 
 
 
-def migration_v6(conn: sqlite3.Connection) -> None:
+def migration_v6(conn: Db) -> None:
     """Version 6: crime versions are stored as matrices only (blobs.py); the versions written
     as rows before version 5 get theirs, and the ward_crime and borough_crime tables go.
     Postcodes versions get their ward places as a blob."""
@@ -187,7 +187,7 @@ SCHEMA: Final = (DATA_SCHEMA + CHAT_SCHEMA_V2 + PUBLISHER_SCHEMA_V4 + BLOB_SCHEM
                  + MIGRATION_V7)
 
 # A migration is a script, or a function run on the connection, in the migration's transaction.
-Migration = str | Callable[[sqlite3.Connection], None]
+Migration = str | Callable[[Db], None]
 
 # MIGRATIONS[n] turns a store of version n - 1 into version n, keeping its data; they run in
 # order, in one transaction.  A store older than the first migration's base held only

@@ -1,8 +1,8 @@
-"""The SQLite store: opening and migrating it, versioned loads, and which versions are current.
+"""The store: versioned loads, and which versions are current, on either backend (db.py).
 
 Bulk work (a load of 180,000 postcodes, building the in-memory view) runs in plain synchronous
-functions that take a `sqlite3.Connection`; `Store` runs them off the event loop.  Small
-interactive queries go through one aiosqlite connection owned by `Store`.
+functions that take a `Db`; `Store` runs them off the event loop, each on a connection of
+its own (SQLite) or from the process's pool (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -10,69 +10,36 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar
 
-import aiosqlite
-
-from datastore.storage import blobs
-from datastore.storage.kinds import COLUMNS, KINDS, Kind, Loaded
-from datastore.storage.schema import (
-    CHAT_TABLES,
-    FIRST_MIGRATABLE,
-    MIGRATIONS,
-    POSTCODE_INDEXES,
-    SCHEMA,
-    SCHEMA_VERSION,
-    Migration,
+from datastore.storage import blobs, watch
+from datastore.storage.access import Connections, connect, write_failure
+from datastore.storage.db import (
+    WRITE_FAILURES,
+    Db,
+    Location,
+    StoreError,
+    StoreWriteError,
+    as_location,
 )
+from datastore.storage.kinds import COLUMNS, KINDS, Kind, Loaded
+from datastore.storage.migrate import SchemaError
+from datastore.storage.schema import CHAT_TABLES, POSTCODE_INDEXES
 
 if TYPE_CHECKING:  # frames come from the loaders; reading the store never needs pandas
     import pandas as pd
 
 T = TypeVar("T")
 
-
-class StoreError(Exception):
-    """The store file cannot be opened or created: not SQLite, corrupt, or no permission."""
-
-
-class StoreWriteError(StoreError):
-    """A change could not be written to the store (the disk is full, the file is read-only to
-    this user, another process holds it locked, or the disk reported an error); SQLite rolls
-    the change back, so what the store held before is intact."""
-
-    def __init__(self, path: Path, code: int, detail: str) -> None:
-        self.path = path
-        self.code = code  # SQLite's primary result code, a key of WRITE_FAILURES
-        self.detail = detail  # SQLite's own words
-        super().__init__(f"cannot write to the store at {path}: {WRITE_FAILURES[code]} "
-                         f"(SQLite: {detail})")
-
-
-# SQLite's primary result codes that mean a write could not be made, in words.
-WRITE_FAILURES: Final[dict[int, str]] = {
-    sqlite3.SQLITE_FULL: "the disk is full",
-    sqlite3.SQLITE_READONLY: "it is read-only to this user",
-    sqlite3.SQLITE_BUSY: "another process holds it locked",
-    sqlite3.SQLITE_LOCKED: "another process holds it locked",
-    sqlite3.SQLITE_IOERR: "the disk reported an error",
-}
-
-
-def write_failure(exc: BaseException, path: Path | str) -> StoreWriteError | None:
-    """The StoreWriteError an SQLite error stands for, or None if it is not a write failure."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if not isinstance(exc, sqlite3.OperationalError) or not isinstance(code, int):
-        return None
-    primary = code & 0xFF
-    return StoreWriteError(Path(path), primary, str(exc)) if primary in WRITE_FAILURES else None
+__all__ = [  # what callers reach through this module, wherever it is defined
+    "WRITE_FAILURES", "Db", "Location", "SchemaError", "StoreError", "StoreWriteError",
+    "as_location", "connect", "write_failure",
+]
 
 
 class RefusedUnlessForced(Exception):
@@ -120,97 +87,6 @@ class LoadInput:
     sources: tuple[SourceFile, ...]
 
 
-def _create_owner_only(path: Path) -> None:
-    """Create the store's folder (0700) and an empty file (0600) if they are missing: the store
-    holds chat ids, so it is the user's alone whatever the umask. SQLite makes the -wal and
-    -shm files with the database file's permissions. An existing file or folder is left as
-    it is."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
-def connect(path: Path | str) -> sqlite3.Connection:
-    """Open (creating or migrating as needed) the store at `path` and return a connection."""
-    if str(path) != ":memory:":
-        _create_owner_only(Path(path))
-    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    _migrate(conn)
-    return conn
-
-
-class SchemaError(Exception):
-    """The store was written by a newer WardWatch, whose layout this one cannot read."""
-
-
-def _schema_version(conn: sqlite3.Connection) -> tuple[bool, int | None]:
-    """Whether the file has a meta table, and the schema version it records."""
-    has_meta = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
-    ).fetchone()
-    if not has_meta:
-        return False, None
-    row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-    return True, int(row[0]) if row else None
-
-
-def _statements(script: str) -> Iterator[str]:
-    """The SQL statements of a script, one by one (so they can run inside one transaction:
-    `executescript` would commit first)."""
-    buffer = ""
-    for piece in script.split(";"):
-        buffer += piece + ";"
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip(" \n;"):
-                yield buffer
-            buffer = ""
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring the file to SCHEMA_VERSION: create it, migrate it step by step keeping its data,
-    or (older than any migration: data that is all re-loadable) rebuild it."""
-    if _schema_version(conn)[1] == SCHEMA_VERSION:
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        has_meta, found = _schema_version(conn)  # again, now that we hold the write lock
-        if found is not None and found > SCHEMA_VERSION:
-            raise SchemaError(
-                f"the store has schema version {found}, newer than this WardWatch's "
-                f"({SCHEMA_VERSION}); upgrade WardWatch or point [storage] path elsewhere")
-        steps: list[Migration]
-        if found == SCHEMA_VERSION:
-            steps = []
-        elif found is not None and found >= FIRST_MIGRATABLE:
-            steps = [MIGRATIONS[v] for v in range(found + 1, SCHEMA_VERSION + 1)]
-        else:
-            steps = [SCHEMA]
-            if has_meta:
-                # Older than any migration: it held only data re-loadable from its sources.
-                tables = [r[0] for r in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type='table' "
-                    "AND name NOT LIKE 'sqlite_%'")]
-                for table in tables:
-                    conn.execute(f'DROP TABLE "{table}"')
-        for step in steps:
-            if callable(step):
-                step(conn)
-                continue
-            for statement in _statements(step):
-                conn.execute(statement)
-        conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
-            (str(SCHEMA_VERSION),),
-        )
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
-
-
 def _version(row: tuple[object, ...]) -> Version:
     vid, kind, status, first, last, rows, sources, loaded_at = row
     return Version(
@@ -228,7 +104,7 @@ def _version(row: tuple[object, ...]) -> Version:
 _VERSION_COLUMNS = "id, kind, status, first_month, last_month, rows, sources, loaded_at"
 
 
-def versions(conn: sqlite3.Connection, status: str = "current") -> dict[str, Version]:
+def versions(conn: Db, status: str = "current") -> dict[str, Version]:
     """Return the versions with the given status, by kind."""
     rows = conn.execute(
         f"SELECT {_VERSION_COLUMNS} FROM dataset_version WHERE status = ?", (status,)
@@ -239,10 +115,12 @@ def versions(conn: sqlite3.Connection, status: str = "current") -> dict[str, Ver
 def _records(frame: pd.DataFrame, kind: Kind, version_id: int) -> Iterator[tuple[object, ...]]:
     # Column by column (a row at a time through pandas costs three times as much): tolist()
     # gives Python scalars, and a column with missing values goes through object dtype so
-    # that <NA> and NaN become None, which sqlite3 takes.
+    # that <NA> and NaN become None (NULL).  Flags are stored as 0 and 1 on both backends.
     values = []
     for column in COLUMNS[kind]:
         series = frame[column]
+        if series.dtype == bool:
+            series = series.astype("int64")
         if series.hasnans:
             series = series.astype(object)
             series = series.where(series.notna(), None)
@@ -254,22 +132,17 @@ def _records(frame: pd.DataFrame, kind: Kind, version_id: int) -> Iterator[tuple
 MATRIX_KINDS: Final = frozenset({"ward_crime", "borough_crime"})
 
 
-def _insert(conn: sqlite3.Connection, kind: Kind, frame: pd.DataFrame, version_id: int) -> None:
+def _insert(conn: Db, kind: Kind, frame: pd.DataFrame, version_id: int) -> None:
     if kind in MATRIX_KINDS:
         frame = frame.sort_values(blobs.sort_columns(kind), kind="stable")
         blobs.write(conn, version_id, blobs.crime_blobs(kind, frame))
         return
-    columns = COLUMNS[kind]
-    marks = ", ".join("?" * (len(columns) + 1))
     index_after = kind == "postcodes" and conn.execute(
         "SELECT 1 FROM postcodes LIMIT 1").fetchone() is None
     if index_after:
         for name in POSTCODE_INDEXES:
             conn.execute(f"DROP INDEX IF EXISTS {name}")
-    conn.executemany(
-        f"INSERT INTO {kind} (version_id, {', '.join(columns)}) VALUES ({marks})",
-        _records(frame, kind, version_id),
-    )
+    conn.insert_rows(kind, ("version_id", *COLUMNS[kind]), _records(frame, kind, version_id))
     if index_after:
         for create in POSTCODE_INDEXES.values():
             conn.execute(create)
@@ -277,25 +150,19 @@ def _insert(conn: sqlite3.Connection, kind: Kind, frame: pd.DataFrame, version_i
         blobs.write(conn, version_id, blobs.postcode_blobs(conn, version_id))
 
 
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction on a plain connection: all of it or none of it."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
+def transaction(conn: Db) -> AbstractContextManager[None]:
+    """One write transaction on a connection: all of it or none of it."""
+    return conn.transaction()
 
 
 def write_versions(
-    conn: sqlite3.Connection,
+    conn: Db,
     loads: Mapping[Kind, LoadInput] | Iterable[tuple[Kind, LoadInput]],
     *,
     force: bool = False,
     now: datetime | None = None,
     after_insert: Callable[[Kind], None] | None = None,
+    missing_only: bool = False,
 ) -> list[Version]:
     """Write each kind as a new version and make them all current in one transaction.
 
@@ -306,6 +173,8 @@ def write_versions(
     also be an iterator of (kind, input), consumed as it goes (a first build writes one kind
     while the next is read); each kind is then checked against its current version just
     before it is written, in the same transaction, so a refusal still changes nothing.
+    `missing_only`: a kind that has a current version by the time this load holds the lock
+    is left as it is (several processes building an empty store at once build it once).
     """
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     current = versions(conn)
@@ -318,19 +187,28 @@ def write_versions(
                 _check_against(conn, kind, item, old)
     new_ids: dict[Kind, int] = {}
     with transaction(conn):
+        conn.lock("load")  # one load at a time, whichever process makes it
+        now_current = versions(conn)
+        if not force and given and _ids(now_current) != _ids(current):
+            # Another process loaded meanwhile: check against what is current now.
+            for kind, item in items:
+                if kind in now_current:
+                    _check_against(conn, kind, item, now_current[kind])
+        current = now_current
         for kind, item in items:
+            if missing_only and kind in current:
+                continue
             if not given and not force and kind in current:
                 _check_against(conn, kind, item, current[kind])
             sources = json.dumps([{"name": s.name, "sha256": s.sha256} for s in item.sources])
-            cur = conn.execute(
+            (vid,) = conn.execute(
                 "INSERT INTO dataset_version (kind, status, first_month, last_month, rows, "
-                "sources, loaded_at) VALUES (?, 'loading', ?, ?, ?, ?, ?)",
+                "sources, loaded_at) VALUES (?, 'loading', ?, ?, ?, ?, ?) RETURNING id",
                 (kind, item.data.first_month, item.data.last_month, len(item.data.frame),
                  sources, stamp),
-            )
-            assert cur.lastrowid is not None
-            new_ids[kind] = cur.lastrowid
-            _insert(conn, kind, item.data.frame, cur.lastrowid)
+            ).fetchone()
+            new_ids[kind] = int(vid)
+            _insert(conn, kind, item.data.frame, int(vid))
             if after_insert:
                 after_insert(kind)
         for kind, vid in new_ids.items():
@@ -340,11 +218,17 @@ def write_versions(
                 (kind,),
             )
             conn.execute("UPDATE dataset_version SET status='current' WHERE id=?", (vid,))
+        if new_ids:
+            watch.announce(conn)  # every process swaps its view once this commits
     done = versions(conn)
     return [done[k] for k in new_ids]
 
 
-def _areas(conn: sqlite3.Connection, kind: Kind, version_id: int) -> set[str]:
+def _ids(found: Mapping[str, Version]) -> dict[str, int]:
+    return {kind: v.id for kind, v in found.items()}
+
+
+def _areas(conn: Db, kind: Kind, version_id: int) -> set[str]:
     """The areas a crime version covers: every ward, or every London borough (the borough
     extract's Unknown and airport rows are in none, and the Met dropped the airports)."""
     areas = {area[0] for area in blobs.stored_matrix(conn, version_id).areas}
@@ -353,7 +237,7 @@ def _areas(conn: sqlite3.Connection, kind: Kind, version_id: int) -> set[str]:
     return areas & {r[0] for r in conn.execute("SELECT lad_name FROM borough_population")}
 
 
-def _check_against(conn: sqlite3.Connection, kind: Kind, item: LoadInput, old: Version) -> None:
+def _check_against(conn: Db, kind: Kind, item: LoadInput, old: Version) -> None:
     """Refuse a version that is older than, or far smaller than, the current one."""
     names = ", ".join(s.name for s in item.sources)
     last = item.data.last_month
@@ -380,7 +264,7 @@ def _check_against(conn: sqlite3.Connection, kind: Kind, item: LoadInput, old: V
             f"{old.rows:,}: a truncated or partial file? Use --force to load it anyway")
 
 
-def _prune(conn: sqlite3.Connection, kind: str) -> None:
+def _prune(conn: Db, kind: str) -> None:
     """Delete the kind's `previous` version, about to be replaced by the current one."""
     for (vid,) in conn.execute(
         "SELECT id FROM dataset_version WHERE kind=? AND status='previous'",
@@ -392,7 +276,7 @@ def _prune(conn: sqlite3.Connection, kind: str) -> None:
         conn.execute("DELETE FROM dataset_version WHERE id=?", (vid,))
 
 
-def known_wards(conn: sqlite3.Connection) -> set[str] | None:
+def known_wards(conn: Db) -> set[str] | None:
     """The ward codes a ward file is checked against: those of the current postcodes, ward
     residents and ward crime (None before the store holds any)."""
     current = versions(conn)
@@ -407,19 +291,19 @@ def known_wards(conn: sqlite3.Connection) -> set[str] | None:
     return codes or None
 
 
-def is_empty(conn: sqlite3.Connection) -> bool:
+def is_empty(conn: Db) -> bool:
     """True when no kind has a current version."""
     row = conn.execute("SELECT COUNT(*) FROM dataset_version WHERE status='current'").fetchone()
     return bool(row[0] == 0)
 
 
-def missing_kinds(conn: sqlite3.Connection) -> list[str]:
+def missing_kinds(conn: Db) -> list[str]:
     """The kinds of dataset that have no current version."""
     have = versions(conn)
     return [k for k in KINDS if k not in have]
 
 
-def forget_chat(conn: sqlite3.Connection, chat_id: int) -> dict[str, int]:
+def forget_chat(conn: Db, chat_id: int) -> dict[str, int]:
     """Delete every row stored about a chat; return how many went from each table."""
     erased: dict[str, int] = {}
     with transaction(conn):
@@ -431,60 +315,38 @@ def forget_chat(conn: sqlite3.Connection, chat_id: int) -> dict[str, int]:
 
 
 class Store:
-    """The async face of the store: one aiosqlite connection, bulk work in worker threads."""
+    """The async face of the store: the functions above run in worker threads."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._db: aiosqlite.Connection | None = None
+    def __init__(self, where: Location | Path | str) -> None:
+        self.location = as_location(where)
+        self._connections = Connections(self.location)
         self._write_lock = asyncio.Lock()
 
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file (None for a PostgreSQL store)."""
+        return self.location.path
+
     async def open(self) -> None:
-        """Create or migrate the file, then open the shared connection."""
-        try:
-            await asyncio.to_thread(lambda: connect(self.path).close())
-            self._db = await aiosqlite.connect(self.path)
-            await self._db.execute("PRAGMA journal_mode=WAL")
-        except (sqlite3.Error, OSError) as exc:
-            await self.close()
-            raise (write_failure(exc, self.path)
-                   or StoreError(f"cannot use the store at {self.path}: {exc}")) from exc
+        """Create or migrate the store, then get ready to use it."""
+        await asyncio.to_thread(self._connections.open)
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        await asyncio.to_thread(self._connections.close)
 
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("the store is not open")
-        return self._db
-
-    def _run(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
-        def job() -> T:
-            try:
-                conn = connect(self.path)
-                try:
-                    return fn(conn)
-                finally:
-                    conn.close()
-            except sqlite3.OperationalError as exc:
-                failure = write_failure(exc, self.path)
-                if failure is None:
-                    raise
-                raise failure from exc
-
-        return asyncio.ensure_future(asyncio.to_thread(job))
+    def _run(self, fn: Callable[[Db], T]) -> asyncio.Future[T]:
+        return asyncio.ensure_future(asyncio.to_thread(self._connections.call, fn))
 
     async def versions(self, status: str = "current") -> dict[str, Version]:
         return await self._run(lambda c: versions(c, status))
 
     async def write(self, loads: Mapping[Kind, LoadInput] | Iterable[tuple[Kind, LoadInput]], *,
-                    force: bool = False) -> list[Version]:
+                    force: bool = False, missing_only: bool = False) -> list[Version]:
         """Write new versions of the given kinds (see write_versions) off the event loop."""
         async with self._write_lock:
-            return await self._run(lambda c: write_versions(c, loads, force=force))
+            return await self._run(lambda c: write_versions(c, loads, force=force,
+                                                            missing_only=missing_only))
 
-    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run a synchronous function on its own connection in a worker thread."""
+    async def run(self, fn: Callable[[Db], T]) -> T:
+        """Run a synchronous function on a connection in a worker thread."""
         return await self._run(fn)

@@ -1,24 +1,18 @@
-"""What chats follow and the digests sent to them: plain functions on a `sqlite3.Connection`
-(parameterised SQL, dataclasses out), and `ChatStore`, which runs them one at a time on one
-long-lived connection in its own thread, off the event loop."""
+"""What chats follow and the digests sent to them: plain functions on a `Db` (parameterised
+SQL, dataclasses out).  `ChatStore` (access.py) runs them one at a time in a thread of its
+own, off the event loop."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import sqlite3
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Concatenate, Final, Literal, ParamSpec, TypeVar
+from typing import Final, Literal
 
-from datastore.storage.store import connect, transaction, versions, write_failure
-
-P = ParamSpec("P")
-T = TypeVar("T")
+from datastore.storage.access import ChatStore as ChatStore  # where callers find them
+from datastore.storage.access import open_chat_store as open_chat_store
+from datastore.storage.db import Db
+from datastore.storage.lease import check as check_lease
+from datastore.storage.store import transaction, versions
 
 # Wards one chat may follow.
 MAX_WARDS: Final = 5
@@ -88,7 +82,7 @@ def _subscription(row: tuple[object, ...]) -> Subscription:
                         str(district), str(state), str(created))
 
 
-def for_chat(conn: sqlite3.Connection, chat_id: int) -> tuple[Subscription, ...]:
+def for_chat(conn: Db, chat_id: int) -> tuple[Subscription, ...]:
     """The chat's subscriptions, oldest first."""
     rows = conn.execute(
         "SELECT chat_id, chat_type, ward_code, district, state, created_at FROM subscription "
@@ -96,7 +90,7 @@ def for_chat(conn: sqlite3.Connection, chat_id: int) -> tuple[Subscription, ...]
     return tuple(map(_subscription, rows))
 
 
-def subscribe(conn: sqlite3.Connection, chat_id: int, chat_type: str, ward_code: str,
+def subscribe(conn: Db, chat_id: int, chat_type: str, ward_code: str,
               district: str, *, now: datetime | None = None,
               limit: int = MAX_WARDS) -> SubscribeResult:
     """Follow a ward, up to `limit` wards a chat.  The chat has just written to us, so any of
@@ -104,6 +98,7 @@ def subscribe(conn: sqlite3.Connection, chat_id: int, chat_type: str, ward_code:
     if chat_type not in CHAT_TYPES:
         raise ValueError(f"a {chat_type} chat cannot subscribe")
     with transaction(conn):
+        conn.lock("chat", chat_id)  # one change to a chat at a time, from any process
         existing = for_chat(conn, chat_id)
         mine = [s for s in existing if s.ward_code == ward_code]
         paused = any(s.state == "paused" for s in mine)
@@ -123,7 +118,7 @@ def subscribe(conn: sqlite3.Connection, chat_id: int, chat_type: str, ward_code:
     return SubscribeResult(outcome, for_chat(conn, chat_id))
 
 
-def unsubscribe(conn: sqlite3.Connection, chat_id: int, ward_code: str) -> bool:
+def unsubscribe(conn: Db, chat_id: int, ward_code: str) -> bool:
     """Stop following a ward (its unsent digest too); False if the chat did not follow it."""
     with transaction(conn):
         gone = conn.execute("DELETE FROM subscription WHERE chat_id=? AND ward_code=?",
@@ -133,7 +128,7 @@ def unsubscribe(conn: sqlite3.Connection, chat_id: int, ward_code: str) -> bool:
     return gone > 0
 
 
-def unsubscribe_all(conn: sqlite3.Connection, chat_id: int) -> int:
+def unsubscribe_all(conn: Db, chat_id: int) -> int:
     """Stop following every ward; return how many."""
     with transaction(conn):
         gone = conn.execute("DELETE FROM subscription WHERE chat_id=?", (chat_id,)).rowcount
@@ -141,7 +136,7 @@ def unsubscribe_all(conn: sqlite3.Connection, chat_id: int) -> int:
     return gone
 
 
-def set_chat_state(conn: sqlite3.Connection, chat_id: int, state: str) -> int:
+def set_chat_state(conn: Db, chat_id: int, state: str) -> int:
     """Pause or resume every subscription of a chat; return how many changed."""
     if state not in ("active", "paused"):
         raise ValueError(f"unknown state {state!r}")
@@ -153,7 +148,7 @@ def set_chat_state(conn: sqlite3.Connection, chat_id: int, state: str) -> int:
 PauseCause = Literal["send_failed", "removed"]
 
 
-def pause_cause(conn: sqlite3.Connection, chat_id: int) -> PauseCause:
+def pause_cause(conn: Db, chat_id: int) -> PauseCause:
     """Why a paused chat is paused: "send_failed" when Telegram refused a digest to it
     (blocked, removed, the chat gone) and none was delivered since, else "removed" (Telegram
     told us of a block or removal, with no digest refused since the last one delivered)."""
@@ -169,25 +164,30 @@ def pause_cause(conn: sqlite3.Connection, chat_id: int) -> PauseCause:
 _NOT_REFUSED: Final = frozenset({"paused", "unsubscribed", "superseded"})
 
 
-def migrate_chat(conn: sqlite3.Connection, old_chat_id: int, new_chat_id: int) -> int:
+def migrate_chat(conn: Db, old_chat_id: int, new_chat_id: int) -> int:
     """A group became a supergroup: move its subscriptions and digest history to the new id
     (where the new id already follows a ward, that one stays).  Return how many moved."""
     if old_chat_id == new_chat_id:
         return 0
     with transaction(conn):
+        conn.lock("chat", new_chat_id)
         moved = conn.execute(
-            "UPDATE OR IGNORE subscription SET chat_id=?, chat_type='supergroup' WHERE chat_id=?",
-            (new_chat_id, old_chat_id)).rowcount
+            "UPDATE subscription SET chat_id=?, chat_type='supergroup' WHERE chat_id=? "
+            "AND ward_code NOT IN (SELECT ward_code FROM subscription WHERE chat_id=?)",
+            (new_chat_id, old_chat_id, new_chat_id)).rowcount
         conn.execute("DELETE FROM subscription WHERE chat_id=?", (old_chat_id,))
-        conn.execute("UPDATE OR IGNORE delivery SET chat_id=? WHERE chat_id=?",
-                     (new_chat_id, old_chat_id))
+        conn.execute(
+            "UPDATE delivery SET chat_id=? WHERE chat_id=? AND NOT EXISTS (SELECT 1 FROM "
+            "delivery d WHERE d.chat_id=? AND d.ward_code=delivery.ward_code "
+            "AND d.data_month=delivery.data_month)", (new_chat_id, old_chat_id, new_chat_id))
         conn.execute("DELETE FROM delivery WHERE chat_id=?", (old_chat_id,))
     return moved
 
 
-def subscription_counts(conn: sqlite3.Connection) -> SubscriptionCounts:
+def subscription_counts(conn: Db) -> SubscriptionCounts:
     active, paused, chats = conn.execute(
-        "SELECT COALESCE(SUM(state='active'), 0), COALESCE(SUM(state='paused'), 0), "
+        "SELECT COALESCE(SUM(CASE WHEN state='active' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN state='paused' THEN 1 ELSE 0 END), 0), "
         "COUNT(DISTINCT chat_id) FROM subscription").fetchone()
     return SubscriptionCounts(int(active), int(paused), int(chats))
 
@@ -195,13 +195,13 @@ def subscription_counts(conn: sqlite3.Connection) -> SubscriptionCounts:
 # -- digests ----------------------------------------------------------------------------------
 
 
-def digest_month(conn: sqlite3.Connection) -> int | None:
+def digest_month(conn: Db) -> int | None:
     """The latest data month whose digests have been queued, if any."""
     row = conn.execute("SELECT value FROM meta WHERE key=?", (DIGEST_MONTH_KEY,)).fetchone()
     return int(row[0]) if row else None
 
 
-def digest_due(conn: sqlite3.Connection) -> int | None:
+def digest_due(conn: Db) -> int | None:
     """The ward crime month whose digests should be queued now, or None.
 
     Due when the current ward crime version ends in a later month than the previous version
@@ -221,7 +221,7 @@ def digest_due(conn: sqlite3.Connection) -> int | None:
     return current.last_month
 
 
-def open_fanout(conn: sqlite3.Connection, month: int, *, now: datetime | None = None) -> int:
+def open_fanout(conn: Db, month: int, *, now: datetime | None = None) -> int:
     """Queue one digest of `month` per active subscription (idempotent: a (chat, ward, month)
     already queued or sent is left alone); unsent digests of older months are dropped as
     superseded.  Return how many were queued."""
@@ -231,16 +231,18 @@ def open_fanout(conn: sqlite3.Connection, month: int, *, now: datetime | None = 
             "UPDATE delivery SET status='failed', error='superseded', updated_at=? "
             "WHERE status='pending' AND data_month<?", (stamp, month))
         queued = conn.execute(
-            "INSERT OR IGNORE INTO delivery (chat_id, ward_code, data_month, status, attempts, "
+            "INSERT INTO delivery (chat_id, ward_code, data_month, status, attempts, "
             "updated_at) SELECT chat_id, ward_code, ?, 'pending', 0, ? FROM subscription "
-            "WHERE state='active' ORDER BY rowid", (month, stamp)).rowcount
+            "WHERE state='active' ORDER BY rowid ON CONFLICT DO NOTHING",
+            (month, stamp)).rowcount
         done = digest_month(conn)
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+        conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                      (DIGEST_MONTH_KEY, str(max(month, done or month))))
     return queued
 
 
-def take_pending(conn: sqlite3.Connection, month: int, *,
+def take_pending(conn: Db, month: int, *,
                  now: datetime | None = None) -> list[Pending]:
     """The digests of `month` still to send, in the order they were queued.  Those whose
     subscription was paused or removed meanwhile are marked failed, not returned."""
@@ -262,14 +264,14 @@ def take_pending(conn: sqlite3.Connection, month: int, *,
     return [Pending(int(c), str(t), str(w), int(m), int(a)) for c, t, w, m, a in rows]
 
 
-def pending_wards(conn: sqlite3.Connection, chat_id: int, month: int) -> set[str]:
+def pending_wards(conn: Db, chat_id: int, month: int) -> set[str]:
     """The wards whose digest of `month` to this chat is still pending."""
     return {str(w) for (w,) in conn.execute(
         "SELECT ward_code FROM delivery WHERE chat_id=? AND data_month=? AND status='pending'",
         (chat_id, month))}
 
 
-def drop_pending(conn: sqlite3.Connection, month: int, error: str, *,
+def drop_pending(conn: Db, month: int, error: str, *,
                  now: datetime | None = None) -> int:
     """Give up on every pending digest of `month` (its data is no longer current)."""
     with transaction(conn):
@@ -278,17 +280,21 @@ def drop_pending(conn: sqlite3.Connection, month: int, error: str, *,
             "WHERE data_month=? AND status='pending'", (error, _stamp(now), month)).rowcount
 
 
-def pending_months(conn: sqlite3.Connection) -> list[int]:
+def pending_months(conn: Db) -> list[int]:
     """Data months with digests still pending, oldest first."""
     return [int(m) for (m,) in conn.execute(
         "SELECT DISTINCT data_month FROM delivery WHERE status='pending' ORDER BY data_month")]
 
 
-def claim(conn: sqlite3.Connection, chat_id: int, ward_code: str, month: int, *,
-          now: datetime | None = None) -> bool:
+def claim(conn: Db, chat_id: int, ward_code: str, month: int, *,
+          now: datetime | None = None, lease: str | None = None) -> bool:
     """Just before sending a digest: count the attempt, if it is still to be sent (pending, and
-    its subscription active: not removed, paused or forgotten since it was queued)."""
+    its subscription active: not removed, paused or forgotten since it was queued).  With
+    `lease` (the sender's leader token) raise LeaseLost, claiming nothing, if another process
+    has taken the lease since."""
     with transaction(conn):
+        if lease is not None:
+            check_lease(conn, lease)
         return conn.execute(
             "UPDATE delivery SET attempts=attempts+1, updated_at=? "
             "WHERE chat_id=? AND ward_code=? AND data_month=? AND status='pending' "
@@ -297,7 +303,18 @@ def claim(conn: sqlite3.Connection, chat_id: int, ward_code: str, month: int, *,
             (_stamp(now), chat_id, ward_code, month)).rowcount > 0
 
 
-def mark(conn: sqlite3.Connection, chat_id: int, ward_code: str, month: int, status: str, *,
+def recent_sends(conn: Db, month: int, since: datetime) -> list[tuple[int, str, bool]]:
+    """The digests of `month` sent, or claimed and not yet answered, at `since` or later:
+    (chat id, when, whether answered), so a new sender's rate limits count what the one
+    before it sent in the last window (it may have been another process, killed mid-way)."""
+    rows = conn.execute(
+        "SELECT chat_id, updated_at, status FROM delivery WHERE data_month=? AND updated_at>=? "
+        "AND (status='sent' OR (status='pending' AND attempts>0))",
+        (month, _stamp(since))).fetchall()
+    return [(int(c), str(t), s == "sent") for c, t, s in rows]
+
+
+def mark(conn: Db, chat_id: int, ward_code: str, month: int, status: str, *,
          error: str | None = None, now: datetime | None = None) -> bool:
     """Record how a pending digest's attempt went: 'sent', 'failed', or 'pending' (to try
     again, with the error).  False if it was no longer pending."""
@@ -310,7 +327,7 @@ def mark(conn: sqlite3.Connection, chat_id: int, ward_code: str, month: int, sta
             (status, error, _stamp(now), chat_id, ward_code, month)).rowcount > 0
 
 
-def fail_chat(conn: sqlite3.Connection, chat_id: int, ward_code: str, month: int, error: str,
+def fail_chat(conn: Db, chat_id: int, ward_code: str, month: int, error: str,
               *, now: datetime | None = None) -> int:
     """The chat cannot be reached (blocked us, left, gone): this digest failed, the chat's
     subscriptions are paused and its other pending digests fail too.  Return how many
@@ -329,7 +346,7 @@ def fail_chat(conn: sqlite3.Connection, chat_id: int, ward_code: str, month: int
             (chat_id,)).rowcount
 
 
-def delivery_counts(conn: sqlite3.Connection, month: int | None = None) -> DeliveryCounts:
+def delivery_counts(conn: Db, month: int | None = None) -> DeliveryCounts:
     """The digests of `month` (default: the latest queued) by status."""
     month = digest_month(conn) if month is None else month
     if month is None:
@@ -343,56 +360,3 @@ def delivery_counts(conn: sqlite3.Connection, month: int | None = None) -> Deliv
     return DeliveryCounts(month, int(counts.get("sent", 0)), int(counts.get("pending", 0)),
                           int(counts.get("failed", 0)),
                           tuple((str(e), int(n)) for e, n in errors))
-
-
-# -- the async face ---------------------------------------------------------------------------
-
-
-class ChatStore:
-    """Runs the functions above on one connection kept open in one worker thread, so chat
-    data is written one call at a time, each call its own transaction."""
-
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._executor: ThreadPoolExecutor | None = None
-        self._conn: sqlite3.Connection | None = None
-
-    async def open(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wardwatch-chats")
-        loop = asyncio.get_running_loop()
-        self._conn = await loop.run_in_executor(self._executor, connect, self.path)
-
-    async def close(self) -> None:
-        executor, conn = self._executor, self._conn
-        self._executor = self._conn = None
-        if executor is not None and conn is not None:
-            await asyncio.get_running_loop().run_in_executor(executor, conn.close)
-        if executor is not None:
-            executor.shutdown(wait=False)
-
-    async def run(self, fn: Callable[Concatenate[sqlite3.Connection, P], T],
-                  *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run `fn(connection, *args, **kwargs)` in the store's thread and return its result.
-        A change the store cannot write (disk full, read-only, locked) raises StoreWriteError;
-        nothing of it is kept."""
-        if self._executor is None or self._conn is None:
-            raise RuntimeError("the chat store is not open")
-        call = functools.partial(fn, self._conn, *args, **kwargs)
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
-        except sqlite3.OperationalError as exc:
-            failure = write_failure(exc, self.path)
-            if failure is None:
-                raise
-            raise failure from exc
-
-
-@asynccontextmanager
-async def open_chat_store(path: Path | str) -> AsyncIterator[ChatStore]:
-    """Open the chat store for the life of the block."""
-    chats = ChatStore(path)
-    await chats.open()
-    try:
-        yield chats
-    finally:
-        await chats.close()

@@ -26,7 +26,7 @@ from typing import Final, Literal
 from datastore.children import die_with_parent
 from datastore.errors import LoadError
 from datastore.ingest.state import FeedState, write_states
-from datastore.storage.db import backend_errors
+from datastore.storage.access import backend_errors
 from datastore.storage.kinds import COLUMNS, Kind, Loaded
 from datastore.storage.store import (
     Db,

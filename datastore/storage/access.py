@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
@@ -22,14 +23,31 @@ from datastore.storage.db import (
     StoreError,
     StoreWriteError,
     as_location,
-    backend_errors,
-    open_db,
+    open_sqlite,
     sqlite_failure,
 )
 from datastore.storage.migrate import migrate
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def open_db(location: Location) -> Db:
+    """A new connection to the store, on the backend its location names."""
+    if location.dialect == "postgresql":
+        from datastore.storage import pg  # the driver: only when a URL is configured
+
+        return pg.open_pg(location)
+    return open_sqlite(location)
+
+
+def backend_errors(location: Location) -> tuple[type[BaseException], ...]:
+    """The exceptions the location's driver raises (to turn into StoreError)."""
+    if location.dialect == "postgresql":
+        from datastore.storage import pg
+
+        return pg.ERRORS
+    return (sqlite3.Error,)
 
 
 def connect(where: Location | Path | str) -> Db:

@@ -6,7 +6,7 @@ Storage functions are plain synchronous functions of a `Db` (run off the event l
 `INSERT … ON CONFLICT`, `RETURNING`, and a `rowid` column (SQLite's own; an identity column
 of the same name in the PostgreSQL schema).  What differs is here and in `pg.py`: opening,
 transactions, bulk inserts, locks between processes, and what a refusal means.  Nothing here
-imports the PostgreSQL driver: `pg.py` is imported only when a URL is configured.
+imports the PostgreSQL driver: `access.open_db` imports `pg.py` only when a URL is configured.
 """
 
 from __future__ import annotations
@@ -279,21 +279,3 @@ def open_sqlite(location: Location) -> SqliteDb:
     raw.execute("PRAGMA journal_mode=WAL")
     raw.execute("PRAGMA synchronous=NORMAL")
     return SqliteDb(raw, location)
-
-
-def open_db(location: Location) -> Db:
-    """A new connection to the store, on the backend its location names."""
-    if location.dialect == "postgresql":
-        from datastore.storage import pg  # the driver: only when a URL is configured
-
-        return pg.open_pg(location)
-    return open_sqlite(location)
-
-
-def backend_errors(location: Location) -> tuple[type[BaseException], ...]:
-    """The exceptions the location's driver raises (to turn into StoreError)."""
-    if location.dialect == "postgresql":
-        from datastore.storage import pg
-
-        return pg.ERRORS
-    return (sqlite3.Error,)

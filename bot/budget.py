@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
@@ -26,7 +27,7 @@ from telegram.ext import AIORateLimiter
 
 from bot.ratelimit import Window
 from datastore.storage.db import Location
-from datastore.storage.presence import BEAT, PresenceBoard
+from datastore.storage.presence import BEAT, LAPSE, PresenceBoard
 
 log = logging.getLogger(__name__)
 
@@ -103,39 +104,52 @@ class SharedRateLimiter(AIORateLimiter):
 
 class Sharing:
     """Keeps this process on the store's board of replicas, and its window's share in step
-    with how many there are, for the life of the process."""
+    with how many there are, for the life of the process.  A replica whose beats fail for
+    as long as the others take to forget it (it may no longer be counted) sends at most one
+    message a second until a beat succeeds again."""
 
-    def __init__(self, location: Location, holder: str, window: SharedWindow) -> None:
+    def __init__(self, location: Location, holder: str, window: SharedWindow, *,
+                 every: float = BEAT, lapse: float = LAPSE) -> None:
         self._board = PresenceBoard(location, holder)
         self._window = window
+        self._every = every
+        self._lapse = lapse
+        self._join_wait = 1.5 * every  # JOIN_WAIT as shipped
+        self._counted_since = -math.inf  # the last beat that reached the store
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Join the board; when others are there already, wait to be counted by them."""
-        try:
-            replicas = await self._board.beat()
-        except Exception as exc:  # the store unreachable: alone until it answers
-            log.warning("could not join the store's replicas: %s", exc)
-            replicas = 1
-        self._window.share(replicas)
-        if replicas > 1:
-            self._window.close_for(JOIN_WAIT, time.monotonic())
-            log.info("%d replicas share the bot: this one sends at most %d a second",
-                     replicas, self._window.limit)
+        if await self._beat() > 1:
+            self._window.close_for(self._join_wait, time.monotonic())
         self._task = asyncio.create_task(self._run(), name="replica-presence")
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(BEAT)
-            try:
-                replicas = await self._board.beat()
-            except Exception as exc:  # keep the share we had; the others will lapse us
+            await asyncio.sleep(self._every)
+            await self._beat()
+
+    async def _beat(self) -> int:
+        """One beat; the window's share from its count.  The replicas counted (0: the beat
+        did not reach the store)."""
+        try:
+            replicas = await self._board.beat()
+        except Exception as exc:
+            if time.monotonic() - self._counted_since >= self._lapse - self._every:
+                if self._window.limit > 1:  # the others may have stopped counting this one
+                    log.warning("this replica's presence could not be renewed (%s): it sends "
+                                "at most one message a second until it is", exc)
+                self._window.share(self._window.whole)
+            else:
                 log.warning("could not renew this replica's presence: %s", exc)
-                continue
-            if self._window.whole // max(1, replicas) != self._window.limit:
-                log.info("%d replicas share the bot: this one sends at most %d a second",
-                         replicas, max(1, self._window.whole // replicas))
-            self._window.share(replicas)
+            return 0
+        self._counted_since = time.monotonic()
+        share = max(1, self._window.whole // max(1, replicas))
+        if share != self._window.limit:
+            log.info("%d replica(s) share the bot: this one sends at most %d a second",
+                     replicas, share)
+        self._window.share(replicas)
+        return replicas
 
     async def stop(self) -> None:
         """Leave the board (the others grow their shares at their next beat)."""

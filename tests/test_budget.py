@@ -14,7 +14,7 @@ from bot import config, jobs
 from bot.app import build_application
 from bot.budget import JOIN_WAIT, SharedRateLimiter, SharedWindow, Sharing
 from bot.ratelimit import Limiter, Limits
-from datastore.storage import presence
+from datastore.storage import presence, store
 from datastore.storage.db import Db, Location
 
 
@@ -99,10 +99,7 @@ async def test_replies_never_exceed_the_share(tmp_path: Path) -> None:
 
 
 async def next_beat_gives(window: SharedWindow, limit: int) -> None:
-    deadline = time.monotonic() + presence.BEAT + 1.0
-    while window.limit != limit:
-        assert time.monotonic() < deadline, f"still {window.limit} a second, not {limit}"
-        await asyncio.sleep(0.05)
+    await limit_becomes(window, limit, within=presence.BEAT + 1.0)
 
 
 async def test_replicas_share_and_a_joiner_waits_to_be_counted(
@@ -127,3 +124,36 @@ async def test_replicas_share_and_a_joiner_waits_to_be_counted(
         await next_beat_gives(first_window, 30)  # the second left: the whole again
     finally:
         await first.stop()
+
+
+async def test_a_replica_whose_beats_fail_sends_one_a_second_until_they_succeed(
+        tmp_path: Path) -> None:
+    """The store refuses its beats (a trigger, as a real refusal would): after as long as the
+    others take to forget it, it sends at most one message a second; its next beat that
+    reaches the store gives it its share back."""
+    where = Location(path=tmp_path / "s.sqlite3")
+    db = store.connect(where)
+    try:
+        window = SharedWindow(30)
+        sharing = Sharing(where, "lonely", window, every=0.1, lapse=0.5)
+        await sharing.start()
+        try:
+            assert window.limit == 30
+            for event in ("INSERT", "UPDATE"):
+                db.execute(f"CREATE TRIGGER no_beats_{event.lower()} BEFORE {event} ON meta "
+                           "WHEN NEW.key LIKE 'replica:%' BEGIN SELECT RAISE(ABORT, 'no'); END")
+            await limit_becomes(window, 1, within=3.0)
+            for event in ("insert", "update"):
+                db.execute(f"DROP TRIGGER no_beats_{event}")
+            await limit_becomes(window, 30, within=3.0)
+        finally:
+            await sharing.stop()
+    finally:
+        db.close()
+
+
+async def limit_becomes(window: SharedWindow, limit: int, within: float) -> None:
+    deadline = time.monotonic() + within
+    while window.limit != limit:
+        assert time.monotonic() < deadline, f"still {window.limit} a second, not {limit}"
+        await asyncio.sleep(0.05)

@@ -11,25 +11,19 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Final, NamedTuple
 
 import numpy as np
 
 from datastore.query import figures
+from datastore.query.boroughs import BoroughQueries
+from datastore.query.breakdown import breakdown
 from datastore.query.memo import memo
 from datastore.query.models import (
-    BoroughFigures,
-    BoroughMonth,
-    BoroughRate,
-    BoroughTrend,
     CrimeRow,
     DistrictWard,
     MonthTotal,
     Periods,
     Place,
-    StopSearchSource,
-    StopSearchSummary,
-    TaserSummary,
     WardFigures,
     WardMonth,
     WardRate,
@@ -37,44 +31,11 @@ from datastore.query.models import (
 )
 from datastore.query.places import CITY_OF_LONDON, PlaceIndex
 from datastore.query.places.gazetteer import Gazetteer, read_gazetteer
+from datastore.query.policing import StopSearchMonth, TaserRow, read_stop_search_month, read_taser
 from datastore.query.postcode_table import PostcodeTable
 from datastore.storage import blobs
 from datastore.storage.blobs import CrimeMatrix
 from datastore.storage.store import Db, Version, versions
-
-
-class TaserRow(NamedTuple):
-    """One row of the taser table: an area's deployments of one type in one period."""
-
-    area_type: str
-    area_name: str
-    period_start: str
-    period_end: str
-    period_label: str
-    deployment_type: str
-    deployments: int
-    subjects: int | None
-    published: str | None  # the date the figures were published (ISO), if the file said
-
-
-def _breakdown(
-    keys: list[tuple[str, str]], block: np.ndarray, months: tuple[int, ...], col: int
-) -> tuple[int, MonthTotal | None, dict[str, int], dict[str, dict[str, int]]]:
-    """An area's month from its rows of a crime matrix: total, the month before, and counts
-    by major and minor type (largest first)."""
-    by_minor: dict[str, dict[str, int]] = {}
-    for (major, minor), count in zip(keys, block[:, col], strict=True):
-        if count:
-            by_minor.setdefault(major, {})[minor] = int(count)
-    by_major = {k: sum(v.values()) for k, v in by_minor.items()}
-    previous = MonthTotal(months[col - 1], int(block[:, col - 1].sum())) if col > 0 else None
-    return (
-        int(block[:, col].sum()),
-        previous,
-        dict(sorted(by_major.items(), key=lambda kv: (-kv[1], kv[0]))),
-        {k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0])))
-         for k, v in sorted(by_minor.items(), key=lambda kv: -by_major[kv[0]])},
-    )
 
 
 @dataclass(frozen=True)
@@ -87,55 +48,8 @@ class _WardRows:
     stop: int
 
 
-STOP_SEARCH_FIELDS: Final = ("type", "object_of_search", "legislation", "outcome", "age_range",
-                              "officer_ethnicity", "self_ethnicity", "gender")
-# A month from several sources (a combined version never holds one) reads as the most complete.
-_SOURCE_ORDER: Final = ("mps", "bulk", "api")
-
-
-@dataclass(frozen=True)
-class StopSearchMonth:
-    """The latest stop-and-search month, counted in SQL: per borough, per field, per value
-    (largest first; an empty value is "Not stated")."""
-
-    month: int | None
-    source: StopSearchSource
-    totals: dict[str, int]
-    boroughs: dict[str, dict[str, dict[str, int]]]
-    no_location: int  # Met-wide searches that month with no location
-
-
-def _stop_search_month(conn: Db, version_id: int) -> StopSearchMonth:
-    """Sum the version's latest month by borough and field in SQLite: the records themselves
-    (hundreds of thousands with the Met's extract) are never held in memory."""
-    (month,) = conn.execute("SELECT MAX(month) FROM stop_search WHERE version_id=?",
-                            (version_id,)).fetchone()
-    if month is None:
-        return StopSearchMonth(None, "api", {}, {}, 0)
-    where = "WHERE version_id=? AND month=?"
-    params = (version_id, month)
-    found = {r[0] for r in conn.execute(
-        f"SELECT DISTINCT source FROM stop_search {where}", params)}
-    source: StopSearchSource = next(
-        (s for s in _SOURCE_ORDER if s in found), "api")  # type: ignore[assignment]
-    totals = {str(b): int(n) for b, n in conn.execute(
-        f"SELECT borough, SUM(count) FROM stop_search {where} GROUP BY borough", params)}
-    boroughs: dict[str, dict[str, dict[str, int]]] = {}
-    for column in STOP_SEARCH_FIELDS:
-        rows = conn.execute(
-            f"SELECT borough, CASE {column} WHEN '' THEN 'Not stated' ELSE {column} END AS v, "
-            f"SUM(count) AS n FROM stop_search {where} GROUP BY borough, v "
-            "ORDER BY borough, n DESC, v", params)
-        for borough, value, count in rows:
-            boroughs.setdefault(str(borough), {}).setdefault(column, {})[str(value)] = int(count)
-    (no_location,) = conn.execute(
-        f"SELECT COALESCE(SUM(count), 0) FROM stop_search {where} AND has_location=0",
-        params).fetchone()
-    return StopSearchMonth(int(month), source, totals, boroughs, int(no_location))
-
-
 @dataclass(eq=False)  # hashed by identity; its caches live in the instance (memo.py)
-class DataView:
+class DataView(BoroughQueries):
     """The current data, indexed for answering; build with `DataView.build(conn)`."""
 
     versions: Mapping[str, Version]
@@ -191,14 +105,8 @@ class DataView:
         bpop = conn.execute("SELECT lad_code, lad_name, population FROM borough_population "
                             "WHERE version_id=?", (vid("borough_population"),)).fetchall()
         postcodes = PostcodeTable.open(conn, vid("postcodes"))
-        stop = _stop_search_month(conn, vid("stop_search"))
-        taser = tuple(TaserRow(str(a), str(n), str(s), str(e), str(label), str(t), int(d),
-                               None if subjects is None else int(subjects),
-                               None if published is None else str(published))
-                      for a, n, s, e, label, t, d, subjects, published in conn.execute(
-                          "SELECT area_type, area_name, period_start, period_end, "
-                          "period_label, deployment_type, deployments, subjects, published "
-                          "FROM taser WHERE version_id=? ORDER BY rowid", (vid("taser"),)))
+        stop = read_stop_search_month(conn, vid("stop_search"))
+        taser = read_taser(conn, vid("taser"))
         return cls(
             versions=current,
             months=ward_rows.months,
@@ -341,7 +249,7 @@ class DataView:
         """The ward's crime in a month (default the latest), by major and minor type."""
         month = self.latest_month if month is None else month
         rows = self.wards[ward_code]
-        total, previous, by_major, by_minor = _breakdown(
+        total, previous, by_major, by_minor = breakdown(
             self.crime_rows.keys(rows.start, rows.stop), self.crime_matrix[rows.start:rows.stop],
             self.months, self.months.index(month))
         return WardMonth(month=month, total=total, previous=previous, by_major=by_major,
@@ -423,87 +331,6 @@ class DataView:
             residents[lad] = residents.get(lad, 0) + population
         return {lad: figures.rate_per_1000(crimes[lad], residents[lad]) for lad in crimes}
 
-    # -- boroughs, from the Met's borough extract ---------------------------------------------
-
-    @cached_property
-    def boroughs(self) -> dict[str, str]:
-        """The boroughs of the borough extract that are London boroughs, code -> name (its
-        `Unknown` and airport rows are in none)."""
-        return {self.borough_codes[name]: name for name in self.borough_rows
-                if name in self.borough_codes}
-
-    def borough_name(self, code: str) -> str | None:
-        return self.boroughs.get(code)
-
-    @property
-    def borough_latest_month(self) -> int | None:
-        return self.borough_months[-1] if self.borough_months else None
-
-    @memo(64)
-    def borough_month(self, code: str, month: int | None = None) -> BoroughMonth | None:
-        """A borough's crime in a month of the borough extract (default its latest)."""
-        name = self.boroughs.get(code)
-        month = self.borough_latest_month if month is None else month
-        if name is None or month is None or month not in self.borough_months:
-            return None
-        start, stop = self.borough_rows[name]
-        total, previous, by_major, by_minor = _breakdown(
-            self.borough_crime_rows.keys(start, stop), self.borough_matrix[start:stop],
-            self.borough_months, self.borough_months.index(month))
-        return BoroughMonth(month=month, total=total, previous=previous, by_major=by_major,
-                            by_minor=by_minor, borough_code=code, borough_name=name)
-
-    @memo(8)
-    def _borough_window(self, last: int) -> tuple[dict[str, int], dict[str, float]] | None:
-        months = figures.window(last)
-        if not set(months) <= set(self.borough_months):
-            return None
-        cols = [self.borough_months.index(m) for m in months]
-        totals: dict[str, int] = {}
-        for code, name in self.boroughs.items():
-            if self.borough_population.get(name):
-                start, stop = self.borough_rows[name]
-                totals[code] = int(self.borough_matrix[start:stop][:, cols].sum())
-        rates = {code: figures.rate_per_1000(t, self.borough_population[self.boroughs[code]])
-                 for code, t in totals.items()}
-        return totals, rates
-
-    @memo(64)
-    def borough_rate(self, code: str, last: int | None = None) -> BoroughRate | None:
-        """A borough's 12-month rate per 1,000 residents from the borough extract, against
-        London on the same basis: the 32 boroughs' crimes ÷ their Census 2021 residents."""
-        last = self.borough_latest_month if last is None else last
-        found = None if last is None else self._borough_window(last)
-        if found is None or last is None:
-            return None
-        totals, rates = found
-        if code not in rates:
-            return None
-        london_total = sum(totals.values())
-        london_population = sum(self.borough_population[self.boroughs[c]] for c in totals)
-        london_rate = figures.rate_per_1000(london_total, london_population)
-        return BoroughRate(
-            first_month=figures.window(last)[0], last_month=last, total=totals[code],
-            population=self.borough_population[self.boroughs[code]], rate=rates[code],
-            london_total=london_total, london_population=london_population,
-            london_rate=london_rate, ratio=rates[code] / london_rate,
-            band=figures.band(rates[code] / london_rate), rank=figures.ranks(rates)[code],
-            of=len(rates), borough_code=code, borough_name=self.boroughs[code])
-
-    def borough_london_rate(self) -> float | None:
-        """London's 12-month rate per 1,000 residents on the borough file's basis (the 32
-        boroughs' crimes ÷ their residents) to that file's latest month: the average borough
-        answers quote (maps, on the wards' basis, say both)."""
-        rates = [self.borough_rate(code) for code in self.boroughs]
-        found = next((r for r in rates if r is not None), None)
-        return found.london_rate if found is not None else None
-
-    def borough_file_rates(self, last: int | None = None) -> dict[str, float]:
-        """Every borough's 12-month rate per 1,000 residents from the borough extract."""
-        last = self.borough_latest_month if last is None else last
-        found = None if last is None else self._borough_window(last)
-        return dict(found[1]) if found else {}
-
     # -- trends and downloads -----------------------------------------------------------------
 
     @cached_property
@@ -584,122 +411,3 @@ class DataView:
             taser=self.taser_summary(lad_name),
             sources=sources,
         )
-
-    @cached_property
-    def borough_complete_months(self) -> tuple[int, ...]:
-        """The months the borough file covers in full (a stub month is left out of trends)."""
-        totals = self.borough_matrix.sum(axis=0) if self.borough_months else []
-        return figures.complete_months(
-            {m: int(t) for m, t in zip(self.borough_months, totals, strict=True)})
-
-    @memo(64)
-    def borough_trend(self, code: str) -> BoroughTrend:
-        """A borough's crime in every month of the Met's borough file, and per 1,000 residents
-        beside London's on that file's basis (the 32 boroughs' crimes ÷ their residents)."""
-        name = self.boroughs[code]
-        months = self.borough_complete_months
-        cols = [self.borough_months.index(m) for m in months]
-        start, stop = self.borough_rows[name]
-        counts = self.borough_matrix[start:stop][:, cols].sum(axis=0)
-        with_residents = [n for n in self.boroughs.values() if self.borough_population.get(n)]
-        london = sum((self.borough_matrix[slice(*self.borough_rows[n])][:, cols].sum(axis=0)
-                      for n in with_residents), np.zeros(len(cols)))
-        london_population = sum(self.borough_population[n] for n in with_residents)
-        population = self.borough_population.get(name)
-        return BoroughTrend(
-            borough_code=code, borough_name=name, months=months,
-            counts=tuple(int(c) for c in counts), population=population or None,
-            rates=tuple(figures.rate_per_1000(float(c), population) for c in counts)
-            if population else None,
-            london_rates=tuple(figures.rate_per_1000(float(c), london_population)
-                               for c in london) if london_population else (),
-            london_population=london_population, boroughs=len(with_residents))
-
-    def borough_figures(self, code: str) -> BoroughFigures:
-        """Everything about a borough for a download: its crime in every month of the Met's
-        borough file by major and minor type, its 12-month rate on that file's basis, its
-        stop and search and taser."""
-        name = self.boroughs[code]
-        start, stop = self.borough_rows[name]
-        crime = tuple(
-            CrimeRow(major, minor, tuple(int(c) for c in counts))
-            for (major, minor), counts in zip(self.borough_crime_rows.keys(start, stop),
-                                              self.borough_matrix[start:stop], strict=True))
-        complete = set(self.borough_complete_months)
-        sources = tuple(dict.fromkeys(
-            s.name for kind in ("borough_crime", "borough_population", "stop_search", "taser")
-            if kind in self.versions for s in self.versions[kind].sources))
-        return BoroughFigures(
-            lad_code=code, lad_name=name, months=self.borough_months,
-            partial_months=tuple(m for m in self.borough_months if m not in complete),
-            crime=crime, rate=self.borough_rate(code),
-            stop_search=self.stop_search_summary(name), taser=self.taser_summary(name),
-            sources=sources)
-
-    # -- stop and search ----------------------------------------------------------------------
-
-    @property
-    def stop_search_month(self) -> int | None:
-        return self.stop_search.month
-
-    @memo(256)
-    def stop_search_summary(self, borough: str) -> StopSearchSummary | None:
-        """Searches that took place in a borough in the latest month of the data."""
-        ss = self.stop_search
-        if ss.month is None:
-            return None
-        counts = ss.boroughs.get(borough, {})
-
-        def by(column: str) -> dict[str, int]:
-            return dict(counts.get(column, {}))
-
-        return StopSearchSummary(
-            borough=borough,
-            month=ss.month,
-            total=ss.totals.get(borough, 0),
-            source=ss.source,
-            complete=ss.source != "api",
-            by_type=by("type"),
-            by_object=by("object_of_search"),
-            by_legislation=by("legislation"),
-            by_outcome=by("outcome"),
-            by_age=by("age_range"),
-            by_officer_ethnicity=by("officer_ethnicity"),
-            by_self_ethnicity=by("self_ethnicity"),
-            by_gender=by("gender"),
-            no_location=ss.no_location,
-        )
-
-    # -- taser --------------------------------------------------------------------------------
-
-    @memo(64)
-    def taser_history(self, borough: str | None = None) -> tuple[TaserSummary, ...]:
-        """Every period's taser figures for the borough if published, else for the force;
-        latest first."""
-        area = [r for r in self.taser if r.area_type == "borough" and r.area_name == borough]
-        if not area:
-            area = [r for r in self.taser if r.area_type == "force"]
-        periods: dict[tuple[str, str], list[TaserRow]] = {}  # in order of first appearance
-        for r in area:
-            periods.setdefault((r.period_start, r.period_end), []).append(r)
-        out = []
-        for (start, end), rows in periods.items():
-            first = rows[0]
-            subjects = [r.subjects for r in rows]
-            out.append(TaserSummary(
-                area_type=first.area_type,
-                name=first.area_name,
-                period_start=start,
-                period_end=end,
-                period_label=first.period_label,
-                by_type={r.deployment_type: r.deployments for r in rows},
-                deployments=sum(r.deployments for r in rows),
-                subjects=None if None in subjects else sum(s or 0 for s in subjects),
-                published=next((r.published for r in rows if r.published), None),
-            ))
-        return tuple(sorted(out, key=lambda s: (s.period_end, s.period_start), reverse=True))
-
-    def taser_summary(self, borough: str | None = None) -> TaserSummary | None:
-        """The latest taser figures for the borough if published, else for the whole force."""
-        history = self.taser_history(borough)
-        return history[0] if history else None

@@ -5,7 +5,8 @@ replies to users and its digests draw from one window, and the replicas on one s
 the limit between them: each takes `global_per_s // n` a second, n the replicas alive on the
 store (datastore/storage/presence.py counts them).  A replica that joins others waits until
 they have seen it (one beat and a half) before it sends anything; one that dies leaves its
-share unused until its beats lapse (PRESENCE_LAPSE seconds), then the others grow theirs.
+share unused until its beats lapse (presence.LAPSE, 6 s), then the others grow theirs; one
+whose beats fail that long sends at most one message a second until a beat succeeds.
 
 What stays each replica's own: the per-chat and per-group limits of *replies* (a reply goes
 to the chat that asked, from the replica its update reached, and the flood gate bounds what

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from datastore.query.freshness import PublisherCheck, freshness, month_end
+from datastore.query.view import DataView
+from handlers.present import blocks
 from handlers.present.age import statement
 
 MARCH_2026 = 202603
@@ -92,3 +94,24 @@ def test_a_copy_that_does_not_follow_still_says_when_it_last_reached_them() -> N
                   following=False)
     assert f.last_checked == at("2026-11-29") and not f.unchecked
     assert statement(f).endswith("the publishers were last reached on 29 November 2026.")
+
+
+def test_answers_made_on_one_day_share_their_rendered_blocks(view: DataView) -> None:
+    """What a figure's age says depends on the day the answer is made, not the second: two
+    answers a second apart (and two at either end of a London day) render their blocks once,
+    from the presentation's caches. With the instant in the cache key every answer missed
+    them (`wardwatch ask --json -` over 10,000 postcodes went from 3.6 s to 5.4 s)."""
+    checks = [PublisherCheck("london_datastore", at("2026-12-07T06:00:00"))]
+    made = [freshness(at(t), MARCH_2026, checks, following=True)
+            for t in ("2026-12-07T09:00:00", "2026-12-07T09:00:01", "2026-12-07T23:59:59")]
+    assert made[0] == made[1] == made[2] and len(set(made)) == 1
+    assert all(f.today.isoformat() == "2026-12-07" for f in made)
+    # The next London day is another statement (midnight in London, BST or not).
+    assert freshness(at("2026-12-08T00:00:01"), MARCH_2026, checks, following=True) != made[0]
+    summary = view.stop_search_summary("Southwark")
+    assert summary is not None
+    blocks.stop_search_block.cache_clear()
+    for f in made:
+        blocks.stop_search_block(summary, f)
+    info = blocks.stop_search_block.cache_info()
+    assert (info.misses, info.hits) == (1, 2)

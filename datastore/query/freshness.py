@@ -13,7 +13,7 @@ of age is made from it (handlers/present/age.py).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -37,23 +37,28 @@ class PublisherCheck:
 
 @dataclass(frozen=True)
 class Freshness:
-    """When an answer was made, and whether newer figures exist than the ones it shows."""
+    """When an answer was made, and whether newer figures exist than the ones it shows.
+
+    Equal (and hashed alike) for answers made on the same London day in the same state: what
+    an answer says of its figures' age depends on the day, never the second, so the
+    presentation's caches (handlers/present/blocks.py) serve a day's answers."""
 
     latest_month: int | None
     behind: bool  # the newest month is older than the Met's monthly cycle allows
     following: bool  # the bot checks the publishers by itself
     last_checked: datetime | None  # the oldest of the publishers' latest successful checks
     unchecked: bool  # following, but a publisher not reached for over CHECK_WITHIN
-    now: datetime  # when the answer was made: every age is stated against its day
+    now: datetime = field(compare=False)  # when the answer was made
+    # The day it was made, in London (where the bot's residents read it): every age is
+    # stated against it.
+    today: date = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "today", self.now.astimezone(LONDON).date())
 
     @property
     def stale(self) -> bool:
         return self.behind or self.unchecked
-
-    @property
-    def today(self) -> date:
-        """The day the answer was made, in London (where the bot's residents read it)."""
-        return self.now.astimezone(LONDON).date()
 
     def age(self, end_month: int) -> int:
         """How old a figure whose period ends with `end_month` is on that day."""

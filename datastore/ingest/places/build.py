@@ -44,7 +44,6 @@ from datastore.ingest.places.sources import (
     SAME_PLACE_M,
     Districts,
     Fix,
-    PlaceKind,
     Point,
     SourcePlace,
     check_areas,
@@ -53,14 +52,13 @@ from datastore.ingest.places.sources import (
     read_stations,
     read_streets,
 )
+from datastore.query.places.gazetteer import COLUMNS, GAZETTEER_FILE, PlaceKind
+from datastore.query.places.model import CITY_OF_LONDON
 
 PLACES_DIR: Final = SNAPSHOT_DIR / "places"
 AREAS_FILE: Final = PLACES_DIR / "wikipedia_list_of_areas_of_london_2022.csv.gz"
 STATIONS_FILE: Final = PLACES_DIR / "tfl_stations_20220221.csv.gz"
-GAZETTEER_FILE: Final = PLACES_DIR / "london_places.csv.gz"
-CITY: Final = "E09000001"
 RADIUS_M: Final[dict[PlaceKind, float]] = {"area": 400.0, "station": 200.0, "street": 60.0}
-COLUMNS: Final = ("name", "kind", "lat", "lon", "district", "points", "wards")
 _MIN_SHARE: Final = 0.005  # smaller slivers of a ward (a boundary's wobble) are left out
 
 
@@ -91,8 +89,8 @@ class WardShapes:
         city_hull = shapely.MultiPoint([metres(*p) for p in city_points]).convex_hull
         met = shapely.union_all(shapes)
         city = city_hull.buffer(40.0).difference(met)
-        self.codes.append(CITY)
-        self.boroughs[CITY] = "City of London"
+        self.codes.append(CITY_OF_LONDON)
+        self.boroughs[CITY_OF_LONDON] = "City of London"
         self.shapes = [*shapes, city]
         self.tree = shapely.STRtree(self.shapes)
         # London's outline, the Thames within it filled in (closed by 400 m)
@@ -167,7 +165,7 @@ def build(snapshot: Path = SNAPSHOT_DIR) -> tuple[list[Place], list[Fix]]:
     lats = postcodes["lat_wgs84_derived"].to_numpy()
     lons = postcodes["lon_wgs84_derived"].to_numpy()
     districts = Districts(postcodes["Postcode"].str.split(" ").str[0].tolist(), lats, lons)
-    city = postcodes["Admin_district_code"] == CITY
+    city = postcodes["Admin_district_code"] == CITY_OF_LONDON
     shapes = WardShapes(snapshot / "london_wards_2022.geojson.gz",
                         list(zip(lats[city], lons[city], strict=True)))
     raw_areas = read_areas(snapshot / "places" / AREAS_FILE.name)

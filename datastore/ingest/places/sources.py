@@ -24,8 +24,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from datastore.ingest.places.coordinates import grid_reference, metres, to_wgs84
+from datastore.query.places.gazetteer import PlaceKind
 
-PlaceKind = Literal["area", "station", "street"]
 Point = tuple[float, float]  # (latitude, longitude), WGS84
 
 # How far an area's point may lie from every postcode of the district the table names: the

@@ -20,10 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-__all__ = ["GAZETTEER_FILE", "Gazetteer", "GazetteerPlace", "PlaceKind", "read_gazetteer"]
+__all__ = ["COLUMNS", "GAZETTEER_FILE", "Gazetteer", "GazetteerPlace", "PlaceKind",
+           "read_gazetteer"]
 
 GAZETTEER_FILE: Final = (Path(__file__).resolve().parents[2] / "snapshot" / "places"
                          / "london_places.csv.gz")
+# The file's columns, as datastore/ingest/places/build.py writes them.
+COLUMNS: Final = ("name", "kind", "lat", "lon", "district", "points", "wards")
 PlaceKind = Literal["area", "station", "street"]
 _KINDS: Final[tuple[PlaceKind, ...]] = ("area", "station", "street")
 _KIND_CODES: Final = {k: i for i, k in enumerate(_KINDS)}
@@ -122,7 +125,7 @@ def read_gazetteer(path: Path = GAZETTEER_FILE) -> Gazetteer:
     raw = path.read_bytes()
     rows = csv.reader(io.StringIO(gzip.decompress(raw).decode("utf-8")))
     header = next(rows, [])
-    if header[:7] != ["name", "kind", "lat", "lon", "district", "points", "wards"]:
+    if tuple(header[:7]) != COLUMNS:
         raise ValueError(f"{path.name}: not a gazetteer (columns {header})")
     gazetteer = Gazetteer((), hashlib.sha256(raw).hexdigest()[:4])
     districts: dict[str, str] = {}

@@ -47,12 +47,7 @@ def answer_html(answer: Answer) -> str:
         sections.append(rate_block(answer.rate, f))
     elif answer.crime:
         sections.append([f"<i>{texts.NO_RATE}</i>"])
-    if answer.stop_search:
-        sections.append(stop_search_block(answer.stop_search, f))
-    if answer.taser:
-        sections.append(taser_block(answer.taser, f))
-    sections.append([f"<i>{texts.ATTRIBUTION}</i>"])
-    return fit("\n\n".join("\n".join(s) for s in sections))
+    return _finish(answer, sections)
 
 
 def borough_html(answer: Answer) -> str:
@@ -75,10 +70,15 @@ def borough_html(answer: Answer) -> str:
                              f"them separately. {texts.BOROUGH_FILE_NOTE}</i>"])
     if answer.rate:
         sections.append(rate_block(answer.rate, f))
+    return _finish(answer, sections)
+
+
+def _finish(answer: Answer, sections: list[Sequence[str]]) -> str:
+    """The sections, then stop and search, taser and the attribution, fitted to a message."""
     if answer.stop_search:
-        sections.append(stop_search_block(answer.stop_search, f))
+        sections.append(stop_search_block(answer.stop_search, answer.freshness))
     if answer.taser:
-        sections.append(taser_block(answer.taser, f))
+        sections.append(taser_block(answer.taser, answer.freshness))
     sections.append([f"<i>{texts.ATTRIBUTION}</i>"])
     return fit("\n\n".join("\n".join(s) for s in sections))
 

@@ -102,6 +102,7 @@ def test_ask_by_place(config: Path) -> None:
     assert thanks["status"] == "invalid"
     assert compare["status"] == "compare"
     assert [p["ward"]["name"] for p in compare["parts"]] == ["Rye Lane", "Hackney Central"]
+    assert compare["left_out"] == []
 
 
 def test_ask_json_single(config: Path) -> None:

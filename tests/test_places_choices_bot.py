@@ -151,6 +151,18 @@ async def test_three_places_are_compared_none_dropped(api: FakeBotApi, app: Ward
         assert f"{rates[ward]:,.1f} per 1,000 residents" in text
 
 
+async def test_a_fifth_place_is_said_to_be_left_out(api: FakeBotApi, app: WardApp) -> None:
+    """Four places are compared; a fifth is not dropped without a word: the reply names it."""
+    asked = ("E8 1DY", "SE15 5AA", "N1 9GU", "W1D 3QU", "SW1A 1AA")
+    wards = [raw.postcode_row(p)["Admin_ward_code"] for p in asked]
+    [reply] = await ask(api, api.message(" vs ".join(asked)), timeout=SLOW)
+    text = shown(reply)
+    for ward in wards[:4]:
+        assert f"{ward_name(ward)} (" in text
+    assert f"{ward_name(wards[4])} (" not in text
+    assert "I compare up to four places at once; left out: SW1A 1AA." in text
+
+
 async def test_a_comparison_carries_each_places_caveats(api: FakeBotApi, app: WardApp) -> None:
     rates = raw.ward_rates()
     camden_town = str(raw.ward_crime().loc[raw.ward_crime()["WardName"] == "Camden Town",

@@ -69,7 +69,7 @@ async def resolve(text: str, view: DataView, remote: PostcodesIo | None) -> Reso
     what = understand(text, await place_index(view))
     if what.kind == "compare":
         parts = [await _from_understanding(p, query.text, view, remote) for p in what.parts]
-        return Resolution("compare", query.text, parts=tuple(parts))
+        return Resolution("compare", query.text, parts=tuple(parts), left_out=what.left_out)
     found = await _from_understanding(what, query.text, view, remote)
     name = remote_places.worth_asking(text) if remote is not None and (
         what.kind == "other" or what.reason == "fuzzy") else None

@@ -63,6 +63,7 @@ class Resolution:
     choose_reason: ChooseReason | None = None
     # compare: the places a message names (up to four), each resolved on its own.
     parts: tuple[Resolution, ...] = ()
+    left_out: tuple[str, ...] = ()  # compare: places named beyond the four, as typed
     # invalid: "other" (no place at all: a greeting, thanks), "postcode" (an attempt at one)
     # or "name" (what reads as a place's name, but of none known: `asked` holds it).
     invalid_kind: Literal["other", "postcode", "name"] | None = None

@@ -56,9 +56,9 @@ def compare_html(answer: Answer) -> str:
     parts = answer.parts
     if any(p.status == "choose" for p in parts) and all(
             p.status in ("ok", "choose") for p in parts):
-        return _pending(parts)
+        return _pending(answer)
     if len(parts) < 2 or any(p.status != "ok" for p in parts):
-        lines = [texts.COMPARE_NEEDS_TWO]
+        lines = [texts.COMPARE_NEEDS_TWO, *_left_out(answer)]
         for p in parts:
             what = f"<b>{esc(p.resolution.query)}</b>: "
             lines.append("• " + (what + esc(area_name(p)) if p.status == "ok"
@@ -66,6 +66,7 @@ def compare_html(answer: Answer) -> str:
         return fit("\n".join(lines))
     lines = [f"{_joined([f'<b>{esc(area_name(p))}</b>' for p in parts])}, side by side",
              _age_line(answer)]
+    lines += _left_out(answer)
     if len({p.area for p in parts}) > 1:
         lines.append(f"<i>{texts.COMPARE_MIXED_AREAS}</i>")
     for p in parts:
@@ -84,6 +85,14 @@ def compare_html(answer: Answer) -> str:
     lines += _differences(parts)
     lines.append(f"<i>{texts.ATTRIBUTION}</i>")
     return fit("\n".join(lines))
+
+
+def _left_out(answer: Answer) -> list[str]:
+    """The places named beyond the four a comparison takes, said rather than dropped."""
+    named = answer.resolution.left_out
+    if not named:
+        return []
+    return [f"<i>{esc(texts.COMPARE_LEFT_OUT.format(places=_joined(list(named))))}</i>"]
 
 
 def _differences(parts: Sequence[Answer]) -> list[str]:
@@ -108,10 +117,11 @@ def _differences(parts: Sequence[Answer]) -> list[str]:
     return out
 
 
-def _pending(parts: Sequence[Answer]) -> str:
+def _pending(answer: Answer) -> str:
     """A comparison one of whose places is still a choice: the places so far, and the
     question for the first still to choose (its buttons are under the message)."""
-    lines = [texts.COMPARE_CHOOSE]
+    parts = answer.parts
+    lines = [texts.COMPARE_CHOOSE, *_left_out(answer)]
     asked = False
     for i, p in enumerate(parts, 1):
         if p.status == "ok":
@@ -122,6 +132,7 @@ def _pending(parts: Sequence[Answer]) -> str:
         else:
             lines.append(f"{i}. {texts.COMPARE_LATER}")
     return fit("\n".join(lines))
+
 
 def _age_line(answer: Answer) -> str:
     """How old each place's figures are, in the words of handlers/present/age.py."""

@@ -33,6 +33,7 @@ def answer_json(answer: Answer, message: str) -> dict[str, Any]:
     borough = res.status == "ok" and res.area == "borough"
     if res.status == "compare":
         out["parts"] = [answer_json(p, strip_html(answer_html(p))) for p in answer.parts]
+        out["left_out"] = list(res.left_out)  # places named beyond the four compared
         return out
     if res.asked is not None:  # a neighbourhood, station or street: what was asked
         out["asked"] = {"name": res.asked.name, "kind": res.asked.kind,

@@ -181,6 +181,7 @@ PLACE_UNAVAILABLE: Final = (
     "I don't know “{name}” as a London place, and I couldn't ask postcodes.io just now. "
     f"Please try again in a few minutes, or send a postcode (<code>{EXAMPLE_POSTCODE}</code>)."
 )
+COMPARE_LEFT_OUT: Final = "I compare up to four places at once; left out: {places}."
 COMPARE_NEEDS_TWO: Final = "I can only compare places I can answer for (two to four):"
 # A comparison one of whose places is still to be chosen.
 COMPARE_CHOOSE: Final = "To compare these places I need to know which you mean:"

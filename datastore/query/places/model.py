@@ -85,7 +85,8 @@ class Understanding:
     - ``choose``: ``candidates``, best first, and ``reason`` (`ChooseReason`); for "spans",
       ``asked`` is the place and ``shares`` each ward's share of it.
     - ``compare``: ``parts``, the places the message names (at most `MAX_PARTS`), in its
-      order, each an `Understanding` of kind postcode, district, place or choose.
+      order, each an `Understanding` of kind postcode, district, place or choose; and
+      ``left_out``, any it names beyond those, as typed.
     - ``postcode_help``: a postcode attempt with no real postcode close to it.
     - ``other``: nothing we answer for (greetings, "help", thanks, emoji, empty).
     """
@@ -100,6 +101,7 @@ class Understanding:
     candidates: tuple[Candidate, ...] = ()
     reason: ChooseReason | None = None
     parts: tuple[Understanding, ...] = ()
+    left_out: tuple[str, ...] = ()  # compare: the places named beyond MAX_PARTS, as typed
     asked: Asked | None = None
     shares: tuple[float, ...] = ()
 

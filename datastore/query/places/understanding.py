@@ -128,7 +128,8 @@ def understand(text: str, index: PlaceIndex) -> Understanding:
         if options:
             return replace(named(message, list(dict.fromkeys(options)), index), text=text)
     parts = tuple(_as_part(m, index) for m in mentions[:MAX_PARTS])
-    return Understanding("compare", text, parts=parts)
+    left_out = tuple(message[m.start:m.end] for m in mentions[MAX_PARTS:])
+    return Understanding("compare", text, parts=parts, left_out=left_out)
 
 def _one_long_name(message: str, index: PlaceIndex) -> Understanding | None:
     """The place whose whole name the message's words are very close to, if any: a long

@@ -1,1 +1,3 @@
-"""Storage: the SQLite store, its schema, versions, and the chat tables."""
+"""Storage: the store (a SQLite file, or a PostgreSQL database), its schemas, versions, the
+chat tables, and what the processes on one store share (the leader lease, the data watch,
+the replicas' beats)."""

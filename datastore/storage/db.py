@@ -51,8 +51,11 @@ class StoreWriteError(StoreError):
         self.engine = engine
         self.code = code  # a key of WRITE_FAILURES
         self.detail = detail  # the database's own words
-        super().__init__(f"cannot write to the store at {where}: {WRITE_FAILURES[code]} "
-                         f"({engine}: {detail})")
+        if code == "unreachable":  # nothing need have been written: the server is away
+            super().__init__(f"the store at {where} cannot be reached ({engine}: {detail})")
+        else:
+            super().__init__(f"cannot write to the store at {where}: {WRITE_FAILURES[code]} "
+                             f"({engine}: {detail})")
 
 
 @dataclass(frozen=True)
